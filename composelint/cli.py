@@ -1,0 +1,255 @@
+"""Command line: parse arguments, load config, run, report, exit. No analysis here.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+2 usage or configuration error, or an internal error (one line, no traceback
+unless --debug).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from composelint import __version__
+
+FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _DefaultToCheck(click.Group):
+    """``composelint PATHS`` means ``composelint check PATHS``, as in ruff's early days and yamllint."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def _fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"composelint: error: {message}", err=True)
+    return click.exceptions.Exit(EXIT_ERROR)
+
+
+@click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="composelint", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Lint Docker Compose files and Dockerfiles before they take a deployment down.
+
+    Run `composelint PATH` (the same as `composelint check PATH`) on a repository.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: text).")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to a file instead of standard output.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Configuration file (default: .composelint.yaml or [tool.composelint] in pyproject.toml at the root).")
+@click.option("--select", help="Comma-separated codes, prefixes or names to enable (replaces the config's).")
+@click.option("--extend-select", help="Codes to enable in addition to the selection.")
+@click.option("--ignore", help="Comma-separated codes, prefixes or names to disable.")
+@click.option("--severity", "severities", multiple=True, metavar="CODE=LEVEL",
+              help="Override a rule's severity (error, warning, info); repeatable.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity that makes the exit code 1 (default: warning).")
+@click.option("--show-suppressed", is_flag=True, help="Also report suppressed findings (marked as such).")
+@click.option("--no-inline-ignores", is_flag=True, help="Disregard `# composelint: ignore[...]` comments.")
+@click.option("--stdin-filename", type=str, default=None,
+              help="Read the file's contents from standard input, as if they were at this path (for editors).")
+@click.option("--use-environment", is_flag=True,
+              help="Let this machine's environment variables feed compose interpolation (off: results do not "
+                   "depend on who runs the lint).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              help="Colour in text output (auto: on a terminal unless NO_COLOR is set).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
+          show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, debug) -> None:
+    """Lint a repository (default: the current directory)."""
+    try:
+        code = _check(paths, output_format or "text", output_file, config_path, select, extend_select, ignore,
+                      severities, fail_on, show_suppressed, no_inline_ignores, stdin_filename, use_environment,
+                      color, debug)
+    except click.exceptions.Exit:
+        raise
+    except Exception as exc:  # the promise: one line, never a traceback
+        if debug:
+            raise
+        raise _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)") from None
+    raise click.exceptions.Exit(code)
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
+           show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, debug) -> int:
+    from composelint.config import ConfigError, load_config, with_overrides
+    from composelint.diagnostics import Severity
+    from composelint.discovery import find_project_root
+    from composelint.rules import resolve_codes, rule_by_key
+
+    targets = [Path(p) for p in paths] or [Path.cwd()]
+    for target in targets:
+        if not target.exists() and stdin_filename is None:
+            raise _fail(f"{target}: no such file or directory")
+    start = Path(stdin_filename) if stdin_filename is not None and not paths else targets[0]
+    root = find_project_root(start if start.exists() else start.parent if start.parent.exists() else Path.cwd())
+    try:
+        config = load_config(root, config_path)
+        overrides = {}
+        chosen = {name: _split(value) for name, value in
+                  (("select", select), ("extend_select", extend_select), ("ignore", ignore))}
+        chosen = {name: resolve_codes(items) for name, items in chosen.items() if items is not None}
+        if "select" in chosen:
+            # An explicit --select is a fresh selection: the file's lists no longer apply.
+            overrides["select"] = chosen["select"]
+            overrides["extend_select"] = chosen.get("extend_select", ())
+            overrides["ignore"] = chosen.get("ignore", ())
+        else:
+            if "extend_select" in chosen:
+                overrides["extend_select"] = config.extend_select + chosen["extend_select"]
+            if "ignore" in chosen:
+                overrides["ignore"] = config.ignore + chosen["ignore"]
+        if severities:
+            table = dict(config.severity)
+            for item in severities:
+                key, sep, level = item.partition("=")
+                meta = rule_by_key(key)
+                if not sep or meta is None:
+                    raise ConfigError(f"--severity {item}: expected CODE=LEVEL with a known rule code or name")
+                table[meta.code] = Severity.parse(level)
+            overrides["severity"] = table
+        if fail_on:
+            overrides["fail_on"] = Severity.parse(fail_on)
+        if use_environment:
+            overrides["use_environment"] = True
+        if no_inline_ignores:
+            overrides["inline_ignores"] = False
+        config = with_overrides(config, **overrides)
+    except (ConfigError, ValueError) as exc:
+        raise _fail(f"invalid configuration: {exc}") from None
+
+    stdin_overrides = {}
+    only_paths = _only_paths(root, targets if paths else [])
+    if stdin_filename is not None:
+        rel = _relative(root, Path(stdin_filename))
+        if rel is None:
+            raise _fail(f"--stdin-filename {stdin_filename}: the path is outside the project root {root}")
+        data = sys.stdin.buffer.read()
+        stdin_overrides[rel] = data.decode("utf-8", "surrogateescape")
+        only_paths = {rel}
+
+    from composelint.engine import run
+    from composelint.project import build_project
+
+    project = build_project(root, config, stdin_overrides)
+    result = run(project, config, only_paths=only_paths, debug=debug)
+    _report(result, project, output_format, output_file, show_suppressed, color)
+    return result.exit_code(config.fail_on)
+
+
+def _relative(root: Path, path: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _only_paths(root: Path, targets: list[Path]) -> set[str] | None:
+    """Files and directories named on the command line narrow what is reported, not what is modelled."""
+    if not targets:
+        return None
+    wanted: set[str] = set()
+    for target in targets:
+        rel = _relative(root, target)
+        if rel is None:
+            raise _fail(f"{target}: the path is outside the project root {root}")
+        if rel in ("", "."):
+            return None
+        wanted.add(rel)
+    return _PathFilter(wanted)
+
+
+class _PathFilter(set):
+    """A set whose membership test also accepts paths under a named directory."""
+
+    def __contains__(self, path) -> bool:
+        if set.__contains__(self, path):
+            return True
+        return any(str(path).startswith(prefix + "/") for prefix in set.__iter__(self))
+
+
+def _use_color(choice: str, stream) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _report(result, project, output_format, output_file, show_suppressed, color) -> None:
+    from composelint import reporters
+
+    diagnostics = list(result.diagnostics)
+    if show_suppressed:
+        diagnostics = sorted(diagnostics + list(result.suppressed), key=lambda d: d.sort_key())
+    context = reporters.RenderContext(
+        rules=result.rules, sources=project.sources, root=str(project.root), version=__version__,
+        color=_use_color(color, sys.stdout) if output_file is None else False,
+        show_suppressed=show_suppressed)
+    text = reporters.render(output_format, diagnostics, context)
+    if output_file is not None:
+        output_file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        if text and not text.endswith("\n"):
+            sys.stdout.write("\n")
+
+
+@cli.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, default severity, summary."""
+    from composelint.rules import RULES
+
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([{"code": m.code, "name": m.name, "severity": m.severity.label, "family": m.family,
+                                "summary": m.summary, "url": m.url} for m in RULES.values()], indent=2))
+        return
+    width = max(len(m.name) for m in RULES.values())
+    for meta in RULES.values():
+        click.echo(f"{meta.code}  {meta.name:<{width}}  {meta.severity.label:<7}  {meta.summary}")
+
+
+@cli.command("rule")
+@click.argument("key")
+def show_rule(key: str) -> None:
+    """Print a rule's documentation page (by code or name)."""
+    from composelint.docs import rule_page
+    from composelint.rules import rule_by_key
+
+    meta = rule_by_key(key)
+    if meta is None:
+        raise _fail(f"no rule has the code or name `{key}` (see `composelint rules`)")
+    text = rule_page(meta)
+    if text is None:
+        raise _fail(f"the documentation page {meta.page} is not installed")
+    click.echo(text.rstrip("\n"))
+
+
+def main(argv=None) -> None:
+    try:
+        cli.main(args=argv, prog_name="composelint", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("composelint: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,304 @@
+"""Configuration: defaults < config file < command line, validated once.
+
+The file is ``.composelint.yaml`` (or ``.yml``) at the project root, else
+``[tool.composelint]`` in the root's ``pyproject.toml``, else the path given
+with ``--config``. A bad key or value is a :class:`ConfigError` naming the key
+path (and the line, for YAML); the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from composelint.diagnostics import Severity
+
+EMPTY: Mapping = MappingProxyType({})
+CONFIG_NAMES = (".composelint.yaml", ".composelint.yml")
+
+
+class ConfigError(Exception):
+    """One line: where the configuration is wrong and how."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_file_size: int = 10 * 1024 * 1024
+    yaml_nodes: int = 1_000_000
+    yaml_depth: int = 100
+    dockerfile_lines: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentSpec:
+    files: tuple[str, ...]
+    profiles: tuple[str, ...] = ()
+    env_files: tuple[str, ...] = ()
+    name: str | None = None
+    project_directory: str | None = None
+    origin: str = ""  # "path:line" of the config entry, for messages
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ("CL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=lambda: EMPTY)
+    fail_on: Severity = Severity.WARNING
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: EMPTY)
+    env: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    deployments: tuple[DeploymentSpec, ...] = ()
+    known_hosts: tuple[str, ...] = ()
+    python_module_map: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    rule_options: Mapping[str, Mapping[str, object]] = field(default_factory=lambda: EMPTY)  # code -> raw options (validated)
+    limits: Limits = field(default_factory=Limits)
+    use_environment: bool = False  # opt-in: interpolate from the linting machine's environment too
+    inline_ignores: bool = True
+    source: str | None = None  # the file the config came from
+
+    def fingerprint(self) -> str:
+        """What a cache must be invalidated by."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def find_config_file(root: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            if b"[tool.composelint" in pyproject.read_bytes():
+                return pyproject
+        except OSError:
+            return None
+    return None
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    """The configuration for a project rooted at ``root`` (no CLI overrides yet)."""
+    path = explicit if explicit is not None else find_config_file(root)
+    if path is None:
+        return Config()
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    display = _display(path, root)
+    if path.name == "pyproject.toml" or path.suffix == ".toml":
+        data, locate = _load_toml(path, display)
+    else:
+        data, locate = _load_yaml(path, display)
+    if data is None:
+        return Config(source=display)
+    return config_from_data(data, display, locate)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _load_toml(path: Path, display: str):
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10
+        import tomli as tomllib
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{display}: cannot read configuration: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{display}: invalid TOML: {exc}") from None
+    tool = document.get("tool", {})
+    section = tool.get("composelint") if isinstance(tool, dict) else None
+    if path.name == "pyproject.toml":
+        return section, (lambda _path, key=False: f"{display} [tool.composelint]")
+    return (section if section is not None else document), (lambda _path, key=False: display)
+
+
+def _load_yaml(path: Path, display: str):
+    from composelint.parsers.yaml_loader import load_yaml
+    from composelint.yamltree import locate, plain
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{display}: cannot read configuration: {exc}") from None
+    document = load_yaml(text, display)
+    if document.problems:
+        problem = document.problems[0]
+        raise ConfigError(f"{problem.span}: {problem.message}")
+    root = document.root
+
+    def where(key_path, key: bool = False) -> str:
+        span = locate(root, key_path, key=key)
+        return f"{display}:{span.line}:{span.column}" if span else display
+
+    return plain(root), where
+
+
+def _key_path(parts) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def config_from_data(data: object, display: str, where=lambda _path, key=False: "") -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{display}: the configuration must be a mapping of keys, not {type(data).__name__}")
+    _validate_schema(data, display, where)
+    from composelint.rules import resolve_codes, rule_by_key
+
+    def codes(key: str) -> tuple[str, ...]:
+        values = data.get(key, [])
+        try:
+            return resolve_codes(values)
+        except ValueError as exc:
+            index = next((i for i, v in enumerate(values) if str(v) in str(exc)), 0)
+            raise ConfigError(f"{where([key, index]) or display}: `{key}[{index}]`: {exc}") from None
+
+    severity = {}
+    for code, level in (data.get("severity") or {}).items():
+        meta = rule_by_key(code)
+        if meta is None:
+            raise ConfigError(f"{where(['severity', code], True) or display}: `severity.{code}`: no rule has that code or name")
+        severity[meta.code] = Severity.parse(level)
+    per_file = {}
+    for glob, value in (data.get("per-file-ignores") or {}).items():
+        try:
+            per_file[glob] = resolve_codes(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where(['per-file-ignores', glob]) or display}: `per-file-ignores.{glob}`: {exc}") from None
+    rule_options = {}
+    for key, options in (data.get("rules") or {}).items():
+        meta = rule_by_key(key)
+        if meta is None:
+            raise ConfigError(f"{where(['rules', key], True) or display}: `rules.{key}`: no rule has that code or name")
+        rule_options[meta.code] = MappingProxyType(dict(options))
+        try:
+            build_options(meta, options)
+        except ConfigError as exc:
+            raise ConfigError(f"{where(['rules', key]) or display}: `rules.{key}`: {exc}") from None
+    limits_data = data.get("limits") or {}
+    limits = Limits(**{name.replace("-", "_"): value for name, value in limits_data.items()})
+    deployments = []
+    for index, entry in enumerate(data.get("deployments") or []):
+        origin = where(["deployments", index]) or display
+        if isinstance(entry, list):
+            deployments.append(DeploymentSpec(tuple(entry), origin=origin))
+        else:
+            env_file = entry.get("env-file") or ()
+            deployments.append(DeploymentSpec(
+                tuple(entry["files"]), tuple(entry.get("profiles") or ()),
+                (env_file,) if isinstance(env_file, str) else tuple(env_file),
+                entry.get("name"), entry.get("project-directory"), origin))
+    env = {key: _env_text(value) for key, value in (data.get("env") or {}).items()}
+    return Config(
+        select=codes("select") if "select" in data else ("CL",),
+        extend_select=codes("extend-select"),
+        ignore=codes("ignore"),
+        severity=MappingProxyType(severity),
+        fail_on=Severity.parse(data["fail-on"]) if "fail-on" in data else Severity.WARNING,
+        exclude=tuple(data.get("exclude") or ()),
+        per_file_ignores=MappingProxyType(per_file),
+        env=MappingProxyType(env),
+        deployments=tuple(deployments),
+        known_hosts=tuple(data.get("known-hosts") or ()),
+        python_module_map=MappingProxyType(dict(data.get("python-module-map") or {})),
+        rule_options=MappingProxyType(rule_options),
+        limits=limits,
+        source=display,
+    )
+
+
+def _env_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _validate_schema(data: dict, display: str, where) -> None:
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("composelint").joinpath("data/config-schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return
+    error = errors[0]
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        if unknown:
+            path = path + [unknown[0]]
+            known = sorted(error.schema.get("properties", {}))
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else f"; known keys: {', '.join(known)}"
+            raise ConfigError(f"{where(path, True) or display}: unknown key `{_key_path(path)}`{hint}")
+    message = error.message
+    if error.validator == "enum":
+        message = f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    elif error.validator == "oneOf":
+        message = f"{json.dumps(error.instance)[:80]} is not a valid entry (see the documentation of `{path[0]}`)"
+    raise ConfigError(f"{where(path) or display}: `{_key_path(path)}`: {message}")
+
+
+# --------------------------------------------------------------------------- rule options
+
+
+def build_options(meta, raw: Mapping[str, object] | None):
+    """The rule's Options dataclass from raw config values, type-checked against the defaults."""
+    fields = meta.option_names()
+    values = {}
+    for key, value in (raw or {}).items():
+        name = str(key)
+        field_ = fields.get(name) or fields.get(name.replace("_", "-"))
+        if field_ is None:
+            known = ", ".join(sorted(fields)) or "none"
+            raise ConfigError(f"unknown option `{name}` (options of {meta.code}: {known})")
+        default = field_.default if field_.default is not dataclasses.MISSING else field_.default_factory()
+        values[field_.name] = _coerce(name, value, default)
+    return meta.options(**values)
+
+
+def _coerce(name: str, value: object, default: object) -> object:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"option `{name}` must be true or false, not {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"option `{name}` must be an integer, not {value!r}")
+        return value
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"option `{name}` must be a string, not {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"option `{name}` must be a list of strings, not {value!r}")
+        return tuple(value)
+    return value
+
+
+def with_overrides(config: Config, **overrides) -> Config:
+    """Command-line values over file values; None means "not given"."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return dataclasses.replace(config, **given) if given else config

@@ -1,0 +1,136 @@
+"""Developer commands: ``python -m composelint.dev table`` and ``new-rule CODE name``.
+
+``table`` rewrites the rule table in rules/README.md from the registry (a test
+fails when it is stale). ``new-rule`` creates the rule module and its page
+from templates and registers the rule, so adding a rule starts from three
+files that already pass the structure tests once filled in.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BEGIN, END = "<!-- rules-table:begin -->", "<!-- rules-table:end -->"
+
+
+def rules_table() -> str:
+    from composelint.rules import RULES
+
+    lines = [BEGIN, "| code | name | severity | family | what it flags |", "|---|---|---|---|---|"]
+    for meta in RULES.values():
+        lines.append(f"| [{meta.code}]({meta.page}) | `{meta.name}` | {meta.severity.label} | {meta.family} | "
+                     f"{_escape(meta.summary)} |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def write_table() -> None:
+    readme = REPO / "rules" / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Rules\n\n"
+    table = rules_table()
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + table + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + table + "\n"
+    readme.write_text(text, encoding="utf-8")
+
+
+MODULE_TEMPLATE = '''"""{summary}."""
+
+from __future__ import annotations
+
+from composelint.rules._rule import Violation, rule
+
+
+@rule(code="{code}", name="{name}", severity="{severity}",
+      summary="{summary}")
+def check(project, options):
+    for deployment, service in project.deployed_services():
+        if False:  # replace with the condition
+            yield Violation(service.name_span, f"service '{{service.name}}' …", help="…",
+                            subject=f"service '{{service.name}}'")
+'''
+
+PAGE_TEMPLATE = """# {code} {name}
+
+**Severity:** {severity} · **Family:** {family} · **Since:** 0.1.0 · **Options:** none
+
+## What it does
+
+## Why is this bad
+
+## Example
+
+```yaml file=compose.yaml
+services:
+  web:
+    image: nginx:1.27
+```
+
+```text expect
+```
+
+## Use instead
+
+```yaml file=compose.yaml
+services:
+  web:
+    image: nginx:1.27
+```
+
+## Options
+
+None.
+
+## How to suppress
+
+```yaml
+# composelint: ignore[{code}] -- reason
+```
+"""
+
+
+def new_rule(code: str, name: str, severity: str = "warning") -> None:
+    from composelint.rules._rule import FAMILIES
+
+    if not re.fullmatch(r"CL\d{3}", code) or not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+        sys.exit("usage: python -m composelint.dev new-rule CL123 kebab-name [severity]")
+    module_name = f"{code.lower()}_{name.replace('-', '_')}"
+    module = REPO / "composelint" / "rules" / f"{module_name}.py"
+    page = REPO / "rules" / f"{code}-{name}.md"
+    if module.exists() or page.exists():
+        sys.exit(f"{module} or {page} exists already")
+    summary = "TODO: one line"
+    module.write_text(MODULE_TEMPLATE.format(code=code, name=name, severity=severity, summary=summary))
+    page.write_text(PAGE_TEMPLATE.format(code=code, name=name, severity=severity,
+                                         family=FAMILIES.get(code[2], "other")))
+    registry = REPO / "composelint" / "rules" / "__init__.py"
+    text = registry.read_text(encoding="utf-8")
+    imports = re.search(r"from composelint\.rules import \(\n(.*?)\)", text, re.DOTALL)
+    names = sorted(set(re.findall(r"(\w+),", imports.group(1))) | {module_name})
+    text = text.replace(imports.group(0),
+                        "from composelint.rules import (\n" + "".join(f"    {n},\n" for n in names) + ")")
+    entries = re.search(r"REGISTRY = \(\n(.*?)\)", text, re.DOTALL)
+    text = text.replace(entries.group(0), "REGISTRY = (\n" + "".join(f"    {n}.check,\n" for n in names) + ")")
+    registry.write_text(text, encoding="utf-8")
+    print(f"created {module.relative_to(REPO)} and {page.relative_to(REPO)}; registered {code}")
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["table"]:
+        write_table()
+    elif argv[:1] == ["new-rule"] and len(argv) >= 3:
+        new_rule(*argv[1:4])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,107 @@
+"""What a finding is: severity, where it is, what it says.
+
+Positions are 1-based; columns count Unicode code points; an end position is
+exclusive (the character after the region), as in SARIF and ruff's JSON.
+Paths are POSIX-style and relative to the project root.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """Ordered, so that ``--fail-on`` can compare."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    path: str
+    start: Position
+    end: Position | None = None
+
+    @classmethod
+    def at(cls, path: str, line: int, column: int = 1, end_line: int | None = None,
+           end_column: int | None = None) -> "Span":
+        end = Position(end_line, end_column) if end_line is not None and end_column is not None else None
+        return cls(path, Position(line, column), end)
+
+    @property
+    def line(self) -> int:
+        return self.start.line
+
+    @property
+    def column(self) -> int:
+        return self.start.column
+
+    @property
+    def end_line(self) -> int:
+        return self.end.line if self.end else self.start.line
+
+    @property
+    def end_column(self) -> int:
+        return self.end.column if self.end else self.start.column + 1
+
+    def contains_line(self, line: int) -> bool:
+        return self.start.line <= line <= self.end_line
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.start.line}:{self.start.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A secondary location: SARIF relatedLocations, ``note:`` lines in text output."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    span: Span
+    help: str | None = None
+    related: tuple[Related, ...] = ()
+    subject: str | None = None
+    url: str | None = None
+    # Text that identifies the offending construct independent of where it sits
+    # (e.g. the normalised source line); keys baselines and SARIF fingerprints.
+    anchor_text: str = ""
+    # Set when an inline suppression or the baseline covers the finding.
+    suppression: str | None = field(default=None, compare=False)
+
+    def sort_key(self) -> tuple:
+        return (self.span.path, self.span.start.line, self.span.start.column, self.code, self.message)
+
+    def fingerprint(self) -> str:
+        """Stable across line shifts: code, file, subject and offending text, no line numbers."""
+        text = " ".join(self.anchor_text.split())
+        key = "\x1f".join((self.code, self.span.path, self.subject or "", text or self.message))
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]

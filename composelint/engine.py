@@ -1,0 +1,171 @@
+"""Run the selected rules over a project and turn what they yield into diagnostics.
+
+The engine owns everything that is not a rule's business: selection, severity
+overrides, per-file ignores, inline suppressions, the baseline, collapsing one
+defect seen through many services into one finding, de-duplication across
+deployments, isolation of a crashing rule, and the final order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import traceback
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
+
+from composelint.config import Config, ConfigError, build_options
+from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
+from composelint.rules import RULES, code_matches, selected_rules
+from composelint.rules._rule import RuleMeta
+
+INTERNAL_ERROR = "CL000"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    diagnostics: tuple[Diagnostic, ...]  # reported, sorted
+    suppressed: tuple[Diagnostic, ...]  # covered by an inline suppression or the baseline
+    rules: dict  # code -> RuleMeta of the rules that ran
+
+    def exit_code(self, fail_on: Severity) -> int:
+        return 1 if any(d.severity >= fail_on for d in self.diagnostics) else 0
+
+    def counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for diagnostic in self.diagnostics:
+            counts[diagnostic.severity.label] += 1
+        return counts
+
+
+def enabled_rules(config: Config) -> list[RuleMeta]:
+    return selected_rules(config.select, config.extend_select, config.ignore)
+
+
+def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
+        debug: bool = False) -> RunResult:
+    rules = enabled_rules(config)
+    raw: list[Diagnostic] = []
+    for meta in rules:
+        raw.extend(_run_rule(meta, project, config, debug))
+    diagnostics = _deduplicate(raw)
+    diagnostics = _collapse_shared(diagnostics)
+    if config.per_file_ignores:
+        diagnostics = [d for d in diagnostics if not _per_file_ignored(d, config)]
+    if only_paths is not None:
+        wanted = only_paths if isinstance(only_paths, set) else set(only_paths)
+        diagnostics = [d for d in diagnostics if _involves(d, wanted)]
+    reported, suppressed = [], []
+    index = None
+    if config.inline_ignores:
+        from composelint.suppressions import build_index
+
+        index = build_index(project)
+    for diagnostic in diagnostics:
+        suppression = index.find(diagnostic) if index is not None else None
+        if suppression is not None:
+            suppressed.append(replace(diagnostic, suppression=suppression.describe()))
+        elif baseline is not None and baseline.covers(diagnostic):
+            suppressed.append(replace(diagnostic, suppression="baseline"))
+        else:
+            reported.append(diagnostic)
+    reported.sort(key=Diagnostic.sort_key)
+    suppressed.sort(key=Diagnostic.sort_key)
+    return RunResult(tuple(reported), tuple(suppressed), {meta.code: meta for meta in rules})
+
+
+def _run_rule(meta: RuleMeta, project, config: Config, debug: bool) -> list[Diagnostic]:
+    try:
+        options = build_options(meta, config.rule_options.get(meta.code))
+    except ConfigError:
+        options = meta.options()  # validated when the config loaded; defaults if it changed since
+    severity_override = config.severity.get(meta.code)
+    found = []
+    try:
+        for violation in meta.check(project, options):
+            severity = severity_override or violation.severity or meta.severity
+            found.append(Diagnostic(
+                code=meta.code, name=meta.name, severity=severity, message=violation.message,
+                span=violation.span, help=violation.help, related=tuple(violation.related),
+                subject=violation.subject, url=meta.url, anchor_text=violation.anchor_text))
+    except Exception as exc:  # one broken rule must not hide the others' findings
+        if debug:
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        anchor = next(iter(sorted(project.sources)), ".")
+        found.append(Diagnostic(
+            code=INTERNAL_ERROR, name="internal-error", severity=Severity.ERROR,
+            message=f"rule {meta.code} ({meta.name}) failed: {type(exc).__name__}: {exc} "
+                    f"[{where.filename.rsplit('/', 1)[-1]}:{where.lineno}]",
+            span=Span(anchor, Position(1, 1)),
+            help="this is a bug in composelint; please report it with the file that triggers it "
+                 "(rerun with --debug for the traceback)"))
+    return found
+
+
+def _deduplicate(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The same finding reached through several deployments counts once."""
+    seen = set()
+    unique = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.code, diagnostic.span, diagnostic.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(diagnostic)
+    return unique
+
+
+def _collapse_shared(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One defect written once (an anchor, an extended base) but seen by many services: report it once.
+
+    Findings of one rule at the same position that differ only in their subject are
+    merged; the other subjects become related notes.
+    """
+    groups: dict[tuple, list[Diagnostic]] = {}
+    order = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.code, diagnostic.span)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(diagnostic)
+    result = []
+    for key in order:
+        group = groups[key]
+        if len(group) == 1 or any(d.subject is None for d in group):
+            result.extend(group)
+            continue
+        first = group[0]
+        others = [d for d in group[1:] if d.subject != first.subject]
+        if not others:
+            result.append(first)
+            continue
+        subjects = [first.subject] + [d.subject for d in others]
+        notes = tuple(Related(d.related[0].span if d.related else d.span, f"also affects {d.subject}")
+                      for d in others)
+        message = f"{first.message} (shared by {len(subjects)} services: {', '.join(_short(s) for s in subjects[:5])}" \
+                  f"{', …' if len(subjects) > 5 else ''})"
+        result.append(replace(first, message=message, related=first.related + notes))
+    return result
+
+
+def _short(subject: str) -> str:
+    return subject.replace("service ", "")
+
+
+def _per_file_ignored(diagnostic: Diagnostic, config: Config) -> bool:
+    for pattern, selectors in config.per_file_ignores.items():
+        if fnmatch.fnmatchcase(diagnostic.span.path, pattern) and code_matches(diagnostic.code, diagnostic.name,
+                                                                                 selectors):
+            return True
+    return False
+
+
+def _involves(diagnostic: Diagnostic, paths: set[str]) -> bool:
+    if diagnostic.span.path in paths:
+        return True
+    return any(related.span.path in paths for related in diagnostic.related)
+
+
+def all_rules() -> dict[str, RuleMeta]:
+    return dict(RULES)

@@ -1,0 +1,300 @@
+"""The one model of a repository that every rule reads.
+
+Built once by :mod:`composelint.project` from the parsed files; frozen
+afterwards. Every value keeps the span it was written at, so a rule never
+re-reads a file to say where something is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Generic, Iterator, Mapping, TypeVar
+
+from composelint.diagnostics import Related, Severity, Span
+from composelint.yamltree import YamlDocument, YMap, YNode
+
+if TYPE_CHECKING:  # networkx is imported only when a rule asks for the graph
+    from composelint.graph import DeploymentGraph
+
+T = TypeVar("T")
+EMPTY: Mapping = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Located(Generic[T]):
+    value: T
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """A fault found while loading; re-emitted by the input rules (CL001-CL005)."""
+
+    code: str
+    message: str
+    span: Span
+    help: str | None = None
+    related: tuple[Related, ...] = ()
+    severity: Severity | None = None  # overrides the rule's default (CL005: unset -> warning)
+    anchor_text: str = ""
+
+
+# --------------------------------------------------------------------------- Dockerfile
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """``--name=value`` at the start of an instruction (``--from``, ``--mount``, ``--chown`` …)."""
+
+    name: str
+    value: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Heredoc:
+    delimiter: str
+    body: str  # the lines between the marker and the terminator, tabs stripped for <<-
+    quoted: bool  # <<"EOF" / <<'EOF': no variable expansion in the body
+    strip_tabs: bool  # <<-EOF
+    span: Span  # from the first body line to the terminator line
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    keyword: str  # upper case: "RUN"
+    raw_value: str  # everything after the keyword, continuation lines joined
+    arguments: str  # raw_value without the leading flags
+    flags: tuple[Flag, ...]
+    span: Span  # all physical lines of the instruction, heredoc bodies included
+    text: str  # the instruction's source text (heredoc bodies included)
+    form: str | None = None  # "exec" | "shell" for RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK CMD
+    exec_args: tuple[str, ...] | None = None  # the JSON array of an exec form
+    heredocs: tuple[Heredoc, ...] = ()
+    stage: int = -1  # index of the stage it belongs to; -1 before the first FROM
+    arguments_span: Span | None = None  # where ``arguments`` starts (first line)
+
+    def flag(self, name: str) -> Flag | None:
+        for flag in self.flags:
+            if flag.name == name:
+                return flag
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    index: int
+    name: str | None  # ``AS name``, lower-cased as BuildKit does
+    base: Located[str]  # the image reference as written after FROM
+    base_resolved: str  # after substituting global ARG defaults
+    platform: str | None
+    from_instruction: Instruction
+    instructions: tuple[Instruction, ...]  # after FROM, up to the next FROM
+
+    def label(self) -> str:
+        return self.name if self.name else str(self.index)
+
+
+@dataclass(frozen=True, slots=True)
+class Dockerfile:
+    path: str
+    directives: Mapping[str, str]  # syntax, escape, check
+    escape: str
+    global_args: tuple[Instruction, ...]  # ARG before the first FROM
+    stages: tuple[Stage, ...]
+    instructions: tuple[Instruction, ...]  # all of them, in order
+    problems: tuple[ParseProblem, ...] = ()
+
+    def stage(self, name_or_index: str | int | None) -> Stage | None:
+        """A stage by ``AS`` name or index; None selects the last (the default target)."""
+        if not self.stages:
+            return None
+        if name_or_index is None:
+            return self.stages[-1]
+        if isinstance(name_or_index, int) or str(name_or_index).isdigit():
+            index = int(name_or_index)
+            return self.stages[index] if 0 <= index < len(self.stages) else None
+        wanted = str(name_or_index).lower()
+        for stage in self.stages:
+            if stage.name == wanted:
+                return stage
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class IgnorePattern:
+    pattern: str  # cleaned, without the leading "!"
+    exclude: bool  # False for "!" exceptions
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class DockerIgnore:
+    path: str
+    patterns: tuple[IgnorePattern, ...]
+
+
+# --------------------------------------------------------------------------- compose
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    service: Located[str]
+    condition: str = "service_started"
+    required: bool = True
+    restart: bool = False
+    kind: str = "depends_on"  # depends_on | links | network_mode | volumes_from | extends
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    context: Located[str]
+    context_path: str | None  # project-relative POSIX path; None when remote or outside the root
+    dockerfile: Located[str] | None
+    dockerfile_path: str | None  # project-relative POSIX path of the Dockerfile, when local
+    target: Located[str] | None
+    args: Mapping[str, Located[str | None]] = field(default_factory=lambda: EMPTY)
+    remote: bool = False
+    inline: Located[str] | None = None  # dockerfile_inline
+
+
+@dataclass(frozen=True, slots=True)
+class CommandWord:
+    text: str
+    span: Span  # where the word is written; the whole value when it cannot be narrowed
+
+
+@dataclass(frozen=True, slots=True)
+class CommandPart:
+    """One half of a start command, as written in one place."""
+
+    origin: str  # "compose-entrypoint" | "compose-command" | "image-entrypoint" | "image-cmd"
+    words: tuple[CommandWord, ...]
+    span: Span  # the whole value
+    form: str  # "exec" (list) | "shell" (Dockerfile shell form) | "string" (compose string, split like a shell)
+    stage: str | None = None  # the Dockerfile stage it came from (image-*)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(word.text for word in self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveCommand:
+    """What the container runs: ENTRYPOINT + CMD after compose overrides (Docker's semantics)."""
+
+    entrypoint: CommandPart | None
+    cmd: CommandPart | None
+    # False when the image's own ENTRYPOINT/CMD may apply but cannot be seen (a pulled image,
+    # or a Dockerfile stage built FROM an external image that sets neither).
+    complete: bool = True
+
+    @property
+    def words(self) -> tuple[CommandWord, ...]:
+        return (self.entrypoint.words if self.entrypoint else ()) + (self.cmd.words if self.cmd else ())
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(word.text for word in self.words)
+
+    def parts(self) -> tuple[CommandPart, ...]:
+        return tuple(part for part in (self.entrypoint, self.cmd) if part is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvValue:
+    key_span: Span
+    value: str | None  # None: no value (``- KEY``); Compose takes it from the shell then
+    span: Span
+    raw: str | None = None  # before interpolation
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    name_span: Span  # the service's key
+    span: Span  # the service's key through the end of its mapping
+    file: str  # the compose file that first defines it
+    node: YMap  # the merged, interpolated, positioned definition
+    image: Located[str] | None = None
+    build: Build | None = None
+    command: CommandPart | None = None
+    entrypoint: CommandPart | None = None
+    environment: Mapping[str, EnvValue] = field(default_factory=lambda: EMPTY)
+    depends_on: tuple[Dependency, ...] = ()
+    profiles: tuple[str, ...] = ()
+    dockerfile: "Dockerfile | None" = None  # the Dockerfile its build uses, when known
+    stage: "Stage | None" = None  # the target stage of that Dockerfile
+    effective_start: EffectiveCommand | None = None
+    extends_chain: tuple[Span, ...] = ()  # where inherited definitions came from
+
+    def get(self, key: str) -> YNode | None:
+        return self.node.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeFile:
+    path: str
+    document: YamlDocument  # as written: positioned, anchors and merge keys resolved, not interpolated
+    root: YMap | None  # interpolated with the file's default environment; None when not a mapping
+    problems: tuple[ParseProblem, ...] = ()
+    services: Mapping[str, Service] = field(default_factory=lambda: EMPTY)  # this file alone, before any merging
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """Compose files run together (``docker compose -f a -f b``), with profiles and env files."""
+
+    name: str
+    files: tuple[str, ...]
+    source: str  # "config" | "dotenv" | "automation" | "default"
+    origin: Span | None  # where it was found (config line, Makefile line), None for defaults
+    project_dir: str
+    profiles: tuple[str, ...] = ()
+    env_files: tuple[str, ...] = ()
+    root: YMap | None = None  # the merged model
+    services: Mapping[str, Service] = field(default_factory=lambda: EMPTY)  # every service, active or not
+    active: frozenset = frozenset()  # names of the services its profiles enable
+    included: tuple[str, ...] = ()  # files pulled in through include: and extends.file
+
+    def active_services(self) -> Iterator[Service]:
+        for name, service in self.services.items():
+            if name in self.active:
+                yield service
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path  # absolute
+    sources: Mapping[str, str]  # project-relative path -> text, for every file read
+    compose_files: Mapping[str, ComposeFile]
+    dockerfiles: Mapping[str, Dockerfile]
+    dockerignores: Mapping[str, DockerIgnore] = field(default_factory=lambda: EMPTY)  # keyed by build-context directory
+    deployments: tuple[Deployment, ...] = ()
+    problems: tuple[ParseProblem, ...] = ()
+    files: frozenset = frozenset()  # every project-relative file path discovered (not only parsed ones)
+    dotenv: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # the project's .env values (and config env)
+    # Facts derived from the model on first use (image contents, graph, imports); see derived().
+    extras: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def graph(self) -> "DeploymentGraph":
+        from composelint.graph import build_graph
+
+        return build_graph(self)
+
+    def derived(self, key: str, compute):
+        """A fact computed once from the model by an analysis layer, shared by every rule that asks."""
+        cache = self.extras
+        if key not in cache:
+            cache[key] = compute(self)
+        return cache[key]
+
+    def deployed_services(self) -> Iterator[tuple[Deployment, Service]]:
+        """Every active service of every deployment."""
+        for deployment in self.deployments:
+            for service in deployment.active_services():
+                yield deployment, service

@@ -1,0 +1,361 @@
+"""Load YAML into positioned nodes, safely and within limits.
+
+The tree is built from the parser's *event* stream, not by a constructor:
+nothing a tag names is ever instantiated (``!!python/object`` stays text),
+anchors are shared rather than copied, so an alias bomb is measured (node
+counts multiply as integers) instead of expanded, and nesting depth is a loop
+counter, not Python recursion. Scalars are resolved with the YAML 1.2 core
+schema, as Compose's YAML library does: ``8080:80`` and ``yes`` stay strings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from composelint.diagnostics import Position, Related, Span
+from composelint.yamltree import YamlDocument, YamlProblem, YEntry, YMap, YScalar, YSeq
+
+
+@dataclass(frozen=True, slots=True)
+class YamlLimits:
+    max_nodes: int = 1_000_000  # nodes after alias expansion
+    max_depth: int = 100  # nesting of mappings and sequences (Python recursion stays far from its limit)
+
+
+_NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_TRUE = frozenset(("true", "True", "TRUE"))
+_FALSE = frozenset(("false", "False", "FALSE"))
+_INT_DEC = re.compile(r"[-+]?[0-9]+\Z")
+_INT_OCT = re.compile(r"0o[0-7]+\Z")
+_INT_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
+# Python refuses int() on very long digit strings; such a value is kept as text.
+_MAX_INT_DIGITS = 4000
+# Tags whose meaning Compose gives them; other tags are ignored by Compose (the value stays).
+COMPOSE_TAGS = frozenset(("!reset", "!override"))
+_STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def resolve_plain(text: str) -> object:
+    """YAML 1.2 core schema resolution of a plain scalar."""
+    if text in _NULL:
+        return None
+    first = text[0]
+    if first in "tTfF":
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        return text
+    if first in "0123456789+-.":
+        if _INT_DEC.match(text):
+            return int(text) if len(text) <= _MAX_INT_DIGITS else text
+        if _INT_OCT.match(text):
+            return int(text[2:], 8) if len(text) <= _MAX_INT_DIGITS else text
+        if _INT_HEX.match(text):
+            return int(text[2:], 16) if len(text) <= _MAX_INT_DIGITS else text
+        if _FLOAT.match(text):
+            return float(text)
+        if _INF.match(text):
+            return -math.inf if first == "-" else math.inf
+        if _NAN.match(text):
+            return math.nan
+    return text
+
+
+def _resolve_tagged(text: str, tag: str, style: str) -> object:
+    short = _short_tag(tag)
+    if short in ("!!int", "!!float", "!!bool", "!!null"):
+        return resolve_plain(text)
+    if short in ("!!str", "!!binary") or style != "":
+        return text
+    # Compose ignores tags it does not know and keeps the value as if untagged.
+    return resolve_plain(text)
+
+
+def _short_tag(tag: str | None) -> str | None:
+    if tag and tag.startswith(_STANDARD_TAG_PREFIX):
+        return "!!" + tag[len(_STANDARD_TAG_PREFIX):]
+    return tag or None
+
+
+def _event_parser():
+    """The fastest available event parser (libyaml through ruamel.yaml.clib when installed)."""
+    from ruamel.yaml import YAML
+
+    try:
+        yaml = YAML(typ="safe")
+        if yaml.Parser is not None and "CParser" in getattr(yaml.Parser, "__name__", ""):
+            return yaml
+    except Exception:  # pragma: no cover - the C extension failed to load
+        pass
+    return YAML(typ="safe", pure=True)
+
+
+_PARSER = None
+
+
+def _events(text: str):
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = _event_parser()
+    return _PARSER.parse(text)
+
+
+class _Frame:
+    __slots__ = ("kind", "start", "anchor", "tag", "flow", "entries", "items", "key", "merges", "size",
+                 "depth")
+
+    def __init__(self, kind, start, anchor, tag, flow, depth):
+        self.kind = kind
+        self.start = start
+        self.anchor = anchor
+        self.tag = tag
+        self.flow = flow
+        self.entries = {} if kind == "map" else None
+        self.items = [] if kind == "seq" else None
+        self.key = None  # the pending key scalar of a mapping
+        self.merges = []  # (key span, node) of "<<" values
+        self.size = 1
+        self.depth = depth
+
+
+class _LimitExceeded(Exception):
+    def __init__(self, problem: YamlProblem):
+        self.problem = problem
+
+
+def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits()) -> YamlDocument:
+    """Parse ``text``; never raises for any input. Problems come back in the document."""
+    builder = _Builder(path, limits)
+    try:
+        for event in _events(text):
+            builder.feed(event)
+    except _LimitExceeded as exc:
+        return YamlDocument(None, tuple(builder.problems) + (exc.problem,))
+    except RecursionError:
+        span = Span(path, Position(1, 1))
+        return YamlDocument(None, tuple(builder.problems) + (
+            YamlProblem("limit", "the YAML nesting is too deep to parse", span),))
+    except Exception as exc:  # the parser's own syntax errors, whatever their class
+        return YamlDocument(None, tuple(builder.problems) + (_syntax_problem(exc, path, text),))
+    roots = builder.roots
+    return YamlDocument(roots[0] if roots else None, tuple(builder.problems), tuple(roots[1:]))
+
+
+def _syntax_problem(exc: Exception, path: str, text: str) -> YamlProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None and getattr(mark, "line", None) is not None:
+        line, column = mark.line + 1, mark.column + 1
+    else:
+        line, column = 1, 1
+    text_of_exc = str(exc).strip()
+    problem = getattr(exc, "problem", None) or (text_of_exc.splitlines()[0] if text_of_exc else type(exc).__name__)
+    context = getattr(exc, "context", None)
+    message = str(problem).strip()
+    if context and str(context).strip() not in message:
+        message = f"{message} ({str(context).strip()})"
+    hint = _syntax_hint(message, text, line)
+    return YamlProblem("syntax", f"invalid YAML: {message}", Span(path, Position(line, column)), hint)
+
+
+def _syntax_hint(message: str, text: str, line: int) -> str:
+    lines = text.splitlines()
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "control characters" in message:
+        return "the file holds control characters (is it binary?); Compose reads only text YAML"
+    if "\t" in source:
+        return "YAML forbids tabs for indentation: indent with spaces"
+    if "mapping values are not allowed" in message:
+        return "quote values that contain `: `, or check the indentation of the line above"
+    if "could not find expected ':'" in message or "simple key" in message:
+        return "a key is missing its `:`, or a quoted string is not closed"
+    if "found undefined alias" in message or "alias" in message:
+        return "define the anchor (`&name`) before using the alias (`*name`)"
+    return "fix the YAML syntax at this position; Compose refuses to load the file"
+
+
+class _Builder:
+    def __init__(self, path: str, limits: YamlLimits):
+        self.path = path
+        self.limits = limits
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, tuple[object, int]] = {}  # anchor -> (node, expanded size)
+        self.open_anchors: set[str] = set()
+        self.roots: list = []
+        self.problems: list[YamlProblem] = []
+        self.total = 0  # nodes after alias expansion, document-wide
+
+    def span(self, start, end) -> Span:
+        return Span(self.path, Position(start.line + 1, start.column + 1), Position(end.line + 1, end.column + 1))
+
+    def feed(self, event) -> None:
+        name = type(event).__name__
+        if name == "ScalarEvent":
+            self.add_scalar(event)
+        elif name == "MappingStartEvent" or name == "SequenceStartEvent":
+            depth = len(self.stack) + 1
+            if depth > self.limits.max_depth:
+                raise _LimitExceeded(YamlProblem(
+                    "limit", f"nesting deeper than {self.limits.max_depth} levels",
+                    self.span(event.start_mark, event.end_mark),
+                    "a compose file nests a few levels; raise `limits.yaml-depth` if this is intended"))
+            kind = "map" if name == "MappingStartEvent" else "seq"
+            tag = event.tag if event.tag and not event.implicit else None
+            frame = _Frame(kind, event.start_mark, event.anchor, tag, bool(event.flow_style), depth)
+            if event.anchor:
+                self.open_anchors.add(event.anchor)
+            self.stack.append(frame)
+        elif name == "MappingEndEvent":
+            self.close_mapping(event)
+        elif name == "SequenceEndEvent":
+            frame = self.stack.pop()
+            if frame.flow or not frame.items:
+                span = self.span(frame.start, event.end_mark)
+            else:
+                last = frame.items[-1].span
+                span = Span(self.path, Position(frame.start.line + 1, frame.start.column + 1), last.end or last.start)
+            node = YSeq(tuple(frame.items), span, _short_tag(frame.tag))
+            self.finish(node, frame.size, frame.anchor)
+        elif name == "AliasEvent":
+            self.add_alias(event)
+        elif name == "DocumentStartEvent":
+            self.anchors = {}
+            self.total = 0
+        # StreamStart/End, DocumentEnd carry nothing we keep
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    def add_scalar(self, event) -> None:
+        text = event.value
+        tag = event.tag
+        style = event.style or ""
+        span = self.span(event.start_mark, event.end_mark)
+        parent = self.stack[-1] if self.stack else None
+        if parent is not None and parent.kind == "map" and parent.key is None:
+            # Keys stay as written: `80:` is the key "80", `true:` is "true".
+            parent.key = YScalar(text, span, _short_tag(tag), style)
+            self.total += 1
+            if event.anchor:
+                self.anchors[event.anchor] = (YScalar(resolve_plain(text) if style == "" else text, span), 1)
+            return
+        if tag:
+            value = _resolve_tagged(text, tag, style)
+        elif style == "":
+            value = resolve_plain(text)
+        else:
+            value = text
+        self.finish(YScalar(value, span, _short_tag(tag), style), 1, event.anchor)
+
+    def add_alias(self, event) -> None:
+        anchor = event.anchor
+        span = self.span(event.start_mark, event.end_mark)
+        if anchor in self.open_anchors:
+            self.problems.append(YamlProblem(
+                "syntax", f"recursive alias `*{anchor}` refers to the node that contains it", span,
+                "an anchor cannot include itself; Compose refuses to load this file"))
+            self.finish(YScalar(None, span), 1, None, alias=True)
+            return
+        target = self.anchors.get(anchor)
+        if target is None:
+            raise _LimitExceeded(YamlProblem(
+                "syntax", f"invalid YAML: found undefined alias `*{anchor}`", span,
+                "define the anchor (`&name`) before using the alias (`*name`)"))
+        node, size = target
+        self.finish(node, size, None, alias=True, alias_span=span)
+
+    def finish(self, node, size: int, anchor, alias: bool = False, alias_span: Span | None = None) -> None:
+        self.total += size if alias else 1
+        if self.total > self.limits.max_nodes:
+            where = alias_span or node.span
+            raise _LimitExceeded(YamlProblem(
+                "limit",
+                f"the document expands to more than {self.limits.max_nodes:,} nodes through its aliases "
+                "(an alias bomb)",
+                where,
+                "nested anchors that multiply (billion laughs) exhaust memory; Compose and composelint refuse "
+                "such a file. Raise `limits.yaml-nodes` only for a genuinely huge file"))
+        if anchor:
+            self.open_anchors.discard(anchor)
+            self.anchors[anchor] = (node, size)
+        if not self.stack:
+            self.roots.append(node)
+            return
+        parent = self.stack[-1]
+        parent.size += size
+        if parent.kind == "seq":
+            parent.items.append(node)
+            return
+        if parent.key is None:
+            if not isinstance(node, YScalar):
+                self.problems.append(YamlProblem(
+                    "syntax", "a mapping key must be a plain value, not a mapping or a list",
+                    alias_span or node.span, "Compose keys are strings: write the key as text"))
+                parent.key = YScalar("?", alias_span or node.span)
+            else:
+                key_text = node.value if isinstance(node.value, str) else _key_text(node)
+                parent.key = YScalar(key_text, alias_span or node.span, node.tag, node.style)
+            return
+        key = parent.key
+        parent.key = None
+        if key.value == "<<" and key.style == "":
+            parent.merges.append((key.span, node, alias_span))
+            return
+        existing = parent.entries.get(key.value)
+        if existing is not None:
+            self.problems.append(YamlProblem(
+                "duplicate-key",
+                f"duplicate key `{key.value}`: it is already defined at line {existing.key.span.line}",
+                key.span,
+                "Compose refuses a mapping with a repeated key; remove or rename one of them",
+                (Related(existing.key.span, "first defined here"),)))
+            return
+        parent.entries[key.value] = YEntry(key, node)
+
+    def close_mapping(self, event) -> None:
+        frame = self.stack.pop()
+        entries = frame.entries
+        if frame.merges:
+            entries = self.apply_merges(frame)
+        if frame.flow:
+            span = self.span(frame.start, event.end_mark)
+        else:
+            last_end = None
+            for entry in entries.values():
+                if not entry.merged:
+                    last_end = entry.value.span.end or entry.value.span.start
+            if last_end is None:
+                last_end = Position(event.start_mark.line + 1, event.start_mark.column + 1)
+            span = Span(self.path, Position(frame.start.line + 1, frame.start.column + 1), last_end)
+        self.finish(YMap(entries, span, _short_tag(frame.tag)), frame.size, frame.anchor)
+
+    def apply_merges(self, frame: _Frame) -> dict:
+        """YAML merge keys: own keys win; among merged mappings, the earlier one wins."""
+        merged: dict = dict(frame.entries)
+        for key_span, value, _alias_span in frame.merges:
+            sources = value.items if isinstance(value, YSeq) else (value,)
+            for source in sources:
+                if not isinstance(source, YMap):
+                    self.problems.append(YamlProblem(
+                        "syntax", "a merge key `<<` takes a mapping (an alias like `*defaults`) or a list of them",
+                        source.span, "merge only mappings into a mapping"))
+                    continue
+                for name, entry in source.entries.items():
+                    if name not in merged:
+                        merged[name] = YEntry(entry.key, entry.value, merged=True)
+        return merged
+
+
+def _key_text(node: YScalar) -> str:
+    value = node.value
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)

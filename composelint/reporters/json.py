@@ -1,0 +1,57 @@
+"""composelint's own machine-readable format (``--format json``).
+
+The document is described by ``composelint/data/output-schema.json`` and
+docs/json-output.md; its ``version`` changes whenever a field is removed,
+renamed or changes meaning.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Sequence
+
+from composelint.reporters import RenderContext, rule_url, severity_counts
+
+if TYPE_CHECKING:
+    from composelint.diagnostics import Diagnostic, Span
+
+FORMAT_VERSION = 1
+
+
+def _position(span: "Span") -> dict:
+    return {
+        "path": span.path,
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+    }
+
+
+def diagnostic_object(diagnostic: "Diagnostic", ctx: RenderContext) -> dict:
+    return {
+        "code": diagnostic.code,
+        "name": diagnostic.name,
+        "severity": diagnostic.severity.label,
+        "message": diagnostic.message,
+        **_position(diagnostic.span),
+        "help": diagnostic.help,
+        "subject": diagnostic.subject,
+        "url": rule_url(diagnostic, ctx),
+        "fingerprint": diagnostic.fingerprint(),
+        "related": [{**_position(related.span), "message": related.message} for related in diagnostic.related],
+        "suppressed": None if diagnostic.suppression is None else {"reason": diagnostic.suppression},
+    }
+
+
+def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
+    document = {
+        "version": FORMAT_VERSION,
+        "tool": {"name": "composelint", "version": ctx.version},
+        "diagnostics": [diagnostic_object(diagnostic, ctx) for diagnostic in diagnostics],
+        "summary": {
+            **severity_counts(diagnostics),
+            "suppressed": sum(1 for diagnostic in diagnostics if diagnostic.suppression is not None),
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,209 @@
+"""The default, human format: each finding with its source line underlined.
+
+    compose.yaml:4:21: CL201 [runtime-install] error: service 'agent' runs `pip install` ...
+      |
+    4 |     command: sh -c "pip install flask && python app.py"
+      |                     ^^^^^^^^^^^^^^^^^
+      |
+      = note: Dockerfile:7:1: the entrypoint comes from this Dockerfile line
+      = help: install dependencies in the image
+
+    Found 1 problem: 1 error.
+
+The header is ``path:line:col:`` first so terminals and editors can jump to
+it. A span that runs over several lines is underlined to the end of its first
+line. Source lines are shown as the terminal would draw them: tabs expanded to
+stops of four, East Asian wide characters counted as two cells, combining
+marks as none, and control or bidi characters replaced by visible stand-ins,
+so carets stay under the text they point at and a linted file cannot send
+escape sequences to the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from composelint.reporters import SEVERITY_LABELS, RenderContext, one_line, severity_counts
+
+if TYPE_CHECKING:
+    from composelint.diagnostics import Diagnostic
+
+TAB_WIDTH = 4
+# Code points of a long source line shown around the span (minified files can
+# hold a whole document on one line).
+SNIPPET_WIDTH = 120
+SNIPPET_CONTEXT_BEFORE = 30
+ELLIPSIS = "…"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+_RESET = "\x1b[0m"
+_BOLD = "1"
+_DIM = "2"
+_RED = "31"
+_GREEN = "32"
+_YELLOW = "33"
+_BLUE = "34"
+_CYAN = "36"
+_SEVERITY_COLOR = {"error": _RED, "warning": _YELLOW, "info": _CYAN}
+
+
+class _Painter:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, *codes: str) -> str:
+        if not self.enabled or not text:
+            return text
+        return f"\x1b[{';'.join(codes)}m{text}{_RESET}"
+
+
+def _cell(char: str, display_column: int) -> tuple[str, int]:
+    """How ``char`` is drawn at ``display_column`` (0-based): text and width in cells."""
+    if char == "\t":
+        width = TAB_WIDTH - display_column % TAB_WIDTH
+        return " " * width, width
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code), 1  # the Unicode "control picture" of the character
+    if code == 0x7F:
+        return "\u2421", 1
+    if 0x80 <= code < 0xA0 or code in (0x200E, 0x200F) or 0x2028 <= code <= 0x202E \
+            or 0x2066 <= code <= 0x2069:
+        return "\ufffd", 1
+    if unicodedata.combining(char) or unicodedata.category(char) == "Cf":
+        return char, 0
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return char, 2
+    return char, 1
+
+
+def _draw(text: str) -> tuple[str, list[int]]:
+    """``text`` as drawn, and the display column before each code point (plus the end)."""
+    pieces: list[str] = []
+    offsets: list[int] = []
+    column = 0
+    for char in text:
+        offsets.append(column)
+        drawn, width = _cell(char, column)
+        pieces.append(drawn)
+        column += width
+    offsets.append(column)
+    return "".join(pieces), offsets
+
+
+def _snippet(line_text: str, diagnostic: "Diagnostic") -> tuple[str, int, int]:
+    """The drawn source line, and the display column and width of the underline."""
+    span = diagnostic.span
+    length = len(line_text)
+    start = min(max(span.column - 1, 0), length)
+    end = span.end_column - 1 if span.end_line == span.line else length
+    end = min(max(end, start), length)
+
+    window_start, window_end = 0, length
+    if length > SNIPPET_WIDTH:
+        window_start = max(0, min(start - SNIPPET_CONTEXT_BEFORE, length - SNIPPET_WIDTH))
+        window_end = window_start + SNIPPET_WIDTH
+    prefix = ELLIPSIS if window_start > 0 else ""
+    suffix = ELLIPSIS if window_end < length else ""
+
+    drawn, offsets = _draw(line_text[window_start:window_end])
+    caret_start = offsets[min(start, window_end) - window_start]
+    caret_end = offsets[min(end, window_end) - window_start]
+    # An empty span, or one that points past the end of the line, still gets a caret.
+    width = max(caret_end - caret_start, 1)
+    return prefix + drawn + suffix, len(prefix) + caret_start, width
+
+
+class _Sources:
+    """Source lines by path, split once per render."""
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self._sources = sources
+        self._lines: dict[str, list[str]] = {}
+
+    def line(self, path: str, number: int) -> str | None:
+        lines = self._lines.get(path)
+        if lines is None:
+            text = self._sources.get(path)
+            if text is None:
+                return None
+            lines = self._lines[path] = _LINE_BREAK.split(text)
+        if 1 <= number <= len(lines):
+            return lines[number - 1]
+        return None
+
+
+def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) -> list[str]:
+    span = diagnostic.span
+    severity = diagnostic.severity.label
+    color = _SEVERITY_COLOR[severity]
+    header = (f"{paint(f'{one_line(span.path)}:{span.line}:{span.column}:', _BOLD)} "
+              f"{paint(diagnostic.code, _BOLD, color)} {paint(f'[{diagnostic.name}]', _DIM)} "
+              f"{paint(severity + ':', _BOLD, color)} {one_line(diagnostic.message)}")
+    if diagnostic.suppression is not None:
+        header += " " + paint("(suppressed)", _DIM)
+    out = [header]
+
+    gutter_width = len(str(span.line))
+    blank_gutter = " " * gutter_width
+    bar = paint("|", _BOLD, _BLUE)
+    source_line = sources.line(span.path, span.line)
+    if source_line is not None:
+        drawn, caret_column, caret_width = _snippet(source_line, diagnostic)
+        out.append(f"{blank_gutter} {bar}")
+        out.append(f"{paint(str(span.line), _BOLD, _BLUE)} {bar} {drawn}".rstrip())
+        out.append(f"{blank_gutter} {bar} {' ' * caret_column}{paint('^' * caret_width, _BOLD, color)}")
+
+    notes: list[str] = []
+    if diagnostic.suppression is not None:
+        notes.append(f"{paint('suppressed', _BOLD)}: {one_line(diagnostic.suppression)}")
+    for related in diagnostic.related:
+        notes.append(f"{paint('note', _BOLD, _GREEN)}: {one_line(str(related.span))}: {one_line(related.message)}")
+    if diagnostic.help:
+        notes.append(f"{paint('help', _BOLD, _CYAN)}: {one_line(diagnostic.help)}")
+    if notes:
+        if source_line is not None:
+            out.append(f"{blank_gutter} {bar}")
+        equals = paint("=", _BOLD, _BLUE)
+        out.extend(f"{blank_gutter} {equals} {note}" for note in notes)
+    return out
+
+
+def _plural(count: int, word: str) -> str:
+    # "info" names a severity here and reads better uncounted: "2 info".
+    return f"{count} {word}" if count == 1 or word == "info" else f"{count} {word}s"
+
+
+def summary(diagnostics: Sequence["Diagnostic"]) -> str:
+    """``Found 3 problems: 2 errors, 1 warning.`` or ``All checks passed.``"""
+    counts = severity_counts(diagnostics)
+    total = sum(counts.values())
+    suppressed = len(diagnostics) - total
+    if total == 0:
+        line = "All checks passed."
+    else:
+        parts = ", ".join(_plural(counts[label], label) for label in SEVERITY_LABELS if counts[label])
+        line = f"Found {_plural(total, 'problem')}: {parts}."
+    if suppressed:
+        line = f"{line[:-1]} ({suppressed} suppressed)."
+    return line
+
+
+def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
+    paint = _Painter(ctx.color)
+    sources = _Sources(ctx.sources)
+    blocks = ["\n".join(_render_one(diagnostic, sources, paint)) for diagnostic in diagnostics]
+    counts = severity_counts(diagnostics)
+    if counts["error"]:
+        summary_color = _RED
+    elif counts["warning"]:
+        summary_color = _YELLOW
+    elif any(counts.values()):
+        summary_color = _CYAN
+    else:
+        summary_color = _GREEN
+    blocks.append(paint(summary(diagnostics), _BOLD, summary_color))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,78 @@
+"""How a rule is declared: metadata, options, and what a check yields.
+
+A rule is a module with one ``check(project, options)`` generator decorated
+with :func:`rule`. The engine stamps code, name and configured severity on
+what the check yields, so a rule cannot emit another rule's code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from composelint.diagnostics import Related, Severity, Span
+
+DOCS_BASE_URL = "https://github.com/composelint/composelint/blob/main/rules/"
+
+FAMILIES = {
+    "0": "input",
+    "1": "deployment graph",
+    "2": "start command",
+    "3": "service configuration",
+    "4": "image build",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    span: Span
+    message: str
+    help: str | None = None
+    related: tuple[Related, ...] = ()
+    subject: str | None = None  # "service 'agent'", "stage 'builder'"
+    severity: Severity | None = None  # only for rules whose catalogue entry is conditional
+    anchor_text: str = ""  # offending text for fingerprints; defaults to the message
+
+
+@dataclass(frozen=True, slots=True)
+class NoOptions:
+    """A rule without options."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    options: type  # a frozen dataclass; its fields are the rule's config keys (kebab-case in config)
+    check: Callable[..., Iterator[Violation]]
+    needs_graph: bool = False
+
+    @property
+    def family(self) -> str:
+        return FAMILIES.get(self.code[2:3], "other")
+
+    @property
+    def page(self) -> str:
+        return f"{self.code}-{self.name}.md"
+
+    @property
+    def url(self) -> str:
+        return DOCS_BASE_URL + self.page
+
+    def option_names(self) -> dict[str, dataclasses.Field]:
+        return {f.name.replace("_", "-"): f for f in dataclasses.fields(self.options)}
+
+
+def rule(*, code: str, name: str, severity: str, summary: str, options: type = NoOptions,
+         needs_graph: bool = False):
+    """Declare a rule; the decorated ``check`` gets a ``meta`` attribute."""
+
+    def decorate(check):
+        check.meta = RuleMeta(code=code, name=name, severity=Severity.parse(severity), summary=summary,
+                              options=options, check=check, needs_graph=needs_graph)
+        return check
+
+    return decorate
