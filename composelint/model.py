@@ -277,6 +277,7 @@ class Project:
     problems: tuple[ParseProblem, ...] = ()
     files: frozenset = frozenset()  # every project-relative file path discovered (not only parsed ones)
     dotenv: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # the project's .env values (and config env)
+    read_limit: int = 10 * 1024 * 1024
     # Facts derived from the model on first use (image contents, graph, imports); see derived().
     extras: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -285,6 +286,28 @@ class Project:
         from composelint.graph import build_graph
 
         return build_graph(self)
+
+    def read_text(self, relpath: str) -> str | None:
+        """Text of a project file for the analysis layers (build-context sources, requirements).
+
+        Reads only regular files inside the root, within the size limit, without blocking; None
+        when the file is missing, unreadable, binary or not UTF-8. Cached. Rules never call this:
+        they ask an analysis layer, which records what it read in the model.
+        """
+        if relpath in self.sources:
+            return self.sources[relpath]
+        cache = self.extras.setdefault("read_text", {})
+        if relpath not in cache:
+            from composelint.discovery import read_text
+
+            cache[relpath] = read_text(self.root, relpath, self.read_limit).text if relpath in self.files else None
+        return cache[relpath]
+
+    def ignore_for(self, context_path: str, dockerfile_path: str | None = None) -> "DockerIgnore | None":
+        """The .dockerignore that applies to a build (Dockerfile-specific first, as BuildKit does)."""
+        if dockerfile_path and dockerfile_path in self.dockerignores:
+            return self.dockerignores[dockerfile_path]
+        return self.dockerignores.get(context_path)
 
     def derived(self, key: str, compute):
         """A fact computed once from the model by an analysis layer, shared by every rule that asks."""

@@ -95,15 +95,18 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
                     dockerfiles[path] = dockerfile
     compose_files = {path: _link_file(compose, dockerfiles) for path, compose in compose_files.items()}
     deployments = default_deployments(compose_files, dockerfiles)
+    dockerignores = load_dockerignores(loader, found, compose_files.values(), deployments)
     return Project(
         root=root,
         sources=MappingProxyType(loader.sources),
         compose_files=MappingProxyType(compose_files),
         dockerfiles=MappingProxyType(dockerfiles),
+        dockerignores=MappingProxyType(dockerignores),
         deployments=tuple(deployments),
         problems=tuple(loader.problems),
         files=frozenset(found.all_files),
         dotenv=MappingProxyType(dict(project_environment(loader, ""))),
+        read_limit=config.limits.max_file_size,
     )
 
 
@@ -275,6 +278,35 @@ def _link_file(compose: ComposeFile, dockerfiles: Mapping[str, Dockerfile]) -> C
     services = {name: link_service(service, dockerfiles) for name, service in compose.services.items()}
     return ComposeFile(compose.path, compose.document, compose.root, compose.problems, MappingProxyType(services))
 
+
+
+def load_dockerignores(loader: _Loader, found: FileSet, compose_files, deployments) -> dict:
+    """The .dockerignore of every local build context, keyed by context directory.
+
+    BuildKit prefers ``<Dockerfile>.dockerignore`` next to the Dockerfile over the context's
+    ``.dockerignore``; both are honoured.
+    """
+    from composelint.parsers.dockerignore import parse_dockerignore
+
+    builds = [service.build for compose in compose_files for service in compose.services.values()]
+    builds += [service.build for deployment in deployments for service in deployment.services.values()]
+    result = {}
+    for build in builds:
+        if build is None or build.context_path is None:
+            continue
+        candidates = []
+        if build.dockerfile_path:
+            candidates.append(build.dockerfile_path + ".dockerignore")
+        candidates.append(f"{build.context_path}/.dockerignore" if build.context_path else ".dockerignore")
+        key = build.context_path if not build.dockerfile_path else build.context_path
+        for candidate in candidates:
+            if candidate in found.all_files:
+                text = loader.read(candidate)
+                if text is not None:
+                    result.setdefault(key if candidate.endswith("/.dockerignore") or candidate == ".dockerignore"
+                                      else build.dockerfile_path, parse_dockerignore(text, candidate))
+                break
+    return result
 
 
 # --------------------------------------------------------------------------- deployments

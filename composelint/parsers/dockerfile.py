@@ -1153,7 +1153,7 @@ def _env_pairs(arguments: str, escape: str) -> list[tuple[str, str]]:
     if "=" not in words[0]:  # the legacy `ENV NAME value with spaces` form
         parts = re.split(r"[\t\v\f\r ]+", arguments, maxsplit=1)
         return [(parts[0], parts[1])] if len(parts) == 2 else []
-    return [tuple(word.split("=", 1)) for word in words if "=" in word]  # type: ignore[misc]
+    return [(key, value) for key, _, value in (word.partition("=") for word in words if "=" in word)]
 
 
 def _arg_pairs(arguments: str, escape: str) -> list[tuple[str, str | None]]:
