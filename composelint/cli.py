@@ -27,8 +27,18 @@ class _DefaultToCheck(click.Group):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx):
+        # Ctrl-C: one line and 130, not click's "Aborted!" with exit 1 (which means "findings").
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("composelint: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+
 
 def _fail(message: str) -> "click.exceptions.Exit":
+    # One line, whatever the message quotes (a config key or a path may hold a line break).
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
     click.echo(f"composelint: error: {message}", err=True)
     return click.exceptions.Exit(EXIT_ERROR)
 
@@ -66,14 +76,20 @@ def cli() -> None:
                    "depend on who runs the lint).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               help="Colour in text output (auto: on a terminal unless NO_COLOR is set).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Report only findings not recorded in this baseline file (see --write-baseline).")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Record the current findings in this file and exit 0; later runs with --baseline FILE "
+                   "report only new findings.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
-          show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, debug) -> None:
+          show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, baseline_path, write_baseline,
+          debug) -> None:
     """Lint a repository (default: the current directory)."""
     try:
         code = _check(paths, output_format or "text", output_file, config_path, select, extend_select, ignore,
                       severities, fail_on, show_suppressed, no_inline_ignores, stdin_filename, use_environment,
-                      color, debug)
+                      color, debug, baseline_path, write_baseline)
     except click.exceptions.Exit:
         raise
     except Exception as exc:  # the promise: one line, never a traceback
@@ -90,7 +106,8 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def _check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
-           show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, debug) -> int:
+           show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, debug, baseline_path=None,
+           write_baseline=None) -> int:
     from composelint.config import ConfigError, load_config, with_overrides
     from composelint.diagnostics import Severity
     from composelint.discovery import find_project_root
@@ -101,7 +118,10 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
         if not target.exists() and stdin_filename is None:
             raise _fail(f"{target}: no such file or directory")
     start = Path(stdin_filename) if stdin_filename is not None and not paths else targets[0]
-    root = find_project_root(start if start.exists() else start.parent if start.parent.exists() else Path.cwd())
+    start = start.absolute()
+    while not start.exists() and start.parent != start:
+        start = start.parent  # an editor buffer not saved yet, maybe in a directory not created yet
+    root = find_project_root(start)
     try:
         config = load_config(root, config_path)
         overrides = {}
@@ -143,17 +163,44 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
         rel = _relative(root, Path(stdin_filename))
         if rel is None:
             raise _fail(f"--stdin-filename {stdin_filename}: the path is outside the project root {root}")
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(config.limits.max_file_size + 1)  # over the limit: CL007, unread rest
         stdin_overrides[rel] = data.decode("utf-8", "surrogateescape")
         only_paths = {rel}
 
     from composelint.engine import run
     from composelint.project import build_project
 
+    baseline = None
+    if baseline_path is not None and write_baseline is None:
+        from composelint.baseline import Baseline, BaselineError
+
+        try:
+            baseline = Baseline.load(baseline_path)
+        except BaselineError as exc:
+            raise _fail(str(exc)) from None
     project = build_project(root, config, stdin_overrides)
-    result = run(project, config, only_paths=only_paths, debug=debug)
+    if baseline is not None:
+        baseline = baseline.bind(project.read_text)
+    result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug)
+    if write_baseline is not None:
+        return _write_baseline(write_baseline, result, project)
     _report(result, project, output_format, output_file, show_suppressed, color)
+    if baseline is not None and only_paths is None and baseline.unmatched():
+        click.echo(f"composelint: {baseline.unmatched()} finding(s) recorded in {baseline_path} no longer occur; "
+                   f"rewrite it with --write-baseline {baseline_path} so that they are reported if they come back",
+                   err=True)
     return result.exit_code(config.fail_on)
+
+
+def _write_baseline(path: Path, result, project) -> int:
+    from composelint.baseline import BaselineError, write
+
+    try:
+        count = write(path, result.diagnostics, project.read_text)
+    except BaselineError as exc:
+        raise _fail(str(exc)) from None
+    click.echo(f"composelint: recorded {count} finding(s) in {path}", err=True)
+    return EXIT_CLEAN
 
 
 def _relative(root: Path, path: Path) -> str | None:
@@ -165,9 +212,12 @@ def _relative(root: Path, path: Path) -> str | None:
 
 def _only_paths(root: Path, targets: list[Path]) -> set[str] | None:
     """Files and directories named on the command line narrow what is reported, not what is modelled."""
+    from composelint.discovery import is_compose_name, is_dockerfile_name
+
     if not targets:
         return None
     wanted: set[str] = set()
+    beside: set[str] = set()
     for target in targets:
         rel = _relative(root, target)
         if rel is None:
@@ -175,16 +225,33 @@ def _only_paths(root: Path, targets: list[Path]) -> set[str] | None:
         if rel in ("", "."):
             return None
         wanted.add(rel)
-    return _PathFilter(wanted)
+        directory, _, name = rel.rpartition("/")
+        if not target.is_dir() and not is_compose_name(name) and not is_dockerfile_name(name):
+            # A .env, .dockerignore or requirements file changes what the files beside it mean.
+            beside.add(directory)
+    return _PathFilter(wanted, beside)
 
 
 class _PathFilter(set):
-    """A set whose membership test also accepts paths under a named directory."""
+    """Named paths, what is under a named directory, and the files beside a named support file
+    (.env, .dockerignore, requirements.txt: compose files and Dockerfiles there depend on it)."""
+
+    def __init__(self, wanted=(), beside=()) -> None:
+        super().__init__(wanted)
+        self.beside = frozenset(beside)
 
     def __contains__(self, path) -> bool:
+        path = str(path)
         if set.__contains__(self, path):
             return True
-        return any(str(path).startswith(prefix + "/") for prefix in set.__iter__(self))
+        parent, sep, _ = path.rpartition("/")
+        if parent in self.beside:
+            return True
+        while sep:
+            if set.__contains__(self, parent):
+                return True
+            parent, sep, _ = parent.rpartition("/")
+        return False
 
 
 def _use_color(choice: str, stream) -> bool:
@@ -212,6 +279,33 @@ def _report(result, project, output_format, output_file, show_suppressed, color)
         sys.stdout.write(text)
         if text and not text.endswith("\n"):
             sys.stdout.write("\n")
+
+
+@cli.command("deployments")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Configuration file (default: .composelint.yaml or [tool.composelint] in pyproject.toml at the root).")
+@click.option("--use-environment", is_flag=True,
+              help="Let this machine's environment variables feed compose interpolation.")
+def list_deployments(path, output_format, config_path, use_environment) -> None:
+    """List the deployments found: files, profiles, where each was found, and its services."""
+    from composelint.config import ConfigError, load_config, with_overrides
+    from composelint.deployments import render_deployments
+    from composelint.discovery import find_project_root
+    from composelint.project import build_project
+
+    target = path or Path.cwd()
+    if not target.exists():
+        raise _fail(f"{target}: no such file or directory")
+    root = find_project_root(target)
+    try:
+        config = load_config(root, config_path)
+        if use_environment:
+            config = with_overrides(config, use_environment=True)
+    except (ConfigError, ValueError) as exc:
+        raise _fail(f"invalid configuration: {exc}") from None
+    click.echo(render_deployments(build_project(root, config), output_format).rstrip("\n"))
 
 
 @cli.command("rules")
@@ -245,6 +339,62 @@ def show_rule(key: str) -> None:
     if text is None:
         raise _fail(f"the documentation page {meta.page} is not installed")
     click.echo(text.rstrip("\n"))
+
+
+@cli.command("graph")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["dot", "mermaid", "json"]), default="mermaid",
+              help="dot (Graphviz), mermaid (renders in GitHub pull requests and issues) or json "
+                   "(default: mermaid).")
+@click.option("--deployment", "deployment_name", default=None, metavar="NAME",
+              help="Draw one deployment only (see `composelint graph --format json` for the names).")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the graph to a file instead of standard output.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Configuration file (default: .composelint.yaml or [tool.composelint] in pyproject.toml at the "
+                   "root).")
+@click.option("--use-environment", is_flag=True,
+              help="Let this machine's environment variables feed compose interpolation.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def graph_command(path, output_format, deployment_name, output_file, config_path, use_environment, debug) -> None:
+    """Draw the deployment graph: services, dependencies, host references; undefined and undeployed
+    services are dashed and red."""
+    try:
+        text = _graph(path, output_format, deployment_name, config_path, use_environment)
+    except click.exceptions.Exit:
+        raise
+    except Exception as exc:  # one line, never a traceback
+        if debug:
+            raise
+        raise _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)") from None
+    if output_file is not None:
+        output_file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _graph(path, output_format, deployment_name, config_path, use_environment) -> str:
+    from composelint.config import ConfigError, load_config, with_overrides
+    from composelint.discovery import find_project_root
+    from composelint.graph import render_graph
+    from composelint.project import build_project
+
+    target = path if path is not None else Path.cwd()
+    if not target.exists():
+        raise _fail(f"{target}: no such file or directory")
+    root = find_project_root(target)
+    try:
+        config = load_config(root, config_path)
+        if use_environment:
+            config = with_overrides(config, use_environment=True)
+    except (ConfigError, ValueError) as exc:
+        raise _fail(f"invalid configuration: {exc}") from None
+    project = build_project(root, config)
+    graph = project.graph
+    if deployment_name is not None and deployment_name not in graph.scopes:
+        known = ", ".join(f"`{name}`" for name in graph.scopes) or "none"
+        raise _fail(f"no deployment is named `{deployment_name}` (deployments: {known})")
+    return render_graph(graph, output_format, deployment_name)
 
 
 def main(argv=None) -> None:

@@ -192,6 +192,12 @@ def config_from_data(data: object, display: str, where=lambda _path, key=False: 
             build_options(meta, options)
         except ConfigError as exc:
             raise ConfigError(f"{where(['rules', key]) or display}: `rules.{key}`: {exc}") from None
+    module_map = data.get("python-module-map") or {}
+    if module_map:
+        # The top-level key is shorthand for CL407's `module-map` option, where the rule reads it.
+        cl407 = dict(rule_options.get("CL407", {}))
+        cl407["module-map"] = list(cl407.get("module-map", ())) + [f"{k}={v}" for k, v in module_map.items()]
+        rule_options["CL407"] = MappingProxyType(cl407)
     limits_data = data.get("limits") or {}
     limits = Limits(**{name.replace("-", "_"): value for name, value in limits_data.items()})
     deployments = []

@@ -94,6 +94,8 @@ class Diagnostic:
     # Text that identifies the offending construct independent of where it sits
     # (e.g. the normalised source line); keys baselines and SARIF fingerprints.
     anchor_text: str = ""
+    # The text at the primary span is a secret (CL307): reporters mask it in source excerpts.
+    sensitive: bool = False
     # Set when an inline suppression or the baseline covers the finding.
     suppression: str | None = field(default=None, compare=False)
 

@@ -79,6 +79,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, debug: bool) -> list[Diag
     except ConfigError:
         options = meta.options()  # validated when the config loaded; defaults if it changed since
     severity_override = config.severity.get(meta.code)
+    lines_of = _SourceLines(project.sources)
     found = []
     try:
         for violation in meta.check(project, options):
@@ -86,7 +87,10 @@ def _run_rule(meta: RuleMeta, project, config: Config, debug: bool) -> list[Diag
             found.append(Diagnostic(
                 code=meta.code, name=meta.name, severity=severity, message=violation.message,
                 span=violation.span, help=violation.help, related=tuple(violation.related),
-                subject=violation.subject, url=meta.url, anchor_text=violation.anchor_text))
+                subject=violation.subject, url=meta.url,
+                # Never the source line of a sensitive finding: it holds the secret itself.
+                anchor_text=violation.anchor_text or ("" if violation.sensitive else lines_of.text(violation.span)),
+                sensitive=violation.sensitive))
     except Exception as exc:  # one broken rule must not hide the others' findings
         if debug:
             raise
@@ -100,6 +104,21 @@ def _run_rule(meta: RuleMeta, project, config: Config, debug: bool) -> list[Diag
             help="this is a bug in composelint; please report it with the file that triggers it "
                  "(rerun with --debug for the traceback)"))
     return found
+
+
+class _SourceLines:
+    """The offending source line, for fingerprints that survive edits elsewhere in the file."""
+
+    def __init__(self, sources):
+        self._sources = sources
+        self._split: dict[str, list[str]] = {}
+
+    def text(self, span: Span) -> str:
+        lines = self._split.get(span.path)
+        if lines is None:
+            lines = self._split[span.path] = self._sources.get(span.path, "").split("\n")
+        index = span.start.line - 1
+        return " ".join(lines[index].split()) if 0 <= index < len(lines) else ""
 
 
 def _deduplicate(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:

@@ -257,13 +257,38 @@ class Deployment:
     env_files: tuple[str, ...] = ()
     root: YMap | None = None  # the merged model
     services: Mapping[str, Service] = field(default_factory=lambda: EMPTY)  # every service, active or not
-    active: frozenset = frozenset()  # names of the services its profiles enable
+    # Names of the services its profiles enable (and those of services named on its command line).
+    # A dependency is NOT started for being depended on: `docker compose up` refuses a service that
+    # depends on one whose profile is off ("depends on undefined service"), or skips it when the
+    # dependency says `required: false` — checked against the real Compose.
+    active: frozenset = frozenset()
     included: tuple[str, ...] = ()  # files pulled in through include: and extends.file
+    # Arguments that name files composelint cannot resolve (`-f $FILE`, a missing file): the model
+    # lacks what they add, so rules that need the whole deployment should be lenient when set.
+    unresolved: tuple[Located[str], ...] = ()
+    # file -> directory its relative paths resolve against in this deployment (Compose's rules: the
+    # project directory for the -f files, an include's project directory for included files, the
+    # extended file's own directory for a definition inherited through extends.file)
+    base_dirs: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    edges: tuple[tuple[str, str, str], ...] = ()  # (file, file it pulls in, "include" | "extends")
+    targets: tuple[str, ...] = ()  # services named on the command line (`docker compose run migrate`)
+    command: str = ""  # the invocation as written (`docker compose -f a.yml up -d`), for listings
+    variables: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # what interpolated its files
+    dotenv: str | None = None  # the .env Compose reads for it (None when env_files replace it)
 
     def active_services(self) -> Iterator[Service]:
         for name, service in self.services.items():
             if name in self.active:
                 yield service
+
+    @property
+    def complete(self) -> bool:
+        """False when some file argument could not be resolved (see ``unresolved``)."""
+        return not self.unresolved
+
+    def base_dir(self, path: str) -> str:
+        """The directory a relative path written in ``path`` resolves against in this deployment."""
+        return self.base_dirs.get(path, self.project_dir)
 
 
 @dataclass(frozen=True)
@@ -278,6 +303,7 @@ class Project:
     files: frozenset = frozenset()  # every project-relative file path discovered (not only parsed ones)
     dotenv: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # the project's .env values (and config env)
     read_limit: int = 10 * 1024 * 1024
+    known_hosts: frozenset = frozenset()  # config `known-hosts`: names provided outside Compose
     # Facts derived from the model on first use (image contents, graph, imports); see derived().
     extras: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -303,6 +329,31 @@ class Project:
             cache[relpath] = read_text(self.root, relpath, self.read_limit).text if relpath in self.files else None
         return cache[relpath]
 
+    def path_exists(self, relpath: str) -> bool:
+        """Whether a project path (file or directory) exists, for the analysis layers.
+
+        True for discovered files and the root without touching the disk; otherwise one cached
+        ``stat`` (which follows symlinks, so a dangling link is missing). A path that leaves the
+        root, or that cannot be checked, counts as existing: absence must be certain.
+        """
+        if relpath in ("", ".") or relpath in self.files:
+            return True
+        parts = relpath.split("/")
+        if relpath.startswith("/") or ".." in parts or "\x00" in relpath:
+            return True
+        cache = self.extras.setdefault("path_exists", {})
+        if relpath not in cache:
+            import os
+
+            try:
+                os.stat(self.root.joinpath(*parts))
+                cache[relpath] = True
+            except (FileNotFoundError, NotADirectoryError):
+                cache[relpath] = False
+            except (OSError, ValueError):
+                cache[relpath] = True
+        return cache[relpath]
+
     def ignore_for(self, context_path: str, dockerfile_path: str | None = None) -> "DockerIgnore | None":
         """The .dockerignore that applies to a build (Dockerfile-specific first, as BuildKit does)."""
         if dockerfile_path and dockerfile_path in self.dockerignores:
@@ -321,3 +372,9 @@ class Project:
         for deployment in self.deployments:
             for service in deployment.active_services():
                 yield deployment, service
+
+    def undeployed_files(self) -> tuple[str, ...]:
+        """Compose files that no deployment runs, directly or through include: / extends.file."""
+        from composelint.deployments import undeployed_files
+
+        return undeployed_files(self)

@@ -7,14 +7,14 @@ the model here (or in the analysis modules it calls), so rules stay pure.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Position, Related, Severity, Span
-from composelint.discovery import FileSet, ReadResult, decode, is_compose_name, read_text, walk
+from composelint.discovery import FileSet, ReadResult, decode, is_compose_name, is_dockerfile_name, read_text, walk
 from composelint.linking import link_service
 from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex, services_of
@@ -36,6 +36,14 @@ class _Loader:
     problems: list[ParseProblem] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
     environments: dict[str, dict[str, str]] = field(default_factory=dict)  # directory -> variables
+    # Problems that depend on the environment a file is interpolated with (CL005, and CL002 on the
+    # interpolated values), per (file, environment key). A file that deployments use reports those
+    # of the environments they interpolate it with; any other file, those of its own directory's.
+    env_problems: dict[tuple, list] = field(default_factory=dict)
+    default_env: dict[str, tuple] = field(default_factory=dict)  # file -> key of its own environment
+    used_envs: dict[str, set] = field(default_factory=dict)  # file -> keys deployments used
+    env_objects: dict = field(default_factory=dict)  # cache of merge.Environment objects
+    quiet_failed: set[str] = field(default_factory=set)
 
     def read(self, relpath: str, code_for_io: str = "CL006") -> str | None:
         if relpath in self.sources:
@@ -43,7 +51,7 @@ class _Loader:
         if relpath in self.failed:
             return None
         if relpath in self.overrides:
-            result = decode(self.overrides[relpath].encode("utf-8", "surrogatepass"))
+            result = _override_result(self.overrides[relpath], self.config.limits.max_file_size)
         else:
             result = read_text(self.root, relpath, self.config.limits.max_file_size)
         if result.text is None:
@@ -52,6 +60,43 @@ class _Loader:
             return None
         self.sources[relpath] = result.text
         return result.text
+
+    def read_quiet(self, relpath: str) -> str | None:
+        """A file the model only looks into (automation): no problem when it cannot be read."""
+        if relpath in self.sources:
+            return self.sources[relpath]
+        if relpath in self.failed or relpath in self.quiet_failed:
+            return None
+        if relpath in self.overrides:
+            result = _override_result(self.overrides[relpath], self.config.limits.max_file_size)
+        else:
+            result = read_text(self.root, relpath, self.config.limits.max_file_size)
+        if result.text is None:
+            self.quiet_failed.add(relpath)
+            return None
+        self.sources[relpath] = result.text
+        return result.text
+
+    def environment(self, directory: str):
+        """The interpolation environment of ``directory`` (its .env, config env, opt-in os.environ)."""
+        from composelint.merge import Environment
+
+        key = ("dir", directory)
+        if key not in self.env_objects:
+            self.env_objects[key] = Environment.of(project_environment(self, directory))
+        return self.env_objects[key]
+
+
+def _override_result(text: str, max_bytes: int) -> ReadResult:
+    """Text given instead of a file (standard input): its original bytes, within the size limit."""
+    try:
+        data = text.encode("utf-8", "surrogateescape")  # undecodable stdin bytes come back as they were
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    if len(data) > max_bytes:
+        return ReadResult(None, f"the input is over the {max_bytes:,}-byte limit; raise `limits.max-file-size` "
+                                "to lint it", kind="limit")
+    return decode(data)
 
 
 def _read_problem(relpath: str, result: ReadResult, code_for_content: str) -> ParseProblem:
@@ -73,6 +118,8 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         name = relpath.rsplit("/", 1)[-1]
         if is_compose_name(name) and relpath not in found.compose:
             found.compose.append(relpath)
+        elif is_dockerfile_name(name) and relpath not in found.dockerfiles:
+            found.dockerfiles.append(relpath)  # an unsaved editor buffer of a new Dockerfile
     for relpath, message in found.skipped:
         loader.problems.append(ParseProblem("CL006", message, Span(relpath, Position(1, 1)),
                                             "composelint reads only regular files inside the project root"))
@@ -80,21 +127,30 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     compose_files = {}
     for relpath in sorted(set(found.compose)):
         compose_files[relpath] = load_compose_file(loader, relpath, sources)
+    # Deployments: which files run together. Loading them may load more compose files
+    # (named by -f, include: or extends.file whatever their names).
+    models = plan_and_load_deployments(loader, found, compose_files, sources)
     dockerfiles = {}
     for relpath in sorted(set(found.dockerfiles)):
         dockerfile = load_dockerfile(loader, relpath)
         if dockerfile is not None:
             dockerfiles[relpath] = dockerfile
-    # Files named by a build.dockerfile load too, whatever their name.
+
+    def dockerfile_of(service) -> None:
+        """Files named by a build.dockerfile load too, whatever their name."""
+        path = service.build.dockerfile_path if service.build else None
+        if path and path not in dockerfiles and path in found.all_files:
+            dockerfile = load_dockerfile(loader, path)
+            if dockerfile is not None:
+                dockerfiles[path] = dockerfile
+
     for compose in compose_files.values():
         for service in compose.services.values():
-            path = service.build.dockerfile_path if service.build else None
-            if path and path not in dockerfiles and path in found.all_files:
-                dockerfile = load_dockerfile(loader, path)
-                if dockerfile is not None:
-                    dockerfiles[path] = dockerfile
+            dockerfile_of(service)
     compose_files = {path: _link_file(compose, dockerfiles) for path, compose in compose_files.items()}
-    deployments = default_deployments(compose_files, dockerfiles)
+    deployments = [deployment_of(model, compose_files, dockerfiles, sources, dockerfile_of) for model in models]
+    check_env_files(loader, found, compose_files, deployments)
+    report_env_problems(loader)
     dockerignores = load_dockerignores(loader, found, compose_files.values(), deployments)
     return Project(
         root=root,
@@ -107,6 +163,7 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         files=frozenset(found.all_files),
         dotenv=MappingProxyType(dict(project_environment(loader, ""))),
         read_limit=config.limits.max_file_size,
+        known_hosts=frozenset(config.known_hosts),
     )
 
 
@@ -118,11 +175,23 @@ def project_environment(loader: _Loader, directory: str) -> dict[str, str]:
     cached = loader.environments.get(directory)
     if cached is not None:
         return cached
-    values: dict[str, str] = {}
+    values = dotenv_file_values(loader, f"{directory}/.env" if directory else ".env")
     loader.environments[directory] = values
-    dotenv_path = f"{directory}/.env" if directory else ".env"
-    if (loader.root / dotenv_path).is_file() or dotenv_path in loader.overrides:
-        text = loader.read(dotenv_path)
+    values.update(loader.config.env)
+    if loader.config.use_environment:
+        values.update(os.environ)
+    return values
+
+
+def dotenv_file_values(loader: _Loader, relpath: str) -> dict[str, str]:
+    """The variables one dotenv file defines (empty when absent); its problems are reported once."""
+    key = ("dotenv-file", relpath)
+    cached = loader.env_objects.get(key)
+    if cached is not None:
+        return dict(cached)
+    values: dict[str, str] = {}
+    if (loader.root / relpath).is_file() or relpath in loader.overrides:
+        text = loader.read(relpath)
         if text is not None:
             from composelint.parsers.dotenv import parse_dotenv
 
@@ -132,13 +201,11 @@ def project_environment(loader: _Loader, directory: str) -> dict[str, str]:
                     (w, Severity.WARNING) for w in parsed.warnings]:
                 loader.problems.append(ParseProblem(
                     "CL005", problem.message,
-                    Span(dotenv_path, Position(problem.line, problem.column)),
+                    Span(relpath, Position(problem.line, problem.column)),
                     "Compose's dotenv syntax is KEY=value, with optional quotes and `${VAR}` references",
                     severity=severity))
-    values.update(loader.config.env)
-    if loader.config.use_environment:
-        values.update(os.environ)
-    return values
+    loader.env_objects[key] = values
+    return dict(values)
 
 
 # --------------------------------------------------------------------------- compose
@@ -160,22 +227,37 @@ def load_compose_file(loader: _Loader, relpath: str, sources: SourceIndex) -> Co
     if not fatal and not isinstance(root, YMap):
         problems.append(_not_a_mapping(relpath, root, text))
         root = None
+    env_dependent: list[ParseProblem] = []
     if isinstance(root, YMap):
-        for extra in document.more_roots:
-            if isinstance(extra, YMap):
-                from composelint.merge import merge_mappings
-
-                root = merge_mappings(root, extra)
+        root = raw_root(document) or root
         problems.extend(_unknown_tags(root))
         directory = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
-        environment = project_environment(loader, directory)
-        root = interpolate_root(root, environment, problems)
-        problems.extend(schema_problems(root))
+        environment = loader.environment(directory)
+        root = interpolate_root(root, environment.values, env_dependent)
+        env_dependent.extend(schema_problems(root))
+        problems.extend(env_dependent)
+        loader.env_problems[(relpath, environment.key)] = env_dependent
+        loader.default_env[relpath] = environment.key
     base_dir = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
     services = services_of(root, relpath, base_dir, sources, problems) if isinstance(root, YMap) else {}
-    loader.problems.extend(problems)
+    dependent = {id(problem) for problem in env_dependent}
+    loader.problems.extend(problem for problem in problems if id(problem) not in dependent)
     return ComposeFile(relpath, document, root if isinstance(root, YMap) else None, tuple(problems),
                        MappingProxyType(services))
+
+
+def raw_root(document: YamlDocument) -> YMap | None:
+    """The document as written (not interpolated); a multi-document stream merged in order."""
+    root = document.root
+    if not isinstance(root, YMap):
+        return None
+    if document.more_roots:
+        from composelint.merge import merge_files_roots
+
+        for extra in document.more_roots:
+            if isinstance(extra, YMap):
+                root = merge_files_roots(root, extra)
+    return root
 
 
 def _not_a_mapping(relpath: str, root, text: str) -> ParseProblem:
@@ -312,25 +394,260 @@ def load_dockerignores(loader: _Loader, found: FileSet, compose_files, deploymen
 # --------------------------------------------------------------------------- deployments
 
 
-def default_deployments(compose_files: Mapping[str, ComposeFile],
-                        dockerfiles: Mapping[str, Dockerfile]) -> list[Deployment]:
-    """``docker compose up`` in each directory: compose.yaml (or docker-compose.yaml) and its override."""
-    from composelint.merge import merge_files
+@dataclass
+class _Model:
+    """A deployment planned and loaded, before its services are built (they need the Dockerfiles)."""
 
-    by_directory: dict[str, list[str]] = {}
-    for path in compose_files:
-        directory, _, name = path.rpartition("/")
-        by_directory.setdefault(directory, []).append(name)
-    deployments = []
-    for directory in sorted(by_directory):
-        names = set(by_directory[directory])
-        base = next((n for n in ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-                     if n in names), None)
-        if base is None:
-            continue
-        stem, ext = base.rsplit(".", 1)
-        override = next((n for n in (f"{stem}.override.yaml", f"{stem}.override.yml") if n in names), None)
-        files = [f"{directory}/{n}" if directory else n for n in (base, override) if n]
-        deployments.append(merge_files(tuple(files), compose_files, dockerfiles, name=files[0], source="default",
-                                       origin=None, project_dir=directory))
-    return deployments
+    plan: object  # deployments.Plan
+    loaded: object  # merge.LoadedModel
+    environment: object  # merge.Environment
+
+
+class _DeploymentSource:
+    """What merge.ModelBuilder reads through: files of the project, interpolated per environment."""
+
+    def __init__(self, loader: _Loader, found: FileSet, compose_files: dict, sources: SourceIndex):
+        self.loader = loader
+        self.found = found
+        self.compose_files = compose_files
+        self.sources = sources
+        self.cache: dict[tuple, YMap | None] = {}
+
+    def exists(self, relpath: str) -> bool:
+        return relpath in self.found.all_files or relpath in self.loader.overrides
+
+    def compose(self, relpath: str) -> ComposeFile | None:
+        if relpath not in self.compose_files:
+            if not self.exists(relpath):
+                return None
+            self.compose_files[relpath] = load_compose_file(self.loader, relpath, self.sources)
+        return self.compose_files[relpath]
+
+    def interpolated(self, relpath: str, environment) -> YMap | None:
+        key = (relpath, environment.key)
+        if key in self.cache:
+            return self.cache[key]
+        compose = self.compose(relpath)
+        result = None
+        if compose is not None and compose.root is not None:
+            self.loader.used_envs.setdefault(relpath, set()).add(environment.key)
+            if self.loader.default_env.get(relpath) == environment.key:
+                result = compose.root
+            else:
+                problems: list[ParseProblem] = []
+                raw = raw_root(compose.document)
+                result = interpolate_root(raw, environment.values, problems) if raw is not None else None
+                if result is not None:
+                    problems.extend(schema_problems(result))
+                self.loader.env_problems[key] = problems
+        self.cache[key] = result
+        return result
+
+    def include_environment(self, outer, directory: str, env_files: tuple[str, ...]):
+        """An included project's variables: its env files (or its .env), the outer ones winning."""
+        from composelint.merge import Environment
+
+        cache_key = ("include", outer.key, directory, env_files)
+        if cache_key not in self.loader.env_objects:
+            values = env_file_values(self.loader, env_files or (f"{directory}/.env" if directory else ".env",))
+            values.update(outer.values)
+            self.loader.env_objects[cache_key] = Environment.of(values)
+        return self.loader.env_objects[cache_key]
+
+
+def env_file_values(loader: _Loader, env_files: tuple[str, ...]) -> dict[str, str]:
+    """Variables of ``--env-file``s, in order (a later file wins)."""
+    values: dict[str, str] = {}
+    for relpath in env_files:
+        values.update(dotenv_file_values(loader, relpath))
+    return values
+
+
+def plan_environment(loader: _Loader, plan):
+    """What interpolates a deployment: its --env-files, or the .env Compose reads for it."""
+    from composelint.merge import Environment
+
+    if not plan.env_files:
+        directory = plan.dotenv.rsplit("/", 1)[0] if plan.dotenv and "/" in plan.dotenv else ""
+        return loader.environment(directory)
+    key = ("env-files", plan.env_files)
+    if key not in loader.env_objects:
+        values = env_file_values(loader, plan.env_files)
+        values.update(loader.config.env)
+        if loader.config.use_environment:
+            values.update(os.environ)
+        loader.env_objects[key] = Environment.of(values)
+    return loader.env_objects[key]
+
+
+def _dotenv_entries(loader: _Loader, found: FileSet, cache: dict):
+    """relpath of a .env -> {KEY: (value, span)} (None when the file does not exist)."""
+
+    def entries(relpath: str):
+        if relpath in cache:
+            return cache[relpath]
+        result = None
+        if relpath in found.all_files or relpath in loader.overrides:
+            text = loader.read_quiet(relpath)
+            if text is not None:
+                from composelint.parsers.dotenv import parse_dotenv
+
+                parsed = parse_dotenv(text, lambda name: loader.config.env.get(name))
+                result = {entry.key: (entry.value, Span(relpath, Position(entry.line, entry.column)))
+                          for entry in parsed.entries if entry.value is not None}
+        cache[relpath] = result
+        return result
+
+    return entries
+
+
+def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: dict,
+                              sources: SourceIndex) -> list[_Model]:
+    """Find the deployments (see composelint.deployments) and merge each one's files."""
+    from composelint.deployments import name_plans, plan_deployments
+    from composelint.merge import ModelBuilder
+
+    exists = lambda relpath: relpath in found.all_files or relpath in loader.overrides  # noqa: E731
+    dotenv_paths = sorted(path for path in found.all_files if path.rsplit("/", 1)[-1] == ".env")
+    automation = []
+    for path in sorted(set(found.automation)):
+        text = loader.read_quiet(path)
+        if text is not None and "compose" in text:
+            automation.append((path, text))
+    plans, defaults, problems = plan_deployments(
+        config_specs=loader.config.deployments, config_path=loader.config.source or ".composelint.yaml",
+        dotenv_paths=dotenv_paths, automation=automation, compose_paths=sorted(compose_files),
+        exists=exists, dotenv=_dotenv_entries(loader, found, {}))
+    loader.problems.extend(problems)
+    source = _DeploymentSource(loader, found, compose_files, sources)
+    models = []
+    covered: set[str] = set()
+
+    def load(plan) -> None:
+        environment = plan_environment(loader, plan)
+        loaded = ModelBuilder(source).load(plan.files, plan.project_dir, environment)
+        loader.problems.extend(loaded.problems)
+        models.append(_Model(plan, loaded, environment))
+        covered.update(plan.files)
+        covered.update(loaded.included)
+
+    for plan in plans:
+        load(plan)
+    for plan in defaults:  # shallowest first: a root compose.yaml that includes infra/compose.yaml covers it
+        if plan.files[0] not in covered:
+            load(plan)
+    named = name_plans([model.plan for model in models])
+    for model, plan in zip(models, named):
+        model.plan = plan
+    return models
+
+
+def _dirname(relpath: str) -> str:
+    return relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+
+
+def _build_base_dir(node: YMap, base_dirs: Mapping[str, str], default: str) -> str:
+    """The directory a service's build context resolves against: that of the file that wrote it."""
+    build = node.get("build")
+    if isinstance(build, YMap):
+        context = build.get("context")
+        path = (context if context is not None else build).span.path
+    elif build is not None:
+        path = build.span.path
+    else:
+        return default
+    return base_dirs.get(path, default)
+
+
+def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], dockerfiles: Mapping[str, Dockerfile],
+                  sources: SourceIndex, dockerfile_of: Callable) -> Deployment:
+    """The Deployment of a loaded model: every service built, linked to its Dockerfile."""
+    from composelint.parsers.compose import service_from_node
+
+    plan, loaded = model.plan, model.loaded
+    root = loaded.root
+    services = {}
+    section = root.get("services") if isinstance(root, YMap) else None
+    if isinstance(section, YMap):
+        for name, entry in section.entries.items():
+            node = entry.value
+            if not isinstance(node, YMap):
+                continue
+            file = entry.key.span.path
+            base_dir = _build_base_dir(node, loaded.base_dirs, plan.project_dir)
+            compose = compose_files.get(file)
+            single = compose.services.get(name) if compose is not None else None
+            chain = next((loaded.extends_chains[(path, name)] for path in (file, *plan.files, *loaded.included)
+                          if (path, name) in loaded.extends_chains), ())
+            if single is not None and single.node is node and base_dir == _dirname(file) and not chain:
+                services[name] = single
+                continue
+            service = service_from_node(name, entry.key.span, node, file, base_dir, sources)
+            if chain:
+                service = replace(service, extends_chain=chain)
+            dockerfile_of(service)
+            services[name] = link_service(service, dockerfiles)
+    enabled = set(plan.profiles)
+    for target in plan.targets:  # `docker compose run migrate` enables migrate's profiles
+        if target in services:
+            enabled.update(services[target].profiles)
+    every = "*" in enabled
+    active = frozenset(name for name, service in services.items()
+                       if not service.profiles or every or enabled.intersection(service.profiles))
+    included = tuple(path for path in loaded.included if path not in plan.files)
+    return Deployment(name=plan.name, files=plan.files, source=plan.source, origin=plan.origin,
+                      project_dir=plan.project_dir, profiles=plan.profiles, env_files=plan.env_files, root=root,
+                      services=MappingProxyType(services), active=active, included=included,
+                      unresolved=plan.unresolved, base_dirs=MappingProxyType(dict(loaded.base_dirs)),
+                      edges=tuple(loaded.edges), targets=plan.targets, command=plan.command,
+                      variables=model.environment.values, dotenv=plan.dotenv)
+
+
+# A gitignored env file usually ships as a template next to where it must be created.
+_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl", ".default")
+
+
+def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str, ComposeFile],
+                    deployments) -> None:
+    """CL008 for an ``env_file`` that is missing (and required) or outside the root."""
+    from composelint.deployments import env_file_entries
+    from composelint.merge import resolve_relative
+
+    def check(service, base_dir_of) -> None:
+        for value, required in env_file_entries(service):
+            written = value.value
+            resolved = resolve_relative(base_dir_of(value.span.path), written)
+            if resolved is None:
+                if required:
+                    loader.problems.append(ParseProblem(
+                        "CL008", f"env_file `{written}` is outside the project root: composelint does not read "
+                                 "it, and the service depends on a file the repository does not hold", value.span,
+                        "keep env files in the repository, or mark the entry `required: false`"))
+            elif required and resolved not in found.all_files and resolved not in loader.overrides:
+                where = f" (`{resolved}`)" if resolved != written else ""
+                template = next((resolved + suffix for suffix in _TEMPLATE_SUFFIXES
+                                 if resolved + suffix in found.all_files), None)
+                loader.problems.append(ParseProblem(
+                    "CL008", f"env_file `{written}`{where} does not exist: Compose refuses to start service "
+                             f"'{service.name}'", value.span,
+                    f"create it from `{template}` before deploying, or mark the entry `required: false`"
+                    if template else "create the file, fix the path, or mark the entry `required: false`",
+                    severity=Severity.WARNING if template else None))
+
+    for deployment in deployments:
+        for service in deployment.active_services():
+            check(service, deployment.base_dir)
+    deployed = {path for deployment in deployments for path in deployment.files + deployment.included}
+    for path, compose in compose_files.items():
+        if path not in deployed:
+            directory = _dirname(path)
+            for service in compose.services.values():
+                check(service, lambda _path, directory=directory: directory)
+
+
+def report_env_problems(loader: _Loader) -> None:
+    """Environment-dependent problems of each file: those of the environments deployments used."""
+    for relpath, default_key in loader.default_env.items():
+        keys = loader.used_envs.get(relpath) or {default_key}
+        for key in sorted(keys, key=repr):
+            loader.problems.extend(loader.env_problems.get((relpath, key), ()))

@@ -129,4 +129,8 @@ def build_index(project) -> SuppressionIndex:
         text = project.sources.get(path)
         if text:
             suppressions.extend(scan(path, text, _dockerfile_ranges(dockerfile)))
+    # Other files an analysis read (Python sources, requirements): line and file pragmas.
+    for path, text in list((project.extras.get("read_text") or {}).items()):
+        if text and path not in project.sources:
+            suppressions.extend(scan(path, text, {}))
     return SuppressionIndex(suppressions)

@@ -9,6 +9,7 @@ transformations build new nodes that share unchanged children.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
@@ -67,14 +68,30 @@ YNode = Union[YScalar, YMap, YSeq]
 
 
 def plain(node: YNode | None) -> object:
-    """The plain Python value of a node (dicts, lists, scalars)."""
-    if node is None:
-        return None
-    if isinstance(node, YScalar):
-        return node.value
-    if isinstance(node, YMap):
-        return {key: plain(entry.value) for key, entry in node.entries.items()}
-    return [plain(item) for item in node.items]
+    """The plain Python value of a node (dicts, lists, scalars); treat it as read-only.
+
+    A subtree shared through YAML aliases becomes one shared Python object, so the cost
+    is linear in the distinct nodes, not in the alias expansion (an alias bomb under the
+    node limit would otherwise take tens of seconds).
+    """
+    memo: dict[int, object] = {}
+
+    def convert(current: YNode | None) -> object:
+        if current is None:
+            return None
+        if isinstance(current, YScalar):
+            return current.value
+        done = memo.get(id(current))
+        if done is not None:
+            return done
+        if isinstance(current, YMap):
+            result: object = {key: convert(entry.value) for key, entry in current.entries.items()}
+        else:
+            result = [convert(item) for item in current.items]
+        memo[id(current)] = result
+        return result
+
+    return convert(node)
 
 
 def scalar_text(node: YNode | None) -> str | None:
@@ -86,8 +103,9 @@ def scalar_text(node: YNode | None) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and node.raw is None:
-        return str(value)
+    if isinstance(value, float) and node.raw is None and math.isfinite(value):
+        # as Go's %v prints a YAML float: `1.0` -> "1", `2.50` -> "2.5"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
     return str(value)
 
 

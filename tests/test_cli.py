@@ -13,8 +13,9 @@ from helpers import FIXTURES, REPO, write_tree
 from composelint import __version__
 from composelint.cli import cli
 
-GOOD = "services:\n  web:\n    image: nginx:1.27\n"
-BAD = "services:\n  web:\n    image: nginx:1.27\n    image: nginx:1.28\n"
+LIMITS = "    mem_limit: 256m\n    cpus: 0.5\n"  # no CL301 (missing-resource-limits) finding
+GOOD = "services:\n  web:\n    image: nginx:1.27\n" + LIMITS
+BAD = "services:\n  web:\n    image: nginx:1.27\n    image: nginx:1.28\n" + LIMITS
 
 
 def invoke(*args, input=None):
@@ -36,9 +37,9 @@ def test_default_command_is_check(tmp_path):
 def test_exit_codes(tmp_path):
     write_tree(tmp_path, {"good/compose.yaml": GOOD, "good/.git/HEAD": "", "bad/compose.yaml": BAD,
                           "bad/.git/HEAD": ""})
-    assert invoke(str(tmp_path / "good")).exit_code == 0
-    assert invoke(str(tmp_path / "bad")).exit_code == 1
-    assert invoke(str(tmp_path / "bad"), "--ignore", "CL004").exit_code == 0
+    assert invoke(str(tmp_path / "good"), "--select", "CL0").exit_code == 0
+    assert invoke(str(tmp_path / "bad"), "--select", "CL0").exit_code == 1
+    assert invoke(str(tmp_path / "bad"), "--select", "CL0", "--ignore", "CL004").exit_code == 0
     assert invoke(str(tmp_path / "missing")).exit_code == 2
     assert invoke(str(tmp_path / "bad"), "--select", "CL9").exit_code == 2
     assert invoke(str(tmp_path / "bad"), "--format", "xml").exit_code == 2
@@ -46,14 +47,14 @@ def test_exit_codes(tmp_path):
 
 def test_fail_on_threshold(tmp_path):
     write_tree(tmp_path, {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n    command: ${UNSET}\n"})
-    assert invoke(str(tmp_path)).exit_code == 1  # a warning, default fail-on is warning
-    assert invoke(str(tmp_path), "--fail-on", "error").exit_code == 0
+    assert invoke(str(tmp_path), "--select", "CL0").exit_code == 1  # a warning; default fail-on is warning
+    assert invoke(str(tmp_path), "--select", "CL0", "--fail-on", "error").exit_code == 0
 
 
 def test_no_path_means_current_directory(tmp_path, monkeypatch):
     write_tree(tmp_path, {"compose.yaml": BAD})
     monkeypatch.chdir(tmp_path)
-    result = invoke("--format", "concise")
+    result = invoke("--format", "concise", "--select", "CL0")
     assert result.output.startswith("compose.yaml:4:5: CL004")
 
 
@@ -69,7 +70,7 @@ def test_file_arguments_report_only_diagnostics_involving_them(tmp_path):
 def test_output_file_and_json(tmp_path):
     write_tree(tmp_path, {"compose.yaml": BAD})
     out = tmp_path.parent / f"{tmp_path.name}-report.json"
-    result = invoke(str(tmp_path), "--format", "json", "--output-file", str(out))
+    result = invoke(str(tmp_path), "--format", "json", "--output-file", str(out), "--select", "CL0")
     assert result.exit_code == 1 and result.output == ""
     report = json.loads(out.read_text())
     assert report["version"] == 1
@@ -79,7 +80,8 @@ def test_output_file_and_json(tmp_path):
 
 def test_stdin_filename_lints_the_buffer_not_the_file(tmp_path):
     write_tree(tmp_path, {"compose.yaml": GOOD})
-    result = invoke("--stdin-filename", str(tmp_path / "compose.yaml"), "--format", "concise", input=BAD)
+    result = invoke("--stdin-filename", str(tmp_path / "compose.yaml"), "--format", "concise", "--select", "CL0",
+                    input=BAD)
     assert result.output.startswith("compose.yaml:4:5: CL004")
     assert (tmp_path / "compose.yaml").read_text() == GOOD
 
@@ -119,11 +121,11 @@ def test_garbage_dockerfile_gives_a_diagnostic(tmp_path):
 
 def test_text_output_is_deterministic_and_has_a_summary(tmp_path):
     write_tree(tmp_path, {"compose.yaml": BAD, "b/compose.yaml": BAD})
-    first = invoke(str(tmp_path), "--color", "never").output
-    assert first == invoke(str(tmp_path), "--color", "never").output
+    first = invoke(str(tmp_path), "--color", "never", "--select", "CL0").output
+    assert first == invoke(str(tmp_path), "--color", "never", "--select", "CL0").output
     assert first.rstrip().endswith("Found 2 problems: 2 errors.")
     assert "\x1b[" not in first
-    assert "\x1b[" in invoke(str(tmp_path), "--color", "always").output
+    assert "\x1b[" in invoke(str(tmp_path), "--color", "always", "--select", "CL0").output
 
 
 def test_incident_fixture_runs():

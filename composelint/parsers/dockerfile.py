@@ -690,8 +690,12 @@ class _Parser:
                 help="add `FROM <image>` (or `FROM scratch`) before the build steps")
 
     def _keyword_span(self, instruction: Instruction) -> Span:
+        # The keyword as written on its first line: `ß`.upper() is `SS`, and a continuation can split a word.
         start = instruction.span.start
-        return Span(self.path, start, Position(start.line, start.column + len(instruction.keyword)))
+        first_line = instruction.text.split("\n", 1)[0]
+        written = _WORD_RE.match(first_line)
+        width = min(len(written.group()) if written else 1, len(first_line))
+        return Span(self.path, start, Position(start.line, start.column + width))
 
     # ----------------------------------------------------------------- stages
 
@@ -713,7 +717,11 @@ class _Parser:
             base_text = words[0].group() if words else ""
             if words and from_instruction.arguments_span is not None:
                 start = from_instruction.arguments_span.start
-                base_span = Span(self.path, start, Position(start.line, start.column + len(base_text)))
+                stop = start.column + len(base_text)
+                first_line_end = from_instruction.arguments_span.end
+                if first_line_end is not None and first_line_end.line == start.line:
+                    stop = min(stop, first_line_end.column)  # a continuation can split the image name
+                base_span = Span(self.path, start, Position(start.line, stop))
             else:
                 base_span = self._keyword_span(from_instruction)
             name = None

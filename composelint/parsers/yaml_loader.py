@@ -10,6 +10,7 @@ schema, as Compose's YAML library does: ``8080:80`` and ``yes`` stay strings.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -97,10 +98,19 @@ def _event_parser():
 
 
 _PARSER = None
+_PURE_PARSER = None
+# The pure-Python parser is ~15x slower; a larger file that libyaml rejects keeps libyaml's verdict.
+_PURE_RETRY_LIMIT = 256 * 1024
 
 
-def _events(text: str):
-    global _PARSER
+def _events(text: str, pure: bool = False):
+    global _PARSER, _PURE_PARSER
+    if pure:
+        if _PURE_PARSER is None:
+            from ruamel.yaml import YAML
+
+            _PURE_PARSER = YAML(typ="safe", pure=True)
+        return _PURE_PARSER.parse(text)
     if _PARSER is None:
         _PARSER = _event_parser()
     return _PARSER.parse(text)
@@ -129,11 +139,42 @@ class _LimitExceeded(Exception):
         self.problem = problem
 
 
+# libyaml also breaks lines at CR, NEL, LS and PS, and ends the stream on a line of its own; the model
+# counts only "\n". Positions then come from the mark's character offset instead of its line.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+
+class _Lines:
+    """1-based line and column of a character offset, counting only ``\n`` as a line break."""
+
+    def __init__(self, text: str):
+        self.length = len(text)
+        self.starts = [0] + [match.end() for match in re.finditer("\n", text)]
+
+    def position(self, index: int) -> Position:
+        index = max(0, min(index, self.length))
+        line = bisect.bisect_right(self.starts, index)
+        return Position(line, index - self.starts[line - 1] + 1)
+
+
 def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits()) -> YamlDocument:
     """Parse ``text``; never raises for any input. Problems come back in the document."""
-    builder = _Builder(path, limits)
+    document = _load(text, path, limits, pure=False)
+    if (document.root is None and len(text) <= _PURE_RETRY_LIMIT
+            and any(p.kind == "syntax" for p in document.problems)):
+        # libyaml follows YAML 1.1, which rejects a few YAML 1.2 forms Compose accepts
+        # (`ports: [80:80]`: a ':' inside a plain scalar of a flow collection). The pure-Python
+        # parser follows 1.2; only files libyaml rejects pay for it.
+        second = _load(text, path, limits, pure=True)
+        if second.root is not None or not any(p.kind == "syntax" for p in second.problems):
+            return second
+    return document
+
+
+def _load(text: str, path: str, limits: YamlLimits, pure: bool) -> YamlDocument:
+    builder = _Builder(path, limits, text)
     try:
-        for event in _events(text):
+        for event in _events(text, pure):
             builder.feed(event)
     except _LimitExceeded as exc:
         return YamlDocument(None, tuple(builder.problems) + (exc.problem,))
@@ -149,8 +190,9 @@ def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits()) -> YamlDo
 
 def _syntax_problem(exc: Exception, path: str, text: str) -> YamlProblem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if mark is not None and getattr(mark, "line", None) is not None:
-        line, column = mark.line + 1, mark.column + 1
+    if mark is not None and isinstance(getattr(mark, "index", None), int):
+        position = _Lines(text).position(mark.index)  # inside the text, even for an error at its end
+        line, column = position.line, position.column
     else:
         line, column = 1, 1
     text_of_exc = str(exc).strip()
@@ -180,8 +222,13 @@ def _syntax_hint(message: str, text: str, line: int) -> str:
 
 
 class _Builder:
-    def __init__(self, path: str, limits: YamlLimits):
+    def __init__(self, path: str, limits: YamlLimits, text: str = ""):
         self.path = path
+        self.text = text
+        self.length = len(text)
+        # Built when libyaml's line numbers would differ from the model's (other line breaks, or a
+        # mark at the very end of a text without a final newline).
+        self.lines = _Lines(text) if _OTHER_BREAKS.search(text) else None
         self.limits = limits
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[object, int]] = {}  # anchor -> (node, expanded size)
@@ -190,8 +237,15 @@ class _Builder:
         self.problems: list[YamlProblem] = []
         self.total = 0  # nodes after alias expansion, document-wide
 
+    def position(self, mark) -> Position:
+        if self.lines is None and mark.index >= self.length:
+            self.lines = _Lines(self.text)
+        if self.lines is not None:
+            return self.lines.position(mark.index)
+        return Position(mark.line + 1, mark.column + 1)
+
     def span(self, start, end) -> Span:
-        return Span(self.path, Position(start.line + 1, start.column + 1), Position(end.line + 1, end.column + 1))
+        return Span(self.path, self.position(start), self.position(end))
 
     def feed(self, event) -> None:
         name = type(event).__name__
@@ -218,7 +272,7 @@ class _Builder:
                 span = self.span(frame.start, event.end_mark)
             else:
                 last = frame.items[-1].span
-                span = Span(self.path, Position(frame.start.line + 1, frame.start.column + 1), last.end or last.start)
+                span = Span(self.path, self.position(frame.start), last.end or last.start)
             node = YSeq(tuple(frame.items), span, _short_tag(frame.tag))
             self.finish(node, frame.size, frame.anchor)
         elif name == "AliasEvent":
@@ -328,9 +382,14 @@ class _Builder:
             for entry in entries.values():
                 if not entry.merged:
                     last_end = entry.value.span.end or entry.value.span.start
+            for _key_span, value, alias_span in frame.merges:  # `<<: *anchor` is written here too
+                written = alias_span or value.span
+                end = written.end or written.start
+                if last_end is None or end > last_end:
+                    last_end = end
             if last_end is None:
-                last_end = Position(event.start_mark.line + 1, event.start_mark.column + 1)
-            span = Span(self.path, Position(frame.start.line + 1, frame.start.column + 1), last_end)
+                last_end = self.position(event.start_mark)
+            span = Span(self.path, self.position(frame.start), last_end)
         self.finish(YMap(entries, span, _short_tag(frame.tag)), frame.size, frame.anchor)
 
     def apply_merges(self, frame: _Frame) -> dict:

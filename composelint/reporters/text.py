@@ -136,6 +136,15 @@ class _Sources:
         return None
 
 
+def _mask(line_text: str, diagnostic: "Diagnostic") -> str:
+    """The line with the primary span's text (a secret) replaced by asterisks."""
+    span = diagnostic.span
+    start = min(max(span.column - 1, 0), len(line_text))
+    end = span.end_column - 1 if span.end_line == span.line else len(line_text)
+    end = min(max(end, start), len(line_text))
+    return line_text[:start] + "*" * (end - start) + line_text[end:]
+
+
 def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) -> list[str]:
     span = diagnostic.span
     severity = diagnostic.severity.label
@@ -151,6 +160,8 @@ def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) ->
     blank_gutter = " " * gutter_width
     bar = paint("|", _BOLD, _BLUE)
     source_line = sources.line(span.path, span.line)
+    if source_line is not None and diagnostic.sensitive:
+        source_line = _mask(source_line, diagnostic)
     if source_line is not None:
         drawn, caret_column, caret_width = _snippet(source_line, diagnostic)
         out.append(f"{blank_gutter} {bar}")

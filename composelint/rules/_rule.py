@@ -33,6 +33,7 @@ class Violation:
     subject: str | None = None  # "service 'agent'", "stage 'builder'"
     severity: Severity | None = None  # only for rules whose catalogue entry is conditional
     anchor_text: str = ""  # offending text for fingerprints; defaults to the message
+    sensitive: bool = False  # the text at `span` is a secret: reporters never show it
 
 
 @dataclass(frozen=True, slots=True)

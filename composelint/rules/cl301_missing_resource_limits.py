@@ -1,0 +1,43 @@
+"""A service runs without a memory or CPU limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from composelint.analysis.service_facts import inherited_notes, resource_limits, subject
+from composelint.config import ConfigError
+from composelint.rules._rule import Violation, rule
+
+_KINDS = ("memory", "cpus")
+_WORDS = {"memory": "memory limit", "cpus": "CPU limit"}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    require: tuple[str, ...] = _KINDS  # which limits every service must have: memory, cpus
+
+    def __post_init__(self):
+        unknown = [kind for kind in self.require if kind not in _KINDS]
+        if unknown:
+            raise ConfigError(f"option `require`: `{unknown[0]}` is not a limit (expected memory, cpus)")
+
+
+@rule(code="CL301", name="missing-resource-limits", severity="warning",
+      summary="a service has no memory or CPU limit", options=Options)
+def check(project, options: Options):
+    for deployment, service in project.deployed_services():
+        limits = resource_limits(service)
+        missing = [kind for kind in _KINDS if kind in options.require and getattr(limits, kind) is None]
+        if not missing:
+            continue
+        what = " and no ".join(_WORDS[kind] for kind in missing)
+        keys = " and ".join(f"`{kind}`" for kind in missing)
+        yield Violation(
+            limits.anchor,
+            f"service '{service.name}' has no {what}: one runaway container can starve every other "
+            f"service on the host",
+            help=f"set {keys} under `deploy.resources.limits` (for example `memory: 512M`, `cpus: \"1.0\"`)",
+            related=inherited_notes(project, deployment, service, limits.anchor),
+            subject=subject(service),
+            anchor_text=",".join(missing),
+        )

@@ -1,0 +1,51 @@
+"""Two services of one deployment publish the same host port."""
+
+from __future__ import annotations
+
+from composelint.analysis.ports import PortBinding, PortTable, parse_ports
+from composelint.analysis.service_facts import inherited_notes, subject
+from composelint.diagnostics import Related
+from composelint.rules._rule import Violation, rule
+from composelint.yamltree import scalar_text
+
+_BUDGET = 200_000  # host ports expanded per deployment; huge ranges beyond it are not checked
+
+
+def _shown(binding: PortBinding, port: int) -> str:
+    return f"{binding.address()}{port}/{binding.protocol}"
+
+
+@rule(code="CL308", name="port-conflict", severity="error",
+      summary="two services publish the same host address, port and protocol")
+def check(project, options):
+    for deployment in project.deployments:
+        table = PortTable()
+        budget = _BUDGET
+        for service in deployment.active_services():
+            mode = scalar_text(service.get("network_mode")) or ""
+            if mode == "host" or mode.startswith(("service:", "container:")):
+                continue  # Compose discards published ports there
+            for binding in parse_ports(service.get("ports")):
+                ports = binding.host_ports()
+                if len(ports) > budget:
+                    continue
+                budget -= len(ports)
+                clash = table.claim(binding, ports, (service, binding))
+                if clash is not None:
+                    yield _violation(project, deployment, service, binding, clash)
+
+
+def _violation(project, deployment, service, binding: PortBinding, clash) -> Violation:
+    (other, other_binding), port = clash
+    owner = "it" if other.name == service.name else f"service '{other.name}'"
+    notes = (Related(other_binding.span, f"{owner} publishes `{other_binding.text}` here"),)
+    return Violation(
+        binding.span,
+        f"service '{service.name}' publishes host port `{_shown(binding, port)}` (`{binding.text}`), which "
+        f"{owner} already publishes: the second container fails to start with \"port is already allocated\"",
+        help="publish a different host port, or bind each to a different host address "
+             "(an address of `0.0.0.0` or none at all takes the port on every address)",
+        related=inherited_notes(project, deployment, service, binding.span) + notes,
+        subject=subject(service),
+        anchor_text=_shown(binding, port),
+    )

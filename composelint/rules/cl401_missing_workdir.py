@@ -1,0 +1,82 @@
+"""Relative paths (COPY destinations, start commands, WORKDIR) with no absolute WORKDIR in force."""
+
+from __future__ import annotations
+
+from composelint.analysis.image import copy_word_spans, instruction_note, stage_models, start_targets
+from composelint.analysis.shell import operands, start_analysis
+from composelint.rules._rule import Violation, rule
+
+_COPY_KINDS = ("copy", "copy-stage", "copy-image", "heredoc", "add-remote", "add-archive")
+
+
+@rule(code="CL401", name="missing-workdir", severity="error",
+      summary="a built stage copies to or runs a relative path with no WORKDIR set (it lands under `/`)")
+def check(project, options):
+    flagged: set[tuple[str, int]] = set()  # (Dockerfile, stage) with a finding: start commands add nothing
+    for model, _ in stage_models(project):
+        if not model.base.workdir_known or model.base.workdir is not None:
+            continue  # an image we do not know may set a WORKDIR; golang sets /go
+        key = (model.dockerfile.path, model.stage.index)
+        relative = model.relative_workdir
+        if relative is not None and relative.stage == model.stage.index:
+            flagged.add(key)
+            yield Violation(
+                relative.arguments_span or relative.span,
+                f"`{relative.text.splitlines()[0].strip()}` is relative, and no absolute WORKDIR comes before it: "
+                f"it depends on the base image's working directory (here `/`)",
+                help=f"use an absolute path: `WORKDIR /{relative.arguments.strip().lstrip('./')}`",
+                anchor_text=relative.text.splitlines()[0])
+            continue
+        ops = [op for op in model.ops if op.kind in _COPY_KINDS and op.instruction.stage == model.stage.index
+               and op.workdir is None and not op.workdir_unknown]
+        relative_copies = []
+        for op in ops:
+            words = copy_word_spans(project, op.instruction)
+            if words and not words[-1][0].startswith(("/", "$")):
+                relative_copies.append((op, words[-1]))
+        if relative_copies:
+            flagged.add(key)
+            op, (dest, span) = relative_copies[0]
+            others = tuple(instruction_note(other.instruction, "another relative destination")
+                           for other, _ in relative_copies[1:4])
+            yield Violation(
+                span,
+                f"`{op.instruction.text.splitlines()[0].strip()}` copies to the relative path `{dest}` but no "
+                f"WORKDIR is set: it lands in `{op.dest}`, mixed with the system's directories",
+                help="set the application directory first, e.g. `WORKDIR /app`, before the first COPY",
+                related=others,
+                anchor_text=op.instruction.text.splitlines()[0])
+    yield from _relative_start_paths(project, flagged)
+
+
+def _relative_start_paths(project, flagged):
+    for target in start_targets(project):
+        model, view = target.model, target.view
+        if model is None or view is None or view.working_dir is not None or target.argv_semantics() != "direct":
+            continue
+        if not model.workdir_known or model.workdir is not None or not model.base.workdir_known:
+            continue
+        if any((model.dockerfile.path, stage.index) in flagged for stage in model.chain):
+            continue
+        env = view.env()
+        for invocation in start_analysis(project, target.start).invocations:
+            if invocation.conditional or invocation.cwd is not None or invocation.cwd_unknown:
+                continue
+            for operand in operands(invocation, env):
+                if operand.value.startswith(("/", "~", "$")) or operand.kind == "module":
+                    continue
+                span = operand.word.span or invocation.part.span
+                resolved = "/" + operand.value.lstrip("./")
+                found = view.file(resolved)
+                if found.state == "absent" and operand.kind != "requirements":
+                    continue  # CL203 reports the missing file, with where it was copied instead
+                tail = " (and nothing is there)" if found.state == "absent" else ""
+                yield Violation(
+                    span,
+                    f"{target.who} uses the relative path `{operand.value}` but the image sets no WORKDIR: it "
+                    f"resolves against `/`, to `{resolved}`{tail}",
+                    help="set `WORKDIR` in the Dockerfile (or `working_dir:` on the service) to the directory the "
+                         "files are copied to, or use an absolute path",
+                    related=target.notes(span),
+                    subject=target.subject,
+                    anchor_text=operand.value)

@@ -1,0 +1,89 @@
+"""The final stage runs as root: no USER, or USER root/0 last."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from composelint.analysis.python_deps import builds_of, image_repository, stage_chain_of
+from composelint.parsers.dockerfile import stage_environment, substitute
+from composelint.rules._rule import Violation, rule
+
+# Images whose default user is not root, or whose entrypoint drops to a service user (gosu, su-exec).
+_NON_ROOT_IMAGES = ("bitnami/*", "*/bitnami/*", "cgr.dev/chainguard/*", "*nonroot*", "*unprivileged*", "*rootless*",
+                    "jupyter/*", "quay.io/jupyter/*", "gcr.io/distroless/*:nonroot*", "postgres", "mysql", "mariadb",
+                    "redis", "mongo", "rabbitmq", "elasticsearch", "kibana", "logstash", "docker.elastic.co/*",
+                    "grafana/*", "prom/*", "memcached", "couchdb", "cassandra", "jenkins/jenkins", "sonarqube",
+                    "consul", "hashicorp/consul", "vault", "hashicorp/vault", "zookeeper", "solr", "neo4j",
+                    # Windows images: no root user (ContainerAdministrator / ContainerUser)
+                    "*windows*", "*nanoserver*", "*servercore*")
+# Programs that drop privileges in an entrypoint: the process that runs is not root.
+_DROPS = re.compile(r"\b(gosu|su-exec|setpriv|s6-setuidgid|chpst|runuser|setuidgid|s6-overlay)\b")
+
+
+def _non_root_base(reference: str) -> bool:
+    lowered = reference.lower()
+    repository = image_repository(lowered)
+    return any(fnmatch.fnmatchcase(lowered, pattern) or fnmatch.fnmatchcase(repository, pattern)
+               for pattern in _NON_ROOT_IMAGES)
+
+
+def _targets(project, dockerfile) -> dict[int, list]:
+    targets: dict[int, list] = {len(dockerfile.stages) - 1: []}
+    for build in builds_of(project, dockerfile.path):
+        targets.setdefault(build.stage.index, []).extend(build.services)
+    return targets
+
+
+@rule(code="CL404", name="root-user", severity="info",
+      summary="the final stage runs as root: no USER instruction, or USER root/0 last")
+def check(project, options):
+    for dockerfile in project.dockerfiles.values():
+        if not dockerfile.stages:
+            continue
+        for index, services in sorted(_targets(project, dockerfile).items()):
+            if services and all(_runs_as_other_user(service) for service in services):
+                continue  # compose `user:` overrides the image's user
+            chain = [dockerfile.stages[i] for i in reversed(stage_chain_of(dockerfile, index))]
+            target = dockerfile.stages[index]
+            env = stage_environment(dockerfile, target)
+            last_user = None
+            if any(_DROPS.search(instruction.text) for stage in chain for instruction in stage.instructions):
+                continue
+            for stage in chain:
+                for instruction in stage.instructions:
+                    if instruction.keyword == "USER":
+                        last_user = instruction
+            if index == len(dockerfile.stages) - 1:
+                label = f"the final stage `{target.name}`" if target.name else "the final stage"
+            else:
+                label = f"stage `{target.label()}` (the target of service '{services[0].name}')"
+            if last_user is None:
+                if _non_root_base(chain[0].base_resolved or chain[0].base.value):
+                    continue
+                yield Violation(
+                    target.from_instruction.span,
+                    f"{label} runs as root: no USER instruction switches to another user, so a "
+                    "compromised process owns the whole container",
+                    help="create an unprivileged user and switch to it before the start command, e.g. "
+                         "`RUN useradd --create-home app` (Alpine: `adduser -D app`) then `USER app`",
+                    anchor_text=target.from_instruction.text.splitlines()[0])
+                continue
+            value = substitute(last_user.arguments.strip(), env)
+            user = value.split(":", 1)[0].strip()
+            if user in ("root", "0"):
+                yield Violation(
+                    last_user.span,
+                    f"`USER {last_user.arguments.strip()}` is the last USER of {label}: the "
+                    "container runs as root",
+                    help="switch back to an unprivileged user after the steps that need root, e.g. `USER app`",
+                    anchor_text=last_user.text)
+
+
+def _runs_as_other_user(service) -> bool:
+    node = service.get("user")
+    value = getattr(node, "value", None)
+    if value is None:
+        return False
+    user = str(value).split(":", 1)[0].strip()
+    return bool(user) and user not in ("root", "0")

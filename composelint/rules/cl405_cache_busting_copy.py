@@ -1,0 +1,60 @@
+"""The whole build context is copied before the dependency install, so every edit reinstalls everything."""
+
+from __future__ import annotations
+
+from composelint.analysis.python_deps import MANIFEST_FIRST, manifest_install, run_commands, stage_chain_of
+from composelint.diagnostics import Related
+from composelint.parsers.dockerfile import stage_environment
+from composelint.rules._rule import Violation, rule
+
+_WHOLE_CONTEXT = frozenset((".", "./", "./.", "*", "./*", "/", "/."))
+
+
+@rule(code="CL405", name="cache-busting-copy", severity="warning",
+      summary="the whole context is copied before the dependency install, so every edit reinstalls everything")
+def check(project, options):
+    for dockerfile in project.dockerfiles.values():
+        ecosystems: list[set[str]] = []  # what each stage installs, for the stages built FROM it
+        for stage in dockerfile.stages:
+            env = stage_environment(dockerfile, stage)
+            whole_copy = None
+            installed_before: set[str] = set()
+            for parent in stage_chain_of(dockerfile, stage.index)[1:]:
+                installed_before |= ecosystems[parent]
+            ecosystems.append(set())
+            reported: set[str] = set()
+            for instruction in stage.instructions:
+                if instruction.keyword in ("COPY", "ADD") and instruction.flag("from") is None and whole_copy is None:
+                    sources = instruction.arguments.split()[:-1]
+                    if any(source in _WHOLE_CONTEXT for source in sources):
+                        whole_copy = instruction
+                    continue
+                if instruction.keyword != "RUN":
+                    continue
+                for command in run_commands(dockerfile, instruction, env):
+                    found = manifest_install(command)
+                    if found is None:
+                        continue
+                    ecosystem, manifest = found
+                    ecosystems[stage.index].add(ecosystem)
+                    if whole_copy is None:
+                        installed_before.add(ecosystem)
+                        continue
+                    if ecosystem in installed_before or ecosystem in reported:
+                        continue
+                    reported.add(ecosystem)
+                    manifests, install = MANIFEST_FIRST[ecosystem]
+                    if ecosystem == "pip":
+                        manifests, install = manifest, f"pip install --no-cache-dir -r {manifest}"
+                    first_line = whole_copy.text.splitlines()[0]
+                    shown = " ".join(command.argv)
+                    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+                    yield Violation(
+                        whole_copy.span,
+                        f"`{first_line}` copies the whole build context before `{shown}` "
+                        "installs the dependencies: any source edit invalidates the cache and reinstalls them all",
+                        help=f"copy the manifest first, install, then copy the rest: `COPY {manifests} ./`, "
+                             f"`RUN {install}`, then `{first_line}`",
+                        related=(Related(command.span(0, min(3, len(command.words) - 1)),
+                                         "the dependencies are installed here, after the copy"),),
+                        anchor_text=first_line)

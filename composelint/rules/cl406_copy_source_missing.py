@@ -1,0 +1,100 @@
+"""A COPY/ADD source that matches nothing in the build context (or only excluded files)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from composelint.analysis.image import (_GLOB, _URL, context_for, copy_word_spans, dockerfile_builds,
+                                        gitignored, model_for)
+from composelint.diagnostics import Position, Related, Span
+from composelint.rules._rule import Violation, rule
+
+
+@rule(code="CL406", name="copy-source-missing", severity="error",
+      summary="a COPY/ADD source matches nothing in the build context, or only files `.dockerignore` excludes")
+def check(project, options):
+    for dockerfile, context, stages, used, args in dockerfile_builds(project):
+        if context.path is None:
+            continue
+        for stage in stages:
+            model = model_for(project, dockerfile, stage, context, args)
+            for op in model.ops:
+                if op.kind not in ("copy", "add-archive") or op.instruction.stage != stage.index:
+                    continue
+                words = copy_word_spans(project, op.instruction)[:-1]
+                missing = []
+                for (written, span), source in zip(words, op.sources):
+                    if _URL.match(source):
+                        continue
+                    state = _source_state(project, context, source, dockerfile.path, used)
+                    if state is not None:
+                        missing.append((written, span, source, state))
+                if not missing:
+                    continue
+                # A wildcard that matches nothing is allowed by BuildKit (an optional file), unless
+                # the instruction then copies nothing at all.
+                literal = [m for m in missing if not _GLOB.search(m[2])]
+                if len(missing) < len(op.sources):
+                    missing = literal
+                for written, span, source, (state, pattern) in missing:
+                    yield _violation(op, context, written, span, source, state, pattern, used)
+
+
+def _source_state(project, context, source, dockerfile_path, used):
+    """None when the source is there (or cannot be known); else ("missing" | "excluded", pattern)."""
+    if _GLOB.search(source):
+        matches = context.glob(source)
+        if matches is None or matches:
+            return None
+        literal_dir = posixpath.dirname(posixpath.normpath("/" + source).lstrip("/").split("*")[0].split("?")[0])
+        if gitignored(project, context.full(source.lstrip("/"))) or (literal_dir and gitignored(
+                project, context.full(literal_dir))):
+            return None
+        return "missing", None
+    clean = posixpath.normpath("/" + source).lstrip("/")
+    if clean in ("", "."):
+        return None
+    kind = context.kind(clean)
+    if kind is not None:
+        return None
+    pattern = context.excluded_by(clean)
+    full = context.full(clean)
+    if pattern is not None and (full in project.files or project.path_exists(full)):
+        return "excluded", pattern
+    if gitignored(project, full):
+        return None  # a build output (dist/, target/app.jar) that CI creates before the image build
+    if not used:
+        # No compose file says which context builds this Dockerfile: its directory is assumed, so
+        # only report what no parent directory has either.
+        directory = context.path
+        while directory:
+            directory = directory.rsplit("/", 1)[0] if "/" in directory else ""
+            other = context_for(project, directory, dockerfile_path)
+            if other.kind(clean) is not None:
+                return None
+    return "missing", None
+
+
+def _violation(op, context, written, span, source, state, pattern, used):
+    where = f"`{context.path}`" if context.path else "(the project root)"
+    assumed = "" if used else " (assumed: no compose file builds this Dockerfile)"
+    keyword = op.instruction.keyword
+    related = ()
+    shown = f"`{written}`" + (f" (`{source}`)" if written != source else "")
+    if state == "excluded":
+        ignore_path = context.ignore.path if context.ignore is not None else ".dockerignore"
+        message = (f"`{keyword}` source {shown} is excluded from the build context by `{ignore_path}` "
+                   f"(`{pattern.pattern}`): the build fails with \"not found\"")
+        help_text = f"narrow `{pattern.pattern}` in `{ignore_path}` (or add `!{source}`), or stop copying it"
+        related = (Related(Span(ignore_path, Position(pattern.line, 1)), f"`{pattern.pattern}` excludes it"),)
+    elif _GLOB.search(source):
+        message = (f"`{keyword}` source {shown} matches nothing in the build context {where}{assumed}: "
+                   "the instruction copies nothing (the classic builder fails)")
+        help_text = "fix the pattern, or remove the instruction"
+    else:
+        message = (f"`{keyword}` source {shown} is not in the build context {where}{assumed}: the build fails "
+                   "with \"not found\"")
+        help_text = "fix the path (sources are relative to the build context, not to the Dockerfile), or set " \
+                    "the build context that contains it"
+    return Violation(span, message, help=help_text, related=related,
+                     anchor_text=op.instruction.text.splitlines()[0])

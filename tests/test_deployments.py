@@ -1,0 +1,363 @@
+"""Deployments: which compose files run together, found in config, .env, automation and defaults."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from helpers import FIXTURES, lint_lines, write_tree
+
+from composelint.cli import cli
+from composelint.config import Config, load_config
+from composelint.deployments import (automation_requests, commands_of, find_invocations, shell_tokens,
+                                     undeployed_files, written_files)
+from composelint.diagnostics import Position, Span
+from composelint.project import build_project
+
+SCENARIOS = FIXTURES / "deployments"
+
+
+def load(name: str):
+    root = SCENARIOS / name
+    return build_project(root, load_config(root))
+
+
+def summary(project) -> list[tuple]:
+    return [(d.source, str(d.origin) if d.origin else None, d.files, d.profiles, d.project_dir, d.env_files,
+             tuple(sorted(d.active))) for d in project.deployments]
+
+
+def cl008(project) -> list[tuple[str, str, str]]:
+    return sorted((str(p.span), (p.severity.label if p.severity else "error"), p.message)
+                  for p in project.problems if p.code == "CL008")
+
+
+# ----------------------------------------------------------------------------- the four sources
+
+
+def test_config_deployments_are_the_only_ones_when_listed():
+    project = load("config")
+    assert summary(project) == [
+        ("config", ".composelint.yaml:3:5", ("compose.yaml",), (), "", (), ("db", "web")),
+        ("config", ".composelint.yaml:4:5", ("compose.yaml", "deploy/production.yaml"), ("monitoring",), "",
+         ("deploy/production.env",), ("db", "metrics", "web")),
+    ]
+    production = project.deployments[1]
+    assert production.name == "production"
+    web = production.services["web"]
+    # the env file feeds interpolation; the override replaces the command and merges the environment
+    assert web.image.value == "registry.example.com/web:1.4.2"
+    assert web.command.argv == ("gunicorn", "--workers", "4", "app:app")
+    assert {k: v.value for k, v in web.environment.items()} == {"LOG_LEVEL": "warning",
+                                                                 "DATABASE_URL": "postgres://db/app"}
+    assert project.deployments[0].services["web"].image.value == "registry.example.com/web:dev"
+    # the override file is not listed, so nothing deploys it
+    assert undeployed_files(project) == ("compose.override.yaml",) == project.undeployed_files()
+
+
+def test_compose_file_and_profiles_from_dotenv():
+    project = load("dotenv")
+    assert summary(project) == [
+        ("dotenv", ".env:1:1", ("compose.yaml", "compose.monitoring.yaml"), ("debug",), "", (),
+         ("app", "grafana", "redis", "shell")),
+    ]
+    assert project.deployments[0].services["redis"].image.value == "redis:7.2-alpine"
+    assert "seed" in project.deployments[0].services  # modelled, but its profile is not enabled
+
+
+def test_makefile_invocations_with_variables_continuations_profiles_and_included_mk_files():
+    project = load("makefile")
+    assert summary(project) == [
+        ("automation", "Makefile:11:3", ("docker-compose.yml", "docker-compose.prod.yml"), (), "", (), ("api",)),
+        ("automation", "Makefile:14:2", ("docker-compose.yml",), ("debug",), "", (), ("api", "debugger")),
+        ("automation", "Makefile:20:2", ("docker-compose.yml", "env/staging.yml"), (), "", (), ("api",)),
+        ("automation", "Makefile:23:14", ("tools/compose.yaml",), (), "tools", (), ("migrate",)),
+        ("automation", "mk/release.mk:3:2", ("docker-compose.yml",), (), "", ("release.env",), ("api",)),
+    ]
+    first, *_, release = project.deployments
+    assert first.command == "docker compose -f docker-compose.yml -f docker-compose.prod.yml up -d"
+    assert first.services["api"].environment["MODE"].value == "production"
+    assert release.services["api"].image.value == "example/api:2.0.0"
+    assert project.deployments[3].targets == ("migrate",)  # `run migrate` enables its profile
+    assert cl008(project) == [("Makefile:26:20", "info", "compose file `docker-compose.$TARGET.yml` holds a "
+                               "variable composelint does not expand; the deployment is modelled without it")]
+
+
+def test_shell_scripts_follow_cd_and_keep_variables_symbolic():
+    project = load("shell")
+    assert summary(project) == [
+        ("automation", "scripts/deploy.sh:7:1", ("deploy/compose.yaml", "deploy/compose.prod.yaml"), ("workers",),
+         "deploy", (), ("web", "worker")),
+        ("automation", "scripts/dev.sh:3:6", ("deploy/compose.yaml",), (), "deploy", (), ("web",)),
+    ]
+    prod = project.deployments[0]
+    assert prod.services["web"].build.context_path == "app"  # ../app from the project directory
+    from composelint.yamltree import plain
+    assert plain(prod.services["web"].get("ports")) == ["80:80"]  # !override
+    assert [where for where, _, _ in cl008(project)] == ["scripts/deploy.sh:12:16", "scripts/deploy.sh:13:19"]
+    assert all(severity == "info" for _, severity, _ in cl008(project))
+
+
+def test_workflows_gitlab_taskfile_justfile_and_package_json():
+    project = load("automation")
+    assert summary(project) == [
+        ("automation", ".github/workflows/ci.yml:10:11", ("docker-compose.yml", "docker-compose.ci.yml"), (), "",
+         (), ("app", "tests")),
+        ("automation", ".github/workflows/ci.yml:14:14", ("services/api/compose.yaml",), (), "services/api", (),
+         ("api",)),
+        ("automation", ".gitlab-ci.yml:4:7", ("docker-compose.yml", "docker-compose.prod.yml"), ("monitoring",),
+         "", (), ("app", "grafana")),
+        ("automation", "Taskfile.yml:5:9", ("docker-compose.yml",), ("monitoring",), "", (), ("app", "grafana")),
+        ("automation", "Taskfile.yml:9:14", ("frontend/compose.yaml", "frontend/compose.override.yaml"), (),
+         "frontend", (), ("web",)),
+        ("automation", "justfile:4:5", ("docker-compose.yml",), (), "", (), ("app",)),
+        ("automation", "justfile:7:5", ("docker-compose.yml", "docker-compose.prod.yml"), (), "", (), ("app",)),
+    ]
+    assert cl008(project) == [(".github/workflows/ci.yml:16:32", "info", "compose file `${{ matrix.file }}` holds "
+                               "a variable composelint does not expand; the deployment is modelled without it")]
+
+
+def test_package_json_scripts(tmp_path):
+    write_tree(tmp_path, {
+        "package.json": '{\n  "scripts": {\n    "db": "docker compose -f db.compose.yaml up -d"\n  }\n}\n',
+        "db.compose.yaml": "services:\n  db:\n    image: postgres:16\n"})
+    project = build_project(tmp_path, Config())
+    assert summary(project) == [("automation", "package.json:3:12", ("db.compose.yaml",), (), "", (), ("db",))]
+
+
+def test_defaults_with_override_in_every_directory_not_otherwise_deployed():
+    project = load("defaults")
+    assert summary(project) == [
+        ("default", None, ("compose.yaml", "compose.override.yaml"), (), "", (), ("adminer", "web")),
+        ("default", None, ("legacy/docker-compose.yml", "legacy/docker-compose.override.yml"), (), "legacy", (),
+         ("db",)),
+        ("default", None, ("nested/deeper/compose.yaml",), (), "nested/deeper", (), ("job",)),
+    ]
+    web = project.deployments[0].services["web"]
+    assert {k: v.value for k, v in web.environment.items()} == {"A": "1", "B": "override", "C": "3"}
+    # compose.yaml wins over compose.yml, as `docker compose up` chooses
+    assert undeployed_files(project) == ("compose.yml",)
+
+
+def test_a_default_is_dropped_when_automation_deploys_its_base_file():
+    """The incident: the Makefile deploys docker-compose.yml only; the infrastructure file is undeployed."""
+    root = FIXTURES / "incident"
+    project = build_project(root, load_config(root))
+    assert summary(project) == [
+        ("automation", "Makefile:7:2", ("docker-compose.yml",), (), "", (),
+         ("agent-planner", "agent-reporter", "agent-scanner", "backend", "frontend", "redis")),
+    ]
+    assert undeployed_files(project) == ("docker-compose.infrastructure.yml",)
+
+
+def test_a_default_is_dropped_when_another_deployment_includes_its_base_file():
+    project = load("include")
+    assert [d.files for d in project.deployments] == [("compose.yaml",)]
+    assert project.deployments[0].included == (
+        "infra/consul/compose.yaml", "infra/common/logging.yaml", "infra/queue/compose.yaml", "shared/base.yaml",
+        "shared/base.override.yaml")
+
+
+def test_identical_deployments_count_once_at_the_first_place(tmp_path):
+    write_tree(tmp_path, {
+        "Makefile": "up:\n\tdocker compose -f compose.yaml up\ndown:\n\tdocker compose --file=compose.yaml down\n",
+        "scripts/ci.sh": "docker-compose -fcompose.yaml up -d\n",
+        "compose.yaml": "services:\n  a:\n    image: x\n"})
+    project = build_project(tmp_path, Config())
+    assert summary(project) == [("automation", "Makefile:2:2", ("compose.yaml",), (), "", (), ("a",))]
+
+
+# ----------------------------------------------------------------------------- unresolvable arguments
+
+
+def test_missing_files_are_errors_and_generated_files_are_not(tmp_path):
+    write_tree(tmp_path, {
+        "Makefile": ("deploy: compose.gen.yaml\n\tdocker compose -f compose.yaml -f compose.gen.yaml -f missing.yaml up\n"
+                     "compose.gen.yaml:\n\tenvsubst < compose.tmpl > $@\n"),
+        "scripts/render.sh": "envsubst < tmpl > out.yaml\ndocker compose -f compose.yaml -f out.yaml up\n",
+        "compose.yaml": "services:\n  a:\n    image: x\n"})
+    project = build_project(tmp_path, Config())
+    assert cl008(project) == [
+        ("Makefile:2:36", "info", "compose file `compose.gen.yaml` is written by `Makefile` itself before it runs; "
+                                  "the deployment is modelled without it"),
+        ("Makefile:2:56", "error", "compose file `missing.yaml` does not exist: `docker compose` fails before "
+                                   "starting anything"),
+        ("scripts/render.sh:2:35", "info", "compose file `out.yaml` is written by `scripts/render.sh` itself before "
+                                           "it runs; the deployment is modelled without it"),
+    ]
+    deployment = project.deployments[0]
+    assert deployment.files == ("compose.yaml",) and not deployment.complete
+    assert [item.value for item in deployment.unresolved] == ["compose.gen.yaml", "missing.yaml"]
+
+
+def test_config_deployment_naming_a_missing_file(tmp_path):
+    write_tree(tmp_path, {".composelint.yaml": "deployments:\n  - [compose.yaml, prod.yaml]\n",
+                          "compose.yaml": "services:\n  a:\n    image: x\n"})
+    project = build_project(tmp_path, load_config(tmp_path))
+    assert cl008(project) == [(".composelint.yaml:2:5", "error", "compose file `prod.yaml` does not exist: "
+                               "`docker compose` fails before starting anything")]
+
+
+def test_missing_env_file_is_a_warning_when_a_template_ships_with_the_repository(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": "services:\n  a:\n    image: x\n    env_file: [.env.app, other.env]\n",
+                          ".env.app.example": "A=\n"})
+    assert lint_lines(tmp_path, select=("CL008",)) == [
+        "compose.yaml:4:16: CL008 warning: env_file `.env.app` does not exist: Compose refuses to start service 'a'",
+        "compose.yaml:4:26: CL008 error: env_file `other.env` does not exist: Compose refuses to start service 'a'",
+    ]
+
+
+def test_an_invocation_in_a_directory_without_compose_files(tmp_path):
+    write_tree(tmp_path, {"tools/Makefile": "up:\n\tdocker compose up\n",
+                          "compose.yaml": "services:\n  a:\n    image: x\n"})
+    project = build_project(tmp_path, Config())
+    # docker compose looks in parent directories too: tools/ runs the root's compose.yaml
+    assert summary(project) == [("automation", "tools/Makefile:2:2", ("compose.yaml",), (), "", (), ("a",))]
+
+
+# ----------------------------------------------------------------------------- interpolation per deployment
+
+
+def test_each_deployment_interpolates_with_its_own_env_and_problems_follow_the_deployments(tmp_path):
+    write_tree(tmp_path, {
+        ".composelint.yaml": "deployments:\n  - files: [compose.yaml]\n    env-file: prod.env\n",
+        "compose.yaml": "services:\n  a:\n    image: 'x:${TAG}'\n    environment:\n      B: ${ONLY_DEFAULT}\n",
+        ".env": "ONLY_DEFAULT=1\n", "prod.env": "TAG=1.0\n"})
+    project = build_project(tmp_path, load_config(tmp_path))
+    assert project.deployments[0].services["a"].image.value == "x:1.0"
+    # `.env` is not read when an env file is given: ONLY_DEFAULT is unset in the only deployment,
+    # and TAG — unset in `.env` — is not reported, since no deployment reads the file that way
+    assert lint_lines(tmp_path, select=("CL005",)) == [
+        "compose.yaml:5:10: CL005 warning: variable `ONLY_DEFAULT` is not set; Compose substitutes an empty string"]
+    # the file's own model still uses its directory's .env
+    assert project.compose_files["compose.yaml"].services["a"].image.value == "x:"
+
+
+def test_the_same_problem_seen_by_two_deployments_is_reported_once(tmp_path):
+    write_tree(tmp_path, {
+        "Makefile": "a:\n\tdocker compose -f compose.yaml up\nb:\n\tdocker compose -f compose.yaml --profile x up\n",
+        "compose.yaml": "services:\n  a:\n    image: 'x:${UNSET}'\n"})
+    assert lint_lines(tmp_path, select=("CL005",)) == [
+        "compose.yaml:3:15: CL005 warning: variable `UNSET` is not set; Compose substitutes an empty string"]
+
+
+# ----------------------------------------------------------------------------- the shell reader
+
+
+def invocations(text: str):
+    span = lambda token: Span("t.sh", Position(1, token.start + 1))  # noqa: E731
+    return [inv for words in commands_of(shell_tokens(text)) for inv in find_invocations(words, span)]
+
+
+@pytest.mark.parametrize("text, files, profiles, subcommand", [
+    ("docker compose -f a.yml -f b.yml up -d", ["a.yml", "b.yml"], [], "up"),
+    ("docker-compose --file=a.yml --profile=x --profile y up", ["a.yml"], ["x", "y"], "up"),
+    ("sudo docker compose -fa.yml ps", ["a.yml"], [], "ps"),
+    ("docker --context prod compose -f 'a b.yml' up", ["a b.yml"], [], "up"),
+    ("COMPOSE_PROFILES=x docker compose up", [], [], "up"),
+    ("echo docker compose -f a.yml up", [], [], None),
+    ("docker compose \\\n  -f a.yml \\\n  up", ["a.yml"], [], "up"),
+])
+def test_reading_invocations(text, files, profiles, subcommand):
+    found = invocations(text)
+    if subcommand is None:
+        assert found == []
+        return
+    invocation, = found
+    assert [arg.text for arg in invocation.files] == files
+    assert [arg.text for arg in invocation.profiles] == profiles
+    assert invocation.subcommand == subcommand
+
+
+def test_operators_split_commands_and_quotes_keep_variables_symbolic():
+    found = invocations("cd x && docker compose -f \"$F\" up; docker compose -f '$LITERAL' down | tee log")
+    assert [(arg.text, arg.symbolic) for inv in found for arg in inv.files] == [("$F", True), ("$LITERAL", False)]
+
+
+def test_heredoc_bodies_are_not_commands():
+    assert invocations("cat <<EOF\ndocker compose -f a.yml up\nEOF\n") == []
+
+
+def test_written_files():
+    assert {"out.yml", "gen.yaml", "copy.yml"} <= written_files(
+        "x.sh", "envsubst < t > out.yml\nrender | tee gen.yaml\ncp base.yml copy.yml\n")
+
+
+def test_make_variables_expand_recursively_and_unknown_ones_stay_symbolic():
+    text = "A = -f one.yml\nB := $(A) -f two.yml\nB += --profile p\n\nup:\n\tdocker compose $(B) $(C) up\n"
+    request, = automation_requests("Makefile", text)
+    assert [arg.text for arg in request.files] == ["one.yml", "two.yml"]
+    assert request.profiles == ("p",)
+    assert [arg.text for arg in request.unresolved] == ["$(C)"]
+    assert str(request.files[0].span) == "Makefile:1:8"  # where the expanded text is written
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def test_deployments_command_lists_sources_files_profiles_and_services():
+    result = CliRunner().invoke(cli, ["deployments", str(SCENARIOS / "makefile")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "docker-compose.yml + docker-compose.prod.yml  (automation, Makefile:11)\n"
+        "  command:    docker compose -f docker-compose.yml -f docker-compose.prod.yml up -d\n"
+        "  files:      docker-compose.yml, docker-compose.prod.yml\n"
+        "  project:    .\n"
+        "  services:   api\n"
+        "  inactive:   debugger (profiles: debug)\n")
+    incident = CliRunner().invoke(cli, ["deployments", str(FIXTURES / "incident")])
+    assert incident.output.rstrip().endswith("not deployed: docker-compose.infrastructure.yml")
+
+
+def test_deployments_command_json():
+    result = CliRunner().invoke(cli, ["deployments", str(SCENARIOS / "config"), "--format", "json"])
+    data = json.loads(result.output)
+    assert data["version"] == 1 and data["undeployed"] == ["compose.override.yaml"]
+    production = data["deployments"][1]
+    assert production["name"] == "production" and production["origin"] == {
+        "path": ".composelint.yaml", "line": 4, "column": 5}
+    assert production["env_files"] == ["deploy/production.env"] and production["profiles"] == ["monitoring"]
+    assert {s["name"]: s["active"] for s in production["services"]} == {"web": True, "db": True, "metrics": True}
+
+
+# ----------------------------------------------------------------------------- profiles
+
+
+def test_profiles_from_the_project_env_the_star_and_targeted_services(tmp_path):
+    write_tree(tmp_path, {
+        ".env": "COMPOSE_PROFILES=debug\n",
+        "compose.yaml": ("services:\n  web:\n    image: x\n  shell:\n    image: x\n    profiles: [debug]\n"
+                         "  seed:\n    image: x\n    profiles: [tools]\n  docs:\n    image: x\n    profiles: [docs]\n"),
+        "Makefile": ("all:\n\tdocker compose --profile '*' up\nseed:\n\tdocker compose run --rm -e A=1 seed sh\n"
+                     "only-web:\n\tdocker compose --profile docs up web\n")})
+    project = build_project(tmp_path, Config())
+    assert [(d.profiles, d.targets, tuple(sorted(d.active))) for d in project.deployments] == [
+        (("*",), (), ("docs", "seed", "shell", "web")),
+        (("debug",), ("seed",), ("seed", "shell", "web")),  # COMPOSE_PROFILES applies; `run seed` enables tools
+        (("docs",), ("web",), ("docs", "web")),
+    ]
+    assert all(d.files == ("compose.yaml",) for d in project.deployments)
+
+
+# ----------------------------------------------------------------------------- hostile automation
+
+_SHELLISH = st.text(alphabet=st.sampled_from(list("docker compose-f $(){}[]'\"\\\n\t;&|<>#=:.yml@+?!`~")),
+                    max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_SHELLISH, name=st.sampled_from(["Makefile", "x.mk", "run.sh", "justfile", "package.json",
+                                             "Taskfile.yml", ".github/workflows/ci.yml", ".gitlab-ci.yml"]))
+def test_reading_automation_never_raises(text, name):
+    for request in automation_requests(name, "docker compose " + text):
+        assert request.origin is not None and request.origin.line >= 1
+
+
+def test_make_variables_that_double_at_every_level_stay_bounded():
+    lines = ["V0 = -f a.yml"] + [f"V{i} = $(V{i - 1}) $(V{i - 1})" for i in range(1, 40)]
+    text = "\n".join(lines) + "\n\nup:\n\tdocker compose $(V39) up\n"
+    request, = automation_requests("Makefile", text)
+    assert len(request.command) < 200_000
