@@ -242,6 +242,7 @@ def _validate_schema(data: dict, display: str, where) -> None:
     import jsonschema
 
     schema = json.loads(resources.files("composelint").joinpath("data/config-schema.json").read_text("utf-8"))
+    schema["properties"]["rules"] = rule_options_schema()
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
@@ -256,7 +257,12 @@ def _validate_schema(data: dict, display: str, where) -> None:
             import difflib
 
             close = difflib.get_close_matches(unknown[0], known, n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else f"; known keys: {', '.join(known)}"
+            if close:
+                hint = f"; did you mean `{close[0]}`?"
+            elif len(known) <= 12:
+                hint = f"; known keys: {', '.join(known) or 'none'}"
+            else:
+                hint = " (see `composelint rules` for codes and names)" if path[:1] == ["rules"] else ""
             raise ConfigError(f"{where(path, True) or display}: unknown key `{_key_path(path)}`{hint}")
     message = error.message
     if error.validator == "enum":
@@ -267,6 +273,36 @@ def _validate_schema(data: dict, display: str, where) -> None:
 
 
 # --------------------------------------------------------------------------- rule options
+
+
+def _option_schema(default: object) -> dict:
+    if isinstance(default, bool):
+        return {"type": "boolean"}
+    if isinstance(default, int):
+        return {"type": "integer"}
+    if isinstance(default, str):
+        return {"type": "string"}
+    if isinstance(default, tuple):
+        return {"type": "array", "items": {"type": "string"}}
+    return {}
+
+
+def rule_options_schema() -> dict:
+    """The `rules` section of the config schema, generated from each rule's Options dataclass."""
+    from composelint.rules import RULES
+
+    properties = {}
+    for meta in RULES.values():
+        options = {}
+        for name, field_ in meta.option_names().items():
+            default = field_.default if field_.default is not dataclasses.MISSING else field_.default_factory()
+            options[name] = _option_schema(default)
+        entry = {"type": "object", "additionalProperties": False, "properties": options,
+                 "description": f"options of {meta.code} {meta.name}"}
+        properties[meta.code] = entry
+        properties[meta.name] = entry
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            "description": "Rule options by code or name: {CL301: {require: [memory]}}"}
 
 
 def build_options(meta, raw: Mapping[str, object] | None):

@@ -52,7 +52,10 @@ def test_yaml_file_wins_over_pyproject(tmp_path):
     ("select: [CL9]\n", "`select[0]`: `CL9` is not a rule code, code prefix or rule name"),
     ("severity:\n  CL999: error\n", ".composelint.yaml:2:3: `severity.CL999`: no rule has that code or name"),
     ("limits:\n  yaml-depth: 5000\n", ".composelint.yaml:2:15: `limits.yaml-depth`"),
-    ("rules:\n  CL001:\n    colour: red\n", "`rules.CL001`: unknown option `colour`"),
+    ("rules:\n  CL001:\n    colour: red\n", ".composelint.yaml:3:5: unknown key `rules.CL001.colour`"),
+    ("rules:\n  CL999: {}\n", ".composelint.yaml:2:3: unknown key `rules.CL999`"),
+    ("rules:\n  missing-resource-limits:\n    require: memory\n",
+     ".composelint.yaml:3:14: `rules.missing-resource-limits.require`: 'memory' is not of type 'array'"),
     ("- a\n", "the configuration must be a mapping"),
     ("a: [\n", "invalid YAML"),
 ])
