@@ -64,8 +64,8 @@ class Config:
     source: str | None = None  # the file the config came from
 
     def fingerprint(self) -> str:
-        """What a cache must be invalidated by."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
+        """What a cache must be invalidated by: every setting, as canonical JSON."""
+        return json.dumps(_plain_setting(self), sort_keys=True, default=repr)
 
 
 # --------------------------------------------------------------------------- loading
@@ -136,6 +136,8 @@ def _load_yaml(path: Path, display: str):
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{display}: cannot read configuration: {exc}") from None
+    if _only_comments(text):
+        return None, lambda key_path, key=False: display  # what the YAML parser makes of it, without importing it
     document = load_yaml(text, display)
     if document.problems:
         problem = document.problems[0]
@@ -147,6 +149,31 @@ def _load_yaml(path: Path, display: str):
         return f"{display}:{span.line}:{span.column}" if span else display
 
     return plain(root), where
+
+
+def _plain_setting(value: object) -> object:
+    """A setting as JSON-ready data (``dataclasses.asdict`` cannot copy a MappingProxyType)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"@" + type(value).__name__: {item.name: _plain_setting(getattr(value, item.name))
+                                             for item in dataclasses.fields(value)}}
+    if isinstance(value, Mapping):
+        return {"@map": [[_plain_setting(key), _plain_setting(item)] for key, item in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return [_plain_setting(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return {"@set": sorted((_plain_setting(item) for item in value), key=repr)}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return [type(value).__name__, value]
+    return repr(value)
+
+
+def _only_comments(text: str) -> bool:
+    """Blank lines and ``#`` comments only (a root marker, as in the benchmarks): no document."""
+    for line in text.split("\n"):
+        line = line.rstrip("\r").lstrip(" ")
+        if line and (line[0] != "#" or not line.isprintable()):
+            return False
+    return True
 
 
 def _key_path(parts) -> str:
@@ -239,10 +266,14 @@ def _env_text(value: object) -> str:
 def _validate_schema(data: dict, display: str, where) -> None:
     from importlib import resources
 
-    import jsonschema
-
     schema = json.loads(resources.files("composelint").joinpath("data/config-schema.json").read_text("utf-8"))
     schema["properties"]["rules"] = rule_options_schema()
+    from composelint.parsers.schema import surely_valid
+
+    if surely_valid(data, schema):
+        return  # decided without importing jsonschema (~75 ms); an invalid file is worded by jsonschema
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:

@@ -144,12 +144,68 @@ class ReadResult:
     kind: str = "io"  # "io" | "binary" | "encoding" | "limit"
 
 
-def read_text(root: Path, relpath: str, max_bytes: int) -> ReadResult:
-    """Read a project file as UTF-8 text without blocking, following no path out of the root."""
+# What a run observed of the file system, while composelint.cache records it: ("read", relpath,
+# max_bytes, ReadResult) for every read, (kind, relpath, outcome) for every other probe. None otherwise.
+_observed: list | None = None
+
+
+class observing:
+    """Collect what reads and probes return for the duration of a ``with`` block (nestable)."""
+
+    def __enter__(self) -> list:
+        global _observed
+        self._previous = _observed
+        self.entries: list = []
+        _observed = self.entries
+        return self.entries
+
+    def __exit__(self, *exc_info) -> None:
+        global _observed
+        _observed = self._previous
+
+
+def note(kind: str, relpath: str, outcome: object) -> None:
+    """Record a probe of the file system (an ``is_file``, a ``stat``) made for the model."""
+    if _observed is not None:
+        _observed.append((kind, relpath, outcome))
+
+
+def read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None = None) -> ReadResult:
+    """Read a project file as UTF-8 text without blocking, following no path out of the root.
+
+    ``realpaths`` memoizes resolved directories for the duration of one build (resolving every
+    component of every path again costs a ``lstat`` each: seconds for thousands of files).
+    """
+    result = _read_text(root, relpath, max_bytes, realpaths)
+    if _observed is not None:
+        _observed.append(("read", relpath, max_bytes, result))
+    return result
+
+
+def _realpath(path: str, realpaths: dict | None) -> str:
+    if realpaths is None:
+        return os.path.realpath(path)
+    directory, name = os.path.split(path)
+    if not name or name in (".", "..") or os.path.islink(path):
+        return os.path.realpath(path)
+    real_directory = realpaths.get(directory)
+    if real_directory is None:
+        real_directory = realpaths[directory] = os.path.realpath(directory)
+    return os.path.join(real_directory, name)
+
+
+def _read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None) -> ReadResult:
     full = os.path.join(str(root), *relpath.split("/"))
     try:
-        real = os.path.realpath(full)
-        real_root = os.path.realpath(str(root))
+        if realpaths is not None and ".." in relpath.split("/"):
+            realpaths = None
+        real = _realpath(full, realpaths)
+        root_text = str(root)
+        real_root = realpaths.get(root_text) if realpaths is not None else None
+        if real_root is None:
+            real_root = os.path.realpath(root_text)
+            if realpaths is not None:
+                realpaths[root_text] = real_root
         if not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
             return ReadResult(None, "the path leads outside the project root; composelint does not read it")
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)

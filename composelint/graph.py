@@ -1,6 +1,6 @@
 """The deployment graph: every service of every deployment and what it references.
 
-One ``networkx.MultiDiGraph``, built once per project (``Project.graph``). Nodes are a
+One multigraph, built once per project (``Project.graph``). Nodes are a
 service of a deployment, a name that is referenced but defined nowhere the deployment
 loads (``undefined``), a service that only undeployed compose files define
 (``undeployed``), or a base service of an ``extends.file`` outside the deployment
@@ -9,7 +9,8 @@ loads (``undefined``), a service that only undeployed compose files define
 (the start-order kinds), ``extends``, and ``host`` (an address in the environment, the
 command or the healthcheck).
 
-This is the only module that imports networkx, lazily. Rules use the typed queries of
+This is the only module that imports networkx, lazily, and only to take a cycle apart (and to
+draw layers); an acyclic repository is linted without it. Rules use the typed queries of
 :class:`DeploymentGraph`; renderers use :func:`render_graph`.
 """
 
@@ -38,6 +39,146 @@ RESOURCE_KINDS = ("networks", "volumes", "secrets", "configs")
 # the check linear in the size of the graph; real chains (web -> api -> db) are short.
 ORDER_DEPTH = 4
 _VARIABLE = re.compile(r"\$(?:\([^)]*\)|\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)|`[^`]*`")
+
+
+# --------------------------------------------------------------------------- adjacency
+
+
+class _MultiDiGraph:
+    """The part of ``networkx.MultiDiGraph`` this module uses, iterating in exactly its order.
+
+    Importing networkx costs more than linting a whole repository, and an acyclic deployment
+    needs none of its algorithms: networkx is imported only for a cycle (``dependency_cycles``).
+    Nodes iterate in insertion order; edges grouped by source (node order), then by target
+    (order of the first edge between the two), then in insertion order — networkx's order.
+    """
+
+    __slots__ = ("_node", "_succ", "_pred")
+
+    def __init__(self) -> None:
+        self._node: dict = {}
+        self._succ: dict = {}
+        self._pred: dict = {}
+
+    def add_node(self, node_id, **attributes) -> None:
+        if node_id in self._node:
+            self._node[node_id].update(attributes)
+            return
+        self._node[node_id] = attributes
+        self._succ[node_id] = {}
+        self._pred[node_id] = {}
+
+    def add_edges_from(self, edges) -> None:
+        """``(source, target, ref)`` triples; a missing node is added as networkx adds it."""
+        for source, target, ref in edges:
+            if source not in self._node:
+                self.add_node(source)
+            if target not in self._node:
+                self.add_node(target)
+            parallel = self._succ[source].get(target)
+            if parallel is None:
+                parallel = self._succ[source][target] = self._pred[target][source] = []
+            parallel.append(ref)
+
+    def node_data(self, node_id) -> dict:
+        return self._node[node_id]
+
+    def node_values(self):
+        return self._node.values()
+
+    def edge_refs(self):
+        for targets in self._succ.values():
+            for parallel in targets.values():
+                yield from parallel
+
+    def out_refs(self, node_id) -> list:
+        targets = self._succ.get(node_id)
+        return [ref for parallel in targets.values() for ref in parallel] if targets else []
+
+    def in_refs(self, node_id) -> list:
+        sources = self._pred.get(node_id)
+        return [ref for parallel in sources.values() for ref in parallel] if sources else []
+
+    def number_of_nodes(self) -> int:
+        return len(self._node)
+
+    def number_of_edges(self) -> int:
+        return sum(len(parallel) for targets in self._succ.values() for parallel in targets.values())
+
+
+class _DiGraph:
+    """A start-order graph: ``succ[a][b]`` is the reference by which ``a`` waits for ``b``.
+
+    Same node and edge order as the ``networkx.DiGraph`` it replaces; :meth:`to_networkx`
+    rebuilds that graph, edge for edge, when an algorithm only networkx has is needed (cycles).
+    """
+
+    __slots__ = ("succ", "pred")
+
+    def __init__(self) -> None:
+        self.succ: dict = {}
+        self.pred: dict = {}
+
+    def __contains__(self, node_id) -> bool:
+        return node_id in self.succ
+
+    def add_node(self, node_id) -> None:
+        if node_id not in self.succ:
+            self.succ[node_id] = {}
+            self.pred[node_id] = {}
+
+    def add_edge(self, source, target, ref) -> None:
+        self.add_node(source)
+        self.add_node(target)
+        self.succ[source][target] = ref
+        self.pred[target][source] = ref
+
+    def has_edge(self, source, target) -> bool:
+        targets = self.succ.get(source)
+        return targets is not None and target in targets
+
+    def generations(self, reverse: bool = False) -> list[list] | None:
+        """``networkx.topological_generations`` (of the reversed graph with ``reverse``); None on a cycle."""
+        after, before = (self.pred, self.succ) if reverse else (self.succ, self.pred)
+        indegree = {node: len(sources) for node, sources in before.items() if sources}
+        ready = [node for node, sources in before.items() if not sources]
+        layers = []
+        while ready:
+            layer, ready = ready, []
+            for node in layer:
+                for child in after[node]:
+                    indegree[child] -= 1
+                    if indegree[child] == 0:
+                        ready.append(child)
+                        del indegree[child]
+            layers.append(layer)
+        return None if indegree else layers
+
+    def within(self, source, depth: int) -> frozenset:
+        """Nodes reachable from ``source`` in at most ``depth`` edges (``source`` included)."""
+        seen = {source}
+        frontier = [source]
+        for _ in range(depth):
+            following = []
+            for node in frontier:
+                for child in self.succ[node]:
+                    if child not in seen:
+                        seen.add(child)
+                        following.append(child)
+            if not following:
+                break
+            frontier = following
+        return frozenset(seen)
+
+    def to_networkx(self):
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.succ)
+        for source, targets in self.succ.items():
+            for target, ref in targets.items():
+                graph.add_edge(source, target, ref=ref)
+        return graph
 
 
 @dataclass(eq=False)
@@ -114,21 +255,18 @@ class Scope:
     external_networks: set = field(default_factory=set)
     declared: dict = field(default_factory=dict)  # resource kind -> {name: Span}
     undefined: dict = field(default_factory=dict)  # lowered name -> Node
-    order: object = None  # networkx.DiGraph of start-order edges, built on first use
+    order: object = None  # _DiGraph of start-order edges, built on first use
 
 
 # --------------------------------------------------------------------------- the graph
 
 
 class DeploymentGraph:
-    """Typed queries over the networkx graph; rules never touch networkx."""
+    """Typed queries over the graph; rules never touch networkx."""
 
     def __init__(self, project: "Project"):
-        import networkx as nx
-
-        self._nx = nx
         self.project = project
-        self.graph = nx.MultiDiGraph()
+        self.graph = _MultiDiGraph()
         self.scopes: dict[str, Scope] = {}  # deployment name -> scope
         self.file_scopes: dict[str, Scope] = {}  # undeployed file -> scope
         self.undeployed_nodes: list[Node] = []
@@ -137,7 +275,7 @@ class DeploymentGraph:
         self.known_hosts = frozenset(h.lower() for h in getattr(project, "known_hosts", ()) or ())
         self._lines: dict[str, list[str]] = {}
         self._host_cache: dict[int, tuple[HostRef, ...]] = {}
-        self._pending: list[tuple[str, str, dict]] = []
+        self._pending: list[tuple[str, str, Reference]] = []
         self._levels_cache: dict[str, dict | None] = {}
         self._reach: dict[str, frozenset] = {}
 
@@ -148,7 +286,7 @@ class DeploymentGraph:
         return node
 
     def add_reference(self, ref: Reference) -> None:
-        self._pending.append((ref.source.id, ref.target.id, {"ref": ref}))
+        self._pending.append((ref.source.id, ref.target.id, ref))
 
     def _flush(self) -> None:
         """Add the collected references in one batch (cheaper than one add_edge each)."""
@@ -156,12 +294,12 @@ class DeploymentGraph:
         self._pending = []
 
     def node(self, node_id: str) -> Node:
-        return self.graph.nodes[node_id]["node"]
+        return self.graph.node_data(node_id)["node"]
 
     def nodes(self, scope: str | None = None, kinds: Iterable[str] | None = None) -> list[Node]:
         wanted = set(kinds) if kinds is not None else None
         result = []
-        for _, data in self.graph.nodes(data=True):
+        for data in self.graph.node_values():
             node = data["node"]
             if (scope is None or node.scope == scope) and (wanted is None or node.kind in wanted):
                 result.append(node)
@@ -169,21 +307,18 @@ class DeploymentGraph:
 
     def references(self, kinds: Iterable[str] | None = None, scope: str | None = None) -> Iterator[Reference]:
         wanted = set(kinds) if kinds is not None else None
-        for _, _, data in self.graph.edges(data=True):
-            ref = data["ref"]
+        for ref in self.graph.edge_refs():
             if (wanted is None or ref.kind in wanted) and (scope is None or ref.source.scope == scope):
                 yield ref
 
     def references_from(self, node: Node, kinds: Iterable[str] | None = None) -> list[Reference]:
         wanted = set(kinds) if kinds is not None else None
-        return [data["ref"] for _, _, data in self.graph.out_edges(node.id, data=True)
-                if wanted is None or data["ref"].kind in wanted]
+        return [ref for ref in self.graph.out_refs(node.id) if wanted is None or ref.kind in wanted]
 
     def dependents_of(self, node: Node, kinds: Iterable[str] | None = None) -> list[Reference]:
         """References that point at ``node`` (who depends on it, who addresses it)."""
         wanted = set(kinds) if kinds is not None else None
-        return [data["ref"] for _, _, data in self.graph.in_edges(node.id, data=True)
-                if wanted is None or data["ref"].kind in wanted]
+        return [ref for ref in self.graph.in_refs(node.id) if wanted is None or ref.kind in wanted]
 
     def service_node(self, deployment: str, name: str) -> Node | None:
         scope = self.scopes.get(deployment)
@@ -258,14 +393,15 @@ class DeploymentGraph:
         """The start-order DiGraph of a deployment: an edge A -> B when A waits for B."""
         scope = self.scopes.get(scope_name) or self.file_scopes.get(scope_name)
         if scope is None:
-            return self._nx.DiGraph()
+            return _DiGraph()
         if scope.order is None:
-            order = self._nx.DiGraph()
-            order.add_nodes_from(node.id for node in scope.nodes.values())
+            order = _DiGraph()
+            for node in scope.nodes.values():
+                order.add_node(node.id)
             for node in scope.nodes.values():
                 for ref in self.references_from(node, ORDER_KINDS):
                     if ref.target.kind in ("service", "undeployed") and not order.has_edge(node.id, ref.target.id):
-                        order.add_edge(node.id, ref.target.id, ref=ref)
+                        order.add_edge(node.id, ref.target.id, ref)
             scope.order = order
         return scope.order
 
@@ -275,10 +411,13 @@ class DeploymentGraph:
         Each cycle starts at its member defined first, so the same cycle seen by several
         deployments is reported identically.
         """
-        nx = self._nx
         cycles = []
         for scope_name in list(self.scopes) + list(self.file_scopes):
-            order = self.order_graph(scope_name)
+            if self.order_graph(scope_name).generations() is not None:
+                continue  # acyclic, no self-loop: no component to report, and no networkx to import
+            import networkx as nx
+
+            order = self.order_graph(scope_name).to_networkx()
             for component in nx.strongly_connected_components(order):
                 if len(component) == 1:
                     member = next(iter(component))
@@ -296,11 +435,8 @@ class DeploymentGraph:
 
     def start_order(self, scope_name: str) -> list[list[str]] | None:
         """Services in start-order layers (dependencies first); None when a cycle prevents one."""
-        nx = self._nx
-        order = self.order_graph(scope_name)
-        try:
-            layers = list(nx.topological_generations(order.reverse(copy=False)))
-        except nx.NetworkXUnfeasible:
+        layers = self.order_graph(scope_name).generations(reverse=True)
+        if layers is None:
             return None
         return [sorted(self.node(node_id).name for node_id in layer) for layer in layers]
 
@@ -316,20 +452,16 @@ class DeploymentGraph:
             return False  # a waiter sits in an earlier topological generation than all it waits for
         reach = self._reach.get(then.id)
         if reach is None:  # one bounded search per waiting service, shared by all its references
-            reach = self._reach[then.id] = frozenset(self._nx.single_source_shortest_path_length(
-                order, then.id, cutoff=ORDER_DEPTH))
+            reach = self._reach[then.id] = order.within(then.id, ORDER_DEPTH)
         return first.id in reach
 
     def _levels(self, scope_name: str) -> dict | None:
         """Topological generation of each service of an acyclic start order (None with a cycle)."""
         cache = self._levels_cache
         if scope_name not in cache:
-            nx = self._nx
-            try:
-                cache[scope_name] = {node_id: level for level, layer in enumerate(
-                    nx.topological_generations(self.order_graph(scope_name))) for node_id in layer}
-            except nx.NetworkXUnfeasible:
-                cache[scope_name] = None
+            layers = self.order_graph(scope_name).generations()
+            cache[scope_name] = None if layers is None else {
+                node_id: level for level, layer in enumerate(layers) for node_id in layer}
         return cache[scope_name]
 
     def unordered_host_references(self) -> list[Reference]:
@@ -835,6 +967,43 @@ class GraphView:
         free = [n for n in self.nodes if n.scope not in by_scope or n.kind not in ("service", "undefined")]
         groups.append((None, free))
         return groups
+
+
+def dependency_layers(nodes: Iterable, edges: Iterable[tuple], weak: Iterable[tuple] = ()) -> list[list]:
+    """Nodes in drawing layers, dependencies first: an edge ``(a, b)`` (a needs b) puts b in an earlier layer.
+
+    The layers are the topological generations of ``edges`` (start order) with each cycle
+    condensed into one node, so the members of a cycle share a layer and a cycle never fails.
+    ``weak`` edges (host references, extends) also order the layers, except those that would
+    close a cycle: they are left out. Within a layer, nodes keep the order of ``nodes``. Edges
+    naming nodes not in ``nodes``, and self-loops, are ignored. Linear in nodes and edges.
+    """
+    import networkx as nx
+
+    order = list(dict.fromkeys(nodes))
+    known = set(order)
+    strong = nx.DiGraph()
+    strong.add_nodes_from(order)
+    strong.add_edges_from((a, b) for a, b in edges if a in known and b in known and a != b)
+    condensed = nx.condensation(strong)
+    member = condensed.graph["mapping"]  # node -> component
+    weak_edges = {(member[a], member[b]) for a, b in weak if a in known and b in known and member[a] != member[b]}
+    if weak_edges:
+        combined = condensed.copy()
+        combined.add_edges_from(weak_edges)
+        group = {}
+        for index, component in enumerate(nx.strongly_connected_components(combined)):
+            for item in component:
+                group[item] = index
+        condensed.add_edges_from(edge for edge in sorted(weak_edges) if group[edge[0]] != group[edge[1]])
+    layer_of: dict = {}
+    for level, generation in enumerate(nx.topological_generations(condensed.reverse(copy=False))):
+        for component in generation:
+            layer_of[component] = level
+    layers: list[list] = [[] for _ in range(max(layer_of.values(), default=-1) + 1)]
+    for node in order:
+        layers[layer_of[member[node]]].append(node)
+    return layers
 
 
 _KIND_ORDER = {"service": 0, "undefined": 1, "template": 2, "undeployed": 3}

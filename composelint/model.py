@@ -326,7 +326,8 @@ class Project:
         if relpath not in cache:
             from composelint.discovery import read_text
 
-            cache[relpath] = read_text(self.root, relpath, self.read_limit).text if relpath in self.files else None
+            cache[relpath] = read_text(self.root, relpath, self.read_limit, self.extras.setdefault(
+                "realpaths", {})).text if relpath in self.files else None
         return cache[relpath]
 
     def path_exists(self, relpath: str) -> bool:
@@ -352,6 +353,9 @@ class Project:
                 cache[relpath] = False
             except (OSError, ValueError):
                 cache[relpath] = True
+            from composelint.discovery import note
+
+            note("exists", relpath, cache[relpath])  # recorded for composelint.cache
         return cache[relpath]
 
     def ignore_for(self, context_path: str, dockerfile_path: str | None = None) -> "DockerIgnore | None":

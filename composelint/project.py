@@ -14,7 +14,8 @@ from typing import Callable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Position, Related, Severity, Span
-from composelint.discovery import FileSet, ReadResult, decode, is_compose_name, is_dockerfile_name, read_text, walk
+from composelint.discovery import (FileSet, ReadResult, decode, is_compose_name, is_dockerfile_name, note, read_text,
+                                   walk)
 from composelint.linking import link_service
 from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex, services_of
@@ -44,6 +45,7 @@ class _Loader:
     used_envs: dict[str, set] = field(default_factory=dict)  # file -> keys deployments used
     env_objects: dict = field(default_factory=dict)  # cache of merge.Environment objects
     quiet_failed: set[str] = field(default_factory=set)
+    realpaths: dict = field(default_factory=dict)  # directory -> resolved, for this build's reads
 
     def read(self, relpath: str, code_for_io: str = "CL006") -> str | None:
         if relpath in self.sources:
@@ -53,7 +55,7 @@ class _Loader:
         if relpath in self.overrides:
             result = _override_result(self.overrides[relpath], self.config.limits.max_file_size)
         else:
-            result = read_text(self.root, relpath, self.config.limits.max_file_size)
+            result = read_text(self.root, relpath, self.config.limits.max_file_size, self.realpaths)
         if result.text is None:
             self.failed.add(relpath)
             self.problems.append(_read_problem(relpath, result, code_for_io))
@@ -70,7 +72,7 @@ class _Loader:
         if relpath in self.overrides:
             result = _override_result(self.overrides[relpath], self.config.limits.max_file_size)
         else:
-            result = read_text(self.root, relpath, self.config.limits.max_file_size)
+            result = read_text(self.root, relpath, self.config.limits.max_file_size, self.realpaths)
         if result.text is None:
             self.quiet_failed.add(relpath)
             return None
@@ -190,7 +192,9 @@ def dotenv_file_values(loader: _Loader, relpath: str) -> dict[str, str]:
     if cached is not None:
         return dict(cached)
     values: dict[str, str] = {}
-    if (loader.root / relpath).is_file() or relpath in loader.overrides:
+    exists = (loader.root / relpath).is_file()
+    note("is_file", relpath, exists)  # recorded for composelint.cache: a .env appearing changes results
+    if exists or relpath in loader.overrides:
         text = loader.read(relpath)
         if text is not None:
             from composelint.parsers.dotenv import parse_dotenv
@@ -291,8 +295,14 @@ def interpolate_root(root: YMap, environment: Mapping[str, str], problems: list[
     from composelint.parsers.compose import interpolate_tree
 
     seen: set[tuple] = set()
+    malformed_nodes: set[int] = set()
 
     def on_issue(issue, node: YScalar) -> None:
+        if issue.kind == "malformed":
+            # One broken expression can cascade into an issue per nested `${`; the first says it all.
+            if id(node) in malformed_nodes:
+                return
+            malformed_nodes.add(id(node))
         span = _issue_span(node, issue)
         key = (span, issue.kind, issue.variable)
         if key in seen:
@@ -609,11 +619,19 @@ _TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl", ".def
 
 def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str, ComposeFile],
                     deployments) -> None:
-    """CL008 for an ``env_file`` that is missing (and required) or outside the root."""
+    """CL008 for an ``env_file`` that is missing (and required) or outside the root, and for a build
+    context outside the root (a missing one inside it is CL305's)."""
     from composelint.deployments import env_file_entries
     from composelint.merge import resolve_relative
 
     def check(service, base_dir_of) -> None:
+        build = service.build
+        if build is not None and not build.remote and build.context_path is None:
+            loader.problems.append(ParseProblem(
+                "CL008", f"build context `{build.context.value}` is outside the project root: composelint does "
+                         "not read it, and the image is built from files the repository does not hold",
+                build.context.span,
+                "keep the build context inside the repository (or lint from a root that contains it)"))
         for value, required in env_file_entries(service):
             written = value.value
             resolved = resolve_relative(base_dir_of(value.span.path), written)

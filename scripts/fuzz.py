@@ -208,6 +208,10 @@ class _Emitter:
         self.rnd = rnd
         self.anchors: list[str] = []
 
+    def chance(self, probability: float) -> bool:
+        # Hypothesis's randoms lean towards 0.0: a rare event must need a *high* draw, or it is not rare.
+        return self.rnd.random() >= 1 - probability
+
     def scalar(self, value) -> str:
         rnd = self.rnd
         if value is None:
@@ -230,18 +234,18 @@ class _Emitter:
     def props(self) -> str:
         rnd = self.rnd
         parts = []
-        if rnd.random() < 0.08:
+        if self.chance(0.08):
             parts.append(rnd.choice(TAGS))
-        if rnd.random() < 0.15:
+        if self.chance(0.15):
             name = f"a{len(self.anchors)}"
             self.anchors.append(name)
             parts.append("&" + name)
         return " ".join(parts)
 
     def alias(self) -> str | None:
-        if self.anchors and self.rnd.random() < 0.12:
+        if self.anchors and self.chance(0.12):
             return "*" + self.rnd.choice(self.anchors)
-        if self.rnd.random() < 0.005:
+        if self.chance(0.005):
             return "*undefined"
         return None
 
@@ -263,19 +267,19 @@ class _Emitter:
             return alias, []
         props = self.props()
         pad = " " * indent
-        if isinstance(value, dict) and value and rnd.random() > 0.15:
+        if isinstance(value, dict) and value and not self.chance(0.15):
             lines = []
             for key, item in value.items():
                 head, nested = self.block(item, indent + rnd.choice((2, 2, 4, 1)))
                 key_text = self.scalar(key)
-                if rnd.random() < 0.02:
+                if self.chance(0.02):
                     key_text = "? " + key_text + "\n" + pad
                 lines.append(f"{pad}{key_text}:{' ' + head if head else ''}")
                 lines.extend(nested)
-            if self.anchors and rnd.random() < 0.1:
+            if self.anchors and self.chance(0.1):
                 lines.insert(rnd.randrange(len(lines) + 1), f"{pad}<<: *{rnd.choice(self.anchors)}")
             return props, lines
-        if isinstance(value, list) and value and rnd.random() > 0.15:
+        if isinstance(value, list) and value and not self.chance(0.15):
             lines = []
             for item in value:
                 head, nested = self.block(item, indent + 2)

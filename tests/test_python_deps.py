@@ -9,7 +9,11 @@ import pytest
 from helpers import write_tree
 
 from composelint.analysis import python_deps as pd
+from composelint.analysis.python.commands import script_commands
+from composelint.analysis.python.missing import _provided_names
 from composelint.config import Config
+from composelint.diagnostics import Position, Span
+from composelint.model import Instruction
 from composelint.project import build_project
 
 H = "EO" + "F"  # heredoc terminator, kept out of the source so shells never see it
@@ -71,7 +75,7 @@ def test_every_distribution_provides_an_import_name():
     """The provided-name heuristics plus the table give each listed distribution at least one module."""
     tables = pd.tables()
     for name in tables.requires:
-        names = pd._provided_names(pd.PythonInstall(frozenset({name}), True))
+        names = _provided_names(pd.PythonInstall(frozenset({name}), True))
         assert names, name
 
 
@@ -340,11 +344,28 @@ def test_run_commands_split_like_a_shell(tmp_path):
     assert (span.line, span.column, span.end_column) == (2, 17, 28)
 
 
+def test_run_commands_read_every_case_arm_and_nested_scripts(tmp_path):
+    dockerfile = ("FROM python:3.12\n"
+                  "RUN case \"$TARGETARCH\" in amd64) pip install alpha ;; *) sh -c 'pip3 install bravo' ;; esac\n"
+                  f"RUN <<{H}\ncase x in\n  y) uv pip install c ;;\nesac\n{H}\n")
+    project = project_of(tmp_path, {"Dockerfile": dockerfile})
+    parsed = project.dockerfiles["Dockerfile"]
+    first, second = parsed.stages[0].instructions
+    commands = pd.run_commands(parsed, first, {})
+    assert [c.argv for c in commands] == [("pip", "install", "alpha"), ("pip3", "install", "bravo")]
+    spans = [(c.span(0, 2).line, c.span(0, 2).column, c.span(0, 2).end_column) for c in commands]
+    assert spans == [(2, 34, 51), (2, 65, 83)]
+    heredoc = pd.run_commands(parsed, second, {})
+    assert [c.argv for c in heredoc] == [("uv", "pip", "install", "c")]
+    assert (heredoc[0].span(0).line, heredoc[0].span(0).column) == (5, 6)
+    assert [pd.install_command(c).tool for c in commands + heredoc] == ["pip", "pip", "uv pip"]
+
+
 def test_hostile_shell_text_is_bounded():
-    instruction = pd.Instruction("RUN", "", "", (), pd.Span("Dockerfile", pd.Position(1, 1)), "")
+    instruction = Instruction("RUN", "", "", (), Span("Dockerfile", Position(1, 1)), "")
     text = "sh -c '" * 200 + "pip install x" + "'" * 200 + " $(" * 5000 + "'" * 3 + '"' + "\\" * 999
     start = time.perf_counter()
-    pd._simple_commands(text, {}, instruction, 0)
+    script_commands(text, {}, instruction, 0)
     assert time.perf_counter() - start < 2
 
 

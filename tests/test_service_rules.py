@@ -8,27 +8,20 @@ scenario's ``expected.txt``. ``COMPOSELINT_UPDATE_SNAPSHOTS=1`` rewrites them (r
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
 from click.testing import CliRunner
-from helpers import FIXTURES, lint, lint_lines, write_tree
+from helpers import FIXTURES, lint, lint_lines, scenario_lines, scenarios, write_tree
 
 from composelint.cli import cli
 
-SCENARIOS = sorted(path for path in (FIXTURES / "rules").glob("CL30[1-9]-*") if path.is_dir())
+SCENARIOS = scenarios("CL30[1-9]")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[path.name for path in SCENARIOS])
 def test_scenario(scenario):
-    assert (scenario / ".composelint.yaml").is_file(), "a scenario is its own project root"
-    code = scenario.name.split("-", 1)[0]
-    actual = lint_lines(scenario, select=(code,))
-    expected_file = scenario / "expected.txt"
-    if os.environ.get("COMPOSELINT_UPDATE_SNAPSHOTS"):
-        expected_file.write_text("".join(line + "\n" for line in actual), encoding="utf-8")
-    expected = [line for line in expected_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    actual, expected = scenario_lines(scenario)
     assert actual == expected
 
 
@@ -131,7 +124,7 @@ def test_bad_option_value_exits_2_naming_the_key(tmp_path, code, options, key):
                           "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n"})
     result = invoke(str(tmp_path))
     assert result.exit_code == 2
-    assert f"`{key}`" in result.output and code in result.output
+    assert f"`rules.{code}" in result.output and key in result.output
     assert "Traceback" not in result.output
 
 

@@ -70,6 +70,17 @@ def test_literal_flag_marks_expansions():
     assert [w.literal for w in words] == [True, True, False, False, False, False, True]
 
 
+def test_case_arms_are_skipped_unless_asked_for():
+    script = 'case "$ARCH" in\n  amd64) A=x ;;\n  arm64|aarch64) pip install y && cd /a ;;\n  (*) z\nesac; after'
+    assert [c.argv for c in parse_script(script).commands] == [("after",)]
+    commands = parse_script(script, case_arms=True).commands
+    assert [(c.argv, c.conditional) for c in commands] == [
+        ((), True), (("pip", "install", "y"), True), (("cd", "/a"), True), (("z",), True), (("after",), False)]
+    assert commands[1].words[0].start == script.index("pip")
+    nested = parse_script("case a in x) case b in y) one ;; esac; two ;; esac; three", case_arms=True).commands
+    assert [(c.argv, c.conditional) for c in nested] == [(("one",), True), (("two",), True), (("three",), False)]
+
+
 def test_functions_case_and_unbalanced_quotes_make_the_script_incomplete():
     assert not parse_script("f() { a; }; f").complete
     assert not parse_script("case $x in a) b;; esac").complete
@@ -78,14 +89,15 @@ def test_functions_case_and_unbalanced_quotes_make_the_script_incomplete():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab $'\"\\;&|()<>{}`#\n=-*?[]ifthen")), max_size=200))
+@given(st.text(alphabet=st.sampled_from(list("ab $'\"\\;&|()<>{}`#\n=-*?[]ifthenesac")), max_size=200))
 def test_parse_never_raises(text):
-    script = parse_script(text)
-    for command in script.commands:
-        for word in command.words:
-            assert len(word.offsets) == len(word.text)
-            assert all(0 <= offset < len(text) for offset in word.offsets)
-            assert all(text[offset] == char for offset, char in zip(word.offsets, word.text))
+    for case_arms in (False, True):
+        script = parse_script(text, case_arms=case_arms)
+        for command in script.commands:
+            for word in command.words:
+                assert len(word.offsets) == len(word.text)
+                assert all(0 <= offset < len(text) for offset in word.offsets)
+                assert all(text[offset] == char for offset, char in zip(word.offsets, word.text))
 
 
 def test_long_scripts_are_bounded():
@@ -262,6 +274,10 @@ def test_dev_mode(text, env, expected):
     ("npm start", [("package.json", "package.json")]),
     ("pip install -r reqs/base.txt", [("requirements", "reqs/base.txt")]),
     ("ruby server", []), ("php -S 0.0.0.0:80", []),
+    # options before the operand, and options that say no file runs
+    ("python -X dev -B app.py", [("script", "app.py")]), ("python -", []), ("python3 --version", []),
+    ("python -m", []), ("node -e x", []), ("bash +o posix --rcfile rc -x run.sh", [("script", "run.sh")]),
+    ("sh -s arg", []), ("java -cp lib Main", []),
 ])
 def test_operands(text, expected):
     assert [(o.kind, o.value) for o in operands(invocation(text))] == expected

@@ -7,25 +7,18 @@ equal the scenario's ``expected.txt``. ``COMPOSELINT_UPDATE_SNAPSHOTS=1`` rewrit
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from helpers import CORPUS, FIXTURES, lint, lint_lines, write_tree
+from helpers import CORPUS, FIXTURES, lint, lint_lines, scenario_lines, scenarios, write_tree
 
 CODES = ("CL201", "CL202", "CL203", "CL204", "CL205", "CL206", "CL401", "CL406")
-SCENARIOS = sorted(path for code in CODES for path in (FIXTURES / "rules").glob(f"{code}-*") if path.is_dir())
+SCENARIOS = scenarios(*CODES)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[path.name for path in SCENARIOS])
 def test_scenario(scenario):
-    assert (scenario / ".composelint.yaml").is_file(), "a scenario is its own project root"
-    code = scenario.name.split("-", 1)[0]
-    actual = lint_lines(scenario, select=(code,))
-    expected_file = scenario / "expected.txt"
-    if os.environ.get("COMPOSELINT_UPDATE_SNAPSHOTS"):
-        expected_file.write_text("".join(line + "\n" for line in actual), encoding="utf-8")
-    expected = [line for line in expected_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    actual, expected = scenario_lines(scenario)
     assert actual == expected
     assert actual, "every scenario shows the rule firing"
 

@@ -72,12 +72,9 @@ class Table:
 @lru_cache(maxsize=1)
 def table() -> Table:
     """The packaged base-image table, loaded once."""
-    from importlib import resources
+    from composelint.datafiles import load
 
-    from ruamel.yaml import YAML
-
-    text = resources.files("composelint.data").joinpath("base-images.yaml").read_text(encoding="utf-8")
-    data = YAML(typ="safe").load(text)
+    data = load("base-images.yaml")  # its JSON twin when current: no YAML parser to import
     return Table(
         tracked=frozenset(data["tracked"]),
         runtimes=frozenset(data["runtimes"]),

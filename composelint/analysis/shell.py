@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from composelint.diagnostics import Position, Span
 from composelint.model import CommandPart, CommandWord, EffectiveCommand
@@ -80,15 +80,12 @@ def align(sources: Mapping[str, str] | None, span: Span, text: str) -> list[tupl
     must be syntax (a quote, a backslash, blanks, a line break or a ``#`` comment line), or the
     alignment fails and the caller keeps the whole span.
     """
-    if sources is None or not text or len(text) > MAX_SCRIPT:
+    if not text or len(text) > MAX_SCRIPT:
         return None
-    source = sources.get(span.path)
-    if source is None:
+    found = _source_lines(sources, span)
+    if found is None:
         return None
-    lines = _lines(source)
-    line_index = span.start.line - 1
-    if not 0 <= line_index < len(lines):
-        return None
+    lines, line_index = found
     end_line = span.end.line - 1 if span.end is not None else line_index
     end_line = min(end_line, len(lines) - 1)
     positions: list[tuple[int, int]] = []
@@ -133,6 +130,16 @@ def align(sources: Mapping[str, str] | None, span: Span, text: str) -> list[tupl
             continue
         return None
     return positions
+
+
+def _source_lines(sources: Mapping[str, str] | None, span: Span) -> tuple[list[str], int] | None:
+    """The lines of the file ``span`` is in and the index of its first line, when both exist."""
+    source = sources.get(span.path) if sources is not None else None
+    if source is None:
+        return None
+    lines = _lines(source)
+    line_index = span.start.line - 1
+    return (lines, line_index) if 0 <= line_index < len(lines) else None
 
 
 @lru_cache(maxsize=64)
@@ -440,20 +447,26 @@ _RESERVED_START = frozenset(("if", "then", "else", "elif", "do", "while", "until
 _RESERVED_END = frozenset(("fi", "done", "esac", "}"))
 
 
-def parse_script(text: str, base: Sequence[int] | None = None, frame: Frame | None = None) -> Script:
-    """Split a shell script into simple commands (see the module docstring); never raises."""
+def parse_script(text: str, base: Sequence[int] | None = None, frame: Frame | None = None, *,
+                 case_arms: bool = False) -> Script:
+    """Split a shell script into simple commands (see the module docstring); never raises.
+
+    ``case`` bodies are skipped unless ``case_arms`` is true: then the commands of every arm are kept
+    (as ``conditional``) and only ``case WORD in`` and the ``pattern)`` of each arm are left out. A
+    start command's arms are guesses, but a RUN step's installs must all count, whichever arm runs.
+    """
     if len(text) > MAX_SCRIPT:
         return Script((), False, "script too long to analyse")
     try:
         tokenizer = _Tokenizer(text, base, frame)
         tokens = tokenizer.tokens()
-        commands, complete = _commands(tokens)
+        commands, complete = _commands(tokens, case_arms)
         return Script(tuple(commands), complete and tokenizer.complete, tokenizer.problem)
     except Exception as error:  # defensive: a tokenizer bug must not stop the lint
         return Script((), False, f"{type(error).__name__}: {error}")
 
 
-def _commands(tokens: list[_Token]) -> tuple[list[SimpleCommand], bool]:
+def _commands(tokens: list[_Token], case_arms: bool = False) -> tuple[list[SimpleCommand], bool]:
     commands: list[SimpleCommand] = []
     complete = True
     words: list[ShWord] = []
@@ -469,6 +482,7 @@ def _commands(tokens: list[_Token]) -> tuple[list[SimpleCommand], bool]:
     or_chain = False
     expect_redirect_target: str | None = None
     function_depth: int | None = None
+    case_states: list[str] = []  # with case_arms, per open `case`: "subject" | "patterns" | "body"
 
     def flush(terminator: str) -> None:
         nonlocal words, assignments, redirects, after, piped_in, or_chain
@@ -494,6 +508,17 @@ def _commands(tokens: list[_Token]) -> tuple[list[SimpleCommand], bool]:
                 continue
             redirects.append(Redirect(expect_redirect_target, None))
             expect_redirect_target = None
+        if case_states and case_states[-1] != "body":
+            # `case WORD in` and each arm's `pattern)` are not commands.
+            if case_states[-1] == "subject":
+                if token.kind == "word" and token.value == "in":
+                    case_states[-1] = "patterns"
+            elif token.kind == "op" and token.value == ")":
+                case_states[-1] = "body"
+            elif token.kind == "word" and token.word is not None and token.word.literal and token.word.raw == "esac":
+                case_states.pop()
+                conditional_depth = max(0, conditional_depth - 1)
+            continue
         if skip_until is not None:
             if token.kind == "word" and token.value == skip_until and not words:
                 if skip_until == "esac":
@@ -533,6 +558,8 @@ def _commands(tokens: list[_Token]) -> tuple[list[SimpleCommand], bool]:
                 continue
             if value in (";;", ";&"):
                 flush(";")
+                if case_states:
+                    case_states[-1] = "patterns"  # the next arm
                 continue
             flush(value)
             continue
@@ -556,6 +583,9 @@ def _commands(tokens: list[_Token]) -> tuple[list[SimpleCommand], bool]:
                     if in_condition_stack:
                         in_condition_stack.pop()
                     conditional_depth = max(0, conditional_depth - 1)
+                elif value == "esac" and case_states:
+                    case_states.pop()  # the last arm ended without `;;`
+                    conditional_depth = max(0, conditional_depth - 1)
                 continue
             if word.literal and word.raw in ("for", "select"):
                 skip_until = "do"
@@ -563,7 +593,10 @@ def _commands(tokens: list[_Token]) -> tuple[list[SimpleCommand], bool]:
                 conditional_depth += 1
                 continue
             if word.literal and word.raw == "case":
-                skip_until = "esac"
+                if case_arms:
+                    case_states.append("subject")
+                else:
+                    skip_until = "esac"
                 conditional_depth += 1
                 complete = False
                 continue
@@ -1014,13 +1047,10 @@ def exec_spans(project, part: CommandPart) -> list[Span] | None:
     if part.form != "exec" or not part.origin.startswith("image-") or not part.words:
         return None
     first = part.words[0].span
-    source = project.sources.get(first.path)
-    if source is None:
+    found = _source_lines(project.sources, first)
+    if found is None:
         return None
-    lines = _lines(source)
-    line_index = first.start.line - 1
-    if not 0 <= line_index < len(lines):
-        return None
+    lines, line_index = found
     end_line = part.span.end.line - 1 if part.span.end is not None else line_index
     import json
 
@@ -1189,7 +1219,7 @@ def dev_mode(invocation: Invocation, env: Mapping[str, str]) -> tuple[str, ShWor
             return "`flask run` with `FLASK_ENV=development`", None
         return None
     if name in ("manage.py", "django-admin") or (is_python(invocation.name) and start == 1 and len(words) > 1
-                                                  and posixpath.basename(words[1].text) == "manage.py"):
+                                                 and posixpath.basename(words[1].text) == "manage.py"):
         for word in words:
             if word.text in ("runserver", "runserver_plus"):
                 return f"Django's `{word.text}`", word
@@ -1258,12 +1288,65 @@ def _pip_files(invocation: Invocation, name: str) -> list[ShWord] | None:
     return files
 
 
-_PYTHON_VALUE_OPTIONS = frozenset(("-W", "-X", "--check-hash-based-pycs"))
-_NODE_VALUE_OPTIONS = frozenset(("-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file",
-                                 "--inspect-port", "--title", "--conditions", "-C", "--input-type", "--stack-size",
-                                 "--max-old-space-size", "--watch-path", "--localstorage-file"))
-_JAVA_VALUE_OPTIONS = frozenset(("-cp", "-classpath", "--class-path", "-p", "--module-path", "--add-modules",
-                                 "--add-opens", "--add-exports", "-javaagent", "--enable-native-access"))
+def _operand(word: ShWord, kind: str, env: Mapping[str, str] | None) -> Operand | None:
+    value = expand(word, env)
+    return Operand(word, kind, value) if value else None
+
+
+def _never(text: str) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class _Interpreter:
+    """How an interpreter's argv names the file it runs, read past its options."""
+
+    positional: str | None  # the kind of its first positional word (None: that word is no file of ours)
+    value_options: frozenset = frozenset()  # options whose value is the next word
+    operand_options: Mapping[str, str] = field(default_factory=dict)  # `-m MODULE`, `-jar FILE`: next word's kind
+    stop: Callable[[str], bool] = _never  # an option after which the code comes from elsewhere (`-c CODE`)
+    option_prefixes: tuple[str, ...] = ("-",)
+
+    def operand(self, words: Sequence[ShWord], env: Mapping[str, str] | None) -> Operand | None:
+        index = 1
+        while index < len(words):
+            text = words[index].text
+            if text in self.value_options:
+                index += 2
+                continue
+            if text in self.operand_options:
+                return _operand(words[index + 1], self.operand_options[text], env) if index + 1 < len(words) else None
+            if self.stop(text):
+                return None
+            if text.startswith(self.option_prefixes):
+                index += 1
+                continue
+            return _operand(words[index], self.positional, env) if self.positional else None
+        return None
+
+
+def _shell_stop(text: str) -> bool:
+    # `-c` reads the script from an argument and `-s` from stdin, in any cluster of flags (`-ec`).
+    return text.startswith(("-", "+")) and ("c" in text or "s" in text[1:] or text in ("--version", "--help"))
+
+
+_PYTHON = _Interpreter(
+    "script", frozenset(("-W", "-X", "--check-hash-based-pycs")), {"-m": "module"},
+    lambda text: text == "-" or text.startswith("-c") or text in ("--version", "-V", "--help", "-h"))
+_INTERPRETERS = {
+    "node": _Interpreter("node-script", frozenset((
+        "-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "--inspect-port", "--title",
+        "--conditions", "-C", "--input-type", "--stack-size", "--max-old-space-size", "--watch-path",
+        "--localstorage-file")), stop=frozenset((
+            "-e", "--eval", "-p", "--print", "-i", "--interactive", "-v", "--version", "-h", "--help", "-", "--test",
+            "--run")).__contains__),
+    "sh": _Interpreter("script", frozenset(("-o", "+o", "-O", "+O", "--rcfile", "--init-file")), stop=_shell_stop,
+                       option_prefixes=("-", "+")),
+    "java": _Interpreter(None, frozenset((
+        "-cp", "-classpath", "--class-path", "-p", "--module-path", "--add-modules", "--add-opens", "--add-exports",
+        "-javaagent", "--enable-native-access")), {"-jar": "jar"}),
+}
+_INTERPRETERS["nodejs"] = _INTERPRETERS["node"]
 
 
 def operands(invocation: Invocation, env: Mapping[str, str] | None = None) -> list[Operand]:
@@ -1283,87 +1366,13 @@ def operands(invocation: Invocation, env: Mapping[str, str] | None = None) -> li
         return found
     requirements = _pip_files(invocation, name)
     if requirements is not None:
-        for word in requirements:
-            value = expand(word, env)
-            if value:
-                found.append(Operand(word, "requirements", value))
+        found.extend(operand for operand in (_operand(word, "requirements", env) for word in requirements) if operand)
         return found
-    if is_python(name):
-        index = 1
-        while index < len(words):
-            text = words[index].text
-            if text in ("-c", "-") or text.startswith("-c"):
-                return found
-            if text == "-m":
-                if index + 1 < len(words):
-                    value = expand(words[index + 1], env)
-                    if value:
-                        found.append(Operand(words[index + 1], "module", value))
-                return found
-            if text in _PYTHON_VALUE_OPTIONS:
-                index += 2
-                continue
-            if text.startswith("-"):
-                if text in ("--version", "-V", "--help", "-h"):
-                    return found
-                index += 1
-                continue
-            value = expand(words[index], env)
-            if value:
-                found.append(Operand(words[index], "script", value))
-            return found
-        return found
-    if name in ("node", "nodejs"):
-        index = 1
-        while index < len(words):
-            text = words[index].text
-            if text in ("-e", "--eval", "-p", "--print", "-i", "--interactive", "-v", "--version", "-h", "--help",
-                        "-", "--test", "--run"):
-                return found
-            if text in _NODE_VALUE_OPTIONS:
-                index += 2
-                continue
-            if text.startswith("-"):
-                index += 1
-                continue
-            value = expand(words[index], env)
-            if value:
-                found.append(Operand(words[index], "node-script", value))
-            return found
-        return found
-    if name in SHELLS:
-        index = 1
-        while index < len(words):
-            text = words[index].text
-            if text in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
-                index += 2
-                continue
-            if text.startswith("-") or text.startswith("+"):
-                if "c" in text or "s" in text[1:] or text in ("--version", "--help"):
-                    return found
-                index += 1
-                continue
-            value = expand(words[index], env)
-            if value:
-                found.append(Operand(words[index], "script", value))
-            return found
-        return found
-    if name in ("java",):
-        index = 1
-        while index < len(words):
-            text = words[index].text
-            if text == "-jar":
-                if index + 1 < len(words):
-                    value = expand(words[index + 1], env)
-                    if value:
-                        found.append(Operand(words[index + 1], "jar", value))
-                return found
-            if text in _JAVA_VALUE_OPTIONS:
-                index += 2
-                continue
-            if not text.startswith("-"):
-                return found
-            index += 1
+    interpreter = _PYTHON if is_python(name) else _INTERPRETERS.get("sh" if name in SHELLS else name)
+    if interpreter is not None:
+        operand = interpreter.operand(words, env)
+        if operand is not None:
+            found.append(operand)
         return found
     if name in ("ruby", "perl", "php", "Rscript", "deno", "bun", "ts-node", "tsx") and len(words) > 1:
         index = 1

@@ -272,6 +272,10 @@ def interpolate_tree(node: YNode | None, lookup: Callable[[str], str | None],
     memo: dict[int, YNode] = {}
 
     def visit(current: YNode) -> YNode:
+        if isinstance(current, YScalar):
+            value = current.value
+            if not (isinstance(value, str) and "$" in value):
+                return current  # most scalars: nothing to interpolate, no memo entry needed
         cached = memo.get(id(current))
         if cached is not None:
             return cached

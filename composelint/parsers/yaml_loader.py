@@ -173,9 +173,13 @@ def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits()) -> YamlDo
 
 def _load(text: str, path: str, limits: YamlLimits, pure: bool) -> YamlDocument:
     builder = _Builder(path, limits, text)
+    add_scalar, feed = builder.add_scalar, builder.feed
     try:
         for event in _events(text, pure):
-            builder.feed(event)
+            if type(event).__name__ == "ScalarEvent":  # most events: skip the dispatch in feed()
+                add_scalar(event)
+            else:
+                feed(event)
     except _LimitExceeded as exc:
         return YamlDocument(None, tuple(builder.problems) + (exc.problem,))
     except RecursionError:
@@ -245,6 +249,8 @@ class _Builder:
         return Position(mark.line + 1, mark.column + 1)
 
     def span(self, start, end) -> Span:
+        if self.lines is None and end.index < self.length:  # the common case, inlined: one span per node
+            return Span(self.path, Position(start.line + 1, start.column + 1), Position(end.line + 1, end.column + 1))
         return Span(self.path, self.position(start), self.position(end))
 
     def feed(self, event) -> None:
@@ -292,7 +298,7 @@ class _Builder:
         parent = self.stack[-1] if self.stack else None
         if parent is not None and parent.kind == "map" and parent.key is None:
             # Keys stay as written: `80:` is the key "80", `true:` is "true".
-            parent.key = YScalar(text, span, _short_tag(tag), style)
+            parent.key = YScalar(text, span, _short_tag(tag) if tag else None, style)
             self.total += 1
             if event.anchor:
                 self.anchors[event.anchor] = (YScalar(resolve_plain(text) if style == "" else text, span), 1)
@@ -303,7 +309,7 @@ class _Builder:
             value = resolve_plain(text)
         else:
             value = text
-        self.finish(YScalar(value, span, _short_tag(tag), style), 1, event.anchor)
+        self.finish(YScalar(value, span, _short_tag(tag) if tag else None, style), 1, event.anchor)
 
     def add_alias(self, event) -> None:
         anchor = event.anchor

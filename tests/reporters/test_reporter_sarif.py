@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -11,20 +10,6 @@ import pytest
 from composelint.diagnostics import Diagnostic, Severity, Span
 from composelint.reporters import render
 from composelint.reporters.sarif import artifact_uri, root_uri
-
-# The official schema lives beside the checkout in CI (../shared/schemas), not in the repository.
-SARIF_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
-
-
-@pytest.fixture(scope="module")
-def sarif_validator():
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"official SARIF schema not found at {SARIF_SCHEMA} (CI provides ../shared/schemas)")
-    import jsonschema
-
-    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
-    return jsonschema.validators.validator_for(schema)(schema)
-
 
 def _run(diagnostics, ctx) -> dict:
     log = json.loads(render("sarif", diagnostics, ctx))

@@ -1,0 +1,310 @@
+"""Re-runs on an unchanged repository: reuse the previous run's findings, content-checked.
+
+composelint models the whole repository at once (a compose file is checked against the
+Dockerfile it builds, a host name against every deployment), so a finding depends on many
+files. Caching the parse of each file alone would save about a fifth of a run (parsing is
+that share of the profile; the cross-file analysis is the rest). This cache keeps the
+*outcome* of a run together with a manifest of everything the run observed, and reuses it
+only when every observation is still true:
+
+* the key: composelint's version and the size and modification time of each of its own
+  files (code and data tables), the Python version, ruamel.yaml's, the project root, the
+  full configuration after command-line overrides, the options that change which findings
+  are reported, and the machine's environment when ``--use-environment`` lets it in;
+* the manifest, checked on every re-run: the list of files and directories the walk found;
+  the SHA-256 of the text of every file the run read (compose files, Dockerfiles, .env,
+  .dockerignore, requirements, sources the analysis looked into), or how reading it failed;
+  and the outcome of every other probe of the file system (does this path exist).
+
+A re-run walks the tree and re-reads and hashes those files (milliseconds), skips parsing,
+modelling and every rule, and renders the stored findings. Anything that differs, a missing
+or unreadable entry, a corrupt or truncated one, or one written by another version, is a
+miss: the run happens as if there were no cache, and its outcome replaces the entry.
+
+Where: ``.composelint_cache/`` in the project root, created only there, with a
+``.gitignore`` of ``*`` (as ruff and pytest do) and a ``CACHEDIR.TAG``. Entries are written
+to a temporary file in that directory and moved into place with ``os.replace``, so
+concurrent runs never read half an entry. A read-only or unwritable project is linted
+without a cache, silently. ``--no-cache`` or ``COMPOSELINT_NO_CACHE=1`` turn it off.
+
+Trust: entries are pickles, and unpickling runs code named by the file. The cache lives in
+the user's own checkout, with the same trust as the repository's Makefile or pre-commit
+hooks (whoever can write there can already run code on ``make``); composelint still checks
+a header (format and version) before unpickling, never reads an entry from outside the
+project root, and never follows a symlinked cache directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from composelint import __version__
+
+CACHE_DIR = ".composelint_cache"
+FORMAT = 1
+MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
+_MAGIC = b"composelint-cache"
+_CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                 "# This file is a cache directory tag created by composelint.\n"
+                 "# For information about cache directory tags see https://bford.info/cachedir/\n")
+
+
+def disabled_by_environment() -> bool:
+    """``COMPOSELINT_NO_CACHE`` set to anything but empty, 0, false, no or off."""
+    value = os.environ.get("COMPOSELINT_NO_CACHE", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class CachedRun:
+    """What a hit gives back: the run's findings and the texts the reporters quote."""
+
+    diagnostics: tuple
+    suppressed: tuple
+    sources: Mapping[str, str]
+    root: Path
+
+
+class RunCache:
+    """The entry of one project, configuration and option set."""
+
+    def __init__(self, root: Path, key: str):
+        self.root = root
+        self.key = key
+        self.directory = root / CACHE_DIR
+        self.path = self.directory / f"run-{key[:40]}.pickle"
+
+    @classmethod
+    def for_run(cls, root: Path, config, options: Mapping[str, object]) -> "RunCache":
+        parts = {
+            "format": FORMAT,
+            "version": __version__,
+            "code": code_fingerprint(),
+            "root": str(root),
+            "config": config.fingerprint(),
+            "options": {name: _canonical(value) for name, value in sorted(options.items())},
+            "environment": sorted(os.environ.items()) if config.use_environment else None,
+        }
+        key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode("utf-8")).hexdigest()
+        return cls(root, key)
+
+    # ---------------------------------------------------------------- reading
+
+    def load(self, fileset_hash: str) -> CachedRun | None:
+        """The stored outcome when every input it depends on is unchanged, else None."""
+        try:
+            if self.directory.is_symlink():
+                return None
+            with open(self.path, "rb") as handle:
+                header = handle.readline()
+                if header != _header():
+                    return None
+                entry = pickle.load(handle)
+            if entry.get("key") != self.key or entry.get("fileset") != fileset_hash:
+                return None
+            texts = _replay(self.root, entry["observed"])
+            if texts is None:
+                return None
+            sources = {path: texts[path] for path in entry["sources"]}
+            return CachedRun(tuple(entry["diagnostics"]), tuple(entry["suppressed"]), sources, self.root)
+        except Exception:  # missing, truncated, corrupt, from another version: a miss, never an error
+            return None
+
+    # ---------------------------------------------------------------- writing
+
+    def store(self, fileset_hash: str, observed: Iterable[tuple], project, result) -> bool:
+        """Keep this run's outcome; False (and nothing written) when it cannot be kept."""
+        manifest = _manifest(observed)
+        if manifest is None:
+            return False  # a file changed while the run read it: nothing stable to keep
+        read_paths = {relpath for kind, relpath, *_ in manifest if kind == "read"}
+        if any(path not in read_paths for path in project.sources):
+            return False  # a text that did not come from the disk (standard input): not cacheable
+        entry = {
+            "key": self.key,
+            "fileset": fileset_hash,
+            "observed": manifest,
+            "sources": list(project.sources),
+            "diagnostics": tuple(result.diagnostics),
+            "suppressed": tuple(result.suppressed),
+        }
+        try:
+            payload = pickle.dumps(entry, protocol=4)
+        except Exception:
+            return False
+        return self._write(_header() + payload)
+
+    def _write(self, data: bytes) -> bool:
+        temporary = None
+        try:
+            if self.directory.is_symlink():
+                return False
+            self.directory.mkdir(exist_ok=True)
+            _write_if_missing(self.directory / ".gitignore", "# Created by composelint.\n*\n")
+            _write_if_missing(self.directory / "CACHEDIR.TAG", _CACHEDIR_TAG)
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".pickle")
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, self.path)
+            temporary = None
+            self._prune()
+            return True
+        except OSError:
+            return False  # a read-only checkout, a full disk: lint without a cache
+        finally:
+            if temporary is not None:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+
+    def _prune(self) -> None:
+        entries = []
+        for path in self.directory.glob("run-*.pickle"):
+            try:
+                entries.append((path.stat().st_mtime_ns, path))
+            except OSError:
+                continue
+        entries.sort(reverse=True)
+        for _, path in entries[MAX_ENTRIES:]:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def code_fingerprint() -> str:
+    """composelint's own files (code and data tables), the Python version, ruamel.yaml's."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{sys.version}\0{sys.implementation.cache_tag}\0".encode())
+    package = os.path.dirname(os.path.abspath(__file__))
+    for directory, dirnames, filenames in os.walk(package):
+        dirnames[:] = sorted(name for name in dirnames if name != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = os.path.join(directory, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            digest.update(f"{os.path.relpath(path, package)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    digest.update(_module_stamp("ruamel.yaml").encode())
+    return digest.hexdigest()
+
+
+def _module_stamp(name: str) -> str:
+    try:
+        from importlib.util import find_spec
+
+        spec = find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            return f"{name}:absent"
+        info = os.stat(origin)
+        return f"{name}:{origin}:{info.st_size}:{info.st_mtime_ns}"
+    except Exception:
+        return f"{name}:unknown"
+
+
+def fileset_digest(fileset) -> str:
+    """What the walk found: every file, directory and skipped entry, in order."""
+    data = [sorted(fileset.all_files), list(fileset.compose), list(fileset.dockerfiles),
+            list(fileset.dockerignores), list(fileset.automation), sorted(fileset.directories),
+            [list(item) for item in fileset.skipped]]
+    return hashlib.sha256(json.dumps(data).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(str, value))
+    return value
+
+
+def _header() -> bytes:
+    return _MAGIC + f" {FORMAT} {__version__}\n".encode()
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _read_outcome(result) -> tuple:
+    if result.text is not None:
+        return ("text", _text_digest(result.text))
+    return ("error", result.kind, result.error, result.line, result.column)
+
+
+def _manifest(observed: Iterable[tuple]) -> list | None:
+    """One entry per distinct observation; None when one was seen with two outcomes."""
+    seen: dict[tuple, object] = {}
+    for item in observed:
+        if item[0] == "read":
+            _, relpath, max_bytes, result = item
+            key, outcome = ("read", relpath, max_bytes), _read_outcome(result)
+        else:
+            kind, relpath, outcome = item
+            key = (kind, relpath)
+        if key in seen and seen[key] != outcome:
+            return None
+        seen[key] = outcome
+    return [(*key, outcome) for key, outcome in seen.items()]
+
+
+def _replay(root: Path, manifest: list) -> dict[str, str] | None:
+    """Observe again; the texts read (relpath -> text) when everything matches, else None."""
+    from composelint.discovery import read_text
+
+    texts: dict[str, str] = {}
+    realpaths: dict = {}
+    for entry in manifest:
+        kind = entry[0]
+        if kind == "read":
+            _, relpath, max_bytes, outcome = entry
+            result = read_text(root, relpath, max_bytes, realpaths)
+            if _read_outcome(result) != outcome:
+                return None
+            if result.text is not None:
+                texts[relpath] = result.text
+        elif kind == "is_file":
+            _, relpath, outcome = entry
+            if (root / relpath).is_file() != outcome:
+                return None
+        elif kind == "exists":
+            _, relpath, outcome = entry
+            if _exists(root, relpath) != outcome:
+                return None
+        else:
+            return None  # an observation this version does not know how to repeat
+    return texts
+
+
+def _exists(root: Path, relpath: str) -> bool:
+    """The probe of ``Project.path_exists``: certain absence only."""
+    try:
+        os.stat(root.joinpath(*relpath.split("/")))
+        return True
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+
+
+def _write_if_missing(path: Path, text: str) -> None:
+    if not path.exists():
+        try:
+            with open(path, "x", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileExistsError:
+            pass  # a concurrent run wrote it

@@ -1,0 +1,320 @@
+"""The result cache (composelint/cache.py): reused only when nothing the run read has changed."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import composelint.cache as cache_module
+import composelint.project
+from composelint.cache import CACHE_DIR, RunCache
+from composelint.cli import cli
+from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
+from helpers import write_tree
+
+REPO = Path(__file__).resolve().parent.parent
+
+COMPOSE = """\
+services:
+  web:
+    build: ./web
+    depends_on: [db]
+    environment:
+      DB_URL: postgres://db:5432/app
+      CACHE_HOST: ${CACHE_HOST:-redis}
+  worker:
+    image: python:3.12-slim
+    command: sh -c "pip install celery && celery -A tasks worker"
+  db:
+    image: postgres:16
+"""
+DOCKERFILE = """\
+FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+CMD ["python", "main.py"]
+"""
+
+
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    write_tree(root, {"compose.yaml": COMPOSE, "web/Dockerfile": DOCKERFILE, "web/requirements.txt": "flask==3.0\n",
+                      "web/main.py": "import flask\nimport yaml\n"})
+    return root
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times the project was modelled (a cache hit models nothing)."""
+    calls = []
+    original = composelint.project.build_project
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(composelint.project, "build_project", counting)
+    monkeypatch.delenv("COMPOSELINT_NO_CACHE", raising=False)
+    return calls
+
+
+def lint(root: Path, *args: str):
+    result = CliRunner().invoke(cli, [str(root), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code in (0, 1), result.output
+    return result
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR).glob("run-*.pickle"))
+
+
+def test_second_run_reuses_the_first_and_prints_the_same_bytes(tmp_path, builds):
+    root = repo(tmp_path)
+    for output_format in ("text", "concise", "json", "sarif", "github", "gitlab"):
+        first = lint(root, "--format", output_format, "--color", "always")
+        before = len(builds)
+        second = lint(root, "--format", output_format, "--color", "always")
+        assert len(builds) == before, f"{output_format}: the second run modelled the project again"
+        assert second.output == first.output and second.exit_code == first.exit_code == 1
+        uncached = lint(root, "--format", output_format, "--color", "always", "--no-cache")
+        assert uncached.output == first.output
+    assert "CL201" in first.output and "CL407" in first.output  # findings that read the Dockerfile and main.py
+
+
+def test_the_cache_folder_ignores_itself_and_is_not_linted(tmp_path, builds):
+    root = repo(tmp_path)
+    lint(root)
+    folder = root / CACHE_DIR
+    assert (folder / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert (folder / "CACHEDIR.TAG").read_text(encoding="utf-8").startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert len(entries(root)) == 1
+    write_tree(folder, {"compose.yaml": "services: [broken\n"})  # never read: the walk skips the folder
+    assert CACHE_DIR not in lint(root, "--format", "concise", "--no-cache").output
+
+
+def test_git_sees_nothing_new_after_a_run(tmp_path, builds):
+    root = tmp_path / "checkout"
+    root.mkdir()
+    if subprocess.run(["git", "init", "-q", str(root)], capture_output=True).returncode != 0:
+        pytest.skip("git is not installed")
+    write_tree(root, {"compose.yaml": COMPOSE})
+    lint(root)
+    assert (root / CACHE_DIR).is_dir()
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
+                            capture_output=True, text=True, check=True)
+    assert status.stdout.splitlines() == ["?? compose.yaml"]
+
+
+@pytest.mark.parametrize("change", [
+    "edit compose file", "edit Dockerfile", "edit a file the analysis read", "add a .env", "add a compose file",
+    "remove a file", "add a directory", "config", "add an env file beside",
+])
+def test_any_change_to_an_input_is_a_miss_and_the_findings_follow_it(tmp_path, builds, change):
+    root = repo(tmp_path)
+    lint(root, "--format", "concise")
+    count = len(builds)
+    if change == "edit compose file":
+        (root / "compose.yaml").write_text(COMPOSE.replace("postgres:16", "postgres"), encoding="utf-8")
+    elif change == "edit Dockerfile":
+        (root / "web/Dockerfile").write_text(DOCKERFILE.replace("CMD", "USER 1000\nCMD"), encoding="utf-8")
+    elif change == "edit a file the analysis read":
+        (root / "web/main.py").write_text("import flask\n", encoding="utf-8")
+    elif change == "add a .env":
+        (root / ".env").write_text("CACHE_HOST=memcached\n", encoding="utf-8")
+    elif change == "add a compose file":
+        write_tree(root, {"infra/compose.yaml": "services:\n  redis:\n    image: redis\n"})
+    elif change == "remove a file":
+        (root / "web/requirements.txt").unlink()
+    elif change == "add a directory":
+        (root / "web" / "static").mkdir()
+    elif change == "config":
+        (root / ".composelint.yaml").write_text("ignore: [CL301]\n", encoding="utf-8")
+    elif change == "add an env file beside":
+        (root / "web/.env").write_text("X=1\n", encoding="utf-8")
+    second = lint(root, "--format", "concise")
+    assert len(builds) == count + 1, "a changed repository must be modelled again"
+    fresh = lint(root, "--format", "concise", "--no-cache")
+    assert second.output == fresh.output
+    third = lint(root, "--format", "concise")
+    assert len(builds) == count + 2  # --no-cache modelled once more; the third run hit the new entry
+    assert third.output == fresh.output
+
+
+def test_options_that_change_findings_are_part_of_the_key(tmp_path, builds):
+    root = repo(tmp_path)
+    everything = lint(root, "--format", "concise").output
+    some = lint(root, "--format", "concise", "--select", "CL3").output
+    assert some != everything and len(builds) == 2
+    assert lint(root, "--format", "concise", "--select", "CL3").output == some and len(builds) == 2
+    only = lint(root / "web" / "Dockerfile", "--format", "concise").output
+    assert len(builds) == 3 and only != everything
+    assert lint(root, "--format", "concise").output == everything and len(builds) == 3
+    assert len(entries(root)) == 3
+
+
+def test_no_cache_flag_and_environment_variable(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    lint(root, "--no-cache")
+    assert not (root / CACHE_DIR).exists()
+    monkeypatch.setenv("COMPOSELINT_NO_CACHE", "1")
+    lint(root)
+    assert not (root / CACHE_DIR).exists()
+    monkeypatch.setenv("COMPOSELINT_NO_CACHE", "0")
+    lint(root)
+    assert len(entries(root)) == 1
+    monkeypatch.setenv("COMPOSELINT_NO_CACHE", "true")
+    count = len(builds)
+    lint(root)
+    lint(root, "--no-cache")
+    assert len(builds) == count + 2  # an existing entry is not used either
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other version", "wrong key"])
+def test_a_damaged_entry_is_ignored_and_replaced(tmp_path, builds, damage):
+    root = repo(tmp_path)
+    expected = lint(root, "--format", "json").output
+    (entry,) = entries(root)
+    data = entry.read_bytes()
+    if damage == "garbage":
+        entry.write_bytes(b"\x00\xff" * 100)
+    elif damage == "truncated":
+        entry.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        entry.write_bytes(b"")
+    elif damage == "other version":
+        entry.write_bytes(data.replace(b"composelint-cache 1 ", b"composelint-cache 1 9.9.9-", 1))
+    else:
+        header, _, payload = data.partition(b"\n")
+        stored = pickle.loads(payload)
+        stored["key"] = "0" * 64
+        entry.write_bytes(header + b"\n" + pickle.dumps(stored))
+    count = len(builds)
+    assert lint(root, "--format", "json").output == expected
+    assert len(builds) == count + 1
+    assert lint(root, "--format", "json").output == expected and len(builds) == count + 1  # rewritten, then hit
+
+
+def test_an_unwritable_project_lints_without_a_cache(tmp_path, builds):
+    root = repo(tmp_path)
+    (root / CACHE_DIR).write_text("a file where the cache folder would go\n", encoding="utf-8")
+    expected = lint(root, "--format", "concise", "--no-cache").output
+    assert lint(root, "--format", "concise").output == expected
+    assert lint(root, "--format", "concise").output == expected
+    assert (root / CACHE_DIR).is_file()
+
+
+def test_a_read_only_project_lints_without_a_cache(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    expected = lint(root, "--format", "concise", "--no-cache").output
+    assert lint(root, "--format", "concise").output == expected
+    assert entries(root) == []
+    assert not list((root / CACHE_DIR).glob(".tmp-*"))
+
+
+def test_a_symlinked_cache_folder_is_neither_read_nor_written(tmp_path, builds):
+    root = repo(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / CACHE_DIR).symlink_to(elsewhere, target_is_directory=True)
+    lint(root)
+    lint(root)
+    assert len(builds) == 2 and list(elsewhere.iterdir()) == []
+
+
+def test_a_new_composelint_version_or_code_is_a_miss(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    lint(root)
+    monkeypatch.setattr(cache_module, "__version__", "99.0.0")
+    lint(root)
+    assert len(builds) == 2
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "edited")
+    lint(root)
+    assert len(builds) == 3
+
+
+def test_code_fingerprint_follows_composelint_files(tmp_path):
+    first = cache_module.code_fingerprint()
+    assert first == cache_module.code_fingerprint()
+    module = Path(cache_module.__file__)
+    stat = module.stat()
+    try:
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert cache_module.code_fingerprint() != first
+    finally:
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_use_environment_puts_the_environment_in_the_key(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    monkeypatch.setenv("CACHE_HOST", "memcached")
+    first = lint(root, "--format", "concise", "--use-environment").output
+    monkeypatch.setenv("CACHE_HOST", "valkey")
+    second = lint(root, "--format", "concise", "--use-environment").output
+    assert len(builds) == 2
+    assert second == lint(root, "--format", "concise", "--use-environment", "--no-cache").output
+    assert first != second or "CACHE_HOST" not in first
+
+
+def test_runs_that_read_standard_input_or_baselines_are_not_cached(tmp_path, builds):
+    root = repo(tmp_path)
+    result = CliRunner().invoke(cli, [str(root), "--stdin-filename", str(root / "compose.yaml")], input=COMPOSE)
+    assert result.exit_code in (0, 1)
+    assert entries(root) == []
+    baseline = tmp_path / "baseline.json"
+    assert CliRunner().invoke(cli, [str(root), "--write-baseline", str(baseline)]).exit_code == 0
+    assert CliRunner().invoke(cli, [str(root), "--baseline", str(baseline)]).exit_code == 0
+    assert entries(root) == []
+
+
+def test_diagnostics_survive_the_pickle_round_trip():
+    span = Span("compose.yaml", Position(3, 5), Position(3, 9))
+    diagnostic = Diagnostic("CL201", "runtime-install", Severity.ERROR, "message `x`", span, "help",
+                            (Related(Span("Dockerfile", Position(1, 1)), "note"),), "service 'web'")
+    again = pickle.loads(pickle.dumps(diagnostic, protocol=4))
+    assert again == diagnostic and again.fingerprint() == diagnostic.fingerprint()
+    assert again.severity is Severity.ERROR and again.sort_key() == diagnostic.sort_key()
+
+
+def test_store_refuses_a_run_whose_files_changed_while_it_read_them(tmp_path):
+    cache = RunCache(tmp_path, "k" * 64)
+    from composelint.discovery import ReadResult
+
+    observed = [("read", "compose.yaml", 10, ReadResult("a")), ("read", "compose.yaml", 10, ReadResult("b"))]
+
+    class Project:
+        sources = {"compose.yaml": "b"}
+
+    class Result:
+        diagnostics = suppressed = ()
+
+    assert cache.store("digest", observed, Project(), Result()) is False
+    assert not (tmp_path / CACHE_DIR).exists()
+
+
+def test_concurrent_runs_agree_and_leave_a_valid_entry(tmp_path):
+    root = repo(tmp_path)
+    env = {key: value for key, value in os.environ.items() if key != "COMPOSELINT_NO_CACHE"}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, "-m", "composelint", str(root), "--format", "json"]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                 for _ in range(4)]
+    outputs = {process.communicate(timeout=120)[0] for process in processes}
+    assert len(outputs) == 1
+    assert len(entries(root)) == 1 and not list((root / CACHE_DIR).glob(".tmp-*"))
+    again = subprocess.run(command, capture_output=True, env=env, timeout=120)
+    assert again.stdout in outputs
