@@ -6,7 +6,7 @@ handful of deliberate defects (a misspelt dependency, an undeployed file that de
 address, an unresolved host, an unordered reference), then measures, as medians over several runs:
 
 * loading the project (parsing and merging; not graph time, shown for scale);
-* ``build_graph`` (networkx MultiDiGraph, host extraction and resolution);
+* ``build_graph`` (the multigraph of references, host extraction and resolution);
 * the queries the CL1xx rules make (cycles, undeployed, unresolved, unordered, start order);
 * the seven CL1xx rules through the engine, on a freshly built graph.
 

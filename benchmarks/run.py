@@ -1,21 +1,30 @@
-"""Benchmark composelint against hadolint and dclint, and at scale. Not a test.
+"""Benchmark composelint against hadolint and dclint, at start-up and at scale. Not a test.
 
-Runs each command several times and prints medians (wall time) and the peak
-resident memory of the child process, as a Markdown table:
+Every measurement runs a fresh process several times and reports the median wall time and the
+largest peak resident memory (of the child, from ``wait4``), as a Markdown table:
 
-* the awesome-compose corpus (../shared/corpus) — composelint on everything (deployments, graph,
-  cross-file rules), composelint on the Dockerfiles only, hadolint on the Dockerfiles, dclint on the
-  compose files (when those tools are installed);
-* start-up: a repository with one Dockerfile, ``--version``;
-* generated repositories of N services (benchmarks/generate.py), first run and cached re-run.
+* the awesome-compose corpus (../shared/corpus): composelint on everything (deployments, graph,
+  cross-file rules), composelint with only the Dockerfile rules, hadolint on the Dockerfiles and
+  dclint on the compose files (when installed), and the ratios the README's targets name;
+* start-up: a repository with one Dockerfile, ``--version``, ``--help``, the bare interpreter;
+* generated repositories of N services (benchmarks/generate.py): first run (cache off, through
+  ``COMPOSELINT_NO_CACHE=1``), re-run on the unchanged repository, and the cost of each 10x step.
 
-    python benchmarks/run.py [--repeat 5] [--sizes 100,1000,10000] [--skip-corpus]
+Wall times depend on the machine and on what else runs on it (the load average is printed):
+compare numbers from one run only. ``--compare DIR`` also runs every composelint measurement
+with the code of another checkout (say, the commit before an optimisation), interleaved with
+this one's, and prints both columns.
+
+    python benchmarks/run.py [--repeat 5] [--sizes 100,1000,10000] [--skip-corpus] [--skip-scale]
+                             [--compare ../before]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -28,118 +37,179 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "awesome-compose"
 GENERATED = HERE / "generated"
+HADOLINT = ["/tmp/tools/tv/bin/hadolint"]
+DCLINT = ["/tmp/tools/node_modules/.bin/dclint"]
 
 
-def measure(argv: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB, and exit code of one run."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024, process.returncode
+class Runner:
+    """Runs commands, and composelint with the code of one checkout or another."""
+
+    def __init__(self, repeat: int, compare: Path | None):
+        self.repeat = repeat
+        self.trees = {"this": REPO} | ({"other": compare} if compare else {})
+
+    def measure(self, argv: list[str], tree: Path | None = None, cache: bool = False) -> tuple[float, float]:
+        """Wall seconds and peak RSS (MB) of one run (composelint's cache off unless ``cache``)."""
+        env = {key: value for key, value in os.environ.items() if key != "COMPOSELINT_NO_CACHE"}
+        if not cache:
+            env["COMPOSELINT_NO_CACHE"] = "1"  # not --no-cache: a checkout from before the flag ignores this
+        if tree is not None:
+            env["PYTHONPATH"] = str(tree)
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=tempfile.gettempdir(), env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        _, _status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        return elapsed, usage.ru_maxrss / 1024
+
+    def tool(self, argv: list[str], repeat: int | None = None) -> tuple[float, float]:
+        runs = [self.measure(argv) for _ in range(repeat or self.repeat)]
+        return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+    def composelint(self, args: list[str], repeat: int | None = None, cache: bool = False) -> dict:
+        """{tree: (median wall, peak RSS)}, the trees' runs interleaved so that load affects both alike."""
+        runs: dict[str, list] = {name: [] for name in self.trees}
+        for _ in range(repeat or self.repeat):
+            for name, tree in self.trees.items():
+                runs[name].append(self.measure([sys.executable, "-m", "composelint", *args], tree, cache))
+        return {name: (statistics.median(r[0] for r in found), max(r[1] for r in found))
+                for name, found in runs.items()}
 
 
-def median_of(argv, repeat: int, cwd=None, env=None, before=None) -> tuple[float, float]:
-    times, peaks = [], []
-    for _ in range(repeat):
-        if before:
-            before()
-        elapsed, peak, _ = measure(argv, cwd, env)
-        times.append(elapsed)
-        peaks.append(peak)
-    return statistics.median(times), max(peaks)
+class Table:
+    def __init__(self, compare: bool):
+        self.compare = compare
+        self.rows: list[str] = []
+
+    def add(self, label: str, result, note: str = "") -> None:
+        if isinstance(result, dict):
+            this = result["this"]
+            cells = [f"{this[0]:.3f} s", f"{this[1]:.0f} MB"]
+            if self.compare:
+                other = result["other"]
+                cells += [f"{other[0]:.3f} s", f"{other[0] / this[0]:.1f}x" if this[0] else ""]
+        else:
+            cells = [f"{result[0]:.3f} s", f"{result[1]:.0f} MB"] + (["", ""] if self.compare else [])
+        self.rows.append(f"| {label} | " + " | ".join(cells) + f" | {note} |")
+
+    def ratio(self, label: str, value: float, target: str) -> None:
+        verdict = "met" if _meets(value, target) else "NOT met"
+        cells = [f"{value:.3f}", ""] + (["", ""] if self.compare else [])
+        self.rows.append(f"| {label} | " + " | ".join(cells) + f" | target {target}: {verdict} |")
+
+    def render(self, repeat: int) -> str:
+        head = f"| measurement (median of {repeat} runs) | wall | peak RSS |"
+        rule = "|---|---|---|"
+        if self.compare:
+            head += " other checkout | speed-up |"
+            rule += "---|---|"
+        return "\n".join([head + " notes |", rule + "---|", *self.rows])
 
 
-def composelint_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "composelint", *args]
+def _meets(value: float, target: str) -> bool:
+    operator, _, number = target.partition(" ")
+    limit = float(number.rstrip("x s"))
+    return value <= limit if operator == "≤" else value >= limit
 
 
-def find_tool(name: str, candidates: list[str]) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    return next((c for c in candidates if Path(c).exists()), None)
-
-
-def corpus_rows(repeat: int) -> list[tuple[str, float, float]]:
-    rows = []
+def corpus(runner: Runner, table: Table) -> None:
     dockerfiles = sorted(str(p) for p in CORPUS.rglob("*") if p.is_file() and "ockerfile" in p.name)
     compose = sorted(str(p) for p in CORPUS.rglob("*") if p.is_file() and "compose" in p.name
                      and p.suffix in (".yml", ".yaml"))
-    all_time, all_peak = median_of(composelint_argv(str(CORPUS), "--no-cache", "--format", "concise"), repeat)
-    rows.append((f"composelint, whole corpus ({len(compose)} compose files, {len(dockerfiles)} Dockerfiles)",
-                 all_time, all_peak))
-    df_time, df_peak = median_of(composelint_argv(str(CORPUS), "--no-cache", "--select", "CL003,CL2,CL4",
-                                                  "--format", "concise"), repeat)
-    rows.append(("composelint, Dockerfile rules only (CL003, CL2xx, CL4xx)", df_time, df_peak))
-    hadolint = find_tool("hadolint", ["/tmp/tools/tv/bin/hadolint"])
+    whole = runner.composelint([str(CORPUS), "--format", "concise"])
+    table.add(f"composelint, whole corpus ({len(compose)} compose files, {len(dockerfiles)} Dockerfiles)", whole)
+    docker = runner.composelint([str(CORPUS), "--select", "CL003,CL2,CL4", "--format", "concise"])
+    table.add("composelint, Dockerfile rules only (CL003, CL2xx, CL4xx)", docker)
+    hadolint = shutil.which("hadolint") or next((c for c in HADOLINT if Path(c).exists()), None)
+    dclint = shutil.which("dclint") or next((c for c in DCLINT if Path(c).exists()), None)
     if hadolint:
-        h_time, h_peak = median_of([hadolint, "--no-fail", *dockerfiles], repeat)
-        rows.append((f"hadolint, {len(dockerfiles)} Dockerfiles in one call", h_time, h_peak))
-    dclint = find_tool("dclint", ["/tmp/tools/node_modules/.bin/dclint"])
+        h = runner.tool([hadolint, "--no-fail", *dockerfiles])
+        table.add(f"hadolint, the {len(dockerfiles)} Dockerfiles in one call", h)
     if dclint:
-        d_time, d_peak = median_of([dclint, *compose], repeat)
-        rows.append((f"dclint, {len(compose)} compose files in one call", d_time, d_peak))
+        d = runner.tool([dclint, *compose], repeat=max(1, runner.repeat // 2))
+        table.add(f"dclint, the {len(compose)} compose files in one call", d)
     if hadolint and dclint:
-        rows.append(("ratio composelint / (hadolint + dclint) — target ≤ 0.15", all_time / (h_time + d_time), 0))
-        rows.append(("ratio composelint Dockerfiles / hadolint — target ≤ 1.5", df_time / h_time, 0))
-    return rows
+        table.ratio("ratio: composelint whole corpus / (hadolint + dclint)", whole["this"][0] / (h[0] + d[0]), "≤ 0.15")
+    if hadolint:
+        table.ratio("ratio: composelint whole corpus / hadolint", whole["this"][0] / h[0], "≤ 1.5")
+        table.ratio("ratio: composelint Dockerfile rules / hadolint", docker["this"][0] / h[0], "≤ 1.5")
 
 
-def startup_rows(repeat: int) -> list[tuple[str, float, float]]:
+def startup(runner: Runner, table: Table) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / ".composelint.yaml").write_text("# one Dockerfile\n")
+        (root / ".git").mkdir()
         (root / "Dockerfile").write_text("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nUSER 1000\n"
-                                         "CMD [\"python\", \"main.py\"]\n")
-        (root / "main.py").write_text("print('hi')\n")
-        lone, lone_peak = median_of(composelint_argv(str(root), "--no-cache"), repeat)
-        version, version_peak = median_of(composelint_argv("--version"), repeat)
-        bare, bare_peak = median_of([sys.executable, "-c", "pass"], repeat)
-    return [("start-up: one Dockerfile, no compose file — target ≤ 0.120 s", lone, lone_peak),
-            ("start-up: composelint --version", version, version_peak),
-            ("bare interpreter (python -c pass)", bare, bare_peak)]
+                                         "CMD [\"python\", \"main.py\"]\n", encoding="utf-8")
+        (root / "main.py").write_text("print('hi')\n", encoding="utf-8")
+        table.add("start-up: one Dockerfile, no compose file", runner.composelint([str(root)]),
+                  "target ≤ 0.120 s")
+    table.add("start-up: `composelint --version`", runner.composelint(["--version"]))
+    table.add("start-up: `composelint --help`", runner.composelint(["--help"]))
+    table.add("bare interpreter (`python -c pass`)", runner.tool([sys.executable, "-c", "pass"]))
+    table.add("`python -c 'import click'` (the CLI framework alone)", runner.tool([sys.executable, "-c", "import click"]))
 
 
-def scale_rows(sizes: list[int], repeat: int) -> list[tuple[str, float, float]]:
+def scale(runner: Runner, table: Table, sizes: list[int]) -> None:
     sys.path.insert(0, str(HERE))
     from generate import generate
 
-    rows = []
+    first_runs = {}
     for size in sizes:
         root = generate(size, GENERATED / f"n{size}")
+        repeat = max(1, min(runner.repeat, 3)) if size >= 10_000 else None
+        first = runner.composelint([str(root), "--format", "concise"], repeat)
+        first_runs[size] = first["this"][0]
+        table.add(f"N = {size:,} services, first run (no cache)", first,
+                  "target ≤ 10 s, ≤ 1 GB" if size == 10_000 else "")
         cache = root / ".composelint_cache"
-        runs = 1 if size >= 10_000 else repeat
-        first, first_peak = median_of(composelint_argv(str(root), "--no-cache", "--format", "concise"), runs)
-        rows.append((f"N = {size:,} services, first run (--no-cache)", first, first_peak))
-        measure(composelint_argv(str(root), "--format", "concise"))  # fill the cache
-        cached, cached_peak = median_of(composelint_argv(str(root), "--format", "concise"), runs)
-        rows.append((f"N = {size:,} services, cached re-run", cached, cached_peak))
+        for tree in runner.trees.values():  # fill the cache, once per checkout
+            runner.measure([sys.executable, "-m", "composelint", str(root), "--format", "concise"], tree, cache=True)
+        cached = runner.composelint([str(root), "--format", "concise"], repeat, cache=True)
+        table.add(f"N = {size:,} services, re-run on the unchanged repository (cache)", cached)
+        table.ratio(f"ratio: N = {size:,} first run / cached re-run", first["this"][0] / cached["this"][0],
+                    "≥ 3x" if size == 1000 else "≥ 1x")
         shutil.rmtree(cache, ignore_errors=True)
-    return rows
+    for small, large in zip(sizes, sizes[1:]):
+        if large == small * 10:
+            table.ratio(f"ratio: N = {large:,} / N = {small:,} (a 10x step)", first_runs[large] / first_runs[small],
+                        "≤ 12x" if large == 10_000 else "≤ 15x")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="composelint benchmarks (medians of repeated runs)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--skip-corpus", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--compare", type=Path, default=None, help="another checkout to measure side by side")
     args = parser.parse_args()
-    rows = []
+    runner = Runner(args.repeat, args.compare.resolve() if args.compare else None)
+    table = Table(args.compare is not None)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    started = time.perf_counter()
     if not args.skip_corpus and CORPUS.is_dir():
-        rows += corpus_rows(args.repeat)
-    rows += startup_rows(args.repeat)
+        corpus(runner, table)
+    startup(runner, table)
     if not args.skip_scale:
-        rows += scale_rows([int(s) for s in args.sizes.split(",") if s], args.repeat)
-    print(f"| measurement (median of {args.repeat}) | wall | peak RSS |")
-    print("|---|---|---|")
-    for label, seconds, peak in rows:
-        if label.startswith("ratio"):
-            print(f"| {label} | {seconds:.3f} | |")
-        else:
-            print(f"| {label} | {seconds:.3f} s | {peak:.0f} MB |")
+        scale(runner, table, [int(s) for s in args.sizes.split(",") if s])
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{datetime.date.today().isoformat()} · {machine()} · load average {load_before:.1f} before, "
+          f"{load_after:.1f} after · {time.perf_counter() - started:.0f} s\n")
+    print(table.render(args.repeat))
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ without a cache, silently. ``--no-cache`` or ``COMPOSELINT_NO_CACHE=1`` turn it 
 Trust: entries are pickles, and unpickling runs code named by the file. The cache lives in
 the user's own checkout, with the same trust as the repository's Makefile or pre-commit
 hooks (whoever can write there can already run code on ``make``); composelint still checks
-a header (format and version) before unpickling, never reads an entry from outside the
-project root, and never follows a symlinked cache directory.
+a header (format and version) before unpickling, and never follows a symlinked cache
+directory or entry out of the project root.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class RunCache:
     def load(self, fileset_hash: str) -> CachedRun | None:
         """The stored outcome when every input it depends on is unchanged, else None."""
         try:
-            if self.directory.is_symlink():
+            if self.directory.is_symlink() or self.path.is_symlink():
                 return None
             with open(self.path, "rb") as handle:
                 header = handle.readline()

@@ -475,11 +475,11 @@ def _exit_now(done: SystemExit) -> None:
     Freeing a large model at interpreter exit costs seconds (~3 s of a 10,000-service run)
     for memory the OS reclaims at once. Only the console entry point does this, after
     flushing the output; anything unusual (a message as exit code, a closed pipe) takes the
-    normal way out.
+    normal way out, and so does a run under a profiler or a coverage tool.
     """
     code = done.code
-    if code is not None and not isinstance(code, int):
-        return
+    if code is not None and not isinstance(code, int) or sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # a profiler or coverage tool writes its data at exit
     try:
         sys.stdout.flush()
         sys.stderr.flush()

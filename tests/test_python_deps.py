@@ -361,6 +361,29 @@ def test_run_commands_read_every_case_arm_and_nested_scripts(tmp_path):
     assert [pd.install_command(c).tool for c in commands + heredoc] == ["pip", "pip", "uv pip"]
 
 
+@pytest.mark.parametrize("command, expected", [
+    ('sh -c "pip install -r requirements.txt && python app.py"', True),
+    ('["tini", "--", "sh", "-c", "python -m pip install x; exec python app.py"]', True),
+    ('sh -c "apt-get install -y python3-yaml && python app.py"', True),
+    ('sh -c "npm install && python app.py"', False),
+    ('sh -c "pipx install black && python app.py"', False),
+    ('sh -c "apt-get install -y curl && python app.py"', False),
+    ("python app.py", False),
+])
+def test_runtime_install_means_python_packages_installed_at_start(tmp_path, command, expected):
+    project = project_of(tmp_path, {"Dockerfile": "FROM python:3.12-slim\nCOPY . .\n",
+                                    "compose.yaml": f"services:\n  s:\n    build: .\n    command: {command}\n"})
+    (deployment,) = project.deployments
+    assert pd.runtime_install(project, deployment.services["s"]) is expected
+
+
+def test_runtime_install_follows_the_image_command(tmp_path):
+    project = project_of(tmp_path, {"Dockerfile": "FROM python:3.12-slim\nCMD pip install x && python app.py\n",
+                                    "compose.yaml": "services:\n  s:\n    build: .\n"})
+    (deployment,) = project.deployments
+    assert pd.runtime_install(project, deployment.services["s"]) is True
+
+
 def test_hostile_shell_text_is_bounded():
     instruction = Instruction("RUN", "", "", (), Span("Dockerfile", Position(1, 1)), "")
     text = "sh -c '" * 200 + "pip install x" + "'" * 200 + " $(" * 5000 + "'" * 3 + '"' + "\\" * 999

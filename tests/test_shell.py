@@ -7,8 +7,8 @@ from helpers import write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from composelint.analysis.shell import (align, dev_mode, expand, operands, package_install, parse_script,
-                                        start_analysis)
+from composelint.analysis.shell import (align, dev_mode, expand, install_of, operands, package_install, parse_script,
+                                        python_package_install, start_analysis)
 from composelint.config import load_config
 from composelint.diagnostics import Position, Span
 from composelint.project import build_project
@@ -235,6 +235,52 @@ def invocation(text: str):
 ])
 def test_package_install(text, expected):
     assert package_install(invocation(text)) is expected
+
+
+@pytest.mark.parametrize("text, tool, verb, verb_index", [
+    ("pip install x", "pip", "install", 1),
+    ("pip --proxy http://p:3128 -q install x", "pip", "install", 4),
+    ("/usr/local/bin/pip3.12 install x", "pip", "install", 1),
+    ("python3 -X dev -m pip install x", "pip", "install", 5),
+    ("python -m uv pip sync r.txt", "uv pip", "sync", 4),
+    ("python setup.py -q install", "setup.py", "install", 3),
+    ("uv --directory app sync", "uv", "sync", 3),
+    ("uv tool install ruff", "uv tool", "install", 2),
+    ("poetry -C app install --no-root", "poetry", "install", 3),
+    ("conda env create -f environment.yml", "conda env", "create", 2),
+    ("micromamba install -y numpy", "micromamba", "install", 1),
+    ("easy_install x", "easy_install", "", 0),
+    ("pip-sync", "pip-sync", "", 0),
+    ("apt-get -o Acquire::Retries=3 install -y curl", "apt-get", "install", 3),
+    ("npm --prefix web ci", "npm", "ci", 3),
+    ("yarn", "yarn", "", 0),
+    ("bundle", "bundle", "", 0),
+    ("cargo install ripgrep", "cargo", "install", 1),
+])
+def test_install_of_reads_one_table(text, tool, verb, verb_index):
+    found = install_of(text.split())
+    assert (found.tool, found.verb, found.verb_index) == (tool, verb, verb_index)
+
+
+@pytest.mark.parametrize("text", ["pip", "pip --version", "pip freeze", "python -m pip list", "python app.py",
+                                  "python -c x", "uv run app.py", "conda activate x", "npm run build", "yarn start",
+                                  "apt-get update", "gem list", "setup.py install", "bundle exec rails s"])
+def test_install_of_ignores_what_does_not_install(text):
+    assert install_of(text.split()) is None
+
+
+@pytest.mark.parametrize("text, any_install, python_install", [
+    ("pip install -r r.txt", True, True), ("python3 -m pip install x", True, True), ("uv sync", True, True),
+    ("poetry install", True, True), ("conda env create", True, True), ("pip-sync", True, True),
+    ("pipx install black", True, False), ("uv tool install ruff", True, False),
+    ("npm ci", True, False), ("yarn", True, False), ("gem install rails", True, False),
+    ("cargo install x", True, False), ("composer install", True, False),
+    ("apt-get install -y python3-yaml", True, True), ("apk add --no-cache py3-requests", True, True),
+    ("apt-get install -y curl", True, False), ("python app.py", False, False),
+])
+def test_python_package_install_is_the_python_part_of_package_install(text, any_install, python_install):
+    assert package_install(invocation(text)) is any_install
+    assert python_package_install(invocation(text)) is python_install
 
 
 @pytest.mark.parametrize("text, env, expected", [

@@ -14,14 +14,24 @@ Two layers:
   ``env``, ``nice``, ``timeout`` …) are looked through, ``cd`` is followed, and runners
   (``poetry run``, ``npx`` …) are marked so nobody looks their program up on ``PATH``.
 
+Positions: a word's offsets go through maps down to the file. A Dockerfile instruction's text is mapped
+exactly (:func:`argument_map`: continuation lines, comment lines, ``# escape=`` files; :func:`heredoc_map`;
+:func:`json_strings` for exec-form elements and their escapes), and a word inside a word (the script of
+``sh -c '…'``) through :class:`SubMap`; compose values are aligned with their YAML text (:func:`align`).
+
+What a command does: :func:`install_of` reads the one table of package installs (:data:`INSTALLERS`) that
+CL201 (:func:`package_install`), CL407 (:func:`python_package_install`) and the Python analysis of RUN
+steps share; :func:`dev_mode` and :func:`operands` read development servers and the files a command runs.
+
 Nothing here reads a file: positions come from ``project.sources`` (the text the model was
-built from). Nothing raises on hostile input; scripts and nesting are bounded.
+built from) and the model's instructions. Nothing raises on hostile input; scripts and nesting are bounded.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
@@ -42,20 +52,284 @@ _FD_RE = re.compile(r"\d+\Z")
 # --------------------------------------------------------------------------- positions in files
 
 
+class TextMap:
+    """Where each character of a text assembled from pieces of a file's lines is written.
+
+    The text is the concatenation of pieces; piece ``k`` starts at offset ``starts[k]`` of the text and is
+    written at (``lines[k]``, ``columns[k]``) onwards, on one line. Offsets before the first piece's start
+    are not part of the text (:func:`argument_map` uses that to skip a keyword and flags).
+    """
+
+    __slots__ = ("path", "_starts", "_lines", "_columns", "length")
+
+    def __init__(self, path: str, starts: list[int], lines: list[int], columns: list[int], length: int) -> None:
+        self.path = path
+        self._starts = starts
+        self._lines = lines
+        self._columns = columns
+        self.length = length
+
+    def position(self, offset: int) -> Position:
+        index = max(bisect_right(self._starts, offset) - 1, 0)
+        return Position(self._lines[index], self._columns[index] + offset - self._starts[index])
+
+    def span(self, start: int, end: int) -> Span | None:
+        """The span of ``text[start:end]`` (``end`` exclusive), or None for an empty or out-of-range slice."""
+        if not self._starts or not 0 <= start < end <= self.length:
+            return None
+        last = self.position(end - 1)
+        return Span(self.path, self.position(start), Position(last.line, last.column + 1))
+
+
+class SubMap:
+    """A text made of characters of another mapped text: a quoted script, a decoded JSON string.
+
+    Character ``k`` of this text was written as ``parent_text[starts[k]:ends[k]]`` (``ends`` defaults to
+    one character each; an escape sequence such as ``\\u00e9`` is longer).
+    """
+
+    __slots__ = ("parent", "starts", "ends", "length")
+
+    def __init__(self, parent, starts: Sequence[int], ends: Sequence[int] | None = None) -> None:
+        self.parent = parent
+        self.starts = starts
+        self.ends = ends
+        self.length = len(starts)
+
+    def span(self, start: int, end: int) -> Span | None:
+        if self.parent is None or not 0 <= start < end <= self.length:
+            return None
+        last = self.ends[end - 1] if self.ends is not None else self.starts[end - 1] + 1
+        return self.parent.span(self.starts[start], last)
+
+
+class WholeMap:
+    """A text whose characters cannot be traced (a script changed by variable expansion): every slice of it
+    is the span of the word it came from, ``parent_text[start:end]``."""
+
+    __slots__ = ("parent", "start", "end")
+
+    def __init__(self, parent, start: int, end: int) -> None:
+        self.parent, self.start, self.end = parent, start, end
+
+    def span(self, start: int, end: int) -> Span | None:
+        return self.parent.span(self.start, self.end) if self.parent is not None else None
+
+
+class LazyMap:
+    """A map built on first use (most words of most RUN steps are never reported)."""
+
+    __slots__ = ("_build", "_map")
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build: Callable[[], object] | None = build
+        self._map = None
+
+    def span(self, start: int, end: int) -> Span | None:
+        if self._build is not None:
+            self._map, self._build = self._build(), None
+        return self._map.span(start, end) if self._map is not None else None
+
+
+def _trim_continuation(text: str, escape: str) -> tuple[str, bool]:
+    """BuildKit's continuation test (as in :mod:`composelint.parsers.dockerfile`): the escape character ends
+    the line (blanks after it allowed) and is not itself escaped."""
+    body = text.rstrip(" \t")
+    if body.endswith(escape) and (len(body) == 1 or body[-2] != escape):
+        return body[:-1], True
+    return text, False
+
+
+def argument_map(instruction, escape: str = "\\") -> TextMap | None:
+    """Positions of the characters of ``instruction.arguments`` (continuation lines joined) in the Dockerfile.
+
+    Rebuilds the logical line from ``instruction.text`` the way the Dockerfile parser does (the escape
+    character and the line break removed, blank and comment lines inside the continuation skipped, no
+    separator added) and checks that it ends with the arguments; None when it does not.
+    """
+    arguments = instruction.arguments
+    text = instruction.text
+    if not arguments or not text:
+        return None
+    lines = text.split("\n")
+    first_line, first_column = instruction.span.start.line, instruction.span.start.column
+    starts: list[int] = []
+    numbers: list[int] = []
+    columns: list[int] = []
+    pieces: list[str] = []
+    total = 0
+    piece, continued = _trim_continuation(lines[0], escape)
+    starts.append(0)
+    numbers.append(first_line)
+    columns.append(first_column)
+    pieces.append(piece)
+    total += len(piece)
+    index = 1
+    while continued and index < len(lines):
+        following = lines[index]
+        lead = following.lstrip()
+        if lead and lead[0] != "#":  # BuildKit skips blank and comment lines inside a continuation
+            piece, continued = _trim_continuation(following, escape)
+            starts.append(total)
+            numbers.append(first_line + index)
+            columns.append(1)
+            pieces.append(piece)
+            total += len(piece)
+        index += 1
+    joined = "".join(pieces).rstrip()
+    if not joined.endswith(arguments):
+        return None
+    shift = len(joined) - len(arguments)
+    return TextMap(instruction.span.path, [start - shift for start in starts], numbers, columns, len(arguments))
+
+
+def heredoc_map(instruction, number: int) -> TextMap | None:
+    """Positions of the characters of the body of ``instruction.heredocs[number - 1]`` (tabs stripped by
+    ``<<-`` accounted for; each line's newline sits just after its last character)."""
+    if not 0 < number <= len(instruction.heredocs):
+        return None
+    heredoc = instruction.heredocs[number - 1]
+    lines = instruction.text.split("\n")
+    first = heredoc.span.start.line
+    base = instruction.span.start.line
+    starts: list[int] = []
+    numbers: list[int] = []
+    columns: list[int] = []
+    offset = 0
+    body_lines = heredoc.body.split("\n")
+    if body_lines and body_lines[-1] == "":
+        body_lines.pop()
+    for index, body_line in enumerate(body_lines):
+        source_index = first + index - base
+        if not 0 < source_index < len(lines):
+            return None
+        source = lines[source_index]
+        skip = len(source) - len(body_line)
+        if skip < 0 or source[skip:] != body_line:
+            return None
+        starts.append(offset)
+        numbers.append(first + index)
+        columns.append(skip + 1)
+        offset += len(body_line) + 1
+    return TextMap(instruction.span.path, starts, numbers, columns, len(heredoc.body))
+
+
+_JSON_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def json_strings(text: str) -> list[tuple[str, list[int], list[int]]] | None:
+    """The strings of a JSON array of strings (an exec form), each with where its characters are written.
+
+    Each item is ``(value, starts, ends)``: character ``k`` of ``value`` is ``text[starts[k]:ends[k]]``
+    (longer than one character for an escape sequence). None when ``text`` is not such an array.
+    """
+    n = len(text)
+    i = 0
+
+    def blanks(i: int) -> int:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        return i
+
+    i = blanks(i)
+    if i >= n or text[i] != "[":
+        return None
+    i = blanks(i + 1)
+    found: list[tuple[str, list[int], list[int]]] = []
+    if i < n and text[i] == "]":
+        return found if blanks(i + 1) == n else None
+    while i < n:
+        if text[i] != '"':
+            return None
+        i += 1
+        chars: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        while True:
+            if i >= n:
+                return None
+            char = text[i]
+            if char == '"':
+                i += 1
+                break
+            if char != "\\":
+                if char < " ":
+                    return None  # JSON forbids raw control characters in strings
+                chars.append(char)
+                starts.append(i)
+                ends.append(i + 1)
+                i += 1
+                continue
+            if i + 1 >= n:
+                return None
+            code = text[i + 1]
+            if code in _JSON_ESCAPES:
+                chars.append(_JSON_ESCAPES[code])
+                starts.append(i)
+                ends.append(i + 2)
+                i += 2
+                continue
+            if code != "u" or not re.fullmatch(r"[0-9A-Fa-f]{4}", text[i + 2:i + 6]):
+                return None
+            value = int(text[i + 2:i + 6], 16)
+            end = i + 6
+            if 0xD800 <= value < 0xDC00 and text.startswith("\\u", end) and \
+                    re.fullmatch(r"[dD][c-fC-F][0-9A-Fa-f]{2}", text[end + 2:end + 6]):
+                value = 0x10000 + ((value - 0xD800) << 10) + (int(text[end + 2:end + 6], 16) - 0xDC00)
+                end += 6
+            chars.append(chr(value))
+            starts.append(i)
+            ends.append(end)
+            i = end
+        found.append(("".join(chars), starts, ends))
+        i = blanks(i)
+        if i < n and text[i] == ",":
+            i = blanks(i + 1)
+            continue
+        if i < n and text[i] == "]":
+            return found if blanks(i + 1) == n else None
+        return None
+    return None
+
+
+def dockerfile_instruction(project, span: Span):
+    """The instruction of ``project``'s Dockerfile at ``span.path`` whose span is ``span``, with the file's
+    escape character; None when there is none (cached per file)."""
+    cache = project.extras.setdefault("shell.instructions", {})
+    found = cache.get(span.path)
+    if found is None:
+        dockerfile = project.dockerfiles.get(span.path) if getattr(project, "dockerfiles", None) else None
+        if dockerfile is None:
+            return None
+        found = ({instruction.span: instruction for instruction in dockerfile.instructions}, dockerfile.escape)
+        cache[span.path] = found
+    instruction = found[0].get(span)
+    return (instruction, found[1]) if instruction is not None else None
+
+
 class Frame:
-    """One command word as written in a file; maps offsets in its text to file positions."""
+    """One command word as written in a file; maps offsets in its text to file positions.
 
-    __slots__ = ("word", "part", "_positions", "_sources")
+    ``where`` (a :class:`TextMap`, :class:`SubMap` …) maps them exactly when the caller knows how the word
+    is written (a Dockerfile's shell-form script, an exec-form element); otherwise the word's text is
+    aligned with the file region greedily (:func:`align`).
+    """
 
-    def __init__(self, word: CommandWord, sources: Mapping[str, str] | None, part: CommandPart | None = None) -> None:
+    __slots__ = ("word", "part", "_positions", "_sources", "_where")
+
+    def __init__(self, word: CommandWord, sources: Mapping[str, str] | None, part: CommandPart | None = None,
+                 where=None) -> None:
         self.word = word
         self.part = part
         self._sources = sources
+        self._where = where
         self._positions: list[tuple[int, int]] | None | bool = False  # False: not computed yet
 
     def span(self, start: int, end: int) -> Span:
         """The span of ``word.text[start:end]``; the whole word's span when it cannot be narrowed."""
         whole = self.word.span
+        if self._where is not None:
+            return self._where.span(max(start, 0), min(end, len(self.word.text))) or whole
         if start <= 0 and end >= len(self.word.text):
             return whole
         positions = self._align()
@@ -162,6 +436,9 @@ class ShWord:
     literal: bool  # no expansion: no unquoted/double-quoted `$`, backquote, glob or leading `~`
     frame: Frame | None = None
     raw: str = ""  # the word as written, quotes included (for expansion with known variables)
+    # Frame offset where each character's source starts when that is not ``offsets`` (an escaped character
+    # starts at its backslash: `\"`); empty when the same.
+    starts: tuple[int, ...] = ()
 
     @property
     def span(self) -> Span | None:
@@ -175,7 +452,7 @@ class ShWord:
             return None
         if not self.offsets or start >= len(self.offsets):
             return self.span
-        first = self.offsets[start]
+        first = (self.starts or self.offsets)[start]
         last = self.offsets[min(end, len(self.offsets)) - 1] + 1
         return self.frame.span(first, last)
 
@@ -220,9 +497,11 @@ class _Token:
 class _Tokenizer:
     """POSIX-shell tokens over ``text``; positions mapped through ``base`` into the frame."""
 
-    def __init__(self, text: str, base: Sequence[int] | None, frame: Frame | None) -> None:
+    def __init__(self, text: str, base: Sequence[int] | None, frame: Frame | None,
+                 base_starts: Sequence[int] | None = None) -> None:
         self.text = text
         self.base = base
+        self.base_starts = base_starts
         self.frame = frame
         self.complete = True
         self.problem: str | None = None
@@ -236,6 +515,13 @@ class _Tokenizer:
         if offset < len(base):
             return base[offset]
         return base[-1] + 1
+
+    def _map_start(self, offset: int) -> int:
+        """Where the source of character ``offset`` starts in the frame (before an escaping backslash)."""
+        starts = self.base_starts
+        if starts is not None and 0 <= offset < len(starts):
+            return starts[offset]
+        return self._map(offset)
 
     def tokens(self) -> list[_Token]:
         text, n = self.text, len(self.text)
@@ -315,6 +601,7 @@ class _Tokenizer:
         start = i
         chars: list[str] = []
         offsets: list[int] = []
+        escapes: list[int] = []  # characters written behind a backslash
         literal = True
         if i < n and text[i] == "~":
             literal = False
@@ -327,6 +614,7 @@ class _Tokenizer:
                     if text[i + 1] != "\n":
                         chars.append(text[i + 1])
                         offsets.append(i + 1)
+                        escapes.append(i + 1)
                     i += 2
                 else:
                     i += 1
@@ -349,6 +637,7 @@ class _Tokenizer:
                         if text[i + 1] != "\n":
                             chars.append(text[i + 1])
                             offsets.append(i + 1)
+                            escapes.append(i + 1)
                         i += 2
                         continue
                     if c == "$" or c == "`":
@@ -387,8 +676,12 @@ class _Tokenizer:
         if i == start:
             return None, i + 1 if i < n else n
         frame_offsets = tuple(offsets) if self.base is None else tuple(self._map(k) for k in offsets)
-        word = ShWord("".join(chars), frame_offsets, self._map(start), self._map(i - 1) + 1 if i > start else
-                      self._map(start), literal, self.frame, text[start:i])
+        starts: tuple[int, ...] = ()
+        if escapes or self.base_starts is not None:
+            escaped = set(escapes)
+            starts = tuple(self._map_start(k - 1 if k in escaped else k) for k in offsets)
+        word = ShWord("".join(chars), frame_offsets, self._map_start(start), self._map(i - 1) + 1 if i > start else
+                      self._map_start(start), literal, self.frame, text[start:i], starts)
         return word, i
 
     def _expansion_end(self, i: int) -> int:
@@ -448,8 +741,12 @@ _RESERVED_END = frozenset(("fi", "done", "esac", "}"))
 
 
 def parse_script(text: str, base: Sequence[int] | None = None, frame: Frame | None = None, *,
-                 case_arms: bool = False) -> Script:
+                 case_arms: bool = False, starts: Sequence[int] | None = None) -> Script:
     """Split a shell script into simple commands (see the module docstring); never raises.
+
+    ``base`` maps offsets of ``text`` into the frame (a script that is itself a word: its ``offsets``),
+    ``starts`` where each character's source starts there (its ``starts``: escaped characters begin at
+    their backslash).
 
     ``case`` bodies are skipped unless ``case_arms`` is true: then the commands of every arm are kept
     (as ``conditional``) and only ``case WORD in`` and the ``pattern)`` of each arm are left out. A
@@ -458,7 +755,7 @@ def parse_script(text: str, base: Sequence[int] | None = None, frame: Frame | No
     if len(text) > MAX_SCRIPT:
         return Script((), False, "script too long to analyse")
     try:
-        tokenizer = _Tokenizer(text, base, frame)
+        tokenizer = _Tokenizer(text, base, frame, starts)
         tokens = tokenizer.tokens()
         commands, complete = _commands(tokens, case_arms)
         return Script(tuple(commands), complete and tokenizer.complete, tokenizer.problem)
@@ -954,7 +1251,8 @@ class _Walker:
             # Double-quoted scripts still reach the shell; only the outer layer's expansions matter,
             # and those are few in start commands. Parse what is written.
             pass
-        parsed = parse_script(script_word.text, script_word.offsets, script_word.frame)
+        parsed = parse_script(script_word.text, script_word.offsets, script_word.frame,
+                              starts=script_word.starts or None)
         if not parsed.complete:
             self.complete = False
         commands = parsed.commands
@@ -996,16 +1294,19 @@ def _join(cwd: str | None, target: str) -> str:
 
 
 def words_of(part: CommandPart, sources: Mapping[str, str] | None,
-             located: Sequence[Span] | None = None) -> list[ShWord]:
+             located: Sequence[tuple[Span, object] | None] | None = None) -> list[ShWord]:
     """The part's words as shell words, each its own frame (exec-form elements are literal).
 
-    ``located`` gives better spans for the words (the JSON elements of a Dockerfile exec form).
+    ``located`` gives, per word, an exact span and the map of its characters (:func:`image_part_maps`: the
+    JSON elements of a Dockerfile exec form, the script of a shell form).
     """
     result = []
     for index, word in enumerate(part.words):
+        where = None
         if located is not None and index < len(located) and located[index] is not None:
-            word = CommandWord(word.text, located[index])
-        frame = Frame(word, sources, part)
+            span, where = located[index]
+            word = CommandWord(word.text, span)
+        frame = Frame(word, sources, part, where)
         result.append(ShWord(word.text, tuple(range(len(word.text))), 0, len(word.text), True, frame, word.text))
     return result
 
@@ -1025,7 +1326,7 @@ def start_analysis(project, start: EffectiveCommand, prefix: Sequence[str] = ())
     parts = start.parts()
     shell_form = any(part.form == "shell" for part in parts)
     for part in parts:
-        words.extend(words_of(part, project.sources, exec_spans(project, part)))
+        words.extend(words_of(part, project.sources, image_part_maps(project, part)))
     if not parts:
         result = StartAnalysis((), (), True)
     else:
@@ -1036,42 +1337,56 @@ def start_analysis(project, start: EffectiveCommand, prefix: Sequence[str] = ())
     return result
 
 
-# --------------------------------------------------------------------------- Dockerfile exec forms
+# --------------------------------------------------------------------------- Dockerfile CMD / ENTRYPOINT
 
 
-_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
-
-
-def exec_spans(project, part: CommandPart) -> list[Span] | None:
-    """Spans of each element of a Dockerfile exec-form array (``CMD ["python", "app.py"]``)."""
-    if part.form != "exec" or not part.origin.startswith("image-") or not part.words:
+def exec_element_maps(instruction, escape: str = "\\") -> list[tuple[Span, SubMap]] | None:
+    """Each element of an exec-form instruction (``RUN ["pip", "install", "x"]``): the span of its text
+    between the quotes and the map of its characters (escape sequences included); None when unsure."""
+    values = instruction.exec_args
+    if instruction.form != "exec" or values is None:
         return None
-    first = part.words[0].span
-    found = _source_lines(project.sources, first)
+    arguments = argument_map(instruction, escape)
+    elements = json_strings(instruction.arguments) if arguments is not None else None
+    if elements is None or [value for value, _, _ in elements] != list(values):
+        return None
+    result = []
+    for value, starts, ends in elements:
+        where = SubMap(arguments, starts, ends)
+        span = where.span(0, len(value)) if value else None
+        if span is None:  # `""`: the position between the quotes
+            quote = starts[0] if starts else None
+            span = arguments.span(quote - 1, quote) if quote else None
+        result.append((span or instruction.arguments_span or instruction.span, where))
+    return result
+
+
+def image_part_maps(project, part: CommandPart) -> list[tuple[Span, object] | None] | None:
+    """Exact spans and character maps for the words of a Dockerfile CMD/ENTRYPOINT part: each element of
+    the exec form; the script of the shell form (its shell words are not written in the file)."""
+    if not part.origin.startswith("image-") or not part.words:
+        return None
+    cache = project.extras.setdefault("shell.image_part_maps", {})
+    key = (part.span, part.form, len(part.words))  # many services share one Dockerfile's CMD
+    if key not in cache:
+        cache[key] = _image_part_maps(project, part)
+    return cache[key]
+
+
+def _image_part_maps(project, part: CommandPart) -> list[tuple[Span, object] | None] | None:
+    found = dockerfile_instruction(project, part.span)
     if found is None:
         return None
-    lines, line_index = found
-    end_line = part.span.end.line - 1 if part.span.end is not None else line_index
-    import json
-
-    spans: list[Span] = []
-    index = 0
-    for number in range(line_index, min(end_line, len(lines) - 1) + 1):
-        line = lines[number]
-        start_column = first.start.column - 1 if number == line_index else 0
-        for match in _JSON_STRING.finditer(line, start_column):
-            if index >= len(part.words):
-                break
-            try:
-                value = json.loads(match.group(0))
-            except ValueError:
-                return None
-            if value != part.words[index].text:
-                return None
-            spans.append(Span(first.path, Position(number + 1, match.start(1) + 1),
-                              Position(number + 1, match.end(1) + 1)))
-            index += 1
-    return spans if index == len(part.words) else None
+    instruction, escape = found
+    if part.form == "exec":
+        return exec_element_maps(instruction, escape)
+    if part.form != "shell" or part.words[-1].text != instruction.arguments:
+        return None
+    where = argument_map(instruction, escape)
+    if where is None:
+        return None
+    span = where.span(0, where.length) or part.words[-1].span
+    return [None] * (len(part.words) - 1) + [(span, where)]
 
 
 # --------------------------------------------------------------------------- small helpers for rules
@@ -1106,18 +1421,6 @@ def describe(invocation: Invocation, limit: int = 80) -> str:
 _NPM_INSTALL = frozenset(("install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
                           "isntall", "add", "ci", "clean-install", "install-clean", "isntall-clean", "update", "up",
                           "upgrade", "udpate"))
-_INSTALLERS = {
-    "apt-get": ("install",), "apt": ("install",), "aptitude": ("install",), "apk": ("add",), "yum": ("install",),
-    "dnf": ("install",), "microdnf": ("install",), "zypper": ("install", "in"), "tdnf": ("install",),
-    "poetry": ("install", "add", "update", "sync"), "pipenv": ("install", "sync", "update"),
-    "pdm": ("install", "sync", "add", "update"), "conda": ("install", "create", "update"),
-    "mamba": ("install", "create", "update"), "micromamba": ("install", "create", "update"),
-    "pipx": ("install",), "pnpm": ("install", "i", "add", "update", "up"), "bun": ("install", "i", "add"),
-    "gem": ("install",), "bundle": ("install", "update"), "composer": ("install", "require", "update"),
-    "cargo": ("install",), "easy_install": (), "pip-sync": (),
-}
-
-
 def _first_operand(words: Sequence[ShWord], start: int) -> tuple[int, str] | None:
     for index in range(start, len(words)):
         text = words[index].text
@@ -1126,42 +1429,200 @@ def _first_operand(words: Sequence[ShWord], start: int) -> tuple[int, str] | Non
     return None
 
 
+# Options of the Python installers that take the next word as their value (pip, uv, Poetry, PDM …): the
+# option parser of analysis/python/installers.py reads them too.
+PIP_VALUE_OPTIONS = frozenset((
+    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target", "--prefix",
+    "--root", "--platform", "--python-version", "--implementation", "--abi", "--no-binary", "--only-binary",
+    "--progress-bar", "--cache-dir", "--log", "--log-file", "--proxy", "--retries", "--timeout", "--exists-action",
+    "--cert", "--client-cert", "--src", "--upgrade-strategy", "-C", "--config-settings", "--global-option",
+    "--install-option", "--python", "--report", "--root-user-action", "--keyring-provider", "--python-platform",
+    "--index-strategy", "--resolution", "--prerelease", "-p", "--extra", "--group", "--only-group", "--no-group",
+    "--directory", "--project", "--package", "--link-mode", "--exclude-newer", "--torch-backend", "--index",
+    "--default-index", "--config-file", "--use-feature", "--use-deprecated", "-w", "--wheel-dir", "-d", "--dest",
+    "-o", "--output-file", "--only", "--with", "--without", "-E", "--extras", "-r", "--requirement",
+    "-c", "--constraint", "-e", "--editable", "--overrides", "--build-constraint", "--no-binary-package",
+))
+SYSTEM_VALUE_OPTIONS = frozenset(("-o", "-t", "--target-release", "-c", "-X", "--repository", "--root"))
+_CONDA_VALUE_OPTIONS = frozenset(("-n", "--name", "-p", "--prefix", "-c", "--channel", "-f", "--file"))
+_NPM_VALUE_OPTIONS = frozenset(("--prefix", "-C", "--workspace", "-w", "--registry", "--cache", "--userconfig"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Installer:
+    ecosystem: str  # "python" | "system" | "node" | "ruby" | "php" | "rust"
+    verbs: frozenset | None  # the subcommands that install; None: the program installs whatever follows
+    value_options: frozenset = frozenset()
+    bare: bool = False  # the program alone (no subcommand) installs too: `yarn`
+    isolated: bool = False  # installs applications into their own environments (pipx): nothing to import
+
+
+def _installer(ecosystem: str, *verbs: str, **more) -> _Installer:
+    return _Installer(ecosystem, frozenset(verbs), **more)
+
+
+# THE table of package installs: program (or "uv pip", "uv tool", "setup.py") -> how it installs. CL201
+# (`package_install`), CL407 (`python_package_install`) and the Python analysis of RUN steps
+# (analysis/python/installers.py) all read it through `install_of`.
+INSTALLERS: dict[str, _Installer] = {
+    "pip": _installer("python", "install", value_options=PIP_VALUE_OPTIONS),
+    "uv pip": _installer("python", "install", "sync", value_options=PIP_VALUE_OPTIONS),
+    "uv": _installer("python", "sync", "add", value_options=PIP_VALUE_OPTIONS),
+    "uv tool": _installer("python", "install", value_options=PIP_VALUE_OPTIONS, isolated=True),
+    "poetry": _installer("python", "install", "add", "update", "sync", value_options=PIP_VALUE_OPTIONS),
+    "pipenv": _installer("python", "install", "sync", "update", value_options=PIP_VALUE_OPTIONS),
+    "pdm": _installer("python", "install", "sync", "add", "update", value_options=PIP_VALUE_OPTIONS),
+    "conda": _installer("python", "install", "create", "update", value_options=_CONDA_VALUE_OPTIONS),
+    "conda env": _installer("python", "create", "update", value_options=_CONDA_VALUE_OPTIONS),
+    "pipx": _installer("python", "install", value_options=PIP_VALUE_OPTIONS, isolated=True),
+    "easy_install": _Installer("python", None),
+    "pip-sync": _Installer("python", None),
+    "setup.py": _installer("python", "install", "develop"),
+    "apt-get": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
+    "apt": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
+    "aptitude": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
+    "apk": _installer("system", "add", value_options=SYSTEM_VALUE_OPTIONS),
+    "yum": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
+    "dnf": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
+    "microdnf": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
+    "tdnf": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
+    "zypper": _installer("system", "install", "in", value_options=SYSTEM_VALUE_OPTIONS),
+    "npm": _Installer("node", _NPM_INSTALL, _NPM_VALUE_OPTIONS),
+    "yarn": _installer("node", "install", "add", "upgrade", bare=True),
+    "pnpm": _installer("node", "install", "i", "add", "update", "up", value_options=_NPM_VALUE_OPTIONS),
+    "bun": _installer("node", "install", "i", "add"),
+    "gem": _installer("ruby", "install"),
+    "bundle": _installer("ruby", "install", "update", bare=True),  # `bundle` alone runs `bundle install`
+    "composer": _installer("php", "install", "require", "update"),
+    "cargo": _installer("rust", "install"),
+}
+for _alias in ("mamba", "micromamba"):  # conda's drop-in replacements
+    INSTALLERS[_alias] = INSTALLERS["conda"]
+    INSTALLERS[f"{_alias} env"] = INSTALLERS["conda env"]
+_PIP_PROGRAM_RE = re.compile(r"pip(?:\d+(?:\.\d+)?)?\Z")
+_PYTHON_VALUE_OPTIONS = frozenset(("-X", "-W", "--check-hash-based-pycs"))
+
+
+@dataclass(frozen=True, slots=True)
+class PackageInstall:
+    """A command that installs packages, read from its argv by :func:`install_of`."""
+
+    tool: str  # a key of INSTALLERS: "pip", "uv pip", "uv", "poetry", "conda env", "apt-get", "npm" …
+    ecosystem: str  # "python" | "system" | "node" | "ruby" | "php" | "rust"
+    verb: str  # the subcommand that installs ("install", "add", "sync" …); "" for the program alone
+    verb_index: int  # argv index of that subcommand (of the last program word when there is none)
+    program_end: int  # argv index where the tool's own options and operands start (after `python -m pip`)
+    isolated: bool = False  # pipx, `uv tool`: applications in their own environments
+
+    def operands(self, argv: Sequence[str]) -> list[str]:
+        """The words after the subcommand that are not options (packages, paths; option values skipped)."""
+        value_options = INSTALLERS[self.tool].value_options
+        found = []
+        index = self.verb_index + 1 if self.verb else self.program_end
+        while index < len(argv):
+            text = argv[index]
+            if text == "--":
+                found.extend(argv[index + 1:])
+                break
+            if text.startswith("-") and len(text) > 1:
+                index += 2 if text in value_options else 1
+                continue
+            found.append(text)
+            index += 1
+        return found
+
+
+def _subcommand(argv: Sequence[str], start: int, value_options: frozenset) -> int | None:
+    """The index of the first word from ``start`` that is not an option (option values skipped)."""
+    index = start
+    while index < len(argv):
+        text = argv[index]
+        if text == "--":
+            return index + 1 if index + 1 < len(argv) else None
+        if not text.startswith("-") or text == "-":
+            return index
+        index += 2 if text in value_options else 1
+    return None
+
+
+def _with_verb(tool: str, argv: Sequence[str], program_end: int) -> PackageInstall | None:
+    installer = INSTALLERS[tool]
+    if installer.verbs is None:
+        return PackageInstall(tool, installer.ecosystem, "", program_end - 1, program_end)
+    index = _subcommand(argv, program_end, installer.value_options)
+    if index is None:
+        return PackageInstall(tool, installer.ecosystem, "", program_end - 1, program_end) if installer.bare \
+            else None
+    if argv[index] not in installer.verbs:
+        return None
+    return PackageInstall(tool, installer.ecosystem, argv[index], index, program_end, installer.isolated)
+
+
+def install_of(argv: Sequence[str]) -> PackageInstall | None:
+    """The package install an argv performs (``pip install``, ``python -m pip install``, ``uv sync``,
+    ``poetry install``, ``conda env create``, ``apt-get install``, ``npm ci`` …), or None.
+
+    Wrappers (``sudo``, ``env``, ``sh -c``) must already be looked through: ``argv[0]`` is the program.
+    """
+    if not argv:
+        return None
+    name = posixpath.basename(argv[0])
+    if _PIP_PROGRAM_RE.match(name):
+        return _with_verb("pip", argv, 1)
+    if is_python(name):
+        index = 1
+        while index < len(argv) and argv[index].startswith("-") and argv[index] != "-m":
+            index += 2 if argv[index] in _PYTHON_VALUE_OPTIONS else 1
+        if index + 1 >= len(argv):
+            return None
+        if argv[index] == "-m":
+            module = argv[index + 1]
+            if module == "pip":
+                return _with_verb("pip", argv, index + 2)
+            if module == "uv" and index + 2 < len(argv) and argv[index + 2] == "pip":
+                return _with_verb("uv pip", argv, index + 3)
+            return None
+        if posixpath.basename(argv[index]) == "setup.py":
+            return _with_verb("setup.py", argv, index + 1)
+        return None
+    if name in ("uv", "conda", "mamba", "micromamba"):
+        installer = INSTALLERS[name]
+        index = _subcommand(argv, 1, installer.value_options)
+        if index is None:
+            return None
+        nested = {"uv": {"pip": "uv pip", "tool": "uv tool"}}.get(name, {"env": f"{name} env"}).get(argv[index])
+        if nested is not None:
+            return _with_verb(nested, argv, index + 1)
+        return _with_verb(name, argv, 1)
+    if name in INSTALLERS and " " not in name and name != "setup.py":
+        return _with_verb(name, argv, 1)
+    return None
+
+
+_PYTHON_SYSTEM_PACKAGE = re.compile(r"(?:python[23]?|py[23]|pypy3?)-\S")
+
+
 def package_install(invocation: Invocation) -> bool:
-    """Whether the invocation installs packages (pip, npm, apt-get, apk, poetry …)."""
-    words = invocation.words
-    if not words or invocation.role != "main":
+    """Whether the invocation installs packages of any kind (pip, npm, apt-get, apk, poetry, gem …): CL201."""
+    if not invocation.words or invocation.role != "main":
         return False
-    name = invocation.name
-    if re.fullmatch(r"pip(?:3(?:\.\d+)?)?", name):
-        operand = _first_operand(words, 1)
-        return operand is not None and operand[1] == "install"
-    if is_python(name) and len(words) > 3 and words[1].text == "-m" and words[2].text == "pip":
-        operand = _first_operand(words, 3)
-        return operand is not None and operand[1] == "install"
-    if name == "uv":
-        operand = _first_operand(words, 1)
-        if operand is None:
-            return False
-        if operand[1] == "pip":
-            following = _first_operand(words, operand[0] + 1)
-            return following is not None and following[1] in ("install", "sync")
-        return operand[1] in ("sync", "add")
-    if name == "npm":
-        operand = _first_operand(words, 1)
-        return operand is not None and operand[1] in _NPM_INSTALL
-    if name == "yarn":
-        operand = _first_operand(words, 1)
-        return operand is None or operand[1] in ("install", "add", "upgrade")
-    if name in ("easy_install", "pip-sync"):
-        return True
-    verbs = _INSTALLERS.get(name)
-    if verbs:
-        operand = _first_operand(words, 1)
-        if name in ("conda", "mamba", "micromamba") and operand is not None and operand[1] == "env":
-            operand = _first_operand(words, operand[0] + 1)
-            return operand is not None and operand[1] in ("create", "update")
-        return operand is not None and operand[1] in verbs
-    return False
+    return install_of(invocation.argv) is not None
+
+
+def python_package_install(invocation: Invocation) -> bool:
+    """Whether the invocation installs Python packages the application can import: a Python installer
+    (not pipx or ``uv tool``, whose applications live in their own environments), or a system package
+    manager installing Python packages (``apt-get install python3-yaml``). CL407 trusts such a command to
+    provide imports; an npm or gem install does not."""
+    if not invocation.words or invocation.role != "main":
+        return False
+    argv = invocation.argv
+    found = install_of(argv)
+    if found is None:
+        return False
+    if found.ecosystem == "python":
+        return not found.isolated
+    return found.ecosystem == "system" and any(_PYTHON_SYSTEM_PACKAGE.match(word) for word in found.operands(argv))
 
 
 def _truthy(value: str | None) -> bool:
@@ -1273,16 +1734,11 @@ class Operand:
 def _pip_files(invocation: Invocation, name: str) -> list[ShWord] | None:
     """The requirement/constraint files of `pip install -r FILE` (None: not a pip install)."""
     words = invocation.words
-    start = 1
-    if is_python(name) and len(words) > 2 and words[1].text == "-m" and words[2].text == "pip":
-        start = 3
-    elif not re.fullmatch(r"pip(?:3(?:\.\d+)?)?", name):
-        return None
-    operand = _first_operand(words, start)
-    if operand is None or operand[1] != "install":
+    found = install_of((name,) + invocation.argv[1:])  # `name`: the program word expanded
+    if found is None or found.tool not in ("pip", "uv pip") or found.verb != "install":
         return None
     files = []
-    for index in range(operand[0] + 1, len(words) - 1):
+    for index in range(found.verb_index + 1, len(words) - 1):
         if words[index].text in ("-r", "--requirement", "-c", "--constraint"):
             files.append(words[index + 1])
     return files

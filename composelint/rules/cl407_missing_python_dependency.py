@@ -31,9 +31,9 @@ def _module_map(options: Options) -> dict[str, str]:
 def check(project, options: Options):
     module_map = _module_map(options)
     for build in image_builds(project):
-        services = [service for service in build.services if not runtime_install(service)]
+        services = [service for service in build.services if not runtime_install(project, service)]
         if build.services and not services:
-            continue  # the start command installs packages at run time (CL201 reports that)
+            continue  # the start command installs Python packages at run time (CL201 reports that)
         found = missing_imports(project, build, module_map)
         if not found:
             continue

@@ -8,8 +8,10 @@ imported or executed. The modules, from the bottom up:
 * :mod:`.tables` — the packaged tables: import name -> distribution, known dependencies, console
   scripts, the packages of known base images;
 * :mod:`.imports` — the imports a Python file runs when it loads (:mod:`ast`);
-* :mod:`.commands` — the simple commands of a RUN step, split by :mod:`composelint.analysis.shell`;
-* :mod:`.installers` — which of those commands install packages, and what they install;
+* :mod:`.commands` — the simple commands of a RUN step, split by :mod:`composelint.analysis.shell`, each
+  word with its exact position in the Dockerfile;
+* :mod:`.installers` — what those commands install (which commands install at all is decided by
+  :func:`composelint.analysis.shell.install_of`, one table shared with the start-command rules);
 * :mod:`.builds` — the images a project builds and the files of each build context;
 * :mod:`.install` — :class:`~.install.PythonInstall`, the installed set and its dependency closure;
 * :mod:`.stages` — each stage's filesystem and installs, :func:`~.stages.installed_python`;

@@ -4,17 +4,20 @@ The shell text (a RUN line, an exec form's ``sh -c`` script, a heredoc body) is 
 :func:`composelint.analysis.shell.parse_script`, composelint's one shell parser. This module adds what a
 RUN step needs on top of it: words expanded with the variables the Dockerfile defines (ARG, ENV),
 wrappers (``sudo``, ``env``, ``nice``, ``gosu`` …) and nested ``sh -c`` scripts looked through, and the
-position of any word in the Dockerfile (:meth:`ShellCommand.span`).
+position of any word in the Dockerfile (:meth:`ShellCommand.span`), computed from the offsets the parser
+keeps: every word knows its offsets in its script and the map of that script's characters to the file
+(continuation lines, heredoc bodies, exec-form JSON escapes and quoted ``sh -c`` scripts included).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
-from composelint.analysis.shell import SHELLS, parse_script, shell_script_index
+from composelint.analysis.shell import (SHELLS, LazyMap, ShWord, SubMap, WholeMap, argument_map, exec_element_maps,
+                                        heredoc_map, parse_script, shell_script_index)
 from composelint.diagnostics import Position, Span
 from composelint.model import Dockerfile, Instruction
 from composelint.parsers.dockerfile import substitute
@@ -28,8 +31,24 @@ class ShellWord:
 
     text: str  # after quote removal and expansion of the variables the Dockerfile defines
     raw: str  # as written
-    start: int  # offset in its script
+    start: int  # offset of its first character (a quote included) in its script
     dynamic: bool = False  # holds an expansion composelint cannot resolve ($1, $(…), an unset variable)
+    end: int = -1  # exclusive offset in its script; -1: ``start + len(raw)``
+    # Maps offsets of its script to Dockerfile positions (see analysis.shell.TextMap); None: unknown.
+    where: object = field(default=None, compare=False, repr=False)
+
+    @property
+    def stop(self) -> int:
+        return self.end if self.end >= 0 else self.start + len(self.raw)
+
+    @property
+    def span(self) -> Span | None:
+        """Where the word is written in the Dockerfile (quotes included), when known."""
+        return self.where.span(self.start, self.stop) if self.where is not None else None
+
+    def with_text(self, text: str) -> ShellWord:
+        """The same written word read as ``text`` (the value of ``--option=value``)."""
+        return replace(self, text=text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +66,20 @@ class ShellCommand:
         return tuple(word.text for word in self.words)
 
     def span(self, word_index: int = 0, through: int | None = None) -> Span:
-        """Where words ``word_index``..``through`` are written (the instruction's first line when unsure)."""
-        return _locate(self.instruction, self.script, self.words, word_index,
-                       word_index if through is None else through)
+        """Where words ``word_index``..``through`` are written: from the first character of the first to the
+        last character of the last (the instruction's keyword when unknown)."""
+        words = self.words
+        if 0 <= word_index < len(words):
+            first = words[word_index]
+            last = words[min(max(word_index if through is None else through, word_index), len(words) - 1)]
+            if first.where is not None:
+                end = last.stop if last.where is first.where and last.stop > first.start else first.stop
+                found = first.where.span(first.start, end)
+                if found is not None:
+                    return found
+        start = self.instruction.span.start
+        keyword_end = Position(start.line, start.column + len(self.instruction.keyword))
+        return Span(self.instruction.span.path, start, keyword_end)
 
 
 # The parser drops reserved words where a command starts; these still reach an argv behind a wrapper or a
@@ -60,8 +90,9 @@ _ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _VARIABLE_RE = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|([0-9@*#?$!-]))")
 
 
-def _expand(raw: str, start: int, env: Mapping[str, str]) -> ShellWord:
-    """``raw`` with ``env`` substituted; ``dynamic`` when it expands something unknown before the build runs."""
+def _expand(word: ShWord, env: Mapping[str, str], where) -> ShellWord:
+    """``word`` with ``env`` substituted; ``dynamic`` when it expands something unknown before the build runs."""
+    raw, start, end = word.raw, word.start, word.end
     dynamic = "$(" in raw or "`" in raw
     if "$" in raw:
         for match in _VARIABLE_RE.finditer(raw):
@@ -75,9 +106,9 @@ def _expand(raw: str, start: int, env: Mapping[str, str]) -> ShellWord:
             elif match.group(2) not in env:
                 dynamic = True
     if not any(char in raw for char in "$'\"\\"):
-        return ShellWord(raw, raw, start, dynamic)
+        return ShellWord(raw, raw, start, dynamic, end, where)
     text = substitute(raw, env, escape="\\")
-    return ShellWord(text, raw, start, dynamic)
+    return ShellWord(text, raw, start, dynamic, end, where)
 
 
 # Programs that run the rest of their argv (-> options that take a value). RUN steps use other wrappers than
@@ -90,11 +121,11 @@ _PLAIN_WRAPPERS = frozenset(("exec", "nohup", "command", "builtin", "time", "nog
 
 
 def script_commands(script: str, env: Mapping[str, str], instruction: Instruction, index: int,
-                    depth: int = 0, base: int = 0) -> list[ShellCommand]:
+                    depth: int = 0, where=None) -> list[ShellCommand]:
     """The simple commands of the shell text ``script``, wrappers removed and ``sh -c`` scripts followed.
 
-    ``index`` is the :attr:`ShellCommand.script` the commands belong to; ``base`` is the offset of
-    ``script`` in that text (a nested ``sh -c`` script starts inside its RUN line).
+    ``index`` is the :attr:`ShellCommand.script` the commands belong to; ``where`` maps offsets of
+    ``script`` to the Dockerfile (:func:`run_commands` passes it; None: positions unknown).
     """
     result: list[ShellCommand] = []
     # Every arm of a `case` counts: whichever runs, its installs end up in the image.
@@ -102,7 +133,7 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
         # Leading NAME=value words rejoin the argv: the loop below reads them as it reads wrappers, so
         # `sudo A=1 pip …` and `A=1 sudo pip …` give the same assignments.
         written = [word for _, word in simple.assignments] + list(simple.words)
-        words = [_expand(word.raw, base + word.start, env) for word in written]
+        words = [_expand(word, env, where) for word in written]
         assignments: dict[str, str] = {}
         while words:
             head = words[0].text
@@ -140,8 +171,9 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
             script_index = shell_script_index(words, 0)
             if script_index is not None:
                 script_word = words[script_index]
+                source = written[len(written) - len(words) + script_index]  # the loop only drops leading words
                 result.extend(script_commands(script_word.text, env, instruction, index, depth + 1,
-                                              script_word.start + 1))
+                                              _script_map(where, source, script_word.text)))
                 continue
             if len(words) == 1:
                 continue  # a bare `sh`: it reads its script from stdin
@@ -149,27 +181,57 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
     return result
 
 
-def argv_commands(argv: Sequence[str], env: Mapping[str, str], instruction: Instruction) -> list[ShellCommand]:
-    """The commands an argv runs without a shell (an exec form): the script of ``sh -c``, else the argv."""
-    words = tuple(ShellWord(arg, arg, 0) for arg in argv)
+def _script_map(where, word: ShWord, text: str):
+    """The map of the ``sh -c`` script ``text``, the value of ``word`` (a word of the text ``where`` maps)."""
+    if where is None:
+        return None
+    if text == word.text and len(word.offsets) == len(text):
+        # Quotes removed: each character is one of the word's (an escaped one from its backslash on).
+        if not word.starts:
+            return SubMap(where, word.offsets)
+        return SubMap(where, word.starts, tuple(offset + 1 for offset in word.offsets))
+    return WholeMap(where, word.start, word.end)  # changed by expansion: every word of it is the whole word
+
+
+def argv_commands(argv: Sequence[str], env: Mapping[str, str], instruction: Instruction,
+                  maps: Sequence[object] | None = None) -> list[ShellCommand]:
+    """The commands an argv runs without a shell (an exec form): the script of ``sh -c``, else the argv.
+
+    ``maps`` gives, per element, the map of its characters to the Dockerfile (exec_element_maps).
+    """
+    if maps is not None and len(maps) != len(argv):
+        maps = None
+    words = tuple(_element(arg, maps[number] if maps is not None else None) for number, arg in enumerate(argv))
     if not words:
         return []
     if posixpath.basename(words[0].text) in SHELLS:
         script_index = shell_script_index(words, 0)
         if script_index is not None:
-            return script_commands(words[script_index].text, env, instruction, 0, 1)
+            where = maps[script_index] if maps is not None else None
+            return script_commands(words[script_index].text, env, instruction, 0, 1, where)
     return [ShellCommand(words, {}, instruction, 0)]
+
+
+def _element(arg: str, where) -> ShellWord:
+    """An exec-form element; its offsets are those of the whole array (one map for the command's words)."""
+    if isinstance(where, SubMap) and where.length and where.ends is not None:
+        return ShellWord(arg, arg, where.starts[0], False, where.ends[-1], where.parent)
+    return ShellWord(arg, arg, 0, False, len(arg), where)
 
 
 def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[str, str]) -> tuple[ShellCommand, ...]:
     """The simple commands a RUN instruction executes (shell form, exec form, heredoc scripts)."""
     if instruction.keyword != "RUN":
         return ()
+    escape = getattr(dockerfile, "escape", "\\") or "\\"
     commands: list[ShellCommand] = []
     if instruction.form == "exec" and instruction.exec_args is not None:
-        commands.extend(argv_commands(instruction.exec_args, env, instruction))
+        elements = exec_element_maps(instruction, escape)
+        maps = [where for _, where in elements] if elements is not None else None
+        commands.extend(argv_commands(instruction.exec_args, env, instruction, maps))
     else:
-        commands.extend(script_commands(instruction.arguments, env, instruction, 0))
+        where = LazyMap(lambda: argument_map(instruction, escape))
+        commands.extend(script_commands(instruction.arguments, env, instruction, 0, where=where))
         head = instruction.arguments.strip().split()
         runs_body = bool(head) and (all(word.startswith("<<") for word in head) or (
             posixpath.basename(head[0]) in SHELLS and len(head) == 2 and head[1].startswith("<<")))
@@ -178,58 +240,7 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
                 first = heredoc.body.split("\n", 1)[0]
                 if first.startswith("#!") and not any(shell in first for shell in SHELLS):
                     continue  # a Python (or other) script, not shell
-                commands.extend(script_commands(heredoc.body, env, instruction, number))
+                body_map = LazyMap(lambda number=number: heredoc_map(instruction, number))
+                commands.extend(script_commands(heredoc.body, env, instruction, number, where=body_map))
     frozen = tuple(commands)
     return tuple(ShellCommand(c.words, c.assignments, c.instruction, c.script, frozen) for c in frozen)
-
-
-def _locate(instruction: Instruction, script: int, words: tuple[ShellWord, ...], first: int, last: int) -> Span:
-    """Span of words[first..last] in the Dockerfile; falls back to the instruction's first line."""
-    path = instruction.span.path
-    fallback = Span(path, instruction.span.start,
-                    Position(instruction.span.start.line, instruction.span.start.column + len(instruction.keyword)))
-    if not words or first >= len(words):
-        return fallback
-    last = min(last, len(words) - 1)
-    if script > 0 and script <= len(instruction.heredocs):
-        heredoc = instruction.heredocs[script - 1]
-        body = heredoc.body
-        start = words[first].start
-        end = words[last].start + len(words[last].raw)
-        if 0 <= start <= len(body) and body[start:start + len(words[first].raw)] == words[first].raw:
-            line = heredoc.span.start.line + body.count("\n", 0, start)
-            column = start - (body.rfind("\n", 0, start) + 1) + 1
-            end_line = heredoc.span.start.line + body.count("\n", 0, end)
-            end_column = end - (body.rfind("\n", 0, end) + 1) + 1
-            return Span(path, Position(line, column), Position(end_line, end_column))
-        return fallback
-    lines = instruction.text.split("\n")
-    needle = words[first].raw
-    arguments = instruction.arguments_span.start if instruction.arguments_span else None
-    for offset, line in enumerate(lines):
-        base_column = instruction.span.start.column if offset == 0 else 1
-        search_from = len(instruction.keyword) if offset == 0 else 0
-        absolute = instruction.span.start.line + offset
-        if arguments is not None:
-            if absolute < arguments.line:
-                continue
-            if absolute == arguments.line:
-                search_from = max(search_from, arguments.column - base_column)
-        position = line.find(needle, search_from)
-        while position >= 0:
-            before = line[position - 1] if position > 0 else " "
-            after_index = position + len(needle)
-            after = line[after_index] if after_index < len(line) else " "
-            if before in " \t;&|(\"'`" and after in " \t;&|)\"'`\\":
-                break
-            position = line.find(needle, position + 1)
-        if position < 0:
-            continue
-        start = Position(instruction.span.start.line + offset, base_column + position)
-        end_column = base_column + position + len(needle)
-        if last > first:
-            tail = line.find(words[last].raw, position)
-            if tail >= 0:
-                end_column = base_column + tail + len(words[last].raw)
-        return Span(path, start, Position(start.line, end_column))
-    return fallback

@@ -1,47 +1,33 @@
 """Package installs in RUN steps: which commands install, and what each one installs.
 
-:func:`install_command` recognizes pip, ``python -m pip``, uv, Poetry, Pipenv, PDM, conda, pipx,
-``setup.py install`` and the system package managers (apt, apk, dnf …) in a :class:`ShellCommand`;
-:func:`read_install` reads the requirements one of them installs, following the files it names through
-the stage's filesystem. Also: commands that run scripts or generate code composelint cannot read, and
-the manifest-first installs of every ecosystem (CL405).
+:func:`install_command` reads the Python installs (pip, ``python -m pip``, uv, Poetry, Pipenv, PDM, conda,
+pipx, ``setup.py install``) and the system package managers' (apt, apk, dnf …) of a :class:`ShellCommand`;
+which commands install at all is decided by :func:`composelint.analysis.shell.install_of` (one table, shared
+with the start-command rules: CL201, and :func:`runtime_install` for CL407). :func:`read_install` reads the
+requirements one of them installs, following the files it names through the stage's filesystem. Also:
+commands that run scripts or generate code composelint cannot read, and the manifest-first installs of
+every ecosystem (CL405).
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
 from composelint.analysis.python.builds import image_path
-from composelint.analysis.python.commands import ShellCommand, ShellWord, argv_commands, run_commands
+from composelint.analysis.python.commands import ShellCommand, ShellWord, run_commands
 from composelint.analysis.python.requirements import (URL_RE, Collected, Requirement, Unresolved, file_name_requirement,
                                                       local_spec, normalize, parse_requirement, read_local_project,
                                                       read_requirements_file)
 from composelint.analysis.python.tables import system_python_package
-from composelint.analysis.shell import SHELLS
-from composelint.diagnostics import Position, Span
+from composelint.analysis.shell import (INSTALLERS, PIP_VALUE_OPTIONS, SHELLS, install_of, is_python,
+                                        python_package_install, start_analysis)
+from composelint.diagnostics import Span
 from composelint.model import Dockerfile, Instruction, Service
 
 if TYPE_CHECKING:
     from composelint.analysis.python.stages import Entry, StageAnalysis
-
-
-_PIP_RE = re.compile(r"^pip(?:\d+(?:\.\d+)?)?$")
-_PYTHON_RE = re.compile(r"^(?:python|pypy)(?:\d+(?:\.\d+)?)?$")
-_PIP_VALUE_OPTIONS = frozenset((
-    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target", "--prefix",
-    "--root", "--platform", "--python-version", "--implementation", "--abi", "--no-binary", "--only-binary",
-    "--progress-bar", "--cache-dir", "--log", "--log-file", "--proxy", "--retries", "--timeout", "--exists-action",
-    "--cert", "--client-cert", "--src", "--upgrade-strategy", "-C", "--config-settings", "--global-option",
-    "--install-option", "--python", "--report", "--root-user-action", "--keyring-provider", "--python-platform",
-    "--index-strategy", "--resolution", "--prerelease", "-p", "--extra", "--group", "--only-group", "--no-group",
-    "--directory", "--project", "--package", "--link-mode", "--exclude-newer", "--torch-backend", "--index",
-    "--default-index", "--config-file", "--use-feature", "--use-deprecated", "-w", "--wheel-dir", "-d", "--dest",
-    "-o", "--output-file", "--only", "--with", "--without", "-E", "--extras", "-r", "--requirement",
-    "-c", "--constraint", "-e", "--editable", "--overrides", "--build-constraint", "--no-binary-package",
-))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +41,7 @@ class InstallCommand:
     subcommand: str  # "install", "sync" …
     options: Mapping[str, tuple[ShellWord, ...]]  # option name -> values (flags: empty tuple)
     positionals: tuple[ShellWord, ...]
-    program_words: int  # how many words name the program (python -m pip: 3, uv pip: 2)
+    program_words: int  # index of the word that says "install" (pip install: 1, python -m pip install: 3)
 
     def has(self, *names: str) -> bool:
         return any(name in self.options for name in names)
@@ -71,7 +57,7 @@ class InstallCommand:
         return any(word.dynamic for word in self.command.words)
 
     def span(self) -> Span:
-        """The program and subcommand (``pip install``, ``python -m pip install``)."""
+        """The program and subcommand (``pip install``, ``python -m pip install``, ``pip -q install``)."""
         return self.command.span(0, self.program_words)
 
 
@@ -87,7 +73,7 @@ def _parse_options(words: tuple[ShellWord, ...], value_options: frozenset) -> tu
             break
         if text.startswith("--") and "=" in text:
             name, _, value = text.partition("=")
-            options.setdefault(name, []).append(ShellWord(value, word.raw, word.start, word.dynamic))
+            options.setdefault(name, []).append(word.with_text(value))
         elif text.startswith("--"):
             if text in value_options and position + 1 < len(words):
                 options.setdefault(text, []).append(words[position + 1])
@@ -98,7 +84,7 @@ def _parse_options(words: tuple[ShellWord, ...], value_options: frozenset) -> tu
             name = text[:2]
             if name in value_options:
                 if len(text) > 2:
-                    options.setdefault(name, []).append(ShellWord(text[2:], word.raw, word.start, word.dynamic))
+                    options.setdefault(name, []).append(word.with_text(text[2:]))
                 elif position + 1 < len(words):
                     options.setdefault(name, []).append(words[position + 1])
                     position += 1
@@ -111,78 +97,37 @@ def _parse_options(words: tuple[ShellWord, ...], value_options: frozenset) -> tu
     return {k: tuple(v) for k, v in options.items()}, positionals
 
 
+# analysis.shell.INSTALLERS' tools -> this module's names for them
+_TOOLS = {"pip": "pip", "uv pip": "uv pip", "poetry": "poetry", "pipenv": "pipenv", "pdm": "pdm", "pipx": "tool",
+          "uv tool": "tool", "easy_install": "easy_install", "pip-sync": "pip", "setup.py": "setup.py"}
+
+
 def install_command(command: ShellCommand) -> InstallCommand | None:
-    """The package install ``command`` performs, if it is one (pip, uv, poetry, pipenv, pdm, conda, apt …)."""
+    """The Python or system package install ``command`` performs, if it is one (pip, uv, poetry, pipenv, pdm,
+    conda, pipx, apt …); which commands install is decided by :func:`composelint.analysis.shell.install_of`."""
     words = command.words
-    if not words:
+    found = install_of(command.argv)
+    if found is None or found.ecosystem not in ("python", "system"):
         return None
-    program = posixpath.basename(words[0].text)
-    rest: tuple[ShellWord, ...]
-    if _PIP_RE.match(program):
-        tool, rest, count = "pip", words[1:], 1
-    elif _PYTHON_RE.match(program):
-        position = 1
-        while position < len(words) and words[position].text.startswith("-") and words[position].text != "-m":
-            position += 2 if words[position].text in ("-X", "-W") else 1
-        if position + 1 < len(words) and words[position].text == "-m":
-            module = words[position + 1].text
-            if module == "pip":
-                tool, rest, count = "pip", words[position + 2:], position + 2
-            elif module == "uv" and position + 2 < len(words) and words[position + 2].text == "pip":
-                tool, rest, count = "uv pip", words[position + 3:], position + 3
-            else:
-                return None
-        elif position + 1 < len(words) and posixpath.basename(words[position].text) == "setup.py":
-            sub = words[position + 1].text
-            if sub in ("install", "develop"):
-                return InstallCommand("setup.py", command, sub, {}, (words[position],), position + 1)
-            return None
-        else:
-            return None
-    elif program == "uv" and len(words) > 1:
-        sub = words[1].text
-        if sub == "pip":
-            tool, rest, count = "uv pip", words[2:], 2
-        elif sub in ("sync", "add"):
-            options, positionals = _parse_options(words[2:], _PIP_VALUE_OPTIONS)
-            return InstallCommand(f"uv {sub}", command, sub, options, tuple(positionals), 1)
-        elif sub == "tool" and len(words) > 2 and words[2].text == "install":
-            options, positionals = _parse_options(words[3:], _PIP_VALUE_OPTIONS)
-            return InstallCommand("tool", command, "install", options, tuple(positionals), 2)
-        else:
-            return None
-    elif program in ("poetry", "pipenv", "pdm") and len(words) > 1:
-        options, positionals = _parse_options(words[1:], _PIP_VALUE_OPTIONS)
-        sub = positionals[0].text if positionals else ""
-        if sub in ("install", "sync", "add"):
-            return InstallCommand(program, command, sub, options, tuple(positionals[1:]), 1)
-        return None
-    elif program in ("conda", "mamba", "micromamba") and len(words) > 1:
-        if any(w.text in ("install", "create", "update") for w in words[1:3]) or (
-                words[1].text == "env" and len(words) > 2 and words[2].text in ("create", "update")):
-            return InstallCommand("conda", command, "install", {}, (), 1)
-        return None
-    elif program == "pipx" and len(words) > 2 and words[1].text == "install":
-        options, positionals = _parse_options(words[2:], _PIP_VALUE_OPTIONS)
-        return InstallCommand("tool", command, "install", options, tuple(positionals), 1)
-    elif program == "easy_install":
-        options, positionals = _parse_options(words[1:], _PIP_VALUE_OPTIONS)
-        return InstallCommand("easy_install", command, "install", options, tuple(positionals), 0)
-    elif program == "pip-sync":
-        options, positionals = _parse_options(words[1:], _PIP_VALUE_OPTIONS)
-        files = tuple(positionals) or (ShellWord("requirements.txt", "requirements.txt", 0),)
-        return InstallCommand("pip", command, "install", {**options, "-r": files}, (), 0)
-    elif program in ("apt-get", "apt", "apk", "dnf", "yum", "microdnf", "zypper") and len(words) > 1:
-        options, positionals = _parse_options(words[1:], frozenset(("-o", "-t", "--target-release", "-c")))
-        if positionals and positionals[0].text in ("install", "add", "in"):
-            return InstallCommand("system", command, "install", options, tuple(positionals[1:]), 1)
-        return None
+    tool = found.tool
+    verb = found.verb_index
+    if tool == "setup.py":
+        return InstallCommand("setup.py", command, found.verb, {}, (words[found.program_end - 1],), verb)
+    if tool.split(" ")[0] in ("conda", "mamba", "micromamba"):
+        return InstallCommand("conda", command, "install", {}, (), verb)
+    if tool == "uv":
+        tool = f"uv {found.verb}"
+    elif found.ecosystem == "system":
+        tool = "system"
     else:
-        return None
-    options, positionals = _parse_options(rest, _PIP_VALUE_OPTIONS)
-    if not positionals or positionals[0].text not in ("install", "sync"):
-        return None
-    return InstallCommand(tool, command, positionals[0].text, options, tuple(positionals[1:]), count)
+        tool = _TOOLS[tool]
+    value_options = INSTALLERS[found.tool].value_options or PIP_VALUE_OPTIONS
+    rest = words[found.program_end:verb] + words[verb + 1:] if found.verb else words[found.program_end:]
+    options, positionals = _parse_options(rest, value_options)
+    if found.tool == "pip-sync":
+        files = tuple(positionals) or (ShellWord("requirements.txt", "requirements.txt", 0),)
+        return InstallCommand("pip", command, "install", {**options, "-r": files}, (), verb)
+    return InstallCommand(tool, command, found.verb or "install", options, tuple(positionals), verb)
 
 
 def install_commands(dockerfile: Dockerfile, instruction: Instruction,
@@ -223,7 +168,7 @@ def generates_code(command: ShellCommand) -> bool:
     name = posixpath.basename(argv[0])
     if name in _CODE_WRITERS or runs_script(command):
         return True
-    if _PYTHON_RE.match(name) and ("grpc_tools.protoc" in argv or any(a.endswith(".py") for a in argv[1:2])):
+    if is_python(name) and ("grpc_tools.protoc" in argv or any(a.endswith(".py") for a in argv[1:2])):
         return True
     return False
 
@@ -265,32 +210,39 @@ def manifest_install(command: ShellCommand) -> tuple[str, str] | None:
             return "uv", "pyproject.toml"
         return None
     argv = command.argv
+    found = install_of(argv)
+    if found is not None:
+        bare = not found.operands(argv)
+        if found.tool == "npm" and found.verb in ("install", "i", "ci") and bare and "-g" not in argv \
+                and "--global" not in argv:
+            return "npm", "package.json"
+        if found.tool == "yarn" and found.verb in ("", "install"):
+            return "yarn", "package.json"
+        if found.tool == "pnpm" and found.verb in ("install", "i") and bare:
+            return "pnpm", "package.json"
+        if found.tool == "bundle" and found.verb in ("", "install"):
+            return "bundler", "Gemfile"
+        if found.tool == "composer" and found.verb == "install":
+            return "composer", "composer.json"
+        return None
+    # Downloads that are not installs (CL201 does not count them): only the manifest-first order matters.
     program = posixpath.basename(argv[0]) if argv else ""
     rest = [arg for arg in argv[1:] if not arg.startswith("-")]
-    if program == "npm" and rest[:1] in (["install"], ["i"], ["ci"]) and len(rest) == 1 and "-g" not in argv:
-        return "npm", "package.json"
-    if program == "yarn" and (not rest or rest == ["install"]):
-        return "yarn", "package.json"
-    if program == "pnpm" and rest[:1] in (["install"], ["i"]) and len(rest) == 1:
-        return "pnpm", "package.json"
     if program == "go" and rest[:2] == ["mod", "download"]:
         return "go", "go.mod"
-    if program == "bundle" and rest[:1] in ([], ["install"]):
-        return "bundler", "Gemfile"
-    if program == "composer" and rest[:1] == ["install"]:
-        return "composer", "composer.json"
     if program == "dotnet" and rest[:1] == ["restore"]:
         return "dotnet", "*.csproj"
     return None
 
 
-def runtime_install(service: Service) -> bool:
-    """Whether the service's start command installs Python packages (CL201's finding)."""
+def runtime_install(project, service: Service) -> bool:
+    """Whether the service's start command installs Python packages its code could import (CL201 reports
+    every runtime install; this is the part that may provide imports, see
+    :func:`composelint.analysis.shell.python_package_install`)."""
     start = service.effective_start
     if start is None or not start.words:
         return False
-    dummy = Instruction("RUN", "", "", (), Span(service.file, Position(1, 1)), "")
-    return any(install_command(command) is not None for command in argv_commands(start.argv, {}, dummy))
+    return any(python_package_install(invocation) for invocation in start_analysis(project, start).invocations)
 
 
 def read_install(facts: StageAnalysis, stage: int, install: InstallCommand, workdir: str, position: int,
