@@ -27,19 +27,23 @@ to a temporary file in that directory and moved into place with ``os.replace``, 
 concurrent runs never read half an entry. A read-only or unwritable project is linted
 without a cache, silently. ``--no-cache`` or ``COMPOSELINT_NO_CACHE=1`` turn it off.
 
-Trust: entries are pickles, and unpickling runs code named by the file. The cache lives in
-the user's own checkout, with the same trust as the repository's Makefile or pre-commit
-hooks (whoever can write there can already run code on ``make``); composelint still checks
-a header (format and version) before unpickling, and never follows a symlinked cache
-directory or entry out of the project root.
+Format and trust: an entry is a header line (format, composelint and marshal versions) and
+one ``marshal`` payload of plain values: strings, numbers, lists. Findings are stored as
+their fields and rebuilt by calling the constructors of a fixed set of classes (Diagnostic,
+Related, Span, Position, Severity), so unlike a pickle an entry cannot name code to run.
+marshal is not hardened against deliberately malformed data; the cache lives in the user's
+own checkout, with the same trust as its Makefile or pre-commit hooks, and composelint never
+follows a symlinked cache directory or entry out of the project root.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import json
+import marshal
 import os
-import pickle
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -47,11 +51,16 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from composelint import __version__
+from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
 
 CACHE_DIR = ".composelint_cache"
 FORMAT = 1
 MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
 _MAGIC = b"composelint-cache"
+# The classes a stored finding is rebuilt from, by name; nothing else can be constructed.
+_CLASSES = {cls.__name__: cls for cls in (Diagnostic, Related, Span, Position, Severity)}
+_FIELDS = {cls: tuple(item.name for item in dataclasses.fields(cls))
+           for cls in _CLASSES.values() if dataclasses.is_dataclass(cls)}
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# This file is a cache directory tag created by composelint.\n"
                  "# For information about cache directory tags see https://bford.info/cachedir/\n")
@@ -80,7 +89,7 @@ class RunCache:
         self.root = root
         self.key = key
         self.directory = root / CACHE_DIR
-        self.path = self.directory / f"run-{key[:40]}.pickle"
+        self.path = self.directory / f"run-{key[:40]}.marshal"
 
     @classmethod
     def for_run(cls, root: Path, config, options: Mapping[str, object]) -> "RunCache":
@@ -107,14 +116,15 @@ class RunCache:
                 header = handle.readline()
                 if header != _header():
                     return None
-                entry = pickle.load(handle)
+                entry = marshal.loads(handle.read())
             if entry.get("key") != self.key or entry.get("fileset") != fileset_hash:
                 return None
             texts = _replay(self.root, entry["observed"])
             if texts is None:
                 return None
             sources = {path: texts[path] for path in entry["sources"]}
-            return CachedRun(tuple(entry["diagnostics"]), tuple(entry["suppressed"]), sources, self.root)
+            return CachedRun(tuple(_decode(item) for item in entry["diagnostics"]),
+                             tuple(_decode(item) for item in entry["suppressed"]), sources, self.root)
         except Exception:  # missing, truncated, corrupt, from another version: a miss, never an error
             return None
 
@@ -128,18 +138,18 @@ class RunCache:
         read_paths = {relpath for kind, relpath, *_ in manifest if kind == "read"}
         if any(path not in read_paths for path in project.sources):
             return False  # a text that did not come from the disk (standard input): not cacheable
-        entry = {
-            "key": self.key,
-            "fileset": fileset_hash,
-            "observed": manifest,
-            "sources": list(project.sources),
-            "diagnostics": tuple(result.diagnostics),
-            "suppressed": tuple(result.suppressed),
-        }
         try:
-            payload = pickle.dumps(entry, protocol=4)
+            entry = {
+                "key": self.key,
+                "fileset": fileset_hash,
+                "observed": manifest,
+                "sources": list(project.sources),
+                "diagnostics": [_encode(item) for item in result.diagnostics],
+                "suppressed": [_encode(item) for item in result.suppressed],
+            }
+            payload = marshal.dumps(entry)
         except Exception:
-            return False
+            return False  # a value this format cannot hold: run without a cache
         return self._write(_header() + payload)
 
     def _write(self, data: bytes) -> bool:
@@ -150,7 +160,7 @@ class RunCache:
             self.directory.mkdir(exist_ok=True)
             _write_if_missing(self.directory / ".gitignore", "# Created by composelint.\n*\n")
             _write_if_missing(self.directory / "CACHEDIR.TAG", _CACHEDIR_TAG)
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".pickle")
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".marshal")
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
             os.replace(temporary, self.path)
@@ -168,7 +178,7 @@ class RunCache:
 
     def _prune(self) -> None:
         entries = []
-        for path in self.directory.glob("run-*.pickle"):
+        for path in self.directory.glob("run-*"):
             try:
                 entries.append((path.stat().st_mtime_ns, path))
             except OSError:
@@ -233,7 +243,33 @@ def _canonical(value: object) -> object:
 
 
 def _header() -> bytes:
-    return _MAGIC + f" {FORMAT} {__version__}\n".encode()
+    return _MAGIC + f" {FORMAT} {__version__} marshal-{marshal.version}\n".encode()
+
+
+def _encode(value: object) -> object:
+    """A finding as plain values: ``[class name, field...]`` for the known classes."""
+    kind = type(value)
+    fields = _FIELDS.get(kind)
+    if fields is not None:
+        return [kind.__name__, *[_encode(getattr(value, name)) for name in fields]]
+    if isinstance(value, enum.Enum):
+        if _CLASSES.get(kind.__name__) is not kind:
+            raise TypeError(f"cannot store {kind.__name__}")
+        return [kind.__name__, value.value]
+    if kind is tuple:
+        return tuple(_encode(item) for item in value)
+    if value is None or kind in (str, int, float, bool):
+        return value
+    raise TypeError(f"cannot store {kind.__name__}")
+
+
+def _decode(value: object) -> object:
+    if type(value) is list:
+        cls = _CLASSES[value[0]]
+        return cls(*[_decode(item) for item in value[1:]])
+    if type(value) is tuple:
+        return tuple(_decode(item) for item in value)
+    return value
 
 
 def _text_digest(text: str) -> str:

@@ -223,14 +223,18 @@ def _read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None)
         if info.st_size > max_bytes:
             return ReadResult(None, f"the file is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit; "
                                     "raise `limits.max-file-size` to lint it", kind="limit")
+        # One read of the size fstat reported (+1 to see growth): asking for a fixed large
+        # buffer makes every read allocate, and page in, that much memory.
         chunks = []
         remaining = max_bytes + 1
+        request = min(info.st_size + 1, remaining)
         while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
+            chunk = os.read(fd, request)
             chunks.append(chunk)
             remaining -= len(chunk)
+            if len(chunk) < request:
+                break  # a short read of a regular file: its end
+            request = min(1 << 16, remaining)  # it grew since fstat: read on in modest chunks
         data = b"".join(chunks)
     except OSError as exc:
         return ReadResult(None, f"cannot read the file: {exc.strerror or exc}")

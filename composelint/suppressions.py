@@ -88,9 +88,12 @@ def _dockerfile_ranges(dockerfile) -> dict[int, int]:
     return {instruction.span.line: instruction.span.end_line for instruction in dockerfile.instructions}
 
 
-def scan(path: str, text: str, node_ranges: dict[int, int]) -> list[Suppression]:
+def scan(path: str, text: str, node_ranges) -> list[Suppression]:
+    """The pragmas in ``text``; ``node_ranges`` (or a function making them) maps a line to its node's end."""
     if "composelint:" not in text:
         return []
+    if callable(node_ranges):
+        node_ranges = node_ranges()  # walked only for a file that has a pragma
     lines = text.split("\n")
     found = []
     for index, line in enumerate(lines):
@@ -124,11 +127,11 @@ def build_index(project) -> SuppressionIndex:
     for path, compose in project.compose_files.items():
         text = project.sources.get(path)
         if text:
-            suppressions.extend(scan(path, text, _yaml_node_ranges(compose.document)))
+            suppressions.extend(scan(path, text, lambda document=compose.document: _yaml_node_ranges(document)))
     for path, dockerfile in project.dockerfiles.items():
         text = project.sources.get(path)
         if text:
-            suppressions.extend(scan(path, text, _dockerfile_ranges(dockerfile)))
+            suppressions.extend(scan(path, text, lambda dockerfile=dockerfile: _dockerfile_ranges(dockerfile)))
     # Other files an analysis read (Python sources, requirements): line and file pragmas.
     for path, text in list((project.extras.get("read_text") or {}).items()):
         if text and path not in project.sources:

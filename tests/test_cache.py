@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
 import subprocess
@@ -75,7 +76,7 @@ def lint(root: Path, *args: str):
 
 
 def entries(root: Path) -> list[Path]:
-    return sorted((root / CACHE_DIR).glob("run-*.pickle"))
+    return sorted((root / CACHE_DIR).glob("run-*"))
 
 
 def test_second_run_reuses_the_first_and_prints_the_same_bytes(tmp_path, builds):
@@ -195,9 +196,9 @@ def test_a_damaged_entry_is_ignored_and_replaced(tmp_path, builds, damage):
         entry.write_bytes(data.replace(b"composelint-cache 1 ", b"composelint-cache 1 9.9.9-", 1))
     else:
         header, _, payload = data.partition(b"\n")
-        stored = pickle.loads(payload)
+        stored = marshal.loads(payload)
         stored["key"] = "0" * 64
-        entry.write_bytes(header + b"\n" + pickle.dumps(stored))
+        entry.write_bytes(header + b"\n" + marshal.dumps(stored))
     count = len(builds)
     assert lint(root, "--format", "json").output == expected
     assert len(builds) == count + 1
@@ -281,13 +282,20 @@ def test_runs_that_read_standard_input_or_baselines_are_not_cached(tmp_path, bui
     assert entries(root) == []
 
 
-def test_diagnostics_survive_the_pickle_round_trip():
+def test_findings_survive_the_round_trip_and_nothing_else_can_be_stored():
     span = Span("compose.yaml", Position(3, 5), Position(3, 9))
     diagnostic = Diagnostic("CL201", "runtime-install", Severity.ERROR, "message `x`", span, "help",
-                            (Related(Span("Dockerfile", Position(1, 1)), "note"),), "service 'web'")
-    again = pickle.loads(pickle.dumps(diagnostic, protocol=4))
-    assert again == diagnostic and again.fingerprint() == diagnostic.fingerprint()
-    assert again.severity is Severity.ERROR and again.sort_key() == diagnostic.sort_key()
+                            (Related(Span("Dockerfile", Position(1, 1)), "note"),), "service 'web'",
+                            anchor_text="pip install x", sensitive=True, suppression="inline")
+    for again in (cache_module._decode(marshal.loads(marshal.dumps(cache_module._encode(diagnostic)))),
+                  pickle.loads(pickle.dumps(diagnostic, protocol=4))):
+        assert again == diagnostic and again.fingerprint() == diagnostic.fingerprint()
+        assert again.suppression == "inline" and again.sensitive is True
+        assert again.severity is Severity.ERROR and again.sort_key() == diagnostic.sort_key()
+    with pytest.raises(TypeError):
+        cache_module._encode(Path("compose.yaml"))
+    with pytest.raises(KeyError):
+        cache_module._decode(["os.system", "true"])
 
 
 def test_store_refuses_a_run_whose_files_changed_while_it_read_them(tmp_path):

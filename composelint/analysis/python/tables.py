@@ -30,12 +30,9 @@ class Tables:
 
 
 def _load_yaml(name: str):
-    from importlib import resources
+    from composelint.datafiles import load
 
-    from ruamel.yaml import YAML
-
-    text = resources.files("composelint").joinpath(f"data/{name}").read_text("utf-8")
-    return YAML(typ="safe").load(text) or {}
+    return load(name) or {}  # its JSON twin when current: no YAML parser to import
 
 
 @functools.lru_cache(maxsize=1)
