@@ -46,12 +46,12 @@ import marshal
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from composelint import __version__
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
+from composelint.records import record
 
 CACHE_DIR = ".composelint_cache"
 FORMAT = 1
@@ -72,7 +72,7 @@ def disabled_by_environment() -> bool:
     return value not in ("", "0", "false", "no", "off")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CachedRun:
     """What a hit gives back: the run's findings and the texts the reporters quote."""
 

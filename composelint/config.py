@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
 from composelint.diagnostics import Severity
+from composelint.records import record
 
 EMPTY: Mapping = MappingProxyType({})
 CONFIG_NAMES = (".composelint.yaml", ".composelint.yml")
@@ -26,7 +27,7 @@ class ConfigError(Exception):
     """One line: where the configuration is wrong and how."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Limits:
     max_file_size: int = 10 * 1024 * 1024
     yaml_nodes: int = 1_000_000
@@ -34,7 +35,7 @@ class Limits:
     dockerfile_lines: int = 200_000
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class DeploymentSpec:
     files: tuple[str, ...]
     profiles: tuple[str, ...] = ()
@@ -44,7 +45,7 @@ class DeploymentSpec:
     origin: str = ""  # "path:line" of the config entry, for messages
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Config:
     select: tuple[str, ...] = ("CL",)
     extend_select: tuple[str, ...] = ()

@@ -38,11 +38,12 @@ import bisect
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Callable, Iterator, Mapping, Sequence
 
 from composelint.diagnostics import Position, Span
 from composelint.model import Located, ParseProblem
+from composelint.records import record
 
 DEFAULT_BASES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 DEFAULT_OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
@@ -50,7 +51,7 @@ DEFAULT_OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-co
 SOURCES = ("config", "dotenv", "automation", "default")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Arg:
     """A word of an invocation: the text after quote removal, where it is written, and whether
     it still holds a variable or a substitution composelint does not expand."""
@@ -60,7 +61,7 @@ class Arg:
     symbolic: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Request:
     """A deployment as written, before its paths are resolved."""
 
@@ -80,7 +81,7 @@ class Request:
     generated: frozenset = frozenset()  # file names the automation itself writes (`> compose.gen.yml`)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """A deployment with its paths resolved: what project.py loads and merges."""
 
@@ -103,7 +104,7 @@ class Plan:
 # ============================================================================ shell words
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Token:
     text: str
     start: int
@@ -282,7 +283,7 @@ def commands_of(tokens: Sequence[Token]) -> Iterator[list[Token]]:
 # ============================================================================ invocations
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Invocation:
     files: tuple[Arg, ...]
     profiles: tuple[Arg, ...]
@@ -431,7 +432,7 @@ class _Lines:
         return index + 1, offset - self.starts[index] + 1
 
 
-@dataclass
+@record
 class _Unit:
     """A piece of shell text and where each of its characters is written."""
 
@@ -914,7 +915,7 @@ def default_files(directory: str, exists: Callable[[str], bool], search_parents:
     return ()
 
 
-@dataclass
+@record
 class Planner:
     """Turns requests into plans: resolves paths, fills implicit files and profiles, reports CL008."""
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from composelint.records import record
 
 
 class Severity(enum.IntEnum):
@@ -31,13 +33,13 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(frozen=True, slots=True, order=True)
 class Position:
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(frozen=True, slots=True, order=True)
 class Span:
     path: str
     start: Position
@@ -72,7 +74,7 @@ class Span:
         return f"{self.path}:{self.start.line}:{self.start.column}"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Related:
     """A secondary location: SARIF relatedLocations, ``note:`` lines in text output."""
 
@@ -80,7 +82,7 @@ class Related:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Diagnostic:
     code: str
     name: str

@@ -12,8 +12,10 @@ import fnmatch
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from composelint.records import record
 
 SKIP_DIRS = frozenset((".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".composelint_cache",
                        ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"))
@@ -63,7 +65,7 @@ def find_project_root(start: Path) -> Path:
     return directory
 
 
-@dataclass
+@record
 class FileSet:
     """Project-relative POSIX paths of what the walk found."""
 
@@ -135,7 +137,7 @@ def walk(root: Path, exclude: tuple[str, ...] = ()) -> FileSet:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ReadResult:
     text: str | None
     error: str | None = None  # one line: why the file could not be used

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import fnmatch
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 from composelint.config import Config, ConfigError, build_options
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
+from composelint.records import record
 from composelint.rules import RULES, code_matches, selected_rules
 from composelint.rules._rule import RuleMeta
 
 INTERNAL_ERROR = "CL000"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunResult:
     diagnostics: tuple[Diagnostic, ...]  # reported, sorted
     suppressed: tuple[Diagnostic, ...]  # covered by an inline suppression or the baseline

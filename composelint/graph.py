@@ -20,12 +20,13 @@ import fnmatch
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from composelint.analysis.hosts import HostRef, host_references, is_external, narrow_in_value
 from composelint.diagnostics import Span
 from composelint.model import Deployment, Service
+from composelint.records import record
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, scalar_text
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ class _DiGraph:
         return graph
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Node:
     id: str  # unique and stable: "compose.yaml/web", "compose.yaml/?redis-cache", "undeployed:infra.yml/consul"
     name: str
@@ -201,7 +202,7 @@ class Node:
         return f"Node({self.id!r}, {self.kind})"
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Reference:
     """One typed edge: ``source`` names ``target`` at ``span``."""
 
@@ -235,13 +236,13 @@ class Reference:
         return f"Reference({self.kind}: {self.source.id} -> {self.target.id} at {self.span})"
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Undeployed:
     node: Node
     needers: tuple[Reference, ...]  # references from active services of deployments
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Scope:
     """What one deployment (or one undeployed file) sees: its services, hosts and resources."""
 

@@ -32,12 +32,13 @@ recursion error.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Protocol
 
 from composelint.diagnostics import Position, Span
 from composelint.model import ParseProblem
+from composelint.records import record
 from composelint.yamltree import YEntry, YMap, YNode, YScalar, YSeq, plain, scalar_text
 
 # ----------------------------------------------------------------------------- merge rules
@@ -537,7 +538,7 @@ class Source(Protocol):
                             env_files: tuple[str, ...]) -> "Environment": ...
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Environment:
     """Variables for interpolation; ``key`` identifies the values (for caches)."""
 
@@ -553,7 +554,7 @@ class Environment:
         return self.values.get(name)
 
 
-@dataclass
+@record
 class LoadedModel:
     root: YMap | None
     base_dirs: dict[str, str] = field(default_factory=dict)  # file -> directory its relative paths resolve against

@@ -7,13 +7,14 @@ re-reads a file to say where something is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Generic, Iterator, Mapping, TypeVar
 
 from composelint.diagnostics import Related, Severity, Span
+from composelint.records import record
 from composelint.yamltree import YamlDocument, YMap, YNode
 
 if TYPE_CHECKING:  # networkx is imported only when a rule asks for the graph
@@ -23,13 +24,13 @@ T = TypeVar("T")
 EMPTY: Mapping = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Located(Generic[T]):
     value: T
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ParseProblem:
     """A fault found while loading; re-emitted by the input rules (CL001-CL005)."""
 
@@ -45,7 +46,7 @@ class ParseProblem:
 # --------------------------------------------------------------------------- Dockerfile
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Flag:
     """``--name=value`` at the start of an instruction (``--from``, ``--mount``, ``--chown`` …)."""
 
@@ -54,7 +55,7 @@ class Flag:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Heredoc:
     delimiter: str
     body: str  # the lines between the marker and the terminator, tabs stripped for <<-
@@ -63,7 +64,7 @@ class Heredoc:
     span: Span  # from the first body line to the terminator line
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Instruction:
     keyword: str  # upper case: "RUN"
     raw_value: str  # everything after the keyword, continuation lines joined
@@ -84,7 +85,7 @@ class Instruction:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Stage:
     index: int
     name: str | None  # ``AS name``, lower-cased as BuildKit does
@@ -98,7 +99,7 @@ class Stage:
         return self.name if self.name else str(self.index)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Dockerfile:
     path: str
     directives: Mapping[str, str]  # syntax, escape, check
@@ -124,14 +125,14 @@ class Dockerfile:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class IgnorePattern:
     pattern: str  # cleaned, without the leading "!"
     exclude: bool  # False for "!" exceptions
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class DockerIgnore:
     path: str
     patterns: tuple[IgnorePattern, ...]
@@ -140,7 +141,7 @@ class DockerIgnore:
 # --------------------------------------------------------------------------- compose
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Dependency:
     service: Located[str]
     condition: str = "service_started"
@@ -149,7 +150,7 @@ class Dependency:
     kind: str = "depends_on"  # depends_on | links | network_mode | volumes_from | extends
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Build:
     context: Located[str]
     context_path: str | None  # project-relative POSIX path; None when remote or outside the root
@@ -161,13 +162,13 @@ class Build:
     inline: Located[str] | None = None  # dockerfile_inline
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CommandWord:
     text: str
     span: Span  # where the word is written; the whole value when it cannot be narrowed
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CommandPart:
     """One half of a start command, as written in one place."""
 
@@ -182,7 +183,7 @@ class CommandPart:
         return tuple(word.text for word in self.words)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class EffectiveCommand:
     """What the container runs: ENTRYPOINT + CMD after compose overrides (Docker's semantics)."""
 
@@ -204,7 +205,7 @@ class EffectiveCommand:
         return tuple(part for part in (self.entrypoint, self.cmd) if part is not None)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class EnvValue:
     key_span: Span
     value: str | None  # None: no value (``- KEY``); Compose takes it from the shell then
@@ -212,7 +213,7 @@ class EnvValue:
     raw: str | None = None  # before interpolation
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Service:
     name: str
     name_span: Span  # the service's key
@@ -235,7 +236,7 @@ class Service:
         return self.node.get(key)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ComposeFile:
     path: str
     document: YamlDocument  # as written: positioned, anchors and merge keys resolved, not interpolated
@@ -244,7 +245,7 @@ class ComposeFile:
     services: Mapping[str, Service] = field(default_factory=lambda: EMPTY)  # this file alone, before any merging
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Deployment:
     """Compose files run together (``docker compose -f a -f b``), with profiles and env files."""
 
@@ -291,7 +292,7 @@ class Deployment:
         return self.base_dirs.get(path, self.project_dir)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Project:
     root: Path  # absolute
     sources: Mapping[str, str]  # project-relative path -> text, for every file read

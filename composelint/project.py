@@ -7,7 +7,7 @@ the model here (or in the analysis modules it calls), so rules stay pure.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Mapping
@@ -20,13 +20,14 @@ from composelint.linking import link_service
 from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex, services_of
 from composelint.parsers.yaml_loader import YamlLimits, load_yaml
+from composelint.records import record
 from composelint.yamltree import YamlDocument, YMap, YScalar
 
 _YAML_KIND_CODE = {"syntax": "CL001", "encoding": "CL001", "duplicate-key": "CL004", "limit": "CL007",
                    "tag": "CL002"}
 
 
-@dataclass
+@record
 class _Loader:
     """Mutable state while the project is assembled; the result is frozen."""
 
@@ -404,7 +405,7 @@ def load_dockerignores(loader: _Loader, found: FileSet, compose_files, deploymen
 # --------------------------------------------------------------------------- deployments
 
 
-@dataclass
+@record
 class _Model:
     """A deployment planned and loaded, before its services are built (they need the Dockerfiles)."""
 

@@ -10,8 +10,8 @@ the rules ran; a rule never sees them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from composelint.records import record
 from composelint.rules import code_matches
 from composelint.yamltree import YMap, YSeq
 
@@ -19,7 +19,7 @@ _PRAGMA = re.compile(
     r"#\s*composelint:\s*(?P<kind>file-ignore|ignore)\[(?P<codes>[^\]]*)\](?:\s+--\s*(?P<reason>.*?))?\s*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Suppression:
     path: str
     start_line: int

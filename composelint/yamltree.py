@@ -10,13 +10,14 @@ transformations build new nodes that share unchanged children.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterator, Union
 
 from composelint.diagnostics import Span
+from composelint.records import record
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class YScalar:
     value: object  # str | int | float | bool | None, resolved with the YAML 1.2 core schema
     span: Span
@@ -25,14 +26,14 @@ class YScalar:
     raw: str | None = None  # the text before interpolation changed it
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class YEntry:
     key: YScalar
     value: "YNode"
     merged: bool = False  # came in through a ``<<`` merge key
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class YMap:
     entries: dict  # str -> YEntry, in document order
     span: Span
@@ -57,7 +58,7 @@ class YMap:
         return entry.key.span if entry is not None else None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class YSeq:
     items: tuple
     span: Span
@@ -142,7 +143,7 @@ def locate(root: YNode | None, path, *, key: bool = False) -> Span | None:
     return best
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class YamlProblem:
     """A fault found while loading: syntax, duplicate key, limits."""
 
@@ -153,7 +154,7 @@ class YamlProblem:
     related: tuple = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class YamlDocument:
     root: YNode | None  # the first document; None when empty
     problems: tuple = field(default=())

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from composelint.diagnostics import Position, Span
 from composelint.model import CommandPart, Service
+from composelint.records import record
 from composelint.yamltree import YMap, YScalar, YSeq, scalar_text
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class HostRef:
     host: str  # as written
     span: Span  # the host name when it can be narrowed, else the whole value
@@ -96,7 +96,7 @@ def _hostname(text: str) -> bool:
 # --------------------------------------------------------------------------- scanning one text
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Found:
     host: str
     start: int  # offset of the host in the scanned text

@@ -28,12 +28,13 @@ import bisect
 import fnmatch
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
+from composelint.records import record
 
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -57,7 +58,7 @@ def _norm(path: str) -> str:
 # --------------------------------------------------------------------------- the base-image table
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Table:
     tracked: frozenset
     runtimes: frozenset
@@ -87,7 +88,7 @@ def table() -> Table:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageRef:
     text: str
     name: str  # normalised repository: "python", "gcr.io/distroless/python3-debian12"
@@ -119,7 +120,7 @@ def parse_ref(text: str) -> ImageRef:
     return ImageRef(text, name, tag, digest)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BaseInfo:
     """The root image of a stage, as far as the table knows it."""
 
@@ -538,7 +539,7 @@ _VALUE_OPTIONS = {
 _PIP_LOCAL_FLAGS = ("-e", "--editable", "-t", "--target", "--prefix", "--root", "--src")
 
 
-@dataclass
+@record
 class RunInfo:
     text: str  # arguments and heredoc bodies: what the RUN mentions
     effect: str = "none"  # "none" | "local" | "opaque" (for files)
@@ -875,7 +876,7 @@ def _mentions_name(text: str, name: str) -> bool:
 # --------------------------------------------------------------------------- stages
 
 
-@dataclass
+@record
 class Op:
     kind: str  # "copy" | "copy-stage" | "copy-image" | "add-remote" | "add-archive" | "heredoc" | "run" | "workdir"
     instruction: Instruction
@@ -893,7 +894,7 @@ class Op:
         return None if self.workdir_unknown else (self.workdir or "/")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Lookup:
     state: str  # PRESENT | ABSENT | UNKNOWN
     op: Op | None = None  # the instruction that provides it (present) or makes it unknown
@@ -1444,7 +1445,7 @@ def _read_ignore(project, context_path: str, dockerfile_path: str):
 # --------------------------------------------------------------------------- services
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Mount:
     target: str
     kind: str  # "bind" | "volume" | "tmpfs" | "config" | "secret"
@@ -1600,7 +1601,7 @@ class ServiceView:
 # --------------------------------------------------------------------------- what to check
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StartTarget:
     """One start command to check, with the container it runs in."""
 
@@ -1945,7 +1946,7 @@ def package_scripts(project, target: StartTarget, invocation) -> tuple[str, str,
 # --------------------------------------------------------------------------- files a start command needs
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OperandCheck:
     operand: object  # shell.Operand
     path: str | None  # the absolute path looked for (the first candidate), None when unresolvable

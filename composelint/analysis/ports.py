@@ -17,10 +17,10 @@ them is the schema's business.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from composelint.diagnostics import Span
+from composelint.records import record
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, scalar_text
 
 PROTOCOLS = frozenset(("tcp", "udp", "sctp"))
@@ -29,7 +29,7 @@ IPV4_ANY = "0.0.0.0"
 IPV6_ANY = "::"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PortBinding:
     """One entry of ``ports:``, normalised."""
 

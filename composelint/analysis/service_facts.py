@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from typing import Iterator
 
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import Deployment, Service
+from composelint.records import record
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, find, scalar_text
 
 # --------------------------------------------------------------------------- where a value is written
@@ -69,7 +69,7 @@ _MEMORY_KEYS = ("mem_limit",)
 _CPU_KEYS = ("cpus", "cpu_quota", "cpu_count", "cpu_percent", "cpuset")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ResourceLimits:
     memory: Span | None  # where a memory limit is set
     cpus: Span | None  # where a CPU limit is set
@@ -124,7 +124,7 @@ def _limits_anchor(service: Service) -> Span:
 # --------------------------------------------------------------------------- restart policy
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RestartPolicy:
     condition: str  # always | unless-stopped | on-failure | any
     max_attempts: int  # 0: no bound
@@ -173,7 +173,7 @@ def _integer(node: YNode | None) -> int:
 # --------------------------------------------------------------------------- healthcheck
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Health:
     defined: bool  # a healthcheck test runs (from compose or from the Dockerfile it builds)
     disabled: bool  # switched off on purpose (``disable: true``, ``test: ["NONE"]``, ``HEALTHCHECK NONE``)
@@ -230,7 +230,7 @@ def _image_healthcheck(service: Service) -> Health:
 # --------------------------------------------------------------------------- images
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ImageRef:
     repository: str  # as written, without tag and digest: "ghcr.io/org/app", "postgres"
     tag: str | None
@@ -325,7 +325,7 @@ def env_value_span(project, key: str, value) -> Span:
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Mount:
     kind: str  # "bind" | "volume" | "tmpfs" | "anonymous" | other long-syntax types
     source: str | None

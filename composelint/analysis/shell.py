@@ -32,12 +32,13 @@ from __future__ import annotations
 import posixpath
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
 from composelint.diagnostics import Position, Span
 from composelint.model import CommandPart, CommandWord, EffectiveCommand
+from composelint.records import record
 
 MAX_SCRIPT = 100_000  # characters of one script; longer scripts are not analysed
 MAX_DEPTH = 4  # sh -c inside sh -c …
@@ -425,7 +426,7 @@ def _lines(source: str) -> list[str]:
 # --------------------------------------------------------------------------- words and scripts
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class ShWord:
     """One shell word: its text after quote removal, and where every character came from."""
 
@@ -457,13 +458,13 @@ class ShWord:
         return self.frame.span(first, last)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Redirect:
     operator: str
     target: ShWord | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SimpleCommand:
     words: tuple[ShWord, ...]  # the argv, assignments and redirections removed
     assignments: tuple[tuple[str, ShWord], ...] = ()
@@ -480,14 +481,14 @@ class SimpleCommand:
         return tuple(word.text for word in self.words)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Script:
     commands: tuple[SimpleCommand, ...]
     complete: bool = True  # False: constructs not followed (functions, case, eval, unbalanced quotes)
     problem: str | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Token:
     kind: str  # "word" | "op" | "newline"
     value: str
@@ -949,7 +950,7 @@ def expand(word: ShWord, env: Mapping[str, str] | None) -> str | None:
 # --------------------------------------------------------------------------- what runs
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class ShellCall:
     """``sh -c SCRIPT`` (or a Dockerfile shell-form command): the shell and what its script runs."""
 
@@ -965,7 +966,7 @@ class ShellCall:
     implicit: bool = False  # a Dockerfile shell form: the shell is /bin/sh -c, not written by the user
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class Invocation:
     """One program the start command runs, with wrappers and shells looked through."""
 
@@ -1013,7 +1014,7 @@ class Invocation:
         return {name: assignment_value(word) for name, word in self.assignments}
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(frozen=True, slots=True, eq=False)
 class StartAnalysis:
     invocations: tuple[Invocation, ...]
     shells: tuple[ShellCall, ...]
@@ -1448,7 +1449,7 @@ _CONDA_VALUE_OPTIONS = frozenset(("-n", "--name", "-p", "--prefix", "-c", "--cha
 _NPM_VALUE_OPTIONS = frozenset(("--prefix", "-C", "--workspace", "-w", "--registry", "--cache", "--userconfig"))
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Installer:
     ecosystem: str  # "python" | "system" | "node" | "ruby" | "php" | "rust"
     verbs: frozenset | None  # the subcommands that install; None: the program installs whatever follows
@@ -1503,7 +1504,7 @@ _PIP_PROGRAM_RE = re.compile(r"pip(?:\d+(?:\.\d+)?)?\Z")
 _PYTHON_VALUE_OPTIONS = frozenset(("-X", "-W", "--check-hash-based-pycs"))
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PackageInstall:
     """A command that installs packages, read from its argv by :func:`install_of`."""
 
@@ -1722,7 +1723,7 @@ def dev_script_text(script: str) -> bool:
     return bool(_DEV_TEXT.search(script))
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Operand:
     """A file a command needs in order to start: a script, a module, a jar, the program itself."""
 
@@ -1753,7 +1754,7 @@ def _never(text: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Interpreter:
     """How an interpreter's argv names the file it runs, read past its options."""
 

@@ -7,10 +7,11 @@ position to point at the exact column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from composelint.records import record
 
 
-@dataclass(frozen=True, slots=True)
+
+@record(frozen=True, slots=True)
 class Word:
     text: str  # after quote removal
     start: int  # offset of the word's first character in the input

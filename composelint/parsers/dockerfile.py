@@ -33,12 +33,13 @@ import io
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Callable, Mapping
 
 from composelint.diagnostics import Position, Severity, Span
 from composelint.model import Dockerfile, Flag, Heredoc, Instruction, Located, ParseProblem, Stage
+from composelint.records import record
 
 CODE = "CL003"
 
@@ -150,7 +151,7 @@ def stage_environment(dockerfile: Dockerfile, stage: Stage) -> dict[str, str]:
 # --------------------------------------------------------------------------- pre-pass data
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Logical:
     """One instruction as BuildKit assembles it: continuation lines joined, heredoc bodies attached."""
 

@@ -35,15 +35,15 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from typing import Callable
 
 from composelint.parsers.interpolation import InterpolationIssue, interpolate
+from composelint.records import record
 
 __all__ = ["DotenvEntry", "DotenvProblem", "Dotenv", "parse_dotenv", "MAX_REPORTS"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class DotenvEntry:
     key: str
     value: str | None  # None when the line is just `KEY` (taken from the environment; treated as unset)
@@ -51,14 +51,14 @@ class DotenvEntry:
     column: int  # 1-based column of the key, in code points
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class DotenvProblem:
     message: str
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Dotenv:
     entries: tuple[DotenvEntry, ...]
     problems: tuple[DotenvProblem, ...]  # Compose refuses the file for each of these

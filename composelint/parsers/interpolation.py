@@ -36,8 +36,9 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
-from dataclasses import dataclass
 from typing import Callable, Union
+
+from composelint.records import record
 
 __all__ = ["InterpolationIssue", "interpolate", "NAME_PATTERN", "MAX_ISSUES"]
 
@@ -55,7 +56,7 @@ _NEWLINE = re.compile(r"\n")
 _BRACE = re.compile(r"[{}]")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class InterpolationIssue:
     kind: str  # "malformed" | "required" | "unset"
     message: str
@@ -83,7 +84,7 @@ def interpolate(text: str, lookup: Callable[[str], str | None]) -> tuple[str, tu
     return _flatten(rope), tuple(issues)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Frame:
     """One template being scanned: the whole text, or the argument of an operator."""
 
@@ -95,7 +96,7 @@ class _Frame:
     first_issue: int = 0  # issues recorded from here on were found in this frame
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Pending:
     name: str
     operator: str

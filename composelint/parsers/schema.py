@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any, Iterable
+
+from composelint.records import record
 
 KeyPath = tuple  # tuple[str | int, ...]: mapping keys and list indexes from the root
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SchemaError:
     path: tuple[str | int, ...]  # where the error is; for an unknown key, the path including the key
     message: str

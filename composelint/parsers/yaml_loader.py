@@ -13,13 +13,13 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass
 
 from composelint.diagnostics import Position, Related, Span
+from composelint.records import record
 from composelint.yamltree import YamlDocument, YamlProblem, YEntry, YMap, YScalar, YSeq
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class YamlLimits:
     max_nodes: int = 1_000_000  # nodes after alias expansion
     max_depth: int = 100  # nesting of mappings and sequences (Python recursion stays far from its limit)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+from composelint.records import record
 
 if TYPE_CHECKING:
     from composelint.diagnostics import Diagnostic, Span
@@ -26,7 +27,7 @@ def default_docs_url(meta: "RuleMeta") -> str:
     return DOCS_BASE_URL + meta.page
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderContext:
     rules: Mapping[str, "RuleMeta"]  # code -> metadata of every enabled rule
     sources: Mapping[str, str]  # project-relative path -> file text

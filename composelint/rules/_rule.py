@@ -8,10 +8,10 @@ what the check yields, so a rule cannot emit another rule's code.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from composelint.diagnostics import Related, Severity, Span
+from composelint.records import record
 
 DOCS_BASE_URL = "https://github.com/composelint/composelint/blob/main/rules/"
 
@@ -24,7 +24,7 @@ FAMILIES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Violation:
     span: Span
     message: str
@@ -36,12 +36,12 @@ class Violation:
     sensitive: bool = False  # the text at `span` is a secret: reporters never show it
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class NoOptions:
     """A rule without options."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RuleMeta:
     code: str
     name: str

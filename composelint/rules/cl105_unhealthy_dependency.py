@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 
 from composelint.analysis.service_facts import healthcheck, parse_image
 from composelint.diagnostics import Related
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 _FAILS = "`docker compose up` stops with \"dependency failed to start: … has no healthcheck configured\""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     # Images (globs, without tag) that ship their own HEALTHCHECK, for services that pull them.
     images_with_healthcheck: tuple[str, ...] = (

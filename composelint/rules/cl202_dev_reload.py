@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from composelint.analysis.image import dev_intent, package_scripts, start_targets
 from composelint.analysis.shell import dev_mode, dev_script_text, start_analysis
 from composelint.diagnostics import Related
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     # Skip services that say they are for development: a build target or a compose file name
     # such as `dev`, `development`, `dev-envs`, `compose.dev.yaml`.
@@ -52,7 +52,7 @@ def check(project, options):
                 anchor_text=what)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Flag:
     name: str
     span: object

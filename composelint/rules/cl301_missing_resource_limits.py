@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from composelint.analysis.service_facts import inherited_notes, resource_limits, subject
 from composelint.config import ConfigError
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 _KINDS = ("memory", "cpus")
 _WORDS = {"memory": "memory limit", "cpus": "CPU limit"}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     require: tuple[str, ...] = _KINDS  # which limits every service must have: memory, cpus
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from composelint.analysis.service_facts import healthcheck, inherited_notes, matches, restart_policy, subject
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     allow: tuple[str, ...] = ()  # service names or images (globs) that may restart without bound
 

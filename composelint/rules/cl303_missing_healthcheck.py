@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from composelint.analysis.service_facts import healthcheck, matches, subject
 from composelint.diagnostics import Related
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 _HOW = {"depends_on": "depends on it", "links": "links to it", "network_mode": "joins its network namespace",
@@ -13,7 +12,7 @@ _HOW = {"depends_on": "depends on it", "links": "links to it", "network_mode": "
 _NOTES = 5  # dependents listed as notes
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     allow: tuple[str, ...] = ()  # service names or images (globs) that need no healthcheck
 

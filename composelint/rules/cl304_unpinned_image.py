@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from composelint.analysis.service_facts import has_variable, inherited_notes, matches, parse_image, subject
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     allow: tuple[str, ...] = ()  # service names or image repositories (globs) that may float
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from composelint.analysis.service_facts import inherited_notes, matches, mounts, subject
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YScalar, YSeq, scalar_text
 
@@ -17,7 +16,7 @@ _HOST_NAMESPACES = {
 _SOCKET_DIRS = ("/var/run", "/run")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     allow: tuple[str, ...] = ()  # service names or images (globs) allowed every privilege below
     allow_privileged: tuple[str, ...] = ()  # ... allowed `privileged: true`

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 
 from composelint.analysis.service_facts import env_value_span, has_variable, inherited_notes, subject
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 # Words after the secret word that make the key describe a secret rather than hold one.
@@ -16,7 +16,7 @@ _METADATA = frozenset(("FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "END
 _FLAGS = frozenset(("true", "false", "yes", "no", "on", "off", "0", "1", "y", "n"))
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     names: tuple[str, ...] = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY")
     allow: tuple[str, ...] = ()  # variable names (globs) that may hold a literal value

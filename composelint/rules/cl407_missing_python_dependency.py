@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from composelint.analysis.python_deps import image_builds, installed_python, missing_imports, runtime_install
 from composelint.diagnostics import Related
+from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     # Extra import-name -> distribution entries, "import=distribution" (the configuration's
     # `python-module-map` says the same thing for the whole project).

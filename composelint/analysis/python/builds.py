@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import bisect
 import posixpath
-from dataclasses import dataclass
 from typing import Iterator
 
 from composelint.model import Dockerfile, Project, Service, Stage
+from composelint.records import record
 
 
-@dataclass
+@record
 class BuildContext:
     """The files Docker sends for one build (``.dockerignore`` applied), relative to the context root."""
 
@@ -73,7 +73,7 @@ def image_path(path: str, workdir: str) -> str:
     return "/" + normalized.lstrip("/")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageBuild:
     """One image the project builds: a Dockerfile, its target stage and its build context."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Mapping, Sequence
 
 from composelint.analysis.shell import (SHELLS, LazyMap, ShWord, SubMap, WholeMap, argument_map, exec_element_maps,
@@ -21,11 +21,12 @@ from composelint.analysis.shell import (SHELLS, LazyMap, ShWord, SubMap, WholeMa
 from composelint.diagnostics import Position, Span
 from composelint.model import Dockerfile, Instruction
 from composelint.parsers.dockerfile import substitute
+from composelint.records import record
 
 MAX_SHELL_DEPTH = 3  # sh -c "sh -c '…'"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ShellWord:
     """A word of a RUN command with the Dockerfile's ARG/ENV values substituted (BuildKit runs it so)."""
 
@@ -51,7 +52,7 @@ class ShellWord:
         return replace(self, text=text)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ShellCommand:
     """One simple command of a RUN instruction (wrappers such as sudo, env and sh -c removed)."""
 

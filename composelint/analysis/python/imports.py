@@ -10,11 +10,11 @@ import ast
 import functools
 import re
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from composelint.diagnostics import Position, Span
 from composelint.model import Project
+from composelint.records import record
 
 if TYPE_CHECKING:
     from composelint.analysis.python.builds import BuildContext
@@ -38,7 +38,7 @@ def stdlib_modules() -> frozenset:
     return frozenset(getattr(sys, "stdlib_module_names", ())) | _EXTRA_STDLIB | frozenset(sys.builtin_module_names)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ImportRef:
     module: str  # dotted, as written ("google.cloud.storage")
     span: Span  # the module name in the import statement

@@ -8,14 +8,14 @@ is built from or copies from.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Iterable
 
 from composelint.analysis.python.requirements import Collected, normalize, parse_requirement
 from composelint.analysis.python.tables import tables
+from composelint.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PythonInstall:
     """What a stage's Python environment contains, as far as composelint can tell.
 

@@ -12,7 +12,6 @@ every ecosystem (CL405).
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
 from composelint.analysis.python.builds import image_path
@@ -25,12 +24,13 @@ from composelint.analysis.shell import (INSTALLERS, PIP_VALUE_OPTIONS, SHELLS, i
                                         python_package_install, start_analysis)
 from composelint.diagnostics import Span
 from composelint.model import Dockerfile, Instruction, Service
+from composelint.records import record
 
 if TYPE_CHECKING:
     from composelint.analysis.python.stages import Entry, StageAnalysis
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class InstallCommand:
     """A package-install command found in a RUN instruction."""
 

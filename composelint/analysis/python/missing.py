@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Mapping
 
 from composelint.analysis.python.builds import ImageBuild
@@ -18,6 +17,7 @@ from composelint.analysis.python.stages import analysis
 from composelint.analysis.python.tables import distribution_for_module, tables
 from composelint.diagnostics import Span
 from composelint.model import Project
+from composelint.records import record
 
 MAX_PYTHON_FILES = 2000  # per build context; more are not scanned (bounded time)
 
@@ -25,7 +25,7 @@ MAX_PYTHON_FILES = 2000  # per build context; more are not scanned (bounded time
 _GENERATED_MODULE = re.compile(r"(?:_pb2|_pb2_grpc|_grpc|_rc|^_?version|^local_settings|^settings_local|_local)$")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class MissingImport:
     module: str  # as imported
     distribution: str  # what to add

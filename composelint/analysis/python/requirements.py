@@ -13,12 +13,13 @@ import functools
 import posixpath
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable, Iterator
 
 from composelint.analysis.python.imports import parse_python
 from composelint.diagnostics import Position, Span
 from composelint.model import Project
+from composelint.records import record
 
 MAX_REQUIREMENT_DEPTH = 10  # nested -r
 
@@ -73,7 +74,7 @@ def local_spec(text: str) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Requirement:
     """One requirement the image installs, and where it is written."""
 
@@ -83,7 +84,7 @@ class Requirement:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Unresolved:
     """An install composelint could not read: the install set is then incomplete."""
 
@@ -91,7 +92,7 @@ class Unresolved:
     span: Span
 
 
-@dataclass
+@record
 class Collected:
     """Mutable accumulator while one stage's installs are read."""
 

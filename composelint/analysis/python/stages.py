@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Mapping
 
@@ -24,11 +23,12 @@ from composelint.analysis.python.tables import base_image_packages
 from composelint.analysis.shellwords import UnterminatedQuote, split_words
 from composelint.model import Dockerfile, Instruction, Project, Stage
 from composelint.parsers.dockerfile import stage_environment, substitute
+from composelint.records import record
 
 MAX_STAGE_FILES = 50_000  # image paths tracked per stage
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Entry:
     """One COPY/ADD (or bind mount) source in a stage's filesystem."""
 

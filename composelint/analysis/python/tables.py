@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Iterable, Mapping
 
 from composelint.analysis.python.requirements import normalize, parse_requirement
+from composelint.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Tables:
     modules: Mapping[str, tuple[str, ...]]  # import name (maybe dotted) -> distributions (first: the usual one)
     requires: Mapping[str, tuple[str, ...]]  # distribution -> requirement strings

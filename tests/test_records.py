@@ -1,0 +1,134 @@
+"""``record`` behaves as ``dataclasses.dataclass`` does for the forms the code base uses."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+
+import pytest
+
+from composelint.diagnostics import Diagnostic, Position, Severity, Span
+from composelint.records import record
+
+
+@record(frozen=True, slots=True)
+class Point:
+    x: int
+    y: int = 0
+    tags: tuple = ()
+    notes: list = dataclasses.field(default_factory=list, compare=False, repr=False)
+
+
+@record(frozen=True, slots=True, order=True)
+class Version:
+    major: int
+    minor: int
+
+
+@record(frozen=True, slots=True, eq=False)
+class Handle:
+    name: str
+
+
+@record
+class Builder:
+    items: list = dataclasses.field(default_factory=list)
+    count: int = 0
+
+
+@record(frozen=True)
+class Checked:
+    value: int
+
+    def __post_init__(self):
+        if self.value < 0:
+            raise ValueError("negative")
+
+
+def twin(**arguments):
+    """The same class made by dataclasses.dataclass, to compare against."""
+    @dataclasses.dataclass(**arguments)
+    class Point:
+        x: int
+        y: int = 0
+        tags: tuple = ()
+        notes: list = dataclasses.field(default_factory=list, compare=False, repr=False)
+
+    return Point
+
+
+def test_construction_defaults_factories_and_repr_match_dataclass():
+    reference = twin(frozen=True, slots=True)
+    for args, kwargs in (((1,), {}), ((1, 2), {"tags": ("a",)}), ((), {"x": 3, "notes": ["n"]})):
+        ours, theirs = Point(*args, **kwargs), reference(*args, **kwargs)
+        assert repr(ours) == repr(theirs).replace("twin.<locals>.", "")
+        assert [getattr(ours, f.name) for f in dataclasses.fields(ours)] == \
+               [getattr(theirs, f.name) for f in dataclasses.fields(theirs)]
+    assert Point(1).notes is not Point(1).notes  # a fresh list per instance
+    with pytest.raises(TypeError):
+        Point()  # x is required
+    assert Point.__match_args__ == ("x", "y", "tags", "notes")
+
+
+def test_equality_and_hash_use_the_compared_fields_only():
+    assert Point(1, 2, notes=["a"]) == Point(1, 2, notes=["b"])
+    assert hash(Point(1, 2, notes=["a"])) == hash(Point(1, 2, notes=["b"]))
+    assert Point(1, 2) != Point(2, 1)
+    assert Point(1) != (1, 0, ())  # another class: not equal, no error
+    assert len({Point(1), Point(1), Point(2)}) == 2
+
+
+def test_frozen_instances_refuse_assignment_like_dataclass():
+    point = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.x = 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del point.x
+    assert point.x == 1
+
+
+def test_dataclasses_helpers_see_a_dataclass():
+    point = Point(1, 2, ("t",))
+    assert dataclasses.is_dataclass(point) and dataclasses.is_dataclass(Point)
+    assert dataclasses.replace(point, y=5) == Point(1, 5, ("t",))
+    assert dataclasses.asdict(point) == {"x": 1, "y": 2, "tags": ("t",), "notes": []}
+
+
+def test_pickle_and_copy_round_trip_frozen_slotted_instances():
+    point = Point(1, 2, ("t",), ["n"])
+    for again in (pickle.loads(pickle.dumps(point)), copy.copy(point), copy.deepcopy(point)):
+        assert again == point and again.notes == ["n"]
+    span = Span("compose.yaml", Position(3, 5), Position(3, 9))
+    diagnostic = Diagnostic("CL201", "runtime-install", Severity.ERROR, "message", span, "help")
+    assert pickle.loads(pickle.dumps(diagnostic)) == diagnostic
+
+
+def test_order_compares_fields_as_a_tuple():
+    assert Version(1, 2) < Version(1, 10) <= Version(1, 10) < Version(2, 0)
+    assert sorted([Version(2, 0), Version(1, 5)]) == [Version(1, 5), Version(2, 0)]
+    with pytest.raises(TypeError):
+        Version(1, 0) < (1, 0)
+
+
+def test_eq_false_keeps_identity_and_mutable_records_are_unhashable():
+    assert Handle("a") != Handle("a") and len({Handle("a"), Handle("a")}) == 2
+    builder = Builder()
+    builder.items.append(1)
+    builder.count += 1
+    assert builder == Builder([1], 1)
+    with pytest.raises(TypeError):
+        hash(builder)
+
+
+def test_post_init_runs_after_the_fields_are_set():
+    assert Checked(1).value == 1
+    with pytest.raises(ValueError, match="negative"):
+        Checked(-1)
+
+
+def test_inheriting_fields_is_refused():
+    with pytest.raises(TypeError, match="inheriting"):
+        @record(frozen=True)
+        class Child(Checked):
+            extra: int = 0
