@@ -344,22 +344,10 @@ def _report(result, project, output_format, output_file, show_suppressed, color)
               help="Let this machine's environment variables feed compose interpolation.")
 def list_deployments(path, output_format, config_path, use_environment) -> None:
     """List the deployments found: files, profiles, where each was found, and its services."""
-    from composelint.config import ConfigError, load_config, with_overrides
     from composelint.deployments import render_deployments
-    from composelint.discovery import find_project_root
-    from composelint.project import build_project
 
-    target = path or Path.cwd()
-    if not target.exists():
-        raise _fail(f"{target}: no such file or directory")
-    root = find_project_root(target)
-    try:
-        config = load_config(root, config_path)
-        if use_environment:
-            config = with_overrides(config, use_environment=True)
-    except (ConfigError, ValueError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-    click.echo(render_deployments(build_project(root, config), output_format).rstrip("\n"))
+    project, _config = _project(path, config_path, use_environment)
+    click.echo(render_deployments(project, output_format).rstrip("\n"))
 
 
 @cli.command("rules")
@@ -430,10 +418,11 @@ def graph_command(path, output_format, deployment_name, output_file, config_path
         sys.stdout.write(text)
 
 
-def _graph(path, output_format, deployment_name, config_path, use_environment) -> str:
+def _project(path, config_path, use_environment):
+    """The project at ``path`` (default: the current directory) and its configuration, for the
+    commands that show the model rather than lint it."""
     from composelint.config import ConfigError, load_config, with_overrides
     from composelint.discovery import find_project_root
-    from composelint.graph import render_graph
     from composelint.project import build_project
 
     target = path if path is not None else Path.cwd()
@@ -446,7 +435,13 @@ def _graph(path, output_format, deployment_name, config_path, use_environment) -
             config = with_overrides(config, use_environment=True)
     except (ConfigError, ValueError) as exc:
         raise _fail(f"invalid configuration: {exc}") from None
-    project = build_project(root, config)
+    return build_project(root, config), config
+
+
+def _graph(path, output_format, deployment_name, config_path, use_environment) -> str:
+    from composelint.graph import render_graph
+
+    project, config = _project(path, config_path, use_environment)
     graph = project.graph
     if deployment_name is not None and deployment_name not in graph.scopes:
         known = ", ".join(f"`{name}`" for name in graph.scopes) or "none"

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import posixpath
 import re
 from dataclasses import field, replace
 from typing import Callable, Iterator, Mapping, Sequence
@@ -44,6 +43,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 from composelint.diagnostics import Position, Span
 from composelint.model import Located, ParseProblem
 from composelint.records import record
+from composelint.relpaths import dirname, resolve_relative
 
 DEFAULT_BASES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 DEFAULT_OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
@@ -657,7 +657,7 @@ def _working_dir(default_dir: str, working: str | None) -> str | None:
         return None
     if working.startswith("/"):
         return None
-    resolved = resolve_path(default_dir, working)
+    resolved = resolve_relative(default_dir, working)
     return resolved
 
 
@@ -824,9 +824,9 @@ def automation_requests(path: str, text: str) -> list[Request]:
                     if target.text.startswith("/"):
                         cwd, known = None, False
                     elif cwd is not None:
-                        cwd = resolve_path(cwd, target.text)
+                        cwd = resolve_relative(cwd, target.text)
                 elif (match := _DIRNAME_OF_SCRIPT.match(target.text)) and "$" not in (match.group(1) or ""):
-                    cwd = resolve_path(unit.own_dir, (match.group(1) or "/.")[1:] or ".")
+                    cwd = resolve_relative(unit.own_dir, (match.group(1) or "/.")[1:] or ".")
                     known = cwd is not None
                 else:
                     cwd, known = None, False
@@ -885,20 +885,6 @@ def origin_span(origin: str, fallback_path: str) -> Span:
 # ============================================================================ resolution
 
 
-def dirname(relpath: str) -> str:
-    return relpath.rsplit("/", 1)[0] if "/" in relpath else ""
-
-
-def resolve_path(base_dir: str, written: str) -> str | None:
-    """``written`` relative to ``base_dir``; None when absolute or outside the project root."""
-    if not written or written.startswith(("/", "~")) or (len(written) > 1 and written[1] == ":"):
-        return None
-    joined = posixpath.normpath(posixpath.join(base_dir, written) if base_dir else written)
-    if joined == ".." or joined.startswith("../"):
-        return None
-    return "" if joined == "." else joined
-
-
 def default_files(directory: str, exists: Callable[[str], bool], search_parents: bool = False) -> tuple[str, ...]:
     """What ``docker compose`` finds without ``-f``: the first default name and its override."""
     current: str | None = directory
@@ -952,7 +938,7 @@ class Planner:
             self._problem(f"{what} `{arg.text}` is relative to a directory composelint cannot determine (an "
                           "earlier `cd` to a variable); the deployment is modelled without it", arg.span, "info")
             return None
-        resolved = resolve_path(cwd, arg.text)
+        resolved = resolve_relative(cwd, arg.text)
         if resolved is None:
             self._problem(f"{what} `{arg.text}` is outside the project root: composelint does not read it, and "
                           "the deployment depends on a file the repository does not hold", arg.span)
@@ -960,7 +946,7 @@ class Planner:
         if self.exists(resolved):
             return resolved
         for other in fallbacks:
-            candidate = resolve_path(other, arg.text)
+            candidate = resolve_relative(other, arg.text)
             if candidate is not None and self.exists(candidate):
                 return candidate
         if arg.text in generated or arg.text.rsplit("/", 1)[-1] in generated:
@@ -978,7 +964,7 @@ class Planner:
         if request.cwd is None or not request.fallback_dirs or not literal:
             return request.cwd, request.fallback_dirs
         for candidate in (request.cwd,) + request.fallback_dirs:
-            resolved = [resolve_path(candidate, text) for text in literal]
+            resolved = [resolve_relative(candidate, text) for text in literal]
             if all(path is not None and self.exists(path) for path in resolved):
                 return candidate, ()
         return request.cwd, request.fallback_dirs
@@ -1013,7 +999,7 @@ class Planner:
         elif cwd is not None:
             directory = cwd
             if request.project_directory is not None and not request.project_directory.symbolic:
-                directory = resolve_path(cwd, request.project_directory.text) or cwd
+                directory = resolve_relative(cwd, request.project_directory.text) or cwd
             entries = self.dotenv(f"{directory}/.env" if directory else ".env") if not env_files else None
             compose_file = entries.get("COMPOSE_FILE") if entries else None
             if compose_file and compose_file[0].strip():
@@ -1039,7 +1025,7 @@ class Planner:
         if not files:
             return None
         if request.project_directory is not None and not request.project_directory.symbolic and cwd is not None:
-            project_dir = resolve_path(cwd, request.project_directory.text)
+            project_dir = resolve_relative(cwd, request.project_directory.text)
             if project_dir is None:
                 self._problem(f"project directory `{request.project_directory.text}` is outside the project root",
                               request.project_directory.span)
@@ -1177,7 +1163,7 @@ def resolved_environment(project, deployment, service) -> dict[str, str | None]:
     variables = deployment.variables
     result: dict[str, str | None] = {}
     for node, _required in env_file_entries(service):
-        path = resolve_path(deployment.base_dir(node.span.path), node.value)
+        path = resolve_relative(deployment.base_dir(node.span.path), node.value)
         text = project.read_text(path) if path is not None else None
         if text is None:
             continue

@@ -23,7 +23,7 @@ import re
 from dataclasses import field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from composelint.analysis.hosts import HostRef, host_references, is_external, narrow_in_value
+from composelint.analysis.hosts import HostRef, host_references, narrow_in_value
 from composelint.diagnostics import Span
 from composelint.model import Deployment, Service
 from composelint.records import record

@@ -31,7 +31,6 @@ recursion error.
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import field
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Protocol
@@ -39,6 +38,7 @@ from typing import Callable, Iterable, Mapping, Protocol
 from composelint.diagnostics import Position, Span
 from composelint.model import ParseProblem
 from composelint.records import record
+from composelint.relpaths import dirname, resolve_relative
 from composelint.yamltree import YEntry, YMap, YNode, YScalar, YSeq, plain, scalar_text
 
 # ----------------------------------------------------------------------------- merge rules
@@ -567,20 +567,6 @@ class LoadedModel:
 
 MAX_INCLUDE_DEPTH = 64
 _UNRESOLVED_HELP = "fix the path so that it names a file inside the repository, or remove the reference"
-
-
-def dirname(relpath: str) -> str:
-    return relpath.rsplit("/", 1)[0] if "/" in relpath else ""
-
-
-def resolve_relative(base_dir: str, written: str) -> str | None:
-    """``written`` relative to ``base_dir``, project-relative; None when absolute or outside the root."""
-    if not written or written.startswith(("/", "~")) or (len(written) > 1 and written[1] == ":"):
-        return None
-    joined = posixpath.normpath(posixpath.join(base_dir, written) if base_dir else written)
-    if joined == ".." or joined.startswith("../"):
-        return None
-    return "" if joined == "." else joined
 
 
 class ModelBuilder:

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from composelint.config import Config
-from composelint.diagnostics import Position, Related, Severity, Span
+from composelint.diagnostics import Position, Severity, Span
 from composelint.discovery import (FileSet, ReadResult, decode, is_compose_name, is_dockerfile_name, note, read_text,
                                    walk)
 from composelint.linking import link_service
@@ -21,6 +21,7 @@ from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem,
 from composelint.parsers.compose import SourceIndex, services_of
 from composelint.parsers.yaml_loader import YamlLimits, load_yaml
 from composelint.records import record
+from composelint.relpaths import dirname
 from composelint.yamltree import YamlDocument, YMap, YScalar
 
 _YAML_KIND_CODE = {"syntax": "CL001", "encoding": "CL001", "duplicate-key": "CL004", "limit": "CL007",
@@ -236,14 +237,14 @@ def load_compose_file(loader: _Loader, relpath: str, sources: SourceIndex) -> Co
     if isinstance(root, YMap):
         root = raw_root(document) or root
         problems.extend(_unknown_tags(root))
-        directory = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+        directory = dirname(relpath)
         environment = loader.environment(directory)
         root = interpolate_root(root, environment.values, env_dependent)
         env_dependent.extend(schema_problems(root))
         problems.extend(env_dependent)
         loader.env_problems[(relpath, environment.key)] = env_dependent
         loader.default_env[relpath] = environment.key
-    base_dir = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+    base_dir = dirname(relpath)
     services = services_of(root, relpath, base_dir, sources, problems) if isinstance(root, YMap) else {}
     dependent = {id(problem) for problem in env_dependent}
     loader.problems.extend(problem for problem in problems if id(problem) not in dependent)
@@ -553,10 +554,6 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
     return models
 
 
-def _dirname(relpath: str) -> str:
-    return relpath.rsplit("/", 1)[0] if "/" in relpath else ""
-
-
 def _build_base_dir(node: YMap, base_dirs: Mapping[str, str], default: str) -> str:
     """The directory a service's build context resolves against: that of the file that wrote it."""
     build = node.get("build")
@@ -590,7 +587,7 @@ def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], docke
             single = compose.services.get(name) if compose is not None else None
             chain = next((loaded.extends_chains[(path, name)] for path in (file, *plan.files, *loaded.included)
                           if (path, name) in loaded.extends_chains), ())
-            if single is not None and single.node is node and base_dir == _dirname(file) and not chain:
+            if single is not None and single.node is node and base_dir == dirname(file) and not chain:
                 services[name] = single
                 continue
             service = service_from_node(name, entry.key.span, node, file, base_dir, sources)
@@ -623,7 +620,7 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
     """CL008 for an ``env_file`` that is missing (and required) or outside the root, and for a build
     context outside the root (a missing one inside it is CL305's)."""
     from composelint.deployments import env_file_entries
-    from composelint.merge import resolve_relative
+    from composelint.relpaths import resolve_relative
 
     def check(service, base_dir_of) -> None:
         build = service.build
@@ -659,7 +656,7 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
     deployed = {path for deployment in deployments for path in deployment.files + deployment.included}
     for path, compose in compose_files.items():
         if path not in deployed:
-            directory = _dirname(path)
+            directory = dirname(path)
             for service in compose.services.values():
                 check(service, lambda _path, directory=directory: directory)
 

@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import hashlib
 import json
-import os
 import random
 import re
 import signal

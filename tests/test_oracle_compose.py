@@ -20,7 +20,8 @@ import pytest
 from helpers import CORPUS, FIXTURES, compose_binary, needs_compose
 
 from composelint.config import Config, load_config
-from composelint.deployments import resolve_path, resolved_environment
+from composelint.deployments import resolved_environment
+from composelint.relpaths import resolve_relative
 from composelint.diagnostics import Severity
 from composelint.engine import run
 from composelint.project import build_project
@@ -138,7 +139,7 @@ def ours(project, deployment, service) -> dict:
         if source is not None and source.startswith("~"):
             continue  # `~` depends on the machine's HOME
         if kind == "bind" and source is not None and not source.startswith("/"):
-            source = resolve_path(deployment.base_dir(mount.span.path), source)
+            source = resolve_relative(deployment.base_dir(mount.span.path), source)
         volumes.add((kind, source, _clean(mount.target), read_only))
     return {
         "image": service.image.value if service.image else None,

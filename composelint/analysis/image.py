@@ -30,7 +30,7 @@ import posixpath
 import re
 from dataclasses import field
 from functools import lru_cache
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping
 
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
@@ -609,7 +609,6 @@ _SHELLS = ("sh", "bash", "ash", "dash", "zsh")
 
 def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None, depth: int = 0) -> RunInfo:
     """What a RUN instruction may change: packages, pip installs, where it writes (see RunInfo)."""
-    from composelint.analysis.shell import parse_script
     from composelint.parsers.dockerfile import substitute
 
     bodies = "\n".join(heredoc.body for heredoc in instruction.heredocs)
@@ -692,8 +691,6 @@ def _local(info: RunInfo, argv: list[str], cwd: str | None) -> None:
 
 def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirect: bool,
                    cwd: str | None) -> None:
-    from composelint.analysis.shell import parse_script
-
     # Look through wrappers that do not change what runs.
     while argv:
         name = posixpath.basename(argv[0])
