@@ -1321,9 +1321,6 @@ class ImageModel:
         normalized = re.sub(r"[-_.]+", "-", name.lower())
         return name in install[2] or normalized in install[0]
 
-    def _python_install_exists(self) -> bool:
-        return any(op.run is not None and op.run.pip for op in self.ops)
-
 
 def _python_install(project, dockerfile: Dockerfile, stage: Stage, context: str | None):
     """(distributions, complete, console scripts) from analysis.python_deps, or None if unavailable."""
@@ -1331,23 +1328,16 @@ def _python_install(project, dockerfile: Dockerfile, stage: Stage, context: str 
     key = (dockerfile.path, stage.index, context)
     if key in cache:
         return cache[key]
-    result = None
+    from composelint.analysis import python_deps  # owned by the dependency analysis
+
     try:
-        from composelint.analysis import python_deps  # owned by the dependency analysis
-    except ImportError:
-        python_deps = None
-    if python_deps is not None:
-        try:
-            try:
-                install = python_deps.installed_python(project, dockerfile, stage, context)
-            except TypeError:
-                install = python_deps.installed_python(project, dockerfile, stage)
-            distributions = frozenset(install.distributions)
-            tools = frozenset(getattr(install, "tools", ()) or ())
-            scripts = frozenset(python_deps.console_scripts(distributions | tools))
-            result = (distributions | tools, bool(install.complete), scripts)
-        except Exception:  # their analysis failing must not make ours report
-            result = None
+        install = python_deps.installed_python(project, dockerfile, stage, context)
+        distributions = frozenset(install.distributions)
+        tools = frozenset(install.tools)
+        scripts = frozenset(python_deps.console_scripts(distributions | tools))
+        result = (distributions | tools, bool(install.complete), scripts)
+    except Exception:  # their analysis failing must not make ours report
+        result = None
     cache[key] = result
     return result
 
@@ -1714,12 +1704,10 @@ def built_dockerfiles(project) -> dict[str, list[tuple[Service, Deployment | Non
 
 
 def _all_services(project) -> Iterator[tuple[Deployment | None, Service]]:
-    covered: set[str] = set()
-    for deployment in project.deployments:
-        covered.update(deployment.files)
-        covered.update(deployment.included)
-        for service in deployment.active_services():
-            yield deployment, service
+    from composelint.deployments import deployed_files
+
+    yield from project.deployed_services()
+    covered = deployed_files(project)
     for path, compose in project.compose_files.items():
         if path in covered:
             continue
@@ -1955,8 +1943,7 @@ class OperandCheck:
 def _stdlib() -> frozenset:
     import sys
 
-    names = getattr(sys, "stdlib_module_names", None)
-    return frozenset(names) if names else frozenset()
+    return sys.stdlib_module_names
 
 
 def check_operand(target: StartTarget, invocation, operand) -> OperandCheck:

@@ -64,9 +64,13 @@ class PortBinding:
 
     def address(self) -> str:
         """``ip:`` prefix as a user would write it (``[::1]:`` for IPv6), empty for every address."""
-        if self.host_ip == ALL_ADDRESSES:
-            return ""
-        return f"[{self.host_ip}]:" if ":" in self.host_ip else f"{self.host_ip}:"
+        return _address(self.host_ip)
+
+
+def _address(host_ip: str) -> str:
+    if host_ip == ALL_ADDRESSES:
+        return ""
+    return f"[{host_ip}]:" if ":" in host_ip else f"{host_ip}:"
 
 
 def parse_ports(node: YNode | None) -> Iterator[PortBinding]:
@@ -148,8 +152,7 @@ def _parse_long(node: YMap) -> PortBinding | None:
 
 
 def _long_text(host_ip: str, published: str | None, target: tuple[int, int], protocol: str) -> str:
-    address = "" if not host_ip else (f"[{host_ip}]:" if ":" in host_ip else f"{host_ip}:")
-    prefix = f"{address}{published}:" if published else ""
+    prefix = f"{_address(host_ip)}{published}:" if published else ""
     suffix = "" if protocol == "tcp" else f"/{protocol}"
     return f"{prefix}{target[0]}{suffix}"
 

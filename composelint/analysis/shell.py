@@ -447,16 +447,6 @@ class ShWord:
             return None
         return self.frame.span(self.start, self.end)
 
-    def sub_span(self, start: int, end: int) -> Span | None:
-        """Span of ``text[start:end]``."""
-        if self.frame is None:
-            return None
-        if not self.offsets or start >= len(self.offsets):
-            return self.span
-        first = (self.starts or self.offsets)[start]
-        last = self.offsets[min(end, len(self.offsets)) - 1] + 1
-        return self.frame.span(first, last)
-
 
 @record(frozen=True, slots=True)
 class Redirect:
@@ -1248,10 +1238,8 @@ class _Walker:
         if depth > MAX_DEPTH:
             self.complete = False
             return
-        if not script_word.literal and ("$" in script_word.raw.strip("'") or "`" in script_word.raw):
-            # Double-quoted scripts still reach the shell; only the outer layer's expansions matter,
-            # and those are few in start commands. Parse what is written.
-            pass
+        # A double-quoted script with expansions (`sh -c "$APP --flag"`) is parsed as written: only the
+        # outer layer's expansions matter, and those are few in start commands.
         parsed = parse_script(script_word.text, script_word.offsets, script_word.frame,
                               starts=script_word.starts or None)
         if not parsed.complete:
@@ -1788,7 +1776,7 @@ def _shell_stop(text: str) -> bool:
 
 
 _PYTHON = _Interpreter(
-    "script", frozenset(("-W", "-X", "--check-hash-based-pycs")), {"-m": "module"},
+    "script", _PYTHON_VALUE_OPTIONS, {"-m": "module"},
     lambda text: text == "-" or text.startswith("-c") or text in ("--version", "-V", "--help", "-h"))
 _INTERPRETERS = {
     "node": _Interpreter("node-script", frozenset((

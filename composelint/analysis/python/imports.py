@@ -35,7 +35,7 @@ _EXTRA_STDLIB = frozenset((
 
 @functools.lru_cache(maxsize=1)
 def stdlib_modules() -> frozenset:
-    return frozenset(getattr(sys, "stdlib_module_names", ())) | _EXTRA_STDLIB | frozenset(sys.builtin_module_names)
+    return sys.stdlib_module_names | _EXTRA_STDLIB | frozenset(sys.builtin_module_names)
 
 
 @record(frozen=True, slots=True)
@@ -91,7 +91,7 @@ def runtime_imports(text: str, path: str) -> tuple[ImportRef, ...]:
         for node in pending.pop():
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    found.append(ImportRef(alias.name, _alias_span(path, lines, alias, node)))
+                    found.append(ImportRef(alias.name, _alias_span(path, lines, alias)))
             elif isinstance(node, ast.ImportFrom):
                 if node.level == 0 and node.module:
                     found.append(ImportRef(node.module, _from_span(path, lines, node)))
@@ -115,12 +115,9 @@ def _column(lines: list[str], line: int, byte_offset: int) -> int:
     return byte_offset + 1
 
 
-def _alias_span(path: str, lines: list[str], alias: ast.alias, node: ast.stmt) -> Span:
-    line = getattr(alias, "lineno", None) or node.lineno
-    offset = getattr(alias, "col_offset", None)
-    if offset is None:  # pragma: no cover - Python < 3.10
-        offset = node.col_offset + len("import ")
-    column = _column(lines, line, offset)
+def _alias_span(path: str, lines: list[str], alias: ast.alias) -> Span:
+    line = alias.lineno
+    column = _column(lines, line, alias.col_offset)
     return Span(path, Position(line, column), Position(line, column + len(alias.name)))
 
 

@@ -253,8 +253,7 @@ def read_local_project(project: Project, directory: str, extras: tuple[str, ...]
     return found
 
 
-def _add_requirements(items: Iterable[str], path: str, out: Collected, project_name: str | None,
-                      seen_extras: set | None = None) -> None:
+def _add_requirements(items: Iterable[str], path: str, out: Collected, project_name: str | None) -> None:
     for item in items:
         parsed = parse_requirement(item)
         if parsed is None:
