@@ -300,7 +300,7 @@ def _manifest(observed: Iterable[tuple]) -> list | None:
 
 def _replay(root: Path, manifest: list) -> dict[str, str] | None:
     """Observe again; the texts read (relpath -> text) when everything matches, else None."""
-    from composelint.discovery import read_text
+    from composelint.discovery import probe_exists, probe_is_file, read_text
 
     texts: dict[str, str] = {}
     realpaths: dict = {}
@@ -315,26 +315,15 @@ def _replay(root: Path, manifest: list) -> dict[str, str] | None:
                 texts[relpath] = result.text
         elif kind == "is_file":
             _, relpath, outcome = entry
-            if (root / relpath).is_file() != outcome:
+            if probe_is_file(root, relpath) != outcome:
                 return None
         elif kind == "exists":
             _, relpath, outcome = entry
-            if _exists(root, relpath) != outcome:
+            if probe_exists(root, relpath) != outcome:
                 return None
         else:
             return None  # an observation this version does not know how to repeat
     return texts
-
-
-def _exists(root: Path, relpath: str) -> bool:
-    """The probe of ``Project.path_exists``: certain absence only."""
-    try:
-        os.stat(root.joinpath(*relpath.split("/")))
-        return True
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    except (OSError, ValueError):
-        return True
 
 
 def _write_if_missing(path: Path, text: str) -> None:

@@ -178,10 +178,9 @@ def _only_comments(text: str) -> bool:
 
 
 def _key_path(parts) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+    from composelint.parsers.schema import _render_path
+
+    return _render_path(parts) or "(top level)"
 
 
 def config_from_data(data: object, display: str, where=lambda _path, key=False: "") -> Config:

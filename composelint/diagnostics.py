@@ -67,9 +67,6 @@ class Span:
     def end_column(self) -> int:
         return self.end.column if self.end else self.start.column + 1
 
-    def contains_line(self, line: int) -> bool:
-        return self.start.line <= line <= self.end_line
-
     def __str__(self) -> str:
         return f"{self.path}:{self.start.line}:{self.start.column}"
 

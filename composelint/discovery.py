@@ -119,8 +119,7 @@ def walk(root: Path, exclude: tuple[str, ...] = ()) -> FileSet:
                 continue
             full = os.path.join(directory, name)
             if os.path.islink(full):
-                target = os.path.realpath(full)
-                if not (target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)):
+                if not _inside(os.path.realpath(full), real_root):
                     if is_compose_name(name) or is_dockerfile_name(name):
                         found.skipped.append((relpath, "the file is a symlink that leads outside the project root; "
                                                        "composelint does not read it"))
@@ -135,6 +134,11 @@ def walk(root: Path, exclude: tuple[str, ...] = ()) -> FileSet:
             elif is_automation_path(relpath):
                 found.automation.append(relpath)
     return found
+
+
+def _inside(real: str, real_root: str) -> bool:
+    """Whether a resolved path is the resolved root or below it."""
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 @record(frozen=True, slots=True)
@@ -170,6 +174,22 @@ def note(kind: str, relpath: str, outcome: object) -> None:
     """Record a probe of the file system (an ``is_file``, a ``stat``) made for the model."""
     if _observed is not None:
         _observed.append((kind, relpath, outcome))
+
+
+# The probes note() records: the run that records them and the cache's replay must probe alike.
+def probe_is_file(root: Path, relpath: str) -> bool:
+    return (root / relpath).is_file()
+
+
+def probe_exists(root: Path, relpath: str) -> bool:
+    """Whether a path exists, following symlinks; a path that cannot be checked counts as existing."""
+    try:
+        os.stat(root.joinpath(*relpath.split("/")))
+        return True
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
 
 
 def read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None = None) -> ReadResult:
@@ -208,7 +228,7 @@ def _read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None)
             real_root = os.path.realpath(root_text)
             if realpaths is not None:
                 realpaths[root_text] = real_root
-        if not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
+        if not _inside(real, real_root):
             return ReadResult(None, "the path leads outside the project root; composelint does not read it")
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(full, flags)

@@ -345,17 +345,9 @@ class Project:
             return True
         cache = self.extras.setdefault("path_exists", {})
         if relpath not in cache:
-            import os
+            from composelint.discovery import note, probe_exists
 
-            try:
-                os.stat(self.root.joinpath(*parts))
-                cache[relpath] = True
-            except (FileNotFoundError, NotADirectoryError):
-                cache[relpath] = False
-            except (OSError, ValueError):
-                cache[relpath] = True
-            from composelint.discovery import note
-
+            cache[relpath] = probe_exists(self.root, relpath)
             note("exists", relpath, cache[relpath])  # recorded for composelint.cache
         return cache[relpath]
 

@@ -14,12 +14,12 @@ from typing import Callable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Position, Severity, Span
-from composelint.discovery import (FileSet, ReadResult, decode, is_compose_name, is_dockerfile_name, note, read_text,
-                                   walk)
+from composelint.discovery import (FileSet, ReadResult, decode, is_compose_name, is_dockerfile_name, note,
+                                   probe_is_file, read_text, walk)
 from composelint.linking import link_service
 from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex, services_of
-from composelint.parsers.yaml_loader import YamlLimits, load_yaml
+from composelint.parsers.yaml_loader import COMPOSE_TAGS, YamlLimits, load_yaml
 from composelint.records import record
 from composelint.relpaths import dirname
 from composelint.yamltree import YamlDocument, YMap, YScalar
@@ -38,7 +38,6 @@ class _Loader:
     sources: dict[str, str] = field(default_factory=dict)
     problems: list[ParseProblem] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
-    environments: dict[str, dict[str, str]] = field(default_factory=dict)  # directory -> variables
     # Problems that depend on the environment a file is interpolated with (CL005, and CL002 on the
     # interpolated values), per (file, environment key). A file that deployments use reports those
     # of the environments they interpolate it with; any other file, those of its own directory's.
@@ -48,16 +47,19 @@ class _Loader:
     env_objects: dict = field(default_factory=dict)  # cache of merge.Environment objects
     quiet_failed: set[str] = field(default_factory=set)
     realpaths: dict = field(default_factory=dict)  # directory -> resolved, for this build's reads
+    dotenvs: dict = field(default_factory=dict)  # relpath -> its parsed dotenv.Dotenv
+
+    def _fetch(self, relpath: str) -> ReadResult:
+        if relpath in self.overrides:
+            return _override_result(self.overrides[relpath], self.config.limits.max_file_size)
+        return read_text(self.root, relpath, self.config.limits.max_file_size, self.realpaths)
 
     def read(self, relpath: str, code_for_io: str = "CL006") -> str | None:
         if relpath in self.sources:
             return self.sources[relpath]
         if relpath in self.failed:
             return None
-        if relpath in self.overrides:
-            result = _override_result(self.overrides[relpath], self.config.limits.max_file_size)
-        else:
-            result = read_text(self.root, relpath, self.config.limits.max_file_size, self.realpaths)
+        result = self._fetch(relpath)
         if result.text is None:
             self.failed.add(relpath)
             self.problems.append(_read_problem(relpath, result, code_for_io))
@@ -71,10 +73,7 @@ class _Loader:
             return self.sources[relpath]
         if relpath in self.failed or relpath in self.quiet_failed:
             return None
-        if relpath in self.overrides:
-            result = _override_result(self.overrides[relpath], self.config.limits.max_file_size)
-        else:
-            result = read_text(self.root, relpath, self.config.limits.max_file_size, self.realpaths)
+        result = self._fetch(relpath)
         if result.text is None:
             self.quiet_failed.add(relpath)
             return None
@@ -87,8 +86,18 @@ class _Loader:
 
         key = ("dir", directory)
         if key not in self.env_objects:
-            self.env_objects[key] = Environment.of(project_environment(self, directory))
+            values = dotenv_file_values(self, f"{directory}/.env" if directory else ".env")
+            self.env_objects[key] = Environment.of(with_config_env(self, values))
         return self.env_objects[key]
+
+    def dotenv(self, relpath: str, text: str):
+        """The dotenv file ``relpath`` parsed once for its values and for the deployment planning;
+        ``text`` is its text as the loader read it (a file is read once, so always the same)."""
+        if relpath not in self.dotenvs:
+            from composelint.parsers.dotenv import parse_dotenv
+
+            self.dotenvs[relpath] = parse_dotenv(text, self.config.env.get)
+        return self.dotenvs[relpath]
 
 
 def _override_result(text: str, max_bytes: int) -> ReadResult:
@@ -118,7 +127,7 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     loader = _Loader(root, config, dict(overrides or {}))
     found = fileset if fileset is not None else walk(root, config.exclude)
     for relpath in loader.overrides:
-        found.all_files.add(relpath)
+        found.all_files.add(relpath)  # so every later `in found.all_files` covers the stdin buffers too
         name = relpath.rsplit("/", 1)[-1]
         if is_compose_name(name) and relpath not in found.compose:
             found.compose.append(relpath)
@@ -165,7 +174,7 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         deployments=tuple(deployments),
         problems=tuple(loader.problems),
         files=frozenset(found.all_files),
-        dotenv=MappingProxyType(dict(project_environment(loader, ""))),
+        dotenv=MappingProxyType(dict(loader.environment("").values)),
         read_limit=config.limits.max_file_size,
         known_hosts=frozenset(config.known_hosts),
     )
@@ -174,13 +183,9 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
 # --------------------------------------------------------------------------- environment
 
 
-def project_environment(loader: _Loader, directory: str) -> dict[str, str]:
-    """What interpolation sees: .env of the directory, then config `env`, then (opt-in) os.environ."""
-    cached = loader.environments.get(directory)
-    if cached is not None:
-        return cached
-    values = dotenv_file_values(loader, f"{directory}/.env" if directory else ".env")
-    loader.environments[directory] = values
+def with_config_env(loader: _Loader, values: dict[str, str]) -> dict[str, str]:
+    """What interpolation sees: ``values`` (of a .env or --env-files), overridden by config `env`, then
+    by os.environ (opt-in)."""
     values.update(loader.config.env)
     if loader.config.use_environment:
         values.update(os.environ)
@@ -194,14 +199,12 @@ def dotenv_file_values(loader: _Loader, relpath: str) -> dict[str, str]:
     if cached is not None:
         return dict(cached)
     values: dict[str, str] = {}
-    exists = (loader.root / relpath).is_file()
+    exists = probe_is_file(loader.root, relpath)
     note("is_file", relpath, exists)  # recorded for composelint.cache: a .env appearing changes results
     if exists or relpath in loader.overrides:
         text = loader.read(relpath)
         if text is not None:
-            from composelint.parsers.dotenv import parse_dotenv
-
-            parsed = parse_dotenv(text, lambda name: loader.config.env.get(name))
+            parsed = loader.dotenv(relpath, text)
             values.update(parsed.values())
             for problem, severity in [(p, None) for p in parsed.problems] + [
                     (w, Severity.WARNING) for w in parsed.warnings]:
@@ -234,18 +237,17 @@ def load_compose_file(loader: _Loader, relpath: str, sources: SourceIndex) -> Co
         problems.append(_not_a_mapping(relpath, root, text))
         root = None
     env_dependent: list[ParseProblem] = []
+    directory = dirname(relpath)
     if isinstance(root, YMap):
         root = raw_root(document) or root
         problems.extend(_unknown_tags(root))
-        directory = dirname(relpath)
         environment = loader.environment(directory)
         root = interpolate_root(root, environment.values, env_dependent)
         env_dependent.extend(schema_problems(root))
         problems.extend(env_dependent)
         loader.env_problems[(relpath, environment.key)] = env_dependent
         loader.default_env[relpath] = environment.key
-    base_dir = dirname(relpath)
-    services = services_of(root, relpath, base_dir, sources, problems) if isinstance(root, YMap) else {}
+    services = services_of(root, relpath, directory, sources, problems) if isinstance(root, YMap) else {}
     dependent = {id(problem) for problem in env_dependent}
     loader.problems.extend(problem for problem in problems if id(problem) not in dependent)
     return ComposeFile(relpath, document, root if isinstance(root, YMap) else None, tuple(problems),
@@ -284,7 +286,7 @@ def _unknown_tags(root: YMap) -> list[ParseProblem]:
     problems = []
     for node in iter_nodes(root):
         tag = node.tag
-        if tag and tag not in ("!reset", "!override") and not (tag.startswith("!!") and tag[2:] in (
+        if tag and tag not in COMPOSE_TAGS and not (tag.startswith("!!") and tag[2:] in (
                 "str", "int", "float", "bool", "null", "map", "seq", "binary")):
             problems.append(ParseProblem(
                 "CL002", f"the YAML tag `{tag}` means nothing to Compose: it is ignored and the plain value is used",
@@ -388,17 +390,16 @@ def load_dockerignores(loader: _Loader, found: FileSet, compose_files, deploymen
     for build in builds:
         if build is None or build.context_path is None:
             continue
-        candidates = []
+        candidates = []  # (file, the key it is kept under)
         if build.dockerfile_path:
-            candidates.append(build.dockerfile_path + ".dockerignore")
-        candidates.append(f"{build.context_path}/.dockerignore" if build.context_path else ".dockerignore")
-        key = build.context_path if not build.dockerfile_path else build.context_path
-        for candidate in candidates:
+            candidates.append((build.dockerfile_path + ".dockerignore", build.dockerfile_path))
+        candidates.append((f"{build.context_path}/.dockerignore" if build.context_path else ".dockerignore",
+                           build.context_path))
+        for candidate, key in candidates:
             if candidate in found.all_files:
                 text = loader.read(candidate)
-                if text is not None:
-                    result.setdefault(key if candidate.endswith("/.dockerignore") or candidate == ".dockerignore"
-                                      else build.dockerfile_path, parse_dockerignore(text, candidate))
+                if text is not None and key not in result:
+                    result[key] = parse_dockerignore(text, candidate)
                 break
     return result
 
@@ -426,7 +427,7 @@ class _DeploymentSource:
         self.cache: dict[tuple, YMap | None] = {}
 
     def exists(self, relpath: str) -> bool:
-        return relpath in self.found.all_files or relpath in self.loader.overrides
+        return relpath in self.found.all_files
 
     def compose(self, relpath: str) -> ComposeFile | None:
         if relpath not in self.compose_files:
@@ -484,11 +485,7 @@ def plan_environment(loader: _Loader, plan):
         return loader.environment(directory)
     key = ("env-files", plan.env_files)
     if key not in loader.env_objects:
-        values = env_file_values(loader, plan.env_files)
-        values.update(loader.config.env)
-        if loader.config.use_environment:
-            values.update(os.environ)
-        loader.env_objects[key] = Environment.of(values)
+        loader.env_objects[key] = Environment.of(with_config_env(loader, env_file_values(loader, plan.env_files)))
     return loader.env_objects[key]
 
 
@@ -499,12 +496,10 @@ def _dotenv_entries(loader: _Loader, found: FileSet, cache: dict):
         if relpath in cache:
             return cache[relpath]
         result = None
-        if relpath in found.all_files or relpath in loader.overrides:
+        if relpath in found.all_files:
             text = loader.read_quiet(relpath)
             if text is not None:
-                from composelint.parsers.dotenv import parse_dotenv
-
-                parsed = parse_dotenv(text, lambda name: loader.config.env.get(name))
+                parsed = loader.dotenv(relpath, text)
                 result = {entry.key: (entry.value, Span(relpath, Position(entry.line, entry.column)))
                           for entry in parsed.entries if entry.value is not None}
         cache[relpath] = result
@@ -519,7 +514,7 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
     from composelint.deployments import name_plans, plan_deployments
     from composelint.merge import ModelBuilder
 
-    exists = lambda relpath: relpath in found.all_files or relpath in loader.overrides  # noqa: E731
+    source = _DeploymentSource(loader, found, compose_files, sources)
     dotenv_paths = sorted(path for path in found.all_files if path.rsplit("/", 1)[-1] == ".env")
     automation = []
     for path in sorted(set(found.automation)):
@@ -529,9 +524,8 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
     plans, defaults, problems = plan_deployments(
         config_specs=loader.config.deployments, config_path=loader.config.source or ".composelint.yaml",
         dotenv_paths=dotenv_paths, automation=automation, compose_paths=sorted(compose_files),
-        exists=exists, dotenv=_dotenv_entries(loader, found, {}))
+        exists=source.exists, dotenv=_dotenv_entries(loader, found, {}))
     loader.problems.extend(problems)
-    source = _DeploymentSource(loader, found, compose_files, sources)
     models = []
     covered: set[str] = set()
 
@@ -639,7 +633,7 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
                         "CL008", f"env_file `{written}` is outside the project root: composelint does not read "
                                  "it, and the service depends on a file the repository does not hold", value.span,
                         "keep env files in the repository, or mark the entry `required: false`"))
-            elif required and resolved not in found.all_files and resolved not in loader.overrides:
+            elif required and resolved not in found.all_files:
                 where = f" (`{resolved}`)" if resolved != written else ""
                 template = next((resolved + suffix for suffix in _TEMPLATE_SUFFIXES
                                  if resolved + suffix in found.all_files), None)

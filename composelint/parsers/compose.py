@@ -307,25 +307,6 @@ def interpolate_tree(node: YNode | None, lookup: Callable[[str], str | None],
     return visit(node) if node is not None else None
 
 
-def iter_scalars(node: YNode | None) -> Iterator[YScalar]:
-    """Every scalar value below ``node`` (keys excluded), each shared node once."""
-    if node is None:
-        return
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, YScalar):
-            yield current
-        elif isinstance(current, YMap):
-            stack.extend(entry.value for entry in reversed(list(current.entries.values())))
-        else:
-            stack.extend(reversed(current.items))
-
-
 def iter_nodes(node: YNode | None) -> Iterator[YNode]:
     """Every node below ``node`` (mappings, sequences and scalars), each shared node once."""
     if node is None:

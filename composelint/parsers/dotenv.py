@@ -37,7 +37,7 @@ import bisect
 import re
 from typing import Callable
 
-from composelint.parsers.interpolation import InterpolationIssue, interpolate
+from composelint.parsers.interpolation import InterpolationIssue, _describe, interpolate
 from composelint.records import record
 
 __all__ = ["DotenvEntry", "DotenvProblem", "Dotenv", "parse_dotenv", "MAX_REPORTS"]
@@ -349,14 +349,6 @@ def _escape_value(sequence: str) -> str:
     if len(digits) == 3 and all(digit in "01234567" for digit in digits) and int(digits, 8) <= 255:
         return chr(int(digits, 8))
     return "\\" + digits
-
-
-def _describe(char: str) -> str:
-    if char == "`":
-        return "backtick"
-    if not char.isprintable():
-        return f"character U+{ord(char):04X}"
-    return f"`{char}`"
 
 
 def _snippet(text: str) -> str:
