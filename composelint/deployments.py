@@ -853,16 +853,29 @@ def automation_requests(path: str, text: str) -> list[Request]:
 
 def dotenv_request(path: str, entries: Mapping[str, tuple[str, Span]]) -> Request | None:
     """``COMPOSE_FILE`` in a ``.env``: the files ``docker compose up`` runs in that directory."""
+    files = _dotenv_files(entries)
+    if files is None:
+        return None
+    value, span = entries["COMPOSE_FILE"]
+    profiles = entries.get("COMPOSE_PROFILES")
+    return Request("dotenv", span, dirname(path), files, _split_profiles(profiles[0]) if profiles else None,
+                   command=f"COMPOSE_FILE={value}")
+
+
+def _dotenv_files(entries: Mapping[str, tuple[str, Span]]) -> tuple[Arg, ...] | None:
+    """The files ``COMPOSE_FILE`` of a ``.env`` lists, split at its ``COMPOSE_PATH_SEPARATOR``;
+    None when it is unset or blank."""
     compose_file = entries.get("COMPOSE_FILE")
     if compose_file is None or not compose_file[0].strip():
         return None
     separator = entries.get("COMPOSE_PATH_SEPARATOR", (":", None))[0] or ":"
     value, span = compose_file
-    files = tuple(Arg(part, span, "$" in part) for part in value.split(separator) if part)
-    profiles = entries.get("COMPOSE_PROFILES")
-    return Request("dotenv", span, dirname(path), files,
-                   tuple(p.strip() for p in profiles[0].split(",") if p.strip()) if profiles else None,
-                   command=f"COMPOSE_FILE={value}")
+    return tuple(Arg(part, span, "$" in part) for part in value.split(separator) if part)
+
+
+def _split_profiles(text: str) -> tuple[str, ...]:
+    """``COMPOSE_PROFILES``: comma-separated, blanks dropped."""
+    return tuple(p.strip() for p in text.split(",") if p.strip())
 
 
 def config_request(spec, span: Span) -> Request:
@@ -1001,16 +1014,13 @@ class Planner:
             if request.project_directory is not None and not request.project_directory.symbolic:
                 directory = resolve_relative(cwd, request.project_directory.text) or cwd
             entries = self.dotenv(f"{directory}/.env" if directory else ".env") if not env_files else None
-            compose_file = entries.get("COMPOSE_FILE") if entries else None
-            if compose_file and compose_file[0].strip():
+            in_dotenv = _dotenv_files(entries) if entries else None
+            if in_dotenv is not None:
                 dotenv_path = f"{directory}/.env" if directory else ".env"
-                separator = (entries.get("COMPOSE_PATH_SEPARATOR") or (":", None))[0] or ":"
-                for part in compose_file[0].split(separator):
-                    if part:
-                        resolved = self._resolve(Arg(part, compose_file[1], "$" in part), directory, (),
-                                                 "compose file")
-                        if resolved is not None and resolved not in files:
-                            files.append(resolved)
+                for arg in in_dotenv:
+                    resolved = self._resolve(arg, directory, (), "compose file")
+                    if resolved is not None and resolved not in files:
+                        files.append(resolved)
             else:
                 files = list(default_files(directory, self.exists, search_parents=True))
                 if not files:
@@ -1046,7 +1056,7 @@ class Planner:
                     break
             if request.environment.get("COMPOSE_PROFILES"):
                 value = (request.environment["COMPOSE_PROFILES"], request.origin)
-            profiles = tuple(p.strip() for p in value[0].split(",") if p.strip()) if value else ()
+            profiles = _split_profiles(value[0]) if value else ()
         return Plan(name=request.name or "", source=request.source, origin=request.origin, files=tuple(files),
                     project_dir=project_dir, profiles=tuple(profiles), env_files=tuple(env_files),
                     unresolved=tuple(unresolved), targets=request.targets, command=request.command,

@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 from composelint.config import Config, ConfigError, build_options
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
 from composelint.records import record
-from composelint.rules import RULES, code_matches, selected_rules
+from composelint.rules import code_matches, selected_rules
 from composelint.rules._rule import RuleMeta
 
 INTERNAL_ERROR = "CL000"
@@ -46,8 +46,9 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
         debug: bool = False) -> RunResult:
     rules = enabled_rules(config)
     raw: list[Diagnostic] = []
+    lines_of = _SourceLines(project.sources)
     for meta in rules:
-        raw.extend(_run_rule(meta, project, config, debug))
+        raw.extend(_run_rule(meta, project, config, lines_of, debug))
     diagnostics = _deduplicate(raw)
     diagnostics = _collapse_shared(diagnostics)
     if config.per_file_ignores:
@@ -74,13 +75,12 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     return RunResult(tuple(reported), tuple(suppressed), {meta.code: meta for meta in rules})
 
 
-def _run_rule(meta: RuleMeta, project, config: Config, debug: bool) -> list[Diagnostic]:
+def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, debug: bool) -> list[Diagnostic]:
     try:
         options = build_options(meta, config.rule_options.get(meta.code))
     except ConfigError:
         options = meta.options()  # validated when the config loaded; defaults if it changed since
     severity_override = config.severity.get(meta.code)
-    lines_of = _SourceLines(project.sources)
     found = []
     try:
         for violation in meta.check(project, options):
@@ -185,7 +185,3 @@ def _involves(diagnostic: Diagnostic, paths: set[str]) -> bool:
     if diagnostic.span.path in paths:
         return True
     return any(related.span.path in paths for related in diagnostic.related)
-
-
-def all_rules() -> dict[str, RuleMeta]:
-    return dict(RULES)

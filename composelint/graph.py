@@ -648,21 +648,27 @@ def _extends_file(service: Service) -> str | None:
     return resolve_path(posixpath.dirname(file_node.span.path), written)
 
 
-def _own_hosts(service: Service) -> list[str]:
-    """Names under which other containers reach this service."""
-    names = [service.name]
+def _named_hosts(service: Service) -> Iterator[tuple[str, str]]:
+    """The host names a service gives itself besides its own name, each with the key that gives it
+    (``hostname``, ``container_name``, ``alias``)."""
     node = service.node
     for key in ("hostname", "container_name"):
         text = scalar_text(node.get(key))
         if text:
-            names.append(text)
+            yield text, key
     networks = node.get("networks")
     if isinstance(networks, YMap):
         for _, value in networks.items():
             aliases = value.get("aliases") if isinstance(value, YMap) else None
-            if isinstance(aliases, YSeq):
-                names.extend(t for t in (scalar_text(item) for item in aliases.items) if t)
-    return names
+            for item in aliases.items if isinstance(aliases, YSeq) else ():
+                text = scalar_text(item)
+                if text:
+                    yield text, "alias"
+
+
+def _own_hosts(service: Service) -> list[str]:
+    """Names under which other containers reach this service."""
+    return [service.name, *(text for text, _ in _named_hosts(service))]
 
 
 def _index_hosts(scope: Scope) -> None:
@@ -670,19 +676,9 @@ def _index_hosts(scope: Scope) -> None:
     for name in scope.services:
         hosts.setdefault(name.lower(), (name, "service"))
     for name, service in scope.services.items():
+        for text, how in _named_hosts(service):
+            hosts.setdefault(text.lower(), (name, how))
         node = service.node
-        for key, how in (("hostname", "hostname"), ("container_name", "container_name")):
-            text = scalar_text(node.get(key))
-            if text:
-                hosts.setdefault(text.lower(), (name, how))
-        networks = node.get("networks")
-        if isinstance(networks, YMap):
-            for _, value in networks.items():
-                aliases = value.get("aliases") if isinstance(value, YMap) else None
-                for item in aliases.items if isinstance(aliases, YSeq) else ():
-                    text = scalar_text(item)
-                    if text:
-                        hosts.setdefault(text.lower(), (name, "alias"))
         for item in _seq(node.get("links")):
             text = scalar_text(item) or ""
             target, _, alias = text.partition(":")
@@ -960,12 +956,12 @@ class GraphView:
 
     def grouped(self) -> list[tuple[Scope | None, list[Node]]]:
         """Deployment clusters (service and undefined nodes), then free nodes (undeployed, templates)."""
-        groups: list[tuple[Scope | None, list[Node]]] = []
-        by_scope = {scope.name: scope for scope in self.scopes}
-        for scope in self.scopes:
-            groups.append((scope, [n for n in self.nodes if n.scope == scope.name and n.kind in ("service",
-                                                                                                 "undefined")]))
-        free = [n for n in self.nodes if n.scope not in by_scope or n.kind not in ("service", "undefined")]
+        members: dict[str, list[Node]] = {scope.name: [] for scope in self.scopes}
+        free: list[Node] = []
+        for node in self.nodes:
+            cluster = members.get(node.scope) if node.kind in ("service", "undefined") else None
+            (free if cluster is None else cluster).append(node)
+        groups: list[tuple[Scope | None, list[Node]]] = [(scope, members[scope.name]) for scope in self.scopes]
         groups.append((None, free))
         return groups
 

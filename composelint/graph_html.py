@@ -144,10 +144,11 @@ def attach_findings(graph: "DeploymentGraph", nodes: Sequence["Node"], diagnosti
         if not candidates:
             loose.append(diagnostic)
             continue
-        best = max(level(node, path) for node in candidates)
+        levels = [level(node, path) for node in candidates]
+        best = max(levels)
         seen = set()
-        for node in candidates:
-            if level(node, path) == best and node.id not in seen:
+        for node, node_level in zip(candidates, levels):
+            if node_level == best and node.id not in seen:
                 seen.add(node.id)
                 attached.setdefault(node.id, []).append(diagnostic)
     return attached, loose
@@ -203,8 +204,15 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _loc(span) -> str:
-    return f"{span.path}:{span.line}:{span.column}"
+def _with_targets(nodes: list["Node"], refs: list["Reference"]) -> list["Node"]:
+    """``nodes``, then the targets of ``refs`` not among them: what a diagram of these edges draws."""
+    drawn = list(nodes)
+    seen = {node.id for node in drawn}
+    for ref in refs:
+        if ref.target.id not in seen:
+            seen.add(ref.target.id)
+            drawn.append(ref.target)
+    return drawn
 
 
 def _caption(node: "Node") -> str:
@@ -489,11 +497,15 @@ class _Page:
         self.findings, self.loose = attach_findings(graph, view.nodes, self.diagnostics)
         for found in self.findings.values():
             found.sort(key=lambda d: (-int(d.severity), d.sort_key()))
+        self.members = {scope.name: nodes for scope, nodes in view.grouped() if scope is not None}
         self.incoming: dict[str, list[Reference]] = {}
         self.outgoing: dict[str, list[Reference]] = {}
+        self.scope_refs: dict[str, list[Reference]] = {}  # deployment -> references from its services
         for ref in view.references:
             self.incoming.setdefault(ref.target.id, []).append(ref)
             self.outgoing.setdefault(ref.source.id, []).append(ref)
+            if ref.source.kind == "service":
+                self.scope_refs.setdefault(ref.source.scope, []).append(ref)
 
     def render(self) -> str:
         body = [self._header(), self._glance(), self._contents(), self._legend()]
@@ -579,7 +591,7 @@ class _Page:
                 items.append(f"start-order cycle in <code>{_e(cycle[0].source.scope)}</code>: {path}")
         groups.append(("bad", "cycles", items))
         items = [f"{self._link(ref.source)} needs {self._link(ref.target)}, which the deployment's profiles "
-                 f"disable ({_e(_loc(ref.span))})"
+                 f"disable ({_e(str(ref.span))})"
                  for ref in graph.inactive_dependencies() if ref.source.scope in scopes]
         groups.append(("warn", "dependencies on disabled services", items))
         worst = sorted(((node, _counts(self.findings.get(node.id, ()))) for node in view.nodes
@@ -610,7 +622,7 @@ class _Page:
             return ""
         rows = []
         for index, scope in enumerate(self.view.scopes):
-            members = [n for n in self.view.nodes if n.scope == scope.name and n.kind in ("service", "undefined")]
+            members = self.members[scope.name]
             services = sum(1 for n in members if n.kind == "service")
             counts = _counts([d for n in members for d in self.findings.get(n.id, ())])
             missing = sum(1 for n in members if n.kind == "undefined") + len({
@@ -655,20 +667,13 @@ class _Page:
     # ---------------------------------------------------------------- sections
 
     def _deployment(self, index: int, scope) -> str:
-        view = self.view
-        members = [n for n in view.nodes if n.scope == scope.name and n.kind in ("service", "undefined")]
-        refs = [ref for ref in view.references if ref.source.kind == "service" and ref.source.scope == scope.name]
-        nodes = list(members)
-        seen = {node.id for node in nodes}
-        for ref in refs:
-            if ref.target.id not in seen:
-                seen.add(ref.target.id)
-                nodes.append(ref.target)
+        members = self.members[scope.name]
+        refs = self.scope_refs.get(scope.name, [])
         deployment = scope.deployment
         facts = [("files", " + ".join(f"<code>{_e(path)}</code>" for path in deployment.files) or "none")]
         if deployment.included:
             facts.append(("included", ", ".join(f"<code>{_e(path)}</code>" for path in deployment.included)))
-        origin = f" at <code>{_e(_loc(deployment.origin))}</code>" if deployment.origin is not None else ""
+        origin = f" at <code>{_e(str(deployment.origin))}</code>" if deployment.origin is not None else ""
         facts.append(("found in", _rich(SOURCES.get(deployment.source, deployment.source)) + origin))
         if deployment.command and deployment.source in ("automation", "dotenv"):
             facts.append(("command", f"<code>{_e(deployment.command)}</code>"))
@@ -679,14 +684,14 @@ class _Page:
             facts.append(("env files", ", ".join(f"<code>{_e(p)}</code>" for p in deployment.env_files)))
         for arg in deployment.unresolved:
             facts.append(("unresolved", f'<span class="warn-text"><code>{_e(arg.value)}</code> at '
-                                        f"<code>{_e(_loc(arg.span))}</code>: what it adds is not shown</span>"))
+                                        f"<code>{_e(str(arg.span))}</code>: what it adds is not shown</span>"))
         order = self.graph.start_order(scope.name)
         if order is None:
             facts.append(("start order", '<span class="bad-text">none: a dependency cycle</span>'))
         elif order:
             facts.append(("start order", _start_order(order)))
         dl = "".join(f"<dt>{_e(key)}</dt><dd>{value}</dd>" for key, value in facts)
-        diagram = _Diagram(nodes, refs, self.findings, self.ids)
+        diagram = _Diagram(_with_targets(members, refs), refs, self.findings, self.ids)
         cards = "".join(self._card(node, scope.name) for node in members)
         return (f'<section class="deployment" id="deployment-{index + 1}"><h2><span class="kicker">Deployment</span> '
                 f"{_e(scope.name)}</h2><dl>{dl}</dl>"
@@ -699,18 +704,12 @@ class _Page:
         if not nodes:
             return ""
         refs = [ref for ref in view.references if ref.source.kind in ("undeployed", "template")]
-        drawn = list(nodes)
-        seen = {node.id for node in drawn}
-        for ref in refs:
-            if ref.target.id not in seen:
-                seen.add(ref.target.id)
-                drawn.append(ref.target)
         files = sorted({node.file for node in nodes if node.kind == "undeployed" and node.file})
         intro = ""
         if files:
             intro = (f'<p>Compose files that no deployment runs: {", ".join(f"<code>{_e(f)}</code>" for f in files)}. '
                      "Nothing starts the services they alone define.</p>")
-        diagram = _Diagram(drawn, refs, self.findings, self.ids)
+        diagram = _Diagram(_with_targets(nodes, refs), refs, self.findings, self.ids)
         cards = "".join(self._card(node, None) for node in nodes)
         kinds = {node.kind for node in nodes}
         heading = "Not deployed, and extends bases" if len(kinds) == 2 else \
@@ -739,7 +738,7 @@ class _Page:
                         if counts[sev])
         meta = []
         if node.span is not None:
-            meta.append(f"defined at <code>{_e(_loc(node.span))}</code>")
+            meta.append(f"defined at <code>{_e(str(node.span))}</code>")
         service = node.service
         if service is not None and service.image is not None:
             meta.append(f"image <code>{_e(service.image.value)}</code>")
@@ -769,14 +768,14 @@ class _Page:
         outgoing = self.outgoing.get(node.id, [])
         if outgoing:
             items = [f"<li>{_e(VERBS.get(ref.kind, ref.kind))} {self._link(ref.target)}{self._detail(ref)}"
-                     f' <span class="loc">{_e(_loc(ref.span))}</span></li>' for ref in outgoing[:LIST_LIMIT]]
+                     f' <span class="loc">{_e(str(ref.span))}</span></li>' for ref in outgoing[:LIST_LIMIT]]
             parts.append(f'<p class="list-title">needs</p><ul class="refs">{"".join(items)}'
                          f"{self._more(len(outgoing))}</ul>")
         incoming = [ref for ref in self.incoming.get(node.id, [])
                     if scope_name is None or ref.source.scope == scope_name]
         if incoming:
             items = [f"<li>{self._link(ref.source)} {_e(VERBS.get(ref.kind, ref.kind))} it{self._detail(ref)}"
-                     f' <span class="loc">{_e(_loc(ref.span))}</span></li>' for ref in incoming[:LIST_LIMIT]]
+                     f' <span class="loc">{_e(str(ref.span))}</span></li>' for ref in incoming[:LIST_LIMIT]]
             parts.append(f'<p class="list-title">needed by</p><ul class="refs">{"".join(items)}'
                          f"{self._more(len(incoming))}</ul>")
         if found:
@@ -796,7 +795,7 @@ class _Page:
             rows.append(f'<li class="finding {diagnostic.severity.label}"><span class="sev">'
                         f"{diagnostic.severity.label}</span> <span class=\"code\">{code}</span> "
                         f'<span class="msg">{_rich(diagnostic.message)}</span> '
-                        f'<span class="loc">{_e(_loc(diagnostic.span))}</span></li>')
+                        f'<span class="loc">{_e(str(diagnostic.span))}</span></li>')
         more = ""
         if total > FINDINGS_LIMIT:
             more = f'<li class="more">\u2026 and {total - FINDINGS_LIMIT} more: run <code>composelint</code></li>'

@@ -565,6 +565,11 @@ class LoadedModel:
     extends_chains: dict[tuple[str, str], tuple[Span, ...]] = field(default_factory=dict)
 
 
+def _scalar_items(node: YNode | None) -> list[YNode]:
+    """One path written as a scalar, or several as a sequence (``include`` ``path``, ``env_file``)."""
+    return [node] if isinstance(node, YScalar) else list(node.items) if isinstance(node, YSeq) else []
+
+
 MAX_INCLUDE_DEPTH = 64
 _UNRESOLVED_HELP = "fix the path so that it names a file inside the repository, or remove the reference"
 
@@ -585,6 +590,12 @@ class ModelBuilder:
         if key not in self._reported:
             self._reported.add(key)
             self.result.problems.append(ParseProblem(code, message, span, help_text))
+
+    def _add_file_edge(self, path: str, target: str, kind: str) -> None:
+        """``path`` pulls in ``target`` (``kind``: "include" or "extends"), which joins the deployment's files."""
+        self.result.edges.append((path, target, kind))
+        if target not in self.result.included:
+            self.result.included.append(target)
 
     def _check_file(self, written: str, resolved: str | None, span: Span, what: str) -> bool:
         if resolved is None:
@@ -677,8 +688,7 @@ class ModelBuilder:
             paths_node, project_dir_node, env_node = item.get("path"), item.get("project_directory"), item.get("env_file")
         else:
             return None
-        written = [paths_node] if isinstance(paths_node, YScalar) else list(paths_node.items) \
-            if isinstance(paths_node, YSeq) else []
+        written = _scalar_items(paths_node)
         files: list[str] = []
         spans: list[Span] = []
         including = [link[0] for link in chain]
@@ -716,9 +726,7 @@ class ModelBuilder:
         else:
             project_dir = dirname(files[0])
         env_files: list[str] = []
-        env_written = [env_node] if isinstance(env_node, YScalar) else list(env_node.items) \
-            if isinstance(env_node, YSeq) else []
-        for node in env_written:
+        for node in _scalar_items(env_node):
             text = scalar_text(node)
             if text is None or text == "/dev/null":
                 continue
@@ -728,9 +736,7 @@ class ModelBuilder:
             env_files.append(resolved)
         include_env = self.source.include_environment(environment, project_dir, tuple(env_files))
         for target in files:
-            self.result.edges.append((path, target, "include"))
-            if target not in self.result.included:
-                self.result.included.append(target)
+            self._add_file_edge(path, target, "include")
         key = (tuple(files), project_dir, include_env.key)
         if key not in self._include_memo:
             self._include_memo[key] = None  # a re-entrant request is a cycle, already reported above
@@ -796,9 +802,7 @@ class _ExtendsResolver:
                                      "name a service that the extended file defines")
                 return False
             self.builder.result.base_dirs.setdefault(target, dirname(target))
-            self.builder.result.edges.append((file, target, "extends"))
-            if target not in self.builder.result.included:
-                self.builder.result.included.append(target)
+            self.builder._add_file_edge(file, target, "extends")
             return target, dirname(target), target_services, ref, extends
         if not isinstance(services.get(ref), YMap):
             self.builder.problem("CL008", f"service `{name}` extends `{ref}`, which `{file}` does not define: "

@@ -53,9 +53,6 @@ class SuppressionIndex:
                 return suppression
         return None
 
-    def __len__(self) -> int:
-        return sum(len(items) for items in self._by_path.values())
-
 
 def _yaml_node_ranges(document) -> dict[int, int]:
     """Line of each mapping key -> last line of its value (and of sequence items)."""

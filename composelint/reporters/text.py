@@ -94,13 +94,20 @@ def _draw(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), offsets
 
 
-def _snippet(line_text: str, diagnostic: "Diagnostic") -> tuple[str, int, int]:
-    """The drawn source line, and the display column and width of the underline."""
+def _columns(line_text: str, diagnostic: "Diagnostic") -> tuple[int, int]:
+    """Where the primary span lies on its first line, as string indexes clamped to the line;
+    a span that goes on to later lines runs to the end of this one."""
     span = diagnostic.span
     length = len(line_text)
     start = min(max(span.column - 1, 0), length)
     end = span.end_column - 1 if span.end_line == span.line else length
-    end = min(max(end, start), length)
+    return start, min(max(end, start), length)
+
+
+def _snippet(line_text: str, diagnostic: "Diagnostic") -> tuple[str, int, int]:
+    """The drawn source line, and the display column and width of the underline."""
+    length = len(line_text)
+    start, end = _columns(line_text, diagnostic)
 
     window_start, window_end = 0, length
     if length > SNIPPET_WIDTH:
@@ -138,10 +145,7 @@ class _Sources:
 
 def _mask(line_text: str, diagnostic: "Diagnostic") -> str:
     """The line with the primary span's text (a secret) replaced by asterisks."""
-    span = diagnostic.span
-    start = min(max(span.column - 1, 0), len(line_text))
-    end = span.end_column - 1 if span.end_line == span.line else len(line_text)
-    end = min(max(end, start), len(line_text))
+    start, end = _columns(line_text, diagnostic)
     return line_text[:start] + "*" * (end - start) + line_text[end:]
 
 
