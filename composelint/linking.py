@@ -54,7 +54,8 @@ def image_start(dockerfile: Dockerfile, stage: Stage) -> tuple[CommandPart | Non
     entrypoint = cmd = None
     entrypoint_set = cmd_set = False
     shell = DEFAULT_SHELL
-    for current in reversed(stage_chain(dockerfile, stage)):
+    chain = stage_chain(dockerfile, stage)
+    for current in reversed(chain):
         for instruction in current.instructions:
             keyword = instruction.keyword
             if keyword == "SHELL" and instruction.exec_args:
@@ -66,8 +67,7 @@ def image_start(dockerfile: Dockerfile, stage: Stage) -> tuple[CommandPart | Non
             elif keyword == "CMD":
                 cmd = _image_part(instruction, "image-cmd", shell, current)
                 cmd_set = True
-    root = stage_chain(dockerfile, stage)[-1]
-    external_base = root.base_resolved.lower() != "scratch"
+    external_base = chain[-1].base_resolved.lower() != "scratch"
     complete = not external_base or entrypoint_set or cmd_set
     return entrypoint, cmd, complete
 
@@ -84,14 +84,14 @@ def _image_part(instruction: Instruction, origin: str, shell: tuple[str, ...], s
 
 
 def effective_start(service: Service, dockerfile: Dockerfile | None, stage: Stage | None) -> EffectiveCommand | None:
+    if service.entrypoint is not None:
+        # A compose entrypoint replaces the image's and drops the image's CMD.
+        return EffectiveCommand(service.entrypoint, service.command, True)
     if dockerfile is not None and stage is not None:
         image_entrypoint, image_cmd, complete = image_start(dockerfile, stage)
     else:
         image_entrypoint = image_cmd = None
         complete = False
-    if service.entrypoint is not None:
-        # A compose entrypoint replaces the image's and drops the image's CMD.
-        return EffectiveCommand(service.entrypoint, service.command, True)
     cmd = service.command if service.command is not None else image_cmd
     if image_entrypoint is None and cmd is None:
         return None

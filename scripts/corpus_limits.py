@@ -49,22 +49,24 @@ def lintable_files(root: Path) -> list[Path]:
     return found
 
 
-def projects(paths: list[Path]) -> list[Path]:
+def projects(paths: list[Path]) -> list[tuple[Path, int]]:
+    """Every project directory, with its number of lintable files."""
     result = []
     for path in paths:
         direct = [entry for entry in path.iterdir() if entry.is_file()
                   and (is_compose_name(entry.name) or is_dockerfile_name(entry.name))]
         if direct:
-            result.append(path)
+            result.append((path, len(lintable_files(path))))
             continue
-        result.extend(sorted(entry for entry in path.iterdir()
-                             if entry.is_dir() and not entry.name.startswith(".") and lintable_files(entry)))
+        for entry in sorted(entry for entry in path.iterdir() if entry.is_dir() and not entry.name.startswith(".")):
+            files = len(lintable_files(entry))
+            if files:
+                result.append((entry, files))
     return result
 
 
-def lint(target: Path, files: int, seconds_per_file: float, memory_mb: int) -> tuple[bool, str, float, str]:
-    """(passed, verdict, CPU seconds, summary) of one capped run."""
-    budget = max(1, files) * seconds_per_file + STARTUP_ALLOWANCE
+def lint(target: Path, budget: float, memory_mb: int) -> tuple[bool, str, float, str]:
+    """(passed, verdict, CPU seconds, summary) of one run capped at ``budget`` CPU seconds."""
     limit = memory_mb << 20
 
     def cap() -> None:
@@ -115,21 +117,17 @@ def main(argv=None) -> int:
         print(f"corpus_limits: no such directory: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     failures = 0
-    total_files = 0
-    runs = []
-    for project in projects(paths):
-        files = len(lintable_files(project))
-        total_files += files
-        runs.append((project, files))
+    runs = projects(paths)
+    total_files = sum(files for _, files in runs)
     if not args.no_whole_run:
         for path in paths:
             runs.append((path, len(lintable_files(path))))
     width = max((len(str(project.name)) for project, _ in runs), default=10)
     print(f"{'project':<{width}}  files  CPU s   budget  verdict  findings")
     for project, files in runs:
-        passed, verdict, cpu, summary = lint(project, files, args.seconds_per_file, args.memory_mb)
-        failures += not passed
         budget = max(1, files) * args.seconds_per_file + STARTUP_ALLOWANCE
+        passed, verdict, cpu, summary = lint(project, budget, args.memory_mb)
+        failures += not passed
         print(f"{project.name:<{width}}  {files:>5}  {cpu:>5.2f}  {budget:>7.2f}  {verdict}  {summary}", flush=True)
     print(f"{len(runs)} runs, {total_files} files, {failures} failed "
           f"({args.seconds_per_file:g} s CPU per file + {STARTUP_ALLOWANCE:g} s start-up, {args.memory_mb} MB cap)")

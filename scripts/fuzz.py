@@ -387,22 +387,21 @@ DOTENV_LINES = (
 )
 
 
-def dockerfile_texts(corpus: dict[str, list[str]]):
-    lines = st.lists(st.one_of(st.sampled_from(DOCKERFILE_LINES), st.text(max_size=30)), max_size=25)
+def _line_texts(lines: tuple[str, ...], max_lines: int, corpus: list[str], tokens: tuple[str, ...]):
+    """Known lines mixed with random ones, mutated corpus files, or token soup."""
     return st.one_of(
-        lines.map("\n".join),
-        mutated(corpus["dockerfile"], DOCKERFILE_TOKENS),
-        _token_text(DOCKERFILE_TOKENS),
+        st.lists(st.one_of(st.sampled_from(lines), st.text(max_size=30)), max_size=max_lines).map("\n".join),
+        mutated(corpus, tokens),
+        _token_text(tokens),
     )
+
+
+def dockerfile_texts(corpus: dict[str, list[str]]):
+    return _line_texts(DOCKERFILE_LINES, 25, corpus["dockerfile"], DOCKERFILE_TOKENS)
 
 
 def dotenv_texts(corpus: dict[str, list[str]]):
-    lines = st.lists(st.one_of(st.sampled_from(DOTENV_LINES), st.text(max_size=30)), max_size=20)
-    return st.one_of(
-        lines.map("\n".join),
-        mutated(corpus["dotenv"], DOTENV_TOKENS),
-        _token_text(DOTENV_TOKENS),
-    )
+    return _line_texts(DOTENV_LINES, 20, corpus["dotenv"], DOTENV_TOKENS)
 
 
 def interpolation_texts():

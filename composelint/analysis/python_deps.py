@@ -20,7 +20,7 @@ packages of known base images are data: ``composelint/data/python-modules.yaml``
 from __future__ import annotations
 
 from composelint.analysis.python.builds import (ImageBuild, builds_of, default_context, image_builds, shipped_stages,
-                                                stage_chain_of)
+                                                stage_chain_of, stage_environments_of)
 from composelint.analysis.python.commands import ShellCommand, ShellWord, run_commands
 from composelint.analysis.python.imports import ImportRef, is_application_file, runtime_imports, stdlib_modules
 from composelint.analysis.python.install import PythonInstall
@@ -38,5 +38,5 @@ __all__ = [
     "default_context", "distribution_for_module", "generates_code", "image_builds", "image_repository",
     "install_command", "install_commands", "installed_python", "is_application_file", "manifest_install",
     "missing_imports", "normalize", "parse_requirement", "run_commands", "runs_script", "runtime_imports",
-    "runtime_install", "shipped_stages", "stage_chain_of", "stdlib_modules", "system_python_package", "tables",
+    "runtime_install", "shipped_stages", "stage_chain_of", "stage_environments_of", "stdlib_modules", "system_python_package", "tables",
 ]

@@ -112,7 +112,13 @@ def substitute(text: str, env: Mapping[str, str], *, escape: str = "\\", keep_qu
 
 
 def stage_environment(dockerfile: Dockerfile, stage: Stage) -> dict[str, str]:
-    """Build args (their defaults) and ENV values in force at the end of ``stage``.
+    """Build args (their defaults) and ENV values in force at the end of ``stage`` (see
+    :func:`stage_environments`)."""
+    return stage_environments(dockerfile)[stage.index]
+
+
+def stage_environments(dockerfile: Dockerfile) -> list[dict[str, str]]:
+    """Build args (their defaults) and ENV values in force at the end of each stage, by stage index.
 
     A stage built ``FROM`` an earlier stage starts with that stage's ENV (not its ARGs, which BuildKit
     does not carry over). Stage ARGs get their default, or the global ARG default when they re-declare
@@ -121,7 +127,7 @@ def stage_environment(dockerfile: Dockerfile, stage: Stage) -> dict[str, str]:
     by_index: list[dict[str, str]] = []  # ENV at the end of each stage, computed front to back
     global_defaults = _arg_defaults(dockerfile.global_args, dockerfile.escape)
     names: dict[str, int] = {}
-    result: dict[str, str] = {}
+    result: list[dict[str, str]] = []
     for current in dockerfile.stages:
         parent = names.get(current.base_resolved.lower()) if current.base_resolved else None
         envs = dict(by_index[parent]) if parent is not None else {}
@@ -140,11 +146,9 @@ def stage_environment(dockerfile: Dockerfile, stage: Stage) -> dict[str, str]:
                     elif key in global_defaults:
                         args[key] = global_defaults[key]
         by_index.append(envs)
+        result.append({**args, **envs})
         if current.name:
             names[current.name] = current.index
-        if current.index == stage.index:
-            result = {**args, **envs}
-            break
     return result
 
 

@@ -19,12 +19,11 @@ if TYPE_CHECKING:
     from composelint.diagnostics import Diagnostic, Span
     from composelint.rules._rule import RuleMeta
 
-DOCS_BASE_URL = "https://github.com/composelint/composelint/blob/main/rules/"
 HOMEPAGE = "https://github.com/composelint/composelint"
 
 
 def default_docs_url(meta: "RuleMeta") -> str:
-    return DOCS_BASE_URL + meta.page
+    return meta.url
 
 
 @record(frozen=True)

@@ -49,7 +49,6 @@ class RuleMeta:
     summary: str
     options: type  # a frozen dataclass; its fields are the rule's config keys (kebab-case in config)
     check: Callable[..., Iterator[Violation]]
-    needs_graph: bool = False
 
     @property
     def family(self) -> str:
@@ -67,13 +66,12 @@ class RuleMeta:
         return {f.name.replace("_", "-"): f for f in dataclasses.fields(self.options)}
 
 
-def rule(*, code: str, name: str, severity: str, summary: str, options: type = NoOptions,
-         needs_graph: bool = False):
+def rule(*, code: str, name: str, severity: str, summary: str, options: type = NoOptions):
     """Declare a rule; the decorated ``check`` gets a ``meta`` attribute."""
 
     def decorate(check):
         check.meta = RuleMeta(code=code, name=name, severity=Severity.parse(severity), summary=summary,
-                              options=options, check=check, needs_graph=needs_graph)
+                              options=options, check=check)
         return check
 
     return decorate

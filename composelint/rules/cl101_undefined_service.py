@@ -8,8 +8,7 @@ from composelint.rules._rule import Violation, rule
 
 
 @rule(code="CL101", name="undefined-service", severity="error",
-      summary="`depends_on`, `links`, `extends`, `network_mode` or `volumes_from` names an undefined service",
-      needs_graph=True)
+      summary="`depends_on`, `links`, `extends`, `network_mode` or `volumes_from` names an undefined service")
 def check(project, options):
     graph = project.graph
     for ref in graph.undefined_references():
@@ -32,8 +31,7 @@ def check(project, options):
         guess = closest_name(ref.name, candidates)
         if guess is not None:
             fix = f"did you mean `{guess}`? Correct the name, or define the service `{ref.name}`"
-            if guess in candidates:
-                related.append(Related(candidates[guess].name_span, f"`{guess}` is defined here"))
+            related.append(Related(candidates[guess].name_span, f"`{guess}` is defined here"))
         elif target.defined_in:
             fix = f"add `{target.defined_in[0]}` to the deployment (`include:` it, or pass it with `-f`)"
         else:

@@ -16,7 +16,7 @@ _PLURAL = {"depends_on": "depend on", "links": "link to", "host": "address", "ex
 
 @rule(code="CL102", name="undeployed-service", severity="error",
       summary="a service is defined only in compose files no deployment runs (error when a deployed service "
-              "needs it)", needs_graph=True)
+              "needs it)")
 def check(project, options):
     graph = project.graph
     for item in graph.undeployed_services():

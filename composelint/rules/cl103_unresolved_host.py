@@ -10,7 +10,7 @@ from composelint.yamltree import scalar_text
 
 
 @rule(code="CL103", name="unresolved-host", severity="warning",
-      summary="a deployed service addresses a host that resolves to nothing in its deployment", needs_graph=True)
+      summary="a deployed service addresses a host that resolves to nothing in its deployment")
 def check(project, options):
     graph = project.graph
     for ref in graph.unresolved_hosts():

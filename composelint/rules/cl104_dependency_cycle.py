@@ -8,7 +8,7 @@ from composelint.rules._rule import Violation, rule
 
 
 @rule(code="CL104", name="dependency-cycle", severity="error",
-      summary="a `depends_on` cycle: Compose refuses to start any of its services", needs_graph=True)
+      summary="a `depends_on` cycle: Compose refuses to start any of its services")
 def check(project, options):
     for cycle in project.graph.dependency_cycles():
         first = cycle[0]

@@ -21,7 +21,7 @@ class Options:
 
 
 @rule(code="CL105", name="unhealthy-dependency", severity="error",
-      summary="`condition: service_healthy` on a service without a healthcheck", options=Options, needs_graph=True)
+      summary="`condition: service_healthy` on a service without a healthcheck", options=Options)
 def check(project, options: Options):
     for ref in project.graph.healthy_dependencies():
         target = ref.target.service

@@ -16,7 +16,7 @@ _SINGULAR = {"networks": "network", "volumes": "volume", "secrets": "secret", "c
 
 
 @rule(code="CL106", name="undefined-resource", severity="error",
-      summary="a service uses a network, volume, secret or config its deployment does not declare", needs_graph=True)
+      summary="a service uses a network, volume, secret or config its deployment does not declare")
 def check(project, options):
     graph = project.graph
     lines: dict = {}

@@ -8,7 +8,7 @@ from composelint.rules._rule import Violation, rule
 
 
 @rule(code="CL107", name="unordered-dependency", severity="warning",
-      summary="a service addresses another by hostname without `depends_on` on it", needs_graph=True)
+      summary="a service addresses another by hostname without `depends_on` on it")
 def check(project, options):
     for ref in project.graph.unordered_host_references():
         source, target, host = ref.source, ref.target, ref.host

@@ -7,8 +7,7 @@ from composelint.analysis.shell import describe, start_analysis
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YScalar
 
-_INITS = frozenset(("tini", "tini-static", "dumb-init", "catatonit", "docker-init", "s6-svscan", "supervisord",
-                    "runsvdir", "init", "pid1"))
+_INITS = frozenset(("tini", "tini-static", "dumb-init", "catatonit", "docker-init"))
 
 
 @rule(code="CL205", name="missing-init", severity="warning",

@@ -24,37 +24,36 @@ def _how(ref) -> str:
 
 
 @rule(code="CL303", name="missing-healthcheck", severity="warning",
-      summary="a service that others depend on has no healthcheck", options=Options, needs_graph=True)
+      summary="a service that others depend on has no healthcheck", options=Options)
 def check(project, options: Options):
     graph = project.graph
-    for deployment in project.deployments:
-        for service in deployment.active_services():
-            node = graph.service_node(deployment.name, service.name)
-            if node is None:
-                continue
-            refs = sorted((ref for ref in graph.dependents_of(node, tuple(_HOW) + ("host",))
-                           if ref.source.kind == "service" and ref.source.active and ref.source.name != service.name),
-                          key=lambda ref: (ref.span.path, ref.span.start))
-            if not refs or any(ref.condition == "service_healthy" for ref in refs if ref.kind == "depends_on"):
-                continue  # nobody needs it, or CL105 reports the `service_healthy` wait that cannot succeed
-            health = healthcheck(service)
-            if health.defined or health.disabled or matches(options.allow, service):
-                continue
-            users = {}
-            for ref in refs:
-                users.setdefault(ref.source.name, ref)
-            names = ", ".join(f"'{name}'" for name in list(users)[:3]) + (", …" if len(users) > 3 else "")
-            one = len(users) == 1
-            where = "compose or its Dockerfile" if service.dockerfile is not None else "compose"
-            yield Violation(
-                service.name_span,
-                f"service '{service.name}' has no healthcheck in {where}, but {names} "
-                f"{'depends' if one else 'depend'} on it: {'it starts' if one else 'they start'} as soon as its "
-                f"container exists, before it accepts connections, and nothing can wait until it is ready",
-                help="add a `healthcheck:` whose `test` proves the service is ready, and give the dependents "
-                     "`depends_on: {" + service.name + ": {condition: service_healthy}}`; write "
-                     "`healthcheck: {disable: true}` to opt out deliberately",
-                related=tuple(Related(ref.span, f"service '{name}' {_how(ref)} here")
-                              for name, ref in list(users.items())[:_NOTES]),
-                subject=subject(service),
-            )
+    for deployment, service in project.deployed_services():
+        node = graph.service_node(deployment.name, service.name)
+        if node is None:
+            continue
+        refs = sorted((ref for ref in graph.dependents_of(node, tuple(_HOW) + ("host",))
+                       if ref.source.kind == "service" and ref.source.active and ref.source.name != service.name),
+                      key=lambda ref: (ref.span.path, ref.span.start))
+        if not refs or any(ref.condition == "service_healthy" for ref in refs if ref.kind == "depends_on"):
+            continue  # nobody needs it, or CL105 reports the `service_healthy` wait that cannot succeed
+        health = healthcheck(service)
+        if health.defined or health.disabled or matches(options.allow, service):
+            continue
+        users = {}
+        for ref in refs:
+            users.setdefault(ref.source.name, ref)
+        names = ", ".join(f"'{name}'" for name in list(users)[:3]) + (", …" if len(users) > 3 else "")
+        one = len(users) == 1
+        where = "compose or its Dockerfile" if service.dockerfile is not None else "compose"
+        yield Violation(
+            service.name_span,
+            f"service '{service.name}' has no healthcheck in {where}, but {names} "
+            f"{'depends' if one else 'depend'} on it: {'it starts' if one else 'they start'} as soon as its "
+            f"container exists, before it accepts connections, and nothing can wait until it is ready",
+            help="add a `healthcheck:` whose `test` proves the service is ready, and give the dependents "
+                 "`depends_on: {" + service.name + ": {condition: service_healthy}}`; write "
+                 "`healthcheck: {disable: true}` to opt out deliberately",
+            related=tuple(Related(ref.span, f"service '{name}' {_how(ref)} here")
+                          for name, ref in list(users.items())[:_NOTES]),
+            subject=subject(service),
+        )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.python_deps import install_commands, shipped_stages
-from composelint.parsers.dockerfile import stage_environment
+from composelint.analysis.python_deps import install_commands, shipped_stages, stage_environments_of
 from composelint.rules._rule import Violation, rule
 
 # tool -> (flags that disable the cache, environment variable that does, cache directory)
@@ -34,10 +33,11 @@ def _cleans_cache(commands) -> bool:
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
         shipped = shipped_stages(project, dockerfile)
+        environments = stage_environments_of(project, dockerfile)
         for stage in dockerfile.stages:
             if stage.index not in shipped:
                 continue  # a builder stage: only what later stages copy out of it ships
-            env = stage_environment(dockerfile, stage)
+            env = environments[stage.index]
             for instruction in stage.instructions:
                 if instruction.keyword != "RUN" or _cache_mount(instruction):
                     continue

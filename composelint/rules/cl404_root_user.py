@@ -5,8 +5,9 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from composelint.analysis.python_deps import builds_of, image_repository, stage_chain_of
-from composelint.parsers.dockerfile import stage_environment, substitute
+from composelint.analysis.python_deps import builds_of, image_repository, stage_environments_of
+from composelint.linking import stage_chain
+from composelint.parsers.dockerfile import substitute
 from composelint.rules._rule import Violation, rule
 
 # Images whose default user is not root, or whose entrypoint drops to a service user (gosu, su-exec).
@@ -44,9 +45,9 @@ def check(project, options):
         for index, services in sorted(_targets(project, dockerfile).items()):
             if services and all(_runs_as_other_user(service) for service in services):
                 continue  # compose `user:` overrides the image's user
-            chain = [dockerfile.stages[i] for i in reversed(stage_chain_of(dockerfile, index))]
             target = dockerfile.stages[index]
-            env = stage_environment(dockerfile, target)
+            chain = stage_chain(dockerfile, target)[::-1]
+            env = stage_environments_of(project, dockerfile)[index]
             last_user = None
             if any(_DROPS.search(instruction.text) for stage in chain for instruction in stage.instructions):
                 continue

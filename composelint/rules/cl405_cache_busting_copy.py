@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from composelint.analysis.python_deps import MANIFEST_FIRST, manifest_install, run_commands, stage_chain_of
+from composelint.analysis.python_deps import (MANIFEST_FIRST, manifest_install, run_commands, stage_chain_of,
+                                              stage_environments_of)
 from composelint.diagnostics import Related
-from composelint.parsers.dockerfile import stage_environment
 from composelint.rules._rule import Violation, rule
 
 _WHOLE_CONTEXT = frozenset((".", "./", "./.", "*", "./*", "/", "/."))
@@ -15,8 +15,9 @@ _WHOLE_CONTEXT = frozenset((".", "./", "./.", "*", "./*", "/", "/."))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
         ecosystems: list[set[str]] = []  # what each stage installs, for the stages built FROM it
+        environments = stage_environments_of(project, dockerfile)
         for stage in dockerfile.stages:
-            env = stage_environment(dockerfile, stage)
+            env = environments[stage.index]
             whole_copy = None
             installed_before: set[str] = set()
             for parent in stage_chain_of(dockerfile, stage.index)[1:]:

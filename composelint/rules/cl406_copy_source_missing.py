@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import (_GLOB, _URL, context_for, copy_word_spans, dockerfile_builds,
-                                        gitignored, model_for)
+from composelint.analysis.image import _GLOB, _URL, context_for, copy_word_spans, gitignored, stage_models
 from composelint.diagnostics import Position, Related, Span
 from composelint.rules._rule import Violation, rule
 
@@ -13,31 +12,30 @@ from composelint.rules._rule import Violation, rule
 @rule(code="CL406", name="copy-source-missing", severity="error",
       summary="a COPY/ADD source matches nothing in the build context, or only files `.dockerignore` excludes")
 def check(project, options):
-    for dockerfile, context, stages, used, args in dockerfile_builds(project):
+    for model, used in stage_models(project):
+        context = model.context
         if context.path is None:
             continue
-        for stage in stages:
-            model = model_for(project, dockerfile, stage, context, args)
-            for op in model.ops:
-                if op.kind not in ("copy", "add-archive") or op.instruction.stage != stage.index:
+        for op in model.ops:
+            if op.kind not in ("copy", "add-archive") or op.instruction.stage != model.stage.index:
+                continue
+            words = copy_word_spans(project, op.instruction)[:-1]
+            missing = []
+            for (written, span), source in zip(words, op.sources):
+                if _URL.match(source):
                     continue
-                words = copy_word_spans(project, op.instruction)[:-1]
-                missing = []
-                for (written, span), source in zip(words, op.sources):
-                    if _URL.match(source):
-                        continue
-                    state = _source_state(project, context, source, dockerfile.path, used)
-                    if state is not None:
-                        missing.append((written, span, source, state))
-                if not missing:
-                    continue
-                # A wildcard that matches nothing is allowed by BuildKit (an optional file), unless
-                # the instruction then copies nothing at all.
-                literal = [m for m in missing if not _GLOB.search(m[2])]
-                if len(missing) < len(op.sources):
-                    missing = literal
-                for written, span, source, (state, pattern) in missing:
-                    yield _violation(op, context, written, span, source, state, pattern, used)
+                state = _source_state(project, context, source, model.dockerfile.path, used)
+                if state is not None:
+                    missing.append((written, span, source, state))
+            if not missing:
+                continue
+            # A wildcard that matches nothing is allowed by BuildKit (an optional file), unless
+            # the instruction then copies nothing at all.
+            literal = [m for m in missing if not _GLOB.search(m[2])]
+            if len(missing) < len(op.sources):
+                missing = literal
+            for written, span, source, (state, pattern) in missing:
+                yield _violation(op, context, written, span, source, state, pattern, used)
 
 
 def _source_state(project, context, source, dockerfile_path, used):

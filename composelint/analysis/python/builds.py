@@ -11,7 +11,9 @@ import bisect
 import posixpath
 from typing import Iterator
 
+from composelint.linking import stage_chain
 from composelint.model import Dockerfile, Project, Service, Stage
+from composelint.parsers.dockerfile import stage_environments
 from composelint.records import record
 
 
@@ -137,19 +139,15 @@ def shipped_stages(project: Project, dockerfile: Dockerfile) -> frozenset:
 
 
 def stage_chain_of(dockerfile: Dockerfile, index: int) -> list[int]:
-    """The stage and the earlier stages it is built FROM, nearest first."""
-    names = {}
-    parents: list[int | None] = []
-    for stage in dockerfile.stages:
-        parents.append(names.get(stage.base_resolved.lower()) if stage.base_resolved else None)
-        if stage.name:
-            names[stage.name] = stage.index
-    chain = [index]
-    current = parents[index] if index < len(parents) else None
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = parents[current]
-    return chain
+    """The indexes of the stage and the earlier stages it is built FROM, nearest first."""
+    return [stage.index for stage in stage_chain(dockerfile, dockerfile.stages[index])]
+
+
+def stage_environments_of(project: Project, dockerfile: Dockerfile) -> list[dict[str, str]]:
+    """Build args and ENV values in force at the end of each stage, by stage index (computed once per
+    Dockerfile; callers must not change them)."""
+    return project.derived(f"python_deps.stage_environments:{dockerfile.path}",
+                           lambda p: stage_environments(dockerfile))
 
 
 def default_context(project: Project, dockerfile: Dockerfile) -> str:

@@ -14,7 +14,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Mapping
 
-from composelint.analysis.python.builds import build_context, default_context, image_path
+from composelint.analysis.python.builds import build_context, default_context, image_path, stage_environments_of
 from composelint.analysis.python.commands import run_commands
 from composelint.analysis.python.install import EMPTY_INSTALL, PythonInstall, combine
 from composelint.analysis.python.installers import generates_code, install_command, read_install, runs_script
@@ -22,7 +22,7 @@ from composelint.analysis.python.requirements import URL_RE, Collected, Unresolv
 from composelint.analysis.python.tables import base_image_packages
 from composelint.analysis.shellwords import UnterminatedQuote, split_words
 from composelint.model import Dockerfile, Instruction, Project, Stage
-from composelint.parsers.dockerfile import stage_environment, substitute
+from composelint.parsers.dockerfile import substitute
 from composelint.records import record
 
 MAX_STAGE_FILES = 50_000  # image paths tracked per stage
@@ -64,7 +64,7 @@ class StageAnalysis:
         self.project = project
         self.dockerfile = dockerfile
         self.context = build_context(project, context, dockerfile.path)
-        self.envs = [stage_environment(dockerfile, stage) for stage in dockerfile.stages]
+        self.envs = stage_environments_of(project, dockerfile)
         self.parents: list[int | None] = []
         self.entries: list[list[Entry]] = []
         self.workdirs: list[list[tuple[int, str]]] = []  # (order, workdir from then on)
