@@ -9,8 +9,8 @@ the rules (CL204, CL402-CL407) and :mod:`composelint.analysis.image`:
   :meth:`PythonInstall.has` returns ``False`` (or ``complete`` is true and the name is absent).
 * :func:`console_scripts`: the executables a set of distributions installs.
 * :func:`missing_imports`: imports of the context's code that no installed distribution provides.
-* :func:`image_builds`, :func:`run_commands`, :func:`install_commands`, :func:`stage_chain_of`, …: shared by
-  the image-build rules.
+* :func:`image_builds`, :func:`run_commands`, :func:`stage_run_commands`, :func:`install_commands`,
+  :func:`stage_chain_of`, …: shared by the image-build rules.
 
 The import-name -> distribution table, the well-known dependencies of popular distributions and the
 packages of known base images are data: ``composelint/data/python-modules.yaml``; executables are in
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from composelint.analysis.python.builds import (ImageBuild, builds_of, default_context, image_builds, shipped_stages,
                                                 stage_chain_of, stage_environments_of)
-from composelint.analysis.python.commands import ShellCommand, ShellWord, run_commands
+from composelint.analysis.python.commands import ShellCommand, ShellWord, run_commands, stage_run_commands
 from composelint.analysis.python.imports import ImportRef, is_application_file, runtime_imports, stdlib_modules
 from composelint.analysis.python.install import PythonInstall
 from composelint.analysis.python.installers import (MANIFEST_FIRST, InstallCommand, generates_code, install_command,
@@ -38,5 +38,6 @@ __all__ = [
     "default_context", "distribution_for_module", "generates_code", "image_builds", "image_repository",
     "install_command", "install_commands", "installed_python", "is_application_file", "manifest_install",
     "missing_imports", "normalize", "parse_requirement", "run_commands", "runs_script", "runtime_imports",
-    "runtime_install", "shipped_stages", "stage_chain_of", "stage_environments_of", "stdlib_modules", "system_python_package", "tables",
+    "runtime_install", "shipped_stages", "stage_chain_of", "stage_environments_of", "stage_run_commands",
+    "stdlib_modules", "system_python_package", "tables",
 ]

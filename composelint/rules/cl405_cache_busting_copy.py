@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.python_deps import (MANIFEST_FIRST, manifest_install, run_commands, stage_chain_of,
-                                              stage_environments_of)
+from composelint.analysis.python_deps import MANIFEST_FIRST, manifest_install, stage_chain_of, stage_run_commands
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 
@@ -15,16 +14,14 @@ _WHOLE_CONTEXT = frozenset((".", "./", "./.", "*", "./*", "/", "/."))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
         ecosystems: list[set[str]] = []  # what each stage installs, for the stages built FROM it
-        environments = stage_environments_of(project, dockerfile)
         for stage in dockerfile.stages:
-            env = environments[stage.index]
             whole_copy = None
             installed_before: set[str] = set()
             for parent in stage_chain_of(dockerfile, stage.index)[1:]:
                 installed_before |= ecosystems[parent]
             ecosystems.append(set())
             reported: set[str] = set()
-            for instruction in stage.instructions:
+            for instruction, commands in zip(stage.instructions, stage_run_commands(project, dockerfile, stage)):
                 if instruction.keyword in ("COPY", "ADD") and instruction.flag("from") is None and whole_copy is None:
                     sources = instruction.arguments.split()[:-1]
                     if any(source in _WHOLE_CONTEXT for source in sources):
@@ -32,7 +29,7 @@ def check(project, options):
                     continue
                 if instruction.keyword != "RUN":
                     continue
-                for command in run_commands(dockerfile, instruction, env):
+                for command in commands:
                     found = manifest_install(command)
                     if found is None:
                         continue

@@ -16,10 +16,11 @@ import re
 from dataclasses import field, replace
 from typing import Mapping, Sequence
 
+from composelint.analysis.python.builds import stage_environments_of
 from composelint.analysis.shell import (SHELLS, LazyMap, ShWord, SubMap, WholeMap, argument_map, exec_element_maps,
                                         heredoc_map, parse_script, shell_script_index)
 from composelint.diagnostics import Position, Span
-from composelint.model import Dockerfile, Instruction
+from composelint.model import Dockerfile, Instruction, Project, Stage
 from composelint.parsers.dockerfile import substitute
 from composelint.records import record
 
@@ -245,3 +246,13 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
                 commands.extend(script_commands(heredoc.body, env, instruction, number, where=body_map))
     frozen = tuple(commands)
     return tuple(ShellCommand(c.words, c.assignments, c.instruction, c.script, frozen) for c in frozen)
+
+
+def stage_run_commands(project: Project, dockerfile: Dockerfile, stage: Stage) -> tuple[tuple[ShellCommand, ...], ...]:
+    """:func:`run_commands` of each instruction of ``stage`` (``()`` for other keywords), with the
+    stage's ARG/ENV values: parsed once per project for every rule and analysis that reads RUN steps."""
+    def compute(project: Project):
+        env = stage_environments_of(project, dockerfile)[stage.index]
+        return tuple(run_commands(dockerfile, instruction, env) for instruction in stage.instructions)
+
+    return project.derived(f"python_deps.stage_run_commands:{dockerfile.path}:{stage.index}", compute)

@@ -12,10 +12,10 @@ every ecosystem (CL405).
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from composelint.analysis.python.builds import image_path
-from composelint.analysis.python.commands import ShellCommand, ShellWord, run_commands
+from composelint.analysis.python.commands import ShellCommand, ShellWord
 from composelint.analysis.python.requirements import (URL_RE, Collected, Requirement, Unresolved, file_name_requirement,
                                                       local_spec, normalize, parse_requirement, read_local_project,
                                                       read_requirements_file)
@@ -23,7 +23,7 @@ from composelint.analysis.python.tables import system_python_package
 from composelint.analysis.shell import (INSTALLERS, PIP_VALUE_OPTIONS, SHELLS, install_of, is_python,
                                         python_package_install, start_analysis)
 from composelint.diagnostics import Span
-from composelint.model import Dockerfile, Instruction, Service
+from composelint.model import Service
 from composelint.records import record
 
 if TYPE_CHECKING:
@@ -130,10 +130,10 @@ def install_command(command: ShellCommand) -> InstallCommand | None:
     return InstallCommand(tool, command, found.verb or "install", options, tuple(positionals), verb)
 
 
-def install_commands(dockerfile: Dockerfile, instruction: Instruction,
-                     env: Mapping[str, str]) -> tuple[InstallCommand, ...]:
+def install_commands(commands: Iterable[ShellCommand]) -> tuple[InstallCommand, ...]:
+    """The package installs among ``commands`` (one RUN step's, from ``stage_run_commands``)."""
     found = []
-    for command in run_commands(dockerfile, instruction, env):
+    for command in commands:
         install = install_command(command)
         if install is not None:
             found.append(install)

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Mapping
 
 from composelint.analysis.python.builds import build_context, default_context, image_path, stage_environments_of
-from composelint.analysis.python.commands import run_commands
+from composelint.analysis.python.commands import stage_run_commands
 from composelint.analysis.python.install import EMPTY_INSTALL, PythonInstall, combine
 from composelint.analysis.python.installers import generates_code, install_command, read_install, runs_script
 from composelint.analysis.python.requirements import URL_RE, Collected, Unresolved
@@ -285,13 +285,13 @@ class StageAnalysis:
         return result
 
     def _stage_installs(self, stage: int, out: Collected) -> None:
-        env = self.envs[stage]
-        for instruction in self.dockerfile.stages[stage].instructions:
+        instructions = self.dockerfile.stages[stage].instructions
+        run_steps = stage_run_commands(self.project, self.dockerfile, self.dockerfile.stages[stage])
+        for instruction, commands in zip(instructions, run_steps):
             if instruction.keyword != "RUN":
                 continue
             position = self.order.get(id(instruction), -1)
             mounts = self._bind_mounts(stage, instruction, position)
-            commands = run_commands(self.dockerfile, instruction, env)
             for command in commands:
                 install = install_command(command)
                 if install is not None:
