@@ -39,6 +39,7 @@ from composelint.diagnostics import Position, Span
 from composelint.model import ParseProblem
 from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
+from composelint.textnumbers import decimal_value
 from composelint.yamltree import YEntry, YMap, YNode, YScalar, YSeq, plain, scalar_text
 
 # ----------------------------------------------------------------------------- merge rules
@@ -376,10 +377,12 @@ def parse_port(text: str) -> tuple[str, str, str, str] | None:
 
 
 def _range(text: str) -> tuple[int, int] | None:
-    low, sep, high = text.partition("-")
-    if not low.isdigit() or (sep and not high.isdigit()):
+    low_text, sep, high_text = text.partition("-")
+    low = decimal_value(low_text)
+    high = decimal_value(high_text) if sep else low
+    if low is None or high is None:
         return None
-    return int(low), int(high) if sep else int(low)
+    return low, high
 
 
 def _expanded_port(item: YNode) -> list[YScalar] | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Generic, Iterator, Mapping, TypeVar
 
 from composelint.diagnostics import Related, Severity, Span
 from composelint.records import record
+from composelint.textnumbers import decimal_value
 from composelint.yamltree import YamlDocument, YMap, YNode
 
 if TYPE_CHECKING:  # networkx is imported only when a rule asks for the graph
@@ -116,8 +117,8 @@ class Dockerfile:
         if name_or_index is None:
             return self.stages[-1]
         if isinstance(name_or_index, int) or str(name_or_index).isdigit():
-            index = int(name_or_index)
-            return self.stages[index] if 0 <= index < len(self.stages) else None
+            index = name_or_index if isinstance(name_or_index, int) else decimal_value(name_or_index)
+            return self.stages[index] if index is not None and 0 <= index < len(self.stages) else None
         wanted = str(name_or_index).lower()
         for stage in self.stages:
             if stage.name == wanted:

@@ -878,3 +878,30 @@ def test_hostile_standard_input(tmp_path, data, expected, fragment):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert findings(result.stdout) == {expected} and result.exit_code == 1
     assert fragment in result.stdout
+
+
+_LONG_NUMBER = "1" * 5000  # over int()'s 4,300-digit limit
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"compose.yaml": 'services:\n  a:\n    image: nginx:1.27\n    ports: ["²:80"]\n'},
+     {("CL002", "compose.yaml", 4, 13)}),
+    ({"compose.yaml": f'services:\n  a:\n    image: nginx:1.27\n    ports: ["{_LONG_NUMBER}:80"]\n'},
+     {("CL002", "compose.yaml", 4, 13)}),
+    ({"compose.yaml": 'services:\n  a:\n    image: nginx:1.27\n    restart: "on-failure:²"\n'},
+     {("CL002", "compose.yaml", 4, 14)}),
+    ({"compose.yaml": f"services:\n  a:\n    image: nginx:1.27\n    restart: on-failure:{_LONG_NUMBER}\n"
+                      f"    environment:\n      DB_HOST: db:{_LONG_NUMBER}\n      X_HOST: db:²\n"}, set()),
+    ({"Dockerfile": f"FROM python:{_LONG_NUMBER}\nUSER 1000\n"}, set()),
+    ({"Dockerfile": f"FROM alpine:3.20 AS one\nFROM alpine:3.20\nCOPY --from={_LONG_NUMBER} /x /y\n"
+                    "COPY --from=² /x /z\nUSER 1000\n"}, set()),
+], ids=["superscript-port", "long-port", "superscript-restart", "long-restart-and-host-ports",
+        "long-version-tag", "stage-index-from"])
+def test_numbers_int_refuses_are_input_not_internal_errors(tmp_path, files, expected):
+    """`str.isdigit()` accepts `²`, and int() refuses over 4,300 digits: both once ended rules with CL000."""
+    root = make_repo(tmp_path, files)
+    result = invoke(str(root), "--format", "json", "--no-cache")  # every rule: any of them may read the number
+    found = {(item["code"], item["path"], item["line"], item["column"])
+             for item in json.loads(result.output)["diagnostics"]}
+    assert not any(code == "CL000" for code, *_ in found), found
+    assert {item for item in found if item[0].startswith("CL0")} == expected

@@ -26,6 +26,7 @@ from typing import Iterator, Mapping
 from composelint.diagnostics import Position, Span
 from composelint.model import CommandPart, Service
 from composelint.records import record
+from composelint.textnumbers import decimal_value
 from composelint.yamltree import YMap, YScalar, YSeq, scalar_text
 
 
@@ -199,7 +200,7 @@ def _scan_key_value(key: str, value: str) -> list[_Found]:
         stripped = part.strip()
         lead = len(part) - len(part.lstrip())
         host, colon, port = stripped.partition(":")
-        if colon and not (port.isdigit() and 0 < int(port) <= 65535):
+        if colon and not 0 < (decimal_value(port) or 0) <= 65535:
             host = ""
         if host and (colon or host_key) and (is_external(host) or _hostname(host)):
             found.append(_Found(host, offset + lead, stripped, "key"))

@@ -35,6 +35,7 @@ from typing import Iterable, Iterator, Mapping
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
 from composelint.records import record
+from composelint.textnumbers import decimal_value
 
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -164,7 +165,7 @@ class BaseInfo:
 def _version(tag: str, latest: object) -> int | None:
     match = re.match(r"v?(\d+)", tag)
     if match:
-        return int(match.group(1))
+        return decimal_value(match.group(1))
     if latest is not None and not re.search(r"\d", tag.split("-")[0] if tag else ""):
         word = tag.split("-")[0] if tag else "latest"
         if word in ("", "latest", "slim", "alpine", "bookworm", "bullseye", "trixie", "buster", "jammy",
@@ -1043,8 +1044,9 @@ class ImageModel:
         if not value:
             return None
         if value.isdigit():
-            index = int(value)
-            return index if index < len(self.dockerfile.stages) and index != self.stage.index else None
+            index = decimal_value(value)
+            return index if index is not None and index < len(self.dockerfile.stages) and index != self.stage.index \
+                else None
         wanted = value.lower()
         for candidate in self.dockerfile.stages:
             if candidate.name == wanted and candidate.index != self.stage.index:
@@ -1803,10 +1805,9 @@ def built_stages(dockerfile: Dockerfile, targets: Iterable[Stage]) -> list[Stage
             flag = instruction.flag("from") if instruction.keyword in ("COPY", "ADD") else None
             if flag is not None and flag.value:
                 value = flag.value.lower()
-                if value in names:
-                    pending.append(names[value])
-                elif value.isdigit():
-                    pending.append(int(value))
+                index = names.get(value, decimal_value(value))
+                if index is not None:
+                    pending.append(index)
     return [stage for stage in dockerfile.stages if stage.index in needed]
 
 

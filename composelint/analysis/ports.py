@@ -21,6 +21,7 @@ from typing import Iterable, Iterator
 
 from composelint.diagnostics import Span
 from composelint.records import record
+from composelint.textnumbers import decimal_value
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, scalar_text
 
 PROTOCOLS = frozenset(("tcp", "udp", "sctp"))
@@ -161,11 +162,11 @@ def parse_range(text: str) -> tuple[int, int] | None:
     """``8000`` or ``8000-8005`` as an inclusive range of valid port numbers."""
     text = text.strip()
     low_text, sep, high_text = text.partition("-")
-    if not low_text.isdigit() or (sep and not high_text.isdigit()) or len(text) > 11:
+    if len(text) > 11:
         return None
-    low = int(low_text)
-    high = int(high_text) if sep else low
-    if not (0 <= low <= high <= 65535):
+    low = decimal_value(low_text)
+    high = decimal_value(high_text) if sep else low
+    if low is None or high is None or not (0 <= low <= high <= 65535):
         return None
     return low, high
 

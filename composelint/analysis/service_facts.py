@@ -15,6 +15,7 @@ from typing import Iterator
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import Deployment, Service
 from composelint.records import record
+from composelint.textnumbers import decimal_value
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, find, scalar_text
 
 # --------------------------------------------------------------------------- where a value is written
@@ -157,7 +158,7 @@ def restart_policy(service: Service) -> RestartPolicy | None:
     if name in ("always", "unless-stopped"):
         return RestartPolicy(name, 0, node.span, f"restart: {text.strip()}")
     if name == "on-failure":
-        attempts = int(count) if count.strip().isdigit() else 0
+        attempts = decimal_value(count.strip()) or 0
         return RestartPolicy(name, attempts, node.span, f"restart: {text.strip()}")
     return None
 
@@ -167,7 +168,7 @@ def _integer(node: YNode | None) -> int:
     if text is None or isinstance(getattr(node, "value", None), bool):
         return 0
     text = text.strip()
-    return int(text) if text.isdigit() else 0
+    return decimal_value(text) or 0
 
 
 # --------------------------------------------------------------------------- healthcheck

@@ -24,6 +24,7 @@ from composelint.analysis.shellwords import UnterminatedQuote, split_words
 from composelint.model import Dockerfile, Instruction, Project, Stage
 from composelint.parsers.dockerfile import substitute
 from composelint.records import record
+from composelint.textnumbers import decimal_value
 
 MAX_STAGE_FILES = 50_000  # image paths tracked per stage
 
@@ -106,8 +107,9 @@ class StageAnalysis:
                 origin = instruction.flag("from")
                 if origin is not None and origin.value is not None:
                     target = substitute(origin.value, env).lower()
-                    if target in names or (target.isdigit() and int(target) < stage.index):
-                        other = names.get(target, int(target) if target.isdigit() else None)
+                    index = decimal_value(target)
+                    if target in names or (index is not None and index < stage.index):
+                        other = names.get(target, index)
                         for source in sources:
                             entries.append(Entry(dest, dest_dir, "stage", image_path(source, "/"), True, other,
                                                  position))
