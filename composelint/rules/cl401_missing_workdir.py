@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from composelint.analysis.image import copy_word_spans, instruction_note, stage_models, start_targets
 from composelint.analysis.shell import operands, start_analysis
 from composelint.rules._rule import Violation, rule
@@ -24,7 +26,7 @@ def check(project, options):
                 relative.arguments_span or relative.span,
                 f"`{relative.text.splitlines()[0].strip()}` is relative, and no absolute WORKDIR comes before it: "
                 f"it depends on the base image's working directory (here `/`)",
-                help=f"use an absolute path: `WORKDIR /{relative.arguments.strip().lstrip('./')}`",
+                help=f"use an absolute path: `WORKDIR {posixpath.normpath('/' + relative.arguments.strip())}`",
                 anchor_text=relative.text.splitlines()[0])
             continue
         ops = [op for op in model.ops if op.kind in _COPY_KINDS and op.instruction.stage == model.stage.index
@@ -66,7 +68,7 @@ def _relative_start_paths(project, flagged):
                 if operand.value.startswith(("/", "~", "$")) or operand.kind == "module":
                     continue
                 span = operand.word.span or invocation.part.span
-                resolved = "/" + operand.value.lstrip("./")
+                resolved = posixpath.normpath("/" + operand.value)  # `./x` and `.x` differ: no lstrip
                 found = view.file(resolved)
                 if found.state == "absent" and operand.kind != "requirements":
                     continue  # CL203 reports the missing file, with where it was copied instead
