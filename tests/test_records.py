@@ -132,3 +132,43 @@ def test_inheriting_fields_is_refused():
         @record(frozen=True)
         class Child(Checked):
             extra: int = 0
+
+
+def test_init_is_compiled_on_first_instantiation_and_then_installed():
+    @record(frozen=True, slots=True)
+    class Lazy:
+        a: int
+        b: str = "x"
+
+    placeholder = Lazy.__init__
+    first = Lazy(1)
+    assert Lazy.__init__ is not placeholder  # the compiled one replaced it
+    assert (first.a, first.b) == (1, "x")
+    assert Lazy(2, b="y") == Lazy(a=2, b="y")
+    with pytest.raises(TypeError):
+        Lazy()  # a missing argument fails as dataclass's __init__ does
+
+
+def test_a_bad_first_call_still_installs_a_working_init():
+    @record(frozen=True, slots=True)
+    class Lazy:
+        a: int
+
+    with pytest.raises(TypeError):
+        Lazy(1, 2)
+    assert Lazy(3).a == 3
+
+
+@pytest.mark.parametrize("decorate", [dataclasses.dataclass(frozen=True, slots=True), record(frozen=True, slots=True)],
+                         ids=["dataclass", "record"])
+def test_field_order_and_mutable_defaults_are_refused_as_dataclass_refuses_them(decorate):
+    with pytest.raises(TypeError, match="non-default argument"):
+        decorate(type("Bad", (), {"__annotations__": {"a": "int", "b": "int"}, "a": 1}))
+    with pytest.raises(ValueError, match="mutable default"):
+        decorate(type("Bad", (), {"__annotations__": {"a": "list"}, "a": []}))
+
+
+def test_a_mutable_record_keeps_plain_defaults_as_class_attributes_like_dataclass():
+    assert Builder.count == 0 and "items" not in Builder.__dict__
+    assert [f.name for f in dataclasses.fields(Builder)] == ["items", "count"]
+    assert dataclasses.asdict(Builder()) == {"items": [], "count": 0}
