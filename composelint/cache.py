@@ -45,7 +45,6 @@ import json
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -64,12 +63,6 @@ _FIELDS = {cls: tuple(item.name for item in dataclasses.fields(cls))
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# This file is a cache directory tag created by composelint.\n"
                  "# For information about cache directory tags see https://bford.info/cachedir/\n")
-
-
-def disabled_by_environment() -> bool:
-    """``COMPOSELINT_NO_CACHE`` set to anything but empty, 0, false, no or off."""
-    value = os.environ.get("COMPOSELINT_NO_CACHE", "").strip().lower()
-    return value not in ("", "0", "false", "no", "off")
 
 
 @record(frozen=True)
@@ -160,6 +153,8 @@ class RunCache:
             self.directory.mkdir(exist_ok=True)
             _write_if_missing(self.directory / ".gitignore", "# Created by composelint.\n*\n")
             _write_if_missing(self.directory / "CACHEDIR.TAG", _CACHEDIR_TAG)
+            import tempfile  # ~8 ms of imports (shutil, random, bz2, lzma): only when storing
+
             descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".marshal")
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)

@@ -183,12 +183,13 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
         except BaselineError as exc:
             raise _fail(str(exc)) from None
     cache = fileset = None
-    if not (no_cache or stdin_overrides or baseline is not None or write_baseline is not None or debug):
-        from composelint.cache import RunCache, disabled_by_environment, fileset_digest
+    if not (no_cache or stdin_overrides or baseline is not None or write_baseline is not None or debug
+            or _cache_disabled_by_environment()):
+        from composelint.cache import RunCache
 
-        if not disabled_by_environment():
-            cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)})
+        cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)})
     if cache is not None:
+        from composelint.cache import fileset_digest
         from composelint.discovery import walk
 
         fileset = walk(root, config.exclude)
@@ -197,7 +198,7 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
         if hit is not None:  # nothing the previous run read has changed: its findings stand
             from composelint.engine import RunResult, enabled_rules
 
-            result = RunResult(hit.diagnostics, hit.suppressed, {meta.code: meta for meta in enabled_rules(config)})
+            result = RunResult(hit.diagnostics, hit.suppressed, enabled_rules(config))
             _report(result, hit, output_format, output_file, show_suppressed, color)
             return result.exit_code(config.fail_on)
     from composelint.discovery import observing
@@ -217,6 +218,12 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
                    f"rewrite it with --write-baseline {baseline_path} so that they are reported if they come back",
                    err=True)
     return result.exit_code(config.fail_on)
+
+
+def _cache_disabled_by_environment() -> bool:
+    """``COMPOSELINT_NO_CACHE`` set to anything but empty, 0, false, no or off."""
+    value = os.environ.get("COMPOSELINT_NO_CACHE", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
 
 
 @contextlib.contextmanager

@@ -113,12 +113,9 @@ def new_rule(code: str, name: str, severity: str = "warning") -> None:
                                          family=FAMILIES.get(code[2], "other")))
     registry = REPO / "composelint" / "rules" / "__init__.py"
     text = registry.read_text(encoding="utf-8")
-    imports = re.search(r"from composelint\.rules import \(\n(.*?)\)", text, re.DOTALL)
-    names = sorted(set(re.findall(r"(\w+),", imports.group(1))) | {module_name})
-    text = text.replace(imports.group(0),
-                        "from composelint.rules import (\n" + "".join(f"    {n},\n" for n in names) + ")")
-    entries = re.search(r"REGISTRY = \(\n(.*?)\)", text, re.DOTALL)
-    text = text.replace(entries.group(0), "REGISTRY = (\n" + "".join(f"    {n}.check,\n" for n in names) + ")")
+    listed = re.search(r"MODULES = \(\n(.*?)\)", text, re.DOTALL)
+    names = sorted(set(re.findall(r'"(\w+)",', listed.group(1))) | {module_name})
+    text = text.replace(listed.group(0), "MODULES = (\n" + "".join(f'    "{n}",\n' for n in names) + ")")
     registry.write_text(text, encoding="utf-8")
     print(f"created {module.relative_to(REPO)} and {page.relative_to(REPO)}; registered {code}")
 

@@ -8,7 +8,6 @@ Paths are POSIX-style and relative to the project root.
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import field
 
 from composelint.records import record
@@ -105,4 +104,6 @@ class Diagnostic:
         """Stable across line shifts: code, file, subject and offending text, no line numbers."""
         text = " ".join(self.anchor_text.split())
         key = "\x1f".join((self.code, self.span.path, self.subject or "", text or self.message))
+        import hashlib  # only baselines and some formats need fingerprints; not imported at start-up
+
         return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -9,14 +9,13 @@ deployments, isolation of a crashing rule, and the final order.
 from __future__ import annotations
 
 import fnmatch
-import traceback
 from dataclasses import replace
 from typing import Iterable, Sequence
 
 from composelint.config import Config, ConfigError, build_options
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
 from composelint.records import record
-from composelint.rules import code_matches, selected_rules
+from composelint.rules import RuleCatalog, code_matches, compose_only, load, selected_codes
 from composelint.rules._rule import RuleMeta
 
 INTERNAL_ERROR = "CL000"
@@ -26,7 +25,7 @@ INTERNAL_ERROR = "CL000"
 class RunResult:
     diagnostics: tuple[Diagnostic, ...]  # reported, sorted
     suppressed: tuple[Diagnostic, ...]  # covered by an inline suppression or the baseline
-    rules: dict  # code -> RuleMeta of the rules that ran
+    rules: RuleCatalog  # code -> RuleMeta of the enabled rules
 
     def exit_code(self, fail_on: Severity) -> int:
         return 1 if any(d.severity >= fail_on for d in self.diagnostics) else 0
@@ -38,8 +37,8 @@ class RunResult:
         return counts
 
 
-def enabled_rules(config: Config) -> list[RuleMeta]:
-    return selected_rules(config.select, config.extend_select, config.ignore)
+def enabled_rules(config: Config) -> RuleCatalog:
+    return RuleCatalog(selected_codes(config.select, config.extend_select, config.ignore))
 
 
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
@@ -47,8 +46,10 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     rules = enabled_rules(config)
     raw: list[Diagnostic] = []
     lines_of = _SourceLines(project.sources)
-    for meta in rules:
-        raw.extend(_run_rule(meta, project, config, lines_of, debug))
+    for code in rules:
+        if not project.compose_files and compose_only(code):
+            continue  # nothing for it to read; skipping it keeps a lone Dockerfile's start-up small
+        raw.extend(_run_rule(load(code), project, config, lines_of, debug))
     diagnostics = _deduplicate(raw)
     diagnostics = _collapse_shared(diagnostics)
     if config.per_file_ignores:
@@ -72,7 +73,7 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
             reported.append(diagnostic)
     reported.sort(key=Diagnostic.sort_key)
     suppressed.sort(key=Diagnostic.sort_key)
-    return RunResult(tuple(reported), tuple(suppressed), {meta.code: meta for meta in rules})
+    return RunResult(tuple(reported), tuple(suppressed), rules)
 
 
 def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, debug: bool) -> list[Diagnostic]:
@@ -95,6 +96,8 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
     except Exception as exc:  # one broken rule must not hide the others' findings
         if debug:
             raise
+        import traceback
+
         where = traceback.extract_tb(exc.__traceback__)[-1]
         anchor = next(iter(sorted(project.sources)), ".")
         found.append(Diagnostic(

@@ -220,7 +220,7 @@ def test_a_read_only_project_lints_without_a_cache(tmp_path, builds, monkeypatch
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
     expected = lint(root, "--format", "concise", "--no-cache").output
     assert lint(root, "--format", "concise").output == expected
     assert entries(root) == []

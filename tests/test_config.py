@@ -15,7 +15,7 @@ BAD_COMPOSE = "services:\n  web:\n    image: nginx:1.27\n    enviroment: {}\n   
 
 
 def codes(config: Config) -> set[str]:
-    return {meta.code for meta in enabled_rules(config)}
+    return set(enabled_rules(config))
 
 
 def test_defaults_without_a_file(tmp_path):

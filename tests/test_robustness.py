@@ -813,16 +813,16 @@ def test_internal_errors_are_one_line(tmp_path, monkeypatch):
 
 
 def test_a_crashing_rule_is_isolated(tmp_path, monkeypatch):
-    from composelint.rules import RULES
+    from composelint.rules import cl002_compose_schema
 
     root = make_repo(tmp_path, {"compose.yaml": "services:\n  web:\n    image: x\n    image: y\n"})
-    meta = RULES["CL002"]
+    meta = cl002_compose_schema.check.meta
 
     def explode(project, options):
         raise KeyError("boom")
         yield  # pragma: no cover
 
-    monkeypatch.setitem(RULES, "CL002", dataclasses.replace(meta, check=explode))
+    monkeypatch.setattr(cl002_compose_schema.check, "meta", dataclasses.replace(meta, check=explode))
     result = invoke(str(root), "--format", "concise", "--select", "CL0")
     assert result.exit_code == 1
     assert "CL000 error: rule CL002 (compose-schema) failed: KeyError" in result.stdout

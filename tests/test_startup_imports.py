@@ -60,8 +60,12 @@ def test_a_lone_dockerfile_needs_no_graph_library_no_schema_validator(tmp_path, 
         'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nUSER 1000\nCMD ["python", "main.py"]\n', encoding="utf-8")
     (tmp_path / "main.py").write_text("print('hi')\n", encoding="utf-8")
     modules = imported(str(tmp_path))
-    assert "composelint.rules" in modules  # it did lint
+    assert "composelint.rules.cl401_missing_workdir" in modules  # it did lint
     assert loaded(modules, HEAVY) == []
+    # No compose file: neither the deployment graph nor the service rules (families 1 and 3) load.
+    assert loaded(modules, ("composelint.graph", "composelint.analysis.hosts", "composelint.analysis.service_facts",
+                            "hashlib", "importlib.resources", "tempfile")) == []
+    assert [name for name in modules if name.startswith(("composelint.rules.cl1", "composelint.rules.cl3"))] == []
     if marker == ".git":  # no YAML anywhere (the packaged tables load from their JSON twins): no YAML parser
         assert loaded(modules, ("ruamel",)) == []
 

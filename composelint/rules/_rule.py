@@ -22,6 +22,9 @@ FAMILIES = {
     "3": "service configuration",
     "4": "image build",
 }
+# Families whose rules read services and deployments only: in a project without a compose file
+# they are not even imported (a rule in these families must never look at a lone Dockerfile).
+COMPOSE_ONLY_FAMILIES = frozenset("13")
 
 
 @record(frozen=True, slots=True)

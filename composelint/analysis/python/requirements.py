@@ -24,9 +24,12 @@ from composelint.records import record
 MAX_REQUIREMENT_DEPTH = 10  # nested -r
 
 
+_SEPARATOR_RUN_RE = re.compile(r"[-_.]+")
+
+
 def normalize(name: str) -> str:
     """PEP 503 normalized distribution name."""
-    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+    return _SEPARATOR_RUN_RE.sub("-", name.strip()).lower()
 
 
 _REQUIREMENT_RE = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*(.*)\Z", re.S)

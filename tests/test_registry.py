@@ -1,0 +1,63 @@
+"""The rule registry: one module per rule, named after its code and name, imported only when it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from composelint.config import load_config
+from composelint.project import build_project
+from composelint.rules import CODES, MODULES, RuleCatalog, compose_only, load, resolve_codes, rule_by_key
+
+from helpers import FIXTURES, REPO
+
+
+def test_every_rule_module_is_registered_in_code_order():
+    on_disk = sorted(path.stem for path in (REPO / "composelint" / "rules").glob("cl[0-9][0-9][0-9]_*.py"))
+    assert list(MODULES) == on_disk
+    assert list(CODES) == sorted(CODES)
+
+
+@pytest.mark.parametrize("code", list(CODES))
+def test_a_module_declares_the_code_and_name_it_is_named_after(code):
+    meta = load(code)
+    assert (meta.code, meta.name) == (code, CODES[code][6:].replace("_", "-"))
+    assert rule_by_key(meta.name) is meta and rule_by_key(code.lower()) is meta
+    assert resolve_codes([meta.name]) == (code,)
+
+
+def test_the_catalog_is_a_mapping_of_the_selected_rules():
+    catalog = RuleCatalog(["CL101", "CL401"])
+    assert list(catalog) == ["CL101", "CL401"] and len(catalog) == 2
+    assert catalog["CL401"].name == "missing-workdir"
+    assert catalog.get("CL301") is None  # not selected
+
+
+def _compose_free_trees() -> list[Path]:
+    """Every fixture directory with a Dockerfile somewhere below it and no compose file anywhere below it."""
+    found = []
+    for directory in sorted(path for path in FIXTURES.rglob("*") if path.is_dir()):
+        names = [path.name for path in directory.rglob("*") if path.is_file()]
+        if any("Dockerfile" in name for name in names) and not any(
+                "compose" in name and name.endswith((".yml", ".yaml")) for name in names):
+            found.append(directory)
+    return found
+
+
+COMPOSE_FREE = _compose_free_trees()
+
+
+def test_there_are_compose_free_fixtures_to_check():
+    assert len(COMPOSE_FREE) >= 20
+
+
+@pytest.mark.parametrize("root", COMPOSE_FREE, ids=[str(p.relative_to(FIXTURES)) for p in COMPOSE_FREE])
+def test_compose_only_rules_find_nothing_without_a_compose_file(root):
+    """Why the engine may skip (and not even import) families 1 and 3 for such a project."""
+    project = build_project(root, load_config(root))
+    assert not project.compose_files and project.dockerfiles
+    for code in CODES:
+        if compose_only(code):
+            meta = load(code)
+            assert list(meta.check(project, meta.options())) == [], code
