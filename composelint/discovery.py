@@ -210,10 +210,20 @@ def _realpath(path: str, realpaths: dict | None) -> str:
     directory, name = os.path.split(path)
     if not name or name in (".", "..") or os.path.islink(path):
         return os.path.realpath(path)
-    real_directory = realpaths.get(directory)
-    if real_directory is None:
-        real_directory = realpaths[directory] = os.path.realpath(directory)
-    return os.path.join(real_directory, name)
+    return os.path.join(_real_directory(directory, realpaths), name)
+
+
+def _real_directory(directory: str, realpaths: dict) -> str:
+    """realpath() of a directory, built on its parent's memoized one: one ``lstat`` per new directory."""
+    real = realpaths.get(directory)
+    if real is None:
+        parent, name = os.path.split(directory)
+        if not name or name in (".", "..") or parent == directory or os.path.islink(directory):
+            real = os.path.realpath(directory)
+        else:
+            real = os.path.join(_real_directory(parent, realpaths), name)
+        realpaths[directory] = real
+    return real
 
 
 def _read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None) -> ReadResult:
