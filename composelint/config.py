@@ -264,9 +264,10 @@ def _env_text(value: object) -> str:
 
 
 def _validate_schema(data: dict, display: str, where) -> None:
-    from importlib import resources
+    from composelint.datafiles import DATA_DIR
 
-    schema = json.loads(resources.files("composelint").joinpath("data/config-schema.json").read_text("utf-8"))
+    with open(f"{DATA_DIR}/config-schema.json", encoding="utf-8") as stream:
+        schema = json.load(stream)
     schema["properties"]["rules"] = rule_options_schema()
     from composelint.parsers.schema import surely_valid
 
