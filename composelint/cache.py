@@ -30,7 +30,8 @@ without a cache, silently. ``--no-cache`` or ``COMPOSELINT_NO_CACHE=1`` turn it 
 Format and trust: an entry is a header line (format, composelint and marshal versions) and
 one ``marshal`` payload of plain values: strings, numbers, lists. Findings are stored as
 their fields and rebuilt by calling the constructors of a fixed set of classes (Diagnostic,
-Related, Span, Position, Severity), so unlike a pickle an entry cannot name code to run.
+Related, Span, Position, Severity; see ``composelint/plain.py``), so unlike a pickle an entry
+cannot name code to run.
 marshal is not hardened against deliberately malformed data; the cache lives in the user's
 own checkout, with the same trust as its Makefile or pre-commit hooks, and composelint never
 follows a symlinked cache directory or entry out of the project root.
@@ -38,8 +39,6 @@ follows a symlinked cache directory or entry out of the project root.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import hashlib
 import json
 import marshal
@@ -49,7 +48,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from composelint import __version__
-from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
+from composelint.plain import decode, encode
 from composelint.records import record
 
 CACHE_DIR = ".composelint_cache"
@@ -57,9 +56,6 @@ FORMAT = 1
 MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
 _MAGIC = b"composelint-cache"
 # The classes a stored finding is rebuilt from, by name; nothing else can be constructed.
-_CLASSES = {cls.__name__: cls for cls in (Diagnostic, Related, Span, Position, Severity)}
-_FIELDS = {cls: tuple(item.name for item in dataclasses.fields(cls))
-           for cls in _CLASSES.values() if dataclasses.is_dataclass(cls)}
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# This file is a cache directory tag created by composelint.\n"
                  "# For information about cache directory tags see https://bford.info/cachedir/\n")
@@ -116,8 +112,8 @@ class RunCache:
             if texts is None:
                 return None
             sources = {path: texts[path] for path in entry["sources"]}
-            return CachedRun(tuple(_decode(item) for item in entry["diagnostics"]),
-                             tuple(_decode(item) for item in entry["suppressed"]), sources, self.root)
+            return CachedRun(tuple(decode(item) for item in entry["diagnostics"]),
+                             tuple(decode(item) for item in entry["suppressed"]), sources, self.root)
         except Exception:  # missing, truncated, corrupt, from another version: a miss, never an error
             return None
 
@@ -137,8 +133,8 @@ class RunCache:
                 "fileset": fileset_hash,
                 "observed": manifest,
                 "sources": list(project.sources),
-                "diagnostics": [_encode(item) for item in result.diagnostics],
-                "suppressed": [_encode(item) for item in result.suppressed],
+                "diagnostics": [encode(item) for item in result.diagnostics],
+                "suppressed": [encode(item) for item in result.suppressed],
             }
             payload = marshal.dumps(entry)
         except Exception:
@@ -239,32 +235,6 @@ def _canonical(value: object) -> object:
 
 def _header() -> bytes:
     return _MAGIC + f" {FORMAT} {__version__} marshal-{marshal.version}\n".encode()
-
-
-def _encode(value: object) -> object:
-    """A finding as plain values: ``[class name, field...]`` for the known classes."""
-    kind = type(value)
-    fields = _FIELDS.get(kind)
-    if fields is not None:
-        return [kind.__name__, *[_encode(getattr(value, name)) for name in fields]]
-    if isinstance(value, enum.Enum):
-        if _CLASSES.get(kind.__name__) is not kind:
-            raise TypeError(f"cannot store {kind.__name__}")
-        return [kind.__name__, value.value]
-    if kind is tuple:
-        return tuple(_encode(item) for item in value)
-    if value is None or kind in (str, int, float, bool):
-        return value
-    raise TypeError(f"cannot store {kind.__name__}")
-
-
-def _decode(value: object) -> object:
-    if type(value) is list:
-        cls = _CLASSES[value[0]]
-        return cls(*[_decode(item) for item in value[1:]])
-    if type(value) is tuple:
-        return tuple(_decode(item) for item in value)
-    return value
 
 
 def _text_digest(text: str) -> str:

@@ -170,6 +170,33 @@ class observing:
         _observed = self._previous
 
 
+def is_observing() -> bool:
+    return _observed is not None
+
+
+def export_observations(entries: list) -> list:
+    """Observations as plain values (``marshal``-safe), for a forked process to send back."""
+    plain = []
+    for entry in entries:
+        if entry[0] == "read":
+            _, relpath, limit, result = entry
+            plain.append(("read", relpath, limit, (result.text, result.error, result.line, result.column, result.kind)))
+        else:
+            plain.append(tuple(entry))
+    return plain
+
+
+def import_observations(plain: list) -> None:
+    """Record, as this process's own, what another process observed (see export_observations)."""
+    if _observed is None:
+        return
+    for entry in plain:
+        if entry[0] == "read":
+            _observed.append(("read", entry[1], entry[2], ReadResult(*entry[3])))
+        else:
+            _observed.append(tuple(entry))
+
+
 def note(kind: str, relpath: str, outcome: object) -> None:
     """Record a probe of the file system (an ``is_file``, a ``stat``) made for the model."""
     if _observed is not None:

@@ -41,15 +41,25 @@ def enabled_rules(config: Config) -> RuleCatalog:
     return RuleCatalog(selected_codes(config.select, config.extend_select, config.ignore))
 
 
+# The start-command and image-build families share the costliest facts (what each image
+# contains, installs and runs); on a large project they take about as long as all the other
+# rules together, so they run in a forked process beside them (measured: README, Performance).
+FORKED_FAMILIES = frozenset("24")
+# Below this many services plus Dockerfiles a fork costs more than it saves (measured likewise).
+FORK_MIN_SUBJECTS = 100
+
+
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
-        debug: bool = False) -> RunResult:
+        debug: bool = False, fork: bool | None = None) -> RunResult:
+    """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough)."""
     rules = enabled_rules(config)
-    raw: list[Diagnostic] = []
+    # A rule with nothing to read is skipped, which keeps a lone Dockerfile's start-up small.
+    runnable = [code for code in rules if project.compose_files or not compose_only(code)]
     lines_of = _SourceLines(project.sources)
-    for code in rules:
-        if not project.compose_files and compose_only(code):
-            continue  # nothing for it to read; skipping it keeps a lone Dockerfile's start-up small
-        raw.extend(_run_rule(load(code), project, config, lines_of, debug))
+    if fork is None:
+        fork = not debug and _subjects(project) >= FORK_MIN_SUBJECTS
+    found = _run_rules(runnable, project, config, lines_of, debug, fork)
+    raw: list[Diagnostic] = [diagnostic for code in runnable for diagnostic in found[code]]
     diagnostics = _deduplicate(raw)
     diagnostics = _collapse_shared(diagnostics)
     if config.per_file_ignores:
@@ -74,6 +84,51 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     reported.sort(key=Diagnostic.sort_key)
     suppressed.sort(key=Diagnostic.sort_key)
     return RunResult(tuple(reported), tuple(suppressed), rules)
+
+
+def _subjects(project) -> int:
+    return sum(len(deployment.services) for deployment in project.deployments) + len(project.dockerfiles)
+
+
+def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines, debug: bool,
+               fork: bool) -> dict[str, list[Diagnostic]]:
+    """Each rule's findings by code; with ``fork``, FORKED_FAMILIES in a child process meanwhile."""
+    from composelint import forked
+
+    beside = [code for code in codes if code[2:3] in FORKED_FAMILIES] if fork and forked.available() else []
+    if not beside or len(beside) == len(codes):
+        return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
+    call = forked.ForkedCall(lambda: _forked_rules(beside, project, config, lines_of, debug))
+    found = {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes if code not in beside}
+    payload = call.result()
+    if payload is None:  # the child failed: the same rules, here
+        found.update((code, _run_rule(load(code), project, config, lines_of, debug)) for code in beside)
+        return found
+    from composelint.discovery import import_observations
+    from composelint.plain import decode
+
+    found.update((code, [decode(item) for item in items]) for code, items in payload["found"].items())
+    # What the child read and probed counts as read here: the result cache's manifest and the
+    # suppression pragmas in analysed files (suppressions.build_index) depend on it.
+    import_observations(payload["observed"])
+    read_text = project.extras.setdefault("read_text", {})
+    for path, text in payload["read_text"].items():
+        read_text.setdefault(path, text)
+    return found
+
+
+def _forked_rules(codes: list[str], project, config: Config, lines_of: _SourceLines, debug: bool) -> dict:
+    """In the child: the rules' findings, reads and probes, as plain values."""
+    from composelint.discovery import export_observations, is_observing, observing
+    from composelint.plain import encode
+
+    read_before = set(project.extras.get("read_text", ()))
+    recording = is_observing()
+    with observing() as observed:
+        found = {code: [encode(diagnostic) for diagnostic in _run_rule(load(code), project, config, lines_of, debug)]
+                 for code in codes}
+    read_text = {path: text for path, text in project.extras.get("read_text", {}).items() if path not in read_before}
+    return {"found": found, "observed": export_observations(observed) if recording else [], "read_text": read_text}
 
 
 def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, debug: bool) -> list[Diagnostic]:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import composelint.cache as cache_module
 import composelint.project
+from composelint import plain
 from composelint.cache import CACHE_DIR, RunCache
 from composelint.cli import cli
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
@@ -287,15 +288,15 @@ def test_findings_survive_the_round_trip_and_nothing_else_can_be_stored():
     diagnostic = Diagnostic("CL201", "runtime-install", Severity.ERROR, "message `x`", span, "help",
                             (Related(Span("Dockerfile", Position(1, 1)), "note"),), "service 'web'",
                             anchor_text="pip install x", sensitive=True, suppression="inline")
-    for again in (cache_module._decode(marshal.loads(marshal.dumps(cache_module._encode(diagnostic)))),
+    for again in (plain.decode(marshal.loads(marshal.dumps(plain.encode(diagnostic)))),
                   pickle.loads(pickle.dumps(diagnostic, protocol=4))):
         assert again == diagnostic and again.fingerprint() == diagnostic.fingerprint()
         assert again.suppression == "inline" and again.sensitive is True
         assert again.severity is Severity.ERROR and again.sort_key() == diagnostic.sort_key()
     with pytest.raises(TypeError):
-        cache_module._encode(Path("compose.yaml"))
+        plain.encode(Path("compose.yaml"))
     with pytest.raises(KeyError):
-        cache_module._decode(["os.system", "true"])
+        plain.decode(["os.system", "true"])
 
 
 def test_store_refuses_a_run_whose_files_changed_while_it_read_them(tmp_path):

@@ -1,0 +1,121 @@
+"""The start-command and image rules run in a forked process on large projects: same findings, same cache."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from composelint import discovery, engine, forked
+from composelint.cache import CACHE_DIR
+from composelint.cli import cli
+from composelint.config import load_config
+from composelint.project import build_project
+
+from helpers import FIXTURES, write_tree
+
+pytestmark = pytest.mark.skipif(not forked.available(), reason="needs os.fork and a second CPU")
+
+SCENARIOS = sorted(path for path in (FIXTURES / "rules").iterdir() if path.is_dir()) + [
+    FIXTURES / "incident", FIXTURES / "graph" / "platform", FIXTURES / "dockerfiles"]
+
+
+def _run(root: Path, fork: bool, observed: list | None = None):
+    config = load_config(root)
+    project = build_project(root, config)
+    if observed is None:
+        return engine.run(project, config, fork=fork), project
+    with discovery.observing() as entries:
+        result = engine.run(project, config, fork=fork)
+    observed.extend(entries)
+    return result, project
+
+
+@pytest.mark.parametrize("root", SCENARIOS, ids=[str(p.relative_to(FIXTURES)) for p in SCENARIOS])
+def test_forked_rules_find_exactly_what_a_single_process_finds(root, monkeypatch):
+    together, _ = _run(root, fork=False)
+    children = []
+    real = forked.ForkedCall
+    monkeypatch.setattr(forked, "ForkedCall", lambda function: children.append(real(function)) or children[-1])
+    beside, _ = _run(root, fork=True)
+    assert len(children) == 1  # the image and start-command rules did run in a child
+    assert beside.diagnostics == together.diagnostics
+    assert beside.suppressed == together.suppressed
+
+
+def test_what_the_child_read_counts_as_read_in_the_parent():
+    """The result cache's manifest and the suppression pragmas of analysed files depend on it."""
+    root = FIXTURES / "incident"
+    alone: list = []
+    _, project_alone = _run(root, fork=False, observed=alone)
+    beside: list = []
+    _, project_beside = _run(root, fork=True, observed=beside)
+    assert sorted(discovery.export_observations(beside)) == sorted(discovery.export_observations(alone))
+    assert project_beside.extras["read_text"] == project_alone.extras["read_text"]
+    assert any(path.endswith(".py") for path in project_beside.extras["read_text"])  # read by CL407, in the child
+
+
+@pytest.mark.parametrize("failure", ["exception", "killed"])
+def test_a_failing_child_costs_time_not_findings(monkeypatch, failure):
+    root = FIXTURES / "incident"
+    together, _ = _run(root, fork=False)
+
+    def broken(*args, **kwargs):
+        if failure == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("the child broke")
+
+    monkeypatch.setattr(engine, "_forked_rules", broken)
+    beside, _ = _run(root, fork=True)
+    assert beside.diagnostics == together.diagnostics and any(d.code.startswith("CL4") for d in beside.diagnostics)
+
+
+def test_small_projects_are_not_forked(monkeypatch):
+    calls = []
+    monkeypatch.setattr(forked, "ForkedCall", lambda *a: calls.append(a))
+    config = load_config(FIXTURES / "incident")
+    project = build_project(FIXTURES / "incident", config)
+    assert engine._subjects(project) < engine.FORK_MIN_SUBJECTS
+    engine.run(project, config)
+    engine.run(project, config, debug=True, fork=None)
+    assert calls == []
+
+
+def test_the_cache_sees_files_only_the_child_read(tmp_path, monkeypatch):
+    """Editing a Python file that only CL407 (in the child) read must invalidate the cached run."""
+    monkeypatch.setattr(engine, "FORK_MIN_SUBJECTS", 0)
+    monkeypatch.delenv("COMPOSELINT_NO_CACHE", raising=False)
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    write_tree(root, {
+        "compose.yaml": "services:\n  web:\n    build: ./web\n  db:\n    image: postgres:16\n",
+        "web/Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+                          "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"main.py\"]\n",
+        "web/requirements.txt": "flask==3.0\n",
+        "web/main.py": "import flask\nimport yaml\n",
+    })
+    runner = CliRunner()
+    first = runner.invoke(cli, [str(root), "--format", "concise"])
+    assert "CL407" in first.output and "`yaml`" in first.output
+    assert list((root / CACHE_DIR).glob("run-*"))
+    (root / "web/main.py").write_text("import flask\n", encoding="utf-8")
+    second = runner.invoke(cli, [str(root), "--format", "concise"])
+    assert "CL407" not in second.output
+    assert second.output == runner.invoke(cli, [str(root), "--format", "concise", "--no-cache"]).output
+
+
+def test_no_fork_while_other_threads_run():
+    import threading
+
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        assert forked.available() is False
+    finally:
+        release.set()
+        worker.join()
+    assert forked.available() is True
