@@ -98,7 +98,10 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     beside = [code for code in codes if code[2:3] in FORKED_FAMILIES] if fork and forked.available() else []
     if not beside or len(beside) == len(codes):
         return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
-    call = forked.ForkedCall(lambda: _forked_rules(beside, project, config, lines_of, debug))
+    try:
+        call = forked.ForkedCall(lambda: _forked_rules(beside, project, config, lines_of, debug))
+    except OSError:  # the system refused a process (limits, memory): one process it is
+        return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
     found = {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes if code not in beside}
     payload = call.result()
     if payload is None:  # the child failed: the same rules, here

@@ -36,7 +36,12 @@ class ForkedCall:
 
     def __init__(self, function: Callable[[], object]):
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or process slots for a child: the caller works alone
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
         if pid == 0:
             os.close(read_fd)
             status = 1

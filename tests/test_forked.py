@@ -73,6 +73,21 @@ def test_a_failing_child_costs_time_not_findings(monkeypatch, failure):
     assert beside.diagnostics == together.diagnostics and any(d.code.startswith("CL4") for d in beside.diagnostics)
 
 
+def test_a_refused_fork_costs_time_not_findings(monkeypatch):
+    root = FIXTURES / "incident"
+    together, _ = _run(root, fork=False)
+    open_before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+
+    def refuse():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    beside, _ = _run(root, fork=True)
+    assert beside.diagnostics == together.diagnostics
+    if open_before is not None:
+        assert len(os.listdir("/proc/self/fd")) == open_before  # the pipe was closed again
+
+
 def test_small_projects_are_not_forked(monkeypatch):
     calls = []
     monkeypatch.setattr(forked, "ForkedCall", lambda *a: calls.append(a))

@@ -1,7 +1,8 @@
 """The registry: the one list of rules, in code order.
 
-To add a rule, add its module's name to MODULES (see CONTRIBUTING.md). Selection uses prefixes: ``CL3`` is a family, ``CL``
-is everything; where select and ignore both match, the longer prefix wins.
+To add a rule, add its module's name to MODULES (see CONTRIBUTING.md). Selection uses
+prefixes: ``CL3`` is a family, ``CL`` is everything; where select and ignore both match, the
+longer prefix wins.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ class RuleCatalog(Mapping[str, RuleMeta]):
         if code not in self._codes:
             raise KeyError(code)
         return load(code)
+
+    def __contains__(self, code: object) -> bool:  # without importing the rule
+        return code in self._codes
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._codes)
