@@ -3,7 +3,8 @@
 The engine owns everything that is not a rule's business: selection, severity
 overrides, per-file ignores, inline suppressions, the baseline, collapsing one
 defect seen through many services into one finding, de-duplication across
-deployments, isolation of a crashing rule, and the final order.
+deployments, isolation of a crashing rule, running two rule groups side by side
+on a large project (same findings either way), and the final order.
 """
 
 from __future__ import annotations
