@@ -184,7 +184,7 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
             raise _fail(str(exc)) from None
     cache = fileset = None
     if not (no_cache or stdin_overrides or baseline is not None or write_baseline is not None or debug
-            or _cache_disabled_by_environment()):
+            or _disabled_by_environment("COMPOSELINT_NO_CACHE")):
         from composelint.cache import RunCache
 
         cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)})
@@ -207,7 +207,8 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
         project = build_project(root, config, stdin_overrides, fileset)
         if baseline is not None:
             baseline = baseline.bind(project.read_text)
-        result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug)
+        result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug,
+                     fork=False if _disabled_by_environment("COMPOSELINT_NO_FORK") else None)
     if cache is not None:
         cache.store(fileset_hash, observed, project, result)
     if write_baseline is not None:
@@ -220,9 +221,9 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
     return result.exit_code(config.fail_on)
 
 
-def _cache_disabled_by_environment() -> bool:
-    """``COMPOSELINT_NO_CACHE`` set to anything but empty, 0, false, no or off."""
-    value = os.environ.get("COMPOSELINT_NO_CACHE", "").strip().lower()
+def _disabled_by_environment(variable: str) -> bool:
+    """``COMPOSELINT_NO_CACHE`` / ``COMPOSELINT_NO_FORK`` set to anything but empty, 0, false, no or off."""
+    value = os.environ.get(variable, "").strip().lower()
     return value not in ("", "0", "false", "no", "off")
 
 

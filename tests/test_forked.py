@@ -122,6 +122,19 @@ def test_the_cache_sees_files_only_the_child_read(tmp_path, monkeypatch):
     assert second.output == runner.invoke(cli, [str(root), "--format", "concise", "--no-cache"]).output
 
 
+@pytest.mark.parametrize("value, forks", [("1", False), ("yes", False), ("0", True), ("", True)])
+def test_composelint_no_fork_keeps_the_cli_in_one_process(tmp_path, monkeypatch, value, forks):
+    monkeypatch.setattr(engine, "FORK_MIN_SUBJECTS", 0)
+    monkeypatch.setenv("COMPOSELINT_NO_FORK", value)
+    monkeypatch.setenv("COMPOSELINT_NO_CACHE", "1")
+    children = []
+    real = forked.ForkedCall
+    monkeypatch.setattr(forked, "ForkedCall", lambda function: children.append(real(function)) or children[-1])
+    result = CliRunner().invoke(cli, [str(FIXTURES / "incident"), "--format", "concise"])
+    assert result.exit_code == 1 and " CL401 " in result.output
+    assert len(children) == (1 if forks else 0)
+
+
 def test_no_fork_while_other_threads_run():
     import threading
 
