@@ -174,7 +174,7 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         deployments=tuple(deployments),
         problems=tuple(loader.problems),
         files=frozenset(found.all_files),
-        dotenv=MappingProxyType(dict(loader.environment("").values)),
+        dotenv=MappingProxyType(with_config_env(loader, dotenv_file_values(loader, ".env"))),
         read_limit=config.limits.max_file_size,
         known_hosts=frozenset(config.known_hosts),
     )
@@ -511,16 +511,18 @@ def _dotenv_entries(loader: _Loader, found: FileSet, cache: dict):
 def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: dict,
                               sources: SourceIndex) -> list[_Model]:
     """Find the deployments (see composelint.deployments) and merge each one's files."""
-    from composelint.deployments import name_plans, plan_deployments
-    from composelint.merge import ModelBuilder
-
-    source = _DeploymentSource(loader, found, compose_files, sources)
     dotenv_paths = sorted(path for path in found.all_files if path.rsplit("/", 1)[-1] == ".env")
     automation = []
     for path in sorted(set(found.automation)):
         text = loader.read_quiet(path)
         if text is not None and "compose" in text:
             automation.append((path, text))
+    if not (loader.config.deployments or dotenv_paths or automation or compose_files):
+        return []  # nothing names or holds a deployment (a lone Dockerfile): no planner or merger to import
+    from composelint.deployments import name_plans, plan_deployments
+    from composelint.merge import ModelBuilder
+
+    source = _DeploymentSource(loader, found, compose_files, sources)
     plans, defaults, problems = plan_deployments(
         config_specs=loader.config.deployments, config_path=loader.config.source or ".composelint.yaml",
         dotenv_paths=dotenv_paths, automation=automation, compose_paths=sorted(compose_files),
@@ -613,6 +615,8 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
                     deployments) -> None:
     """CL008 for an ``env_file`` that is missing (and required) or outside the root, and for a build
     context outside the root (a missing one inside it is CL305's)."""
+    if not compose_files and not deployments:
+        return  # no service to check (and no reason to import the deployment planner)
     from composelint.deployments import env_file_entries
     from composelint.relpaths import resolve_relative
 
