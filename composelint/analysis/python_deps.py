@@ -9,7 +9,7 @@ the rules (CL204, CL402-CL407) and :mod:`composelint.analysis.image`:
   :meth:`PythonInstall.has` returns ``False`` (or ``complete`` is true and the name is absent).
 * :func:`console_scripts`: the executables a set of distributions installs.
 * :func:`missing_imports`: imports of the context's code that no installed distribution provides.
-* :func:`image_builds`, :func:`run_commands`, :func:`stage_run_commands`, :func:`install_commands`,
+* :func:`image_builds`, :func:`run_commands`, :func:`stage_run_commands`, :func:`stage_installs`,
   :func:`stage_chain_of`, …: shared by the image-build rules.
 
 The import-name -> distribution table, the well-known dependencies of popular distributions and the
@@ -25,7 +25,7 @@ from composelint.analysis.python.commands import ShellCommand, ShellWord, run_co
 from composelint.analysis.python.imports import ImportRef, is_application_file, runtime_imports, stdlib_modules
 from composelint.analysis.python.install import PythonInstall
 from composelint.analysis.python.installers import (MANIFEST_FIRST, InstallCommand, generates_code, install_command,
-                                                    install_commands, manifest_install, runs_script, runtime_install)
+                                                    manifest_install, runs_script, runtime_install, stage_installs)
 from composelint.analysis.python.missing import MissingImport, missing_imports
 from composelint.analysis.python.requirements import Requirement, Unresolved, normalize, parse_requirement
 from composelint.analysis.python.stages import analysis, installed_python
@@ -36,8 +36,8 @@ __all__ = [
     "MANIFEST_FIRST", "ImageBuild", "ImportRef", "InstallCommand", "MissingImport", "PythonInstall", "Requirement",
     "ShellCommand", "ShellWord", "Unresolved", "analysis", "base_image_packages", "builds_of", "console_scripts",
     "default_context", "distribution_for_module", "generates_code", "image_builds", "image_repository",
-    "install_command", "install_commands", "installed_python", "is_application_file", "manifest_install",
+    "install_command", "installed_python", "is_application_file", "manifest_install",
     "missing_imports", "normalize", "parse_requirement", "run_commands", "runs_script", "runtime_imports",
-    "runtime_install", "shipped_stages", "stage_chain_of", "stage_environments_of", "stage_run_commands",
+    "runtime_install", "shipped_stages", "stage_chain_of", "stage_environments_of", "stage_installs", "stage_run_commands",
     "stdlib_modules", "system_python_package", "tables",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.python_deps import install_commands, shipped_stages, stage_environments_of, stage_run_commands
+from composelint.analysis.python_deps import shipped_stages, stage_environments_of, stage_installs
 from composelint.rules._rule import Violation, rule
 
 # tool -> (flags that disable the cache, environment variable that does, cache directory)
@@ -38,10 +38,10 @@ def check(project, options):
             if stage.index not in shipped:
                 continue  # a builder stage: only what later stages copy out of it ships
             env = environments[stage.index]
-            for instruction, commands in zip(stage.instructions, stage_run_commands(project, dockerfile, stage)):
+            for instruction, installs in zip(stage.instructions, stage_installs(project, dockerfile, stage)):
                 if instruction.keyword != "RUN" or _cache_mount(instruction):
                     continue
-                for install in install_commands(commands):
+                for install in filter(None, installs):
                     if install.tool not in _CACHES or install.subcommand not in ("install", "sync"):
                         continue
                     flags, variable, directory = _CACHES[install.tool]

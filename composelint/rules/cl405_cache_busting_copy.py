@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from composelint.analysis.python_deps import MANIFEST_FIRST, manifest_install, stage_chain_of, stage_run_commands
+from composelint.analysis.python_deps import (MANIFEST_FIRST, manifest_install, stage_chain_of, stage_installs,
+                                              stage_run_commands)
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 
@@ -21,7 +22,8 @@ def check(project, options):
                 installed_before |= ecosystems[parent]
             ecosystems.append(set())
             reported: set[str] = set()
-            for instruction, commands in zip(stage.instructions, stage_run_commands(project, dockerfile, stage)):
+            for instruction, commands, installs in zip(stage.instructions, stage_run_commands(project, dockerfile, stage),
+                                                       stage_installs(project, dockerfile, stage)):
                 if instruction.keyword in ("COPY", "ADD") and instruction.flag("from") is None and whole_copy is None:
                     sources = instruction.arguments.split()[:-1]
                     if any(source in _WHOLE_CONTEXT for source in sources):
@@ -29,8 +31,8 @@ def check(project, options):
                     continue
                 if instruction.keyword != "RUN":
                     continue
-                for command in commands:
-                    found = manifest_install(command)
+                for command, install in zip(commands, installs):
+                    found = manifest_install(command, install)
                     if found is None:
                         continue
                     ecosystem, manifest = found

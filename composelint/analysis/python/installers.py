@@ -12,10 +12,10 @@ every ecosystem (CL405).
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from composelint.analysis.python.builds import image_path
-from composelint.analysis.python.commands import ShellCommand, ShellWord
+from composelint.analysis.python.commands import ShellCommand, ShellWord, stage_run_commands
 from composelint.analysis.python.requirements import (URL_RE, Collected, Requirement, Unresolved, file_name_requirement,
                                                       local_spec, normalize, parse_requirement, read_local_project,
                                                       read_requirements_file)
@@ -130,14 +130,14 @@ def install_command(command: ShellCommand) -> InstallCommand | None:
     return InstallCommand(tool, command, found.verb or "install", options, tuple(positionals), verb)
 
 
-def install_commands(commands: Iterable[ShellCommand]) -> tuple[InstallCommand, ...]:
-    """The package installs among ``commands`` (one RUN step's, from ``stage_run_commands``)."""
-    found = []
-    for command in commands:
-        install = install_command(command)
-        if install is not None:
-            found.append(install)
-    return tuple(found)
+def stage_installs(project, dockerfile, stage) -> tuple[tuple[InstallCommand | None, ...], ...]:
+    """:func:`install_command` of each command of :func:`stage_run_commands` (same shape: per instruction,
+    per command), read once per project for the Python analysis, CL402 and CL405."""
+    def compute(project):
+        return tuple(tuple(install_command(command) for command in commands)
+                     for commands in stage_run_commands(project, dockerfile, stage))
+
+    return project.derived(f"python_deps.stage_installs:{dockerfile.path}:{stage.index}", compute)
 
 
 _SCRIPT_RUNNERS = frozenset(("make", "gmake", "just", "task", "invoke", "ansible-playbook", "nox", "tox"))
@@ -191,9 +191,9 @@ MANIFEST_FIRST = {
 }
 
 
-def manifest_install(command: ShellCommand) -> tuple[str, str] | None:
-    """(ecosystem, manifest) of a command that installs the dependencies a manifest lists (CL405)."""
-    install = install_command(command)
+def manifest_install(command: ShellCommand, install: InstallCommand | None) -> tuple[str, str] | None:
+    """(ecosystem, manifest) of a command that installs the dependencies a manifest lists (CL405);
+    ``install`` is the command's :func:`install_command` (see :func:`stage_installs`)."""
     if install is not None:
         if install.tool in ("pip", "uv pip"):
             files = install.values("-r", "--requirement")

@@ -17,7 +17,7 @@ from typing import Mapping
 from composelint.analysis.python.builds import build_context, default_context, image_path, stage_environments_of
 from composelint.analysis.python.commands import stage_run_commands
 from composelint.analysis.python.install import EMPTY_INSTALL, PythonInstall, combine
-from composelint.analysis.python.installers import generates_code, install_command, read_install, runs_script
+from composelint.analysis.python.installers import generates_code, read_install, runs_script, stage_installs
 from composelint.analysis.python.requirements import URL_RE, Collected, Unresolved
 from composelint.analysis.python.tables import base_image_packages
 from composelint.analysis.shellwords import UnterminatedQuote, split_words
@@ -289,13 +289,13 @@ class StageAnalysis:
     def _stage_installs(self, stage: int, out: Collected) -> None:
         instructions = self.dockerfile.stages[stage].instructions
         run_steps = stage_run_commands(self.project, self.dockerfile, self.dockerfile.stages[stage])
-        for instruction, commands in zip(instructions, run_steps):
+        installs = stage_installs(self.project, self.dockerfile, self.dockerfile.stages[stage])
+        for instruction, commands, step_installs in zip(instructions, run_steps, installs):
             if instruction.keyword != "RUN":
                 continue
             position = self.order.get(id(instruction), -1)
             mounts = self._bind_mounts(stage, instruction, position)
-            for command in commands:
-                install = install_command(command)
+            for command, install in zip(commands, step_installs):
                 if install is not None:
                     workdir = self.workdir_at(stage, position)
                     read_install(self, stage, install, workdir, position, mounts, out)
