@@ -391,6 +391,15 @@ def show_rule(key: str) -> None:
     click.echo(text.rstrip("\n"))
 
 
+@cli.command("config-schema")
+def print_config_schema() -> None:
+    """Print the configuration's JSON Schema (for editors and yaml-language-server)."""
+    from composelint.datafiles import DATA_DIR
+
+    with open(f"{DATA_DIR}/composelint.schema.json", encoding="utf-8") as stream:
+        click.echo(stream.read().rstrip("\n"))
+
+
 @cli.command("graph")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["dot", "mermaid", "json", "html"]), default="mermaid",

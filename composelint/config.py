@@ -263,12 +263,22 @@ def _env_text(value: object) -> str:
     return str(value)
 
 
-def _validate_schema(data: dict, display: str, where) -> None:
+def config_schema() -> dict:
+    """The whole configuration schema: the packaged base with every rule's options filled in.
+
+    The published copy (composelint/data/composelint.schema.json, for editors) is this, written by
+    ``python -m composelint.dev schema``; a test fails when it is stale.
+    """
     from composelint.datafiles import DATA_DIR
 
     with open(f"{DATA_DIR}/config-schema.json", encoding="utf-8") as stream:
         schema = json.load(stream)
     schema["properties"]["rules"] = rule_options_schema()
+    return schema
+
+
+def _validate_schema(data: dict, display: str, where) -> None:
+    schema = config_schema()
     from composelint.parsers.schema import surely_valid
 
     if surely_valid(data, schema):

@@ -1,4 +1,8 @@
-"""Developer commands: ``python -m composelint.dev table`` and ``new-rule CODE name``.
+"""Developer commands: ``python -m composelint.dev table``, ``schema`` and ``new-rule CODE name``.
+
+``schema`` rewrites the published configuration schema (composelint/data/composelint.schema.json,
+the file editors load through its URL in the repository) from the base schema and every rule's
+options; a test fails when it is stale.
 
 ``table`` rewrites the rule table in rules/README.md from the registry (a test
 fails when it is stale). ``new-rule`` creates the rule module and its page
@@ -120,9 +124,24 @@ def new_rule(code: str, name: str, severity: str = "warning") -> None:
     print(f"created {module.relative_to(REPO)} and {page.relative_to(REPO)}; registered {code}")
 
 
+SCHEMA_FILE = REPO / "composelint" / "data" / "composelint.schema.json"
+SCHEMA_URL = "https://raw.githubusercontent.com/composelint/composelint/main/composelint/data/composelint.schema.json"
+
+
+def schema_text() -> str:
+    import json
+
+    from composelint.config import config_schema
+
+    schema = {**config_schema(), "$id": SCHEMA_URL}
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["table"]:
         write_table()
+    elif argv[:1] == ["schema"]:
+        SCHEMA_FILE.write_text(schema_text(), encoding="utf-8")
     elif argv[:1] == ["new-rule"] and len(argv) >= 3:
         new_rule(*argv[1:4])
     else:
