@@ -166,7 +166,14 @@ def _run_line(command: str):
 
 
 def test_readme_github_workflows_run(repo, sarif_validator):
-    annotations, code_scanning = _yaml_blocks(_readme_section("GitHub Actions"))
+    action_workflow, annotations, code_scanning = _yaml_blocks(_readme_section("GitHub Actions"))
+    # The action's own steps run in tests/test_action.py; here, the workflow that uses it.
+    steps = action_workflow["jobs"]["composelint"]["steps"]
+    (action,) = [s for s in steps if s.get("uses", "").startswith("composelint/composelint@")]
+    (upload,) = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert upload["with"]["sarif_file"] == action["with"]["sarif-file"]
+    assert upload["if"] == "${{ !cancelled() }}"
+    assert action_workflow["permissions"]["security-events"] == "write"
     for workflow in (annotations, code_scanning):
         assert {"name", "on", "jobs"} <= set(workflow) or {"name", True, "jobs"} <= set(workflow)  # YAML 1.1 `on`
         (job,) = workflow["jobs"].values()
