@@ -30,7 +30,7 @@ without a cache, silently. ``--no-cache`` or ``COMPOSELINT_NO_CACHE=1`` turn it 
 Format and trust: an entry is a header line (format, composelint and marshal versions) and
 one ``marshal`` payload of plain values: strings, numbers, lists. Findings are stored as
 their fields and rebuilt by calling the constructors of a fixed set of classes (Diagnostic,
-Related, Span, Position, Severity; see ``composelint/plain.py``), so unlike a pickle an entry
+Related, ServiceRef, Span, Position, Severity; see ``composelint/plain.py``), so unlike a pickle an entry
 cannot name code to run.
 marshal is not hardened against deliberately malformed data; the cache lives in the user's
 own checkout, with the same trust as its Makefile or pre-commit hooks, and composelint never

@@ -79,6 +79,19 @@ class Related:
 
 
 @record(frozen=True, slots=True)
+class ServiceRef:
+    """A service a finding concerns: which one, in which deployment, and where its key is written."""
+
+    name: str
+    span: Span  # the service's key in the compose file that defines it
+    deployment: str | None = None  # the deployment's name; None for a file no deployment runs
+    stage: str | None = None  # the target stage it builds, when the finding is in a multi-stage Dockerfile
+    # "service": the finding is about the service itself (its definition, its start command);
+    # "build": the finding is in an image the service builds (its Dockerfile), so only a note can say who
+    relation: str = "service"
+
+
+@record(frozen=True, slots=True)
 class Diagnostic:
     code: str
     name: str
@@ -94,6 +107,9 @@ class Diagnostic:
     anchor_text: str = ""
     # The text at the primary span is a secret (CL307): reporters mask it in source excerpts.
     sensitive: bool = False
+    # The services it concerns, in file order. Structured so that reporters never parse messages;
+    # not part of the fingerprint, which must stay stable when a deployment is added.
+    services: tuple[ServiceRef, ...] = ()
     # Set when an inline suppression or the baseline covers the finding.
     suppression: str | None = field(default=None, compare=False)
 

@@ -13,6 +13,7 @@ import fnmatch
 from dataclasses import replace
 from typing import Iterable, Sequence
 
+from composelint import concerns
 from composelint.config import Config, ConfigError, build_options
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
 from composelint.records import record
@@ -151,7 +152,9 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
                 subject=violation.subject, url=meta.url,
                 # Never the source line of a sensitive finding: it holds the secret itself.
                 anchor_text=violation.anchor_text or ("" if violation.sensitive else lines_of.text(violation.span)),
-                sensitive=violation.sensitive))
+                sensitive=violation.sensitive,
+                services=violation.services if violation.services is not None else
+                concerns.services_of(project, violation.span, violation.subject)))
     except Exception as exc:  # one broken rule must not hide the others' findings
         if debug:
             raise
@@ -185,14 +188,17 @@ class _SourceLines:
 
 
 def _deduplicate(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """The same finding reached through several deployments counts once."""
-    seen = set()
+    """The same finding reached through several deployments counts once, for all their services."""
+    seen: dict[tuple, int] = {}
     unique = []
     for diagnostic in diagnostics:
         key = (diagnostic.code, diagnostic.span, diagnostic.message)
         if key in seen:
+            kept = unique[seen[key]]
+            if diagnostic.services and diagnostic.services != kept.services:
+                unique[seen[key]] = replace(kept, services=concerns.merge(kept.services, diagnostic.services))
             continue
-        seen.add(key)
+        seen[key] = len(unique)
         unique.append(diagnostic)
     return unique
 
@@ -227,7 +233,8 @@ def _collapse_shared(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
                       for d in others)
         message = f"{first.message} (shared by {len(subjects)} services: {', '.join(_short(s) for s in subjects[:5])}" \
                   f"{', …' if len(subjects) > 5 else ''})"
-        result.append(replace(first, message=message, related=first.related + notes))
+        result.append(replace(first, message=message, related=first.related + notes,
+                              services=concerns.merge(*(d.services for d in group))))
     return result
 
 

@@ -13,7 +13,6 @@ layout is linear in the size of the graph, apart from sorting.
 
 from __future__ import annotations
 
-import bisect
 import html
 import math
 import re
@@ -43,8 +42,6 @@ LIST_LIMIT = 25  # references listed per card before "… and N more"
 FINDINGS_LIMIT = 100
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_SUBJECT = re.compile(r"^service '(.+)'$", re.S)
-_ALSO = re.compile(r"^also affects service '(.+)'$", re.S)
 _TICKS = re.compile(r"`([^`]+)`")
 SOURCES = {
     "config": "configuration (`deployments:`)",
@@ -70,111 +67,26 @@ def attach_findings(graph: "DeploymentGraph", nodes: Sequence["Node"], diagnosti
                     ) -> tuple[dict[str, list[Diagnostic]], list[Diagnostic]]:
     """Which node each finding belongs to (by node id), and the findings that concern no one service.
 
-    A finding belongs to the services its subject names (``service 'web'``, and the ``also affects``
-    notes of a finding shared through an anchor); else to the service whose definition in a
-    compose file contains its line; else to the services that build from its Dockerfile or whose
-    build context holds its file. When one name is a service of several deployments, the
-    deployments that load the finding's file win.
+    A finding belongs to the services it concerns (``Diagnostic.services``, worked out by the
+    engine: the services of a compose definition, those that build a Dockerfile), each in its own
+    deployment; a service of a file no deployment runs is that file's node.
     """
-    project = graph.project
-    by_name: dict[str, list[Node]] = {}
+    by_ref: dict[tuple[str, str], Node] = {}  # (scope, name): scope is the deployment, or the file
     for node in nodes:
         if node.kind in ("service", "undeployed", "template") and node.service is not None:
-            by_name.setdefault(node.name, []).append(node)
-    files_of = {name: frozenset(scope.files) for name, scope in graph.scopes.items()}
-
-    spans: dict[str, list[tuple[int, int, int, str]]] = {}
-    for path, compose in project.compose_files.items():
-        spans[path] = sorted((service.span.line, service.span.end_line, service.span.column, name)
-                             for name, service in compose.services.items())
-    lines: dict[str, list[str]] = {}
-
-    def enclosing(path: str, line: int) -> str | None:
-        """The service whose definition holds ``line``: inside its span, or indented below its key
-        before the next one (a dropped duplicate key, a comment)."""
-        found = spans.get(path)
-        index = bisect.bisect_right(found, (line, math.inf)) - 1 if found else -1
-        if index < 0:
-            return None
-        _, last, column, name = found[index]
-        if line <= last:
-            return name
-        if path not in lines:
-            lines[path] = project.sources.get(path, "").split("\n")
-        text = lines[path][line - 1] if line - 1 < len(lines[path]) else ""
-        between = lines[path][last:line - 1]
-        indented = all(not row.strip() or len(row) - len(row.lstrip()) >= column for row in between)
-        return name if indented and len(text) - len(text.lstrip()) >= column else None
-
-    builders: dict[str, list[Node]] = {}  # Dockerfile path or build context -> nodes
-    for node_list in by_name.values():
-        for node in node_list:
-            build = node.service.build
-            if build is None:
-                continue
-            for key in (build.dockerfile_path, _context_key(build.context_path)):
-                if key is not None:
-                    builders.setdefault(key, []).append(node)
-
-    def level(node: Node, path: str) -> int:
-        loads = files_of.get(node.scope, ()) if node.kind == "service" else (node.file,)
-        if path in loads:
-            return 2
-        build = node.service.build
-        if build is not None and (path == build.dockerfile_path or _under(path, build.context_path)):
-            return 1
-        return 0
-
+            by_ref.setdefault((node.scope, node.name), node)
     attached: dict[str, list[Diagnostic]] = {}
     loose: list[Diagnostic] = []
     for diagnostic in diagnostics:
-        path = diagnostic.span.path
-        candidates: list[Node] = []
-        for name in _subjects(diagnostic):
-            candidates.extend(by_name.get(name, ()))
-        if not candidates:
-            name = enclosing(path, diagnostic.span.line)
-            candidates = [node for node in by_name.get(name, ()) if level(node, path) == 2] if name else []
-        if not candidates and path not in project.compose_files:
-            candidates = list(builders.get(path, ()))
-            key = path
-            while not candidates and key:
-                key = key.rpartition("/")[0]
-                candidates = list(builders.get(key or ".", ()))
-        if not candidates:
-            loose.append(diagnostic)
-            continue
-        levels = [level(node, path) for node in candidates]
-        best = max(levels)
         seen = set()
-        for node, node_level in zip(candidates, levels):
-            if node_level == best and node.id not in seen:
+        for ref in diagnostic.services:
+            node = by_ref.get((ref.deployment if ref.deployment is not None else ref.span.path, ref.name))
+            if node is not None and node.id not in seen:
                 seen.add(node.id)
                 attached.setdefault(node.id, []).append(diagnostic)
+        if not seen:
+            loose.append(diagnostic)
     return attached, loose
-
-
-def _subjects(diagnostic: Diagnostic) -> list[str]:
-    names = []
-    match = _SUBJECT.match(diagnostic.subject or "")
-    if match:
-        names.append(match.group(1))
-        for related in diagnostic.related:
-            also = _ALSO.match(related.message)
-            if also:
-                names.append(also.group(1))
-    return names
-
-
-def _context_key(context: str | None) -> str | None:
-    if context is None:
-        return None
-    return context.strip("/") or "."
-
-
-def _under(path: str, context: str | None) -> bool:
-    key = _context_key(context)
-    return key is not None and (key == "." or path.startswith(key + "/"))
 
 
 # --------------------------------------------------------------------------- text helpers

@@ -9,10 +9,11 @@ earlier stage inherits its ENTRYPOINT, CMD and SHELL.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from composelint.diagnostics import Span
 from composelint.model import CommandPart, CommandWord, Dockerfile, EffectiveCommand, Instruction, Service, Stage
+from composelint.textnumbers import decimal_value
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 
@@ -44,6 +45,29 @@ def stage_chain(dockerfile: Dockerfile, stage: Stage) -> list[Stage]:
             return chain
         chain.append(parent)
         current = parent
+
+
+def built_stages(dockerfile: Dockerfile, targets: Iterable[Stage]) -> list[Stage]:
+    """The target stages and every stage they need (FROM a stage, COPY --from a stage)."""
+    needed: set[int] = set()
+    pending = [stage.index for stage in targets]
+    names = {stage.name: stage.index for stage in dockerfile.stages if stage.name}
+    while pending:
+        index = pending.pop()
+        if index in needed or not 0 <= index < len(dockerfile.stages):
+            continue
+        needed.add(index)
+        stage = dockerfile.stages[index]
+        for parent in stage_chain(dockerfile, stage)[1:]:
+            pending.append(parent.index)
+        for instruction in stage.instructions:
+            flag = instruction.flag("from") if instruction.keyword in ("COPY", "ADD") else None
+            if flag is not None and flag.value:
+                value = flag.value.lower()
+                index = names.get(value, decimal_value(value))
+                if index is not None:
+                    pending.append(index)
+    return [stage for stage in dockerfile.stages if stage.index in needed]
 
 
 def image_start(dockerfile: Dockerfile, stage: Stage) -> tuple[CommandPart | None, CommandPart | None, bool]:

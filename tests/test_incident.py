@@ -74,6 +74,22 @@ def test_correct_services_get_no_error(report):
     assert errors == []
 
 
+def test_every_dockerfile_finding_says_which_agent_it_breaks(report):
+    built = {(d["path"], d["code"]): [(s["name"], s["path"], s["line"], s["relation"]) for s in d["services"]]
+             for d in report["diagnostics"] if d["path"].endswith("Dockerfile")}
+    assert built == {
+        ("agents/planner/Dockerfile", "CL404"): [("agent-planner", "docker-compose.yml", 25, "build")],
+        ("agents/reporter/Dockerfile", "CL404"): [("agent-reporter", "docker-compose.yml", 20, "build")],
+        ("agents/reporter/Dockerfile", "CL401"): [("agent-reporter", "docker-compose.yml", 20, "build")],
+        ("agents/scanner/Dockerfile", "CL404"): [("agent-scanner", "docker-compose.yml", 13, "build")],
+        ("agents/scanner/Dockerfile", "CL401"): [("agent-scanner", "docker-compose.yml", 13, "build")],
+        ("backend/Dockerfile", "CL404"): [("backend", "docker-compose.yml", 30, "build")],
+    }
+    text = CliRunner().invoke(cli, [str(INCIDENT), "--color", "never"]).output
+    block = text.split("agents/scanner/Dockerfile:2:8: CL401", 1)[1].split("\n\n", 1)[0]
+    assert "= note: built by service 'agent-scanner' (docker-compose.yml:13)" in block
+
+
 def test_concise_snapshot():
     result = CliRunner().invoke(cli, [str(INCIDENT), "--format", "concise"])
     if os.environ.get("COMPOSELINT_UPDATE_SNAPSHOTS"):

@@ -35,6 +35,7 @@ from typing import Iterable, Iterator, Mapping
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
 from composelint.records import record
+from composelint.linking import built_stages
 from composelint.textnumbers import decimal_value
 
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
@@ -1786,31 +1787,6 @@ def dockerfile_builds(project) -> list[tuple[Dockerfile, Context, list[Stage], b
         return result
 
     return project.derived("image.dockerfile_builds", compute)
-
-
-def built_stages(dockerfile: Dockerfile, targets: Iterable[Stage]) -> list[Stage]:
-    """The target stages and every stage they need (FROM a stage, COPY --from a stage)."""
-    from composelint.linking import stage_chain
-
-    needed: set[int] = set()
-    pending = [stage.index for stage in targets]
-    names = {stage.name: stage.index for stage in dockerfile.stages if stage.name}
-    while pending:
-        index = pending.pop()
-        if index in needed or not 0 <= index < len(dockerfile.stages):
-            continue
-        needed.add(index)
-        stage = dockerfile.stages[index]
-        for parent in stage_chain(dockerfile, stage)[1:]:
-            pending.append(parent.index)
-        for instruction in stage.instructions:
-            flag = instruction.flag("from") if instruction.keyword in ("COPY", "ADD") else None
-            if flag is not None and flag.value:
-                value = flag.value.lower()
-                index = names.get(value, decimal_value(value))
-                if index is not None:
-                    pending.append(index)
-    return [stage for stage in dockerfile.stages if stage.index in needed]
 
 
 # --------------------------------------------------------------------------- explanations

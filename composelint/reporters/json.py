@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 from composelint.reporters import RenderContext, rule_url, severity_counts
 
 if TYPE_CHECKING:
-    from composelint.diagnostics import Diagnostic, Span
+    from composelint.diagnostics import Diagnostic, ServiceRef, Span
 
 FORMAT_VERSION = 1
 
@@ -28,6 +28,16 @@ def _position(span: "Span") -> dict:
     }
 
 
+def service_object(ref: "ServiceRef") -> dict:
+    return {
+        "name": ref.name,
+        "deployment": ref.deployment,
+        "stage": ref.stage,
+        "relation": ref.relation,
+        **_position(ref.span),
+    }
+
+
 def diagnostic_object(diagnostic: "Diagnostic", ctx: RenderContext) -> dict:
     return {
         "code": diagnostic.code,
@@ -37,6 +47,7 @@ def diagnostic_object(diagnostic: "Diagnostic", ctx: RenderContext) -> dict:
         **_position(diagnostic.span),
         "help": diagnostic.help,
         "subject": diagnostic.subject,
+        "services": [service_object(ref) for ref in diagnostic.services],
         "url": rule_url(diagnostic, ctx),
         "fingerprint": diagnostic.fingerprint(),
         "related": [{**_position(related.span), "message": related.message} for related in diagnostic.related],

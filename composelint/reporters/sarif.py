@@ -120,6 +120,11 @@ def _result(diagnostic: "Diagnostic", rule_index: int) -> dict:
         properties["help"] = diagnostic.help
     if diagnostic.subject:
         properties["subject"] = diagnostic.subject
+    if diagnostic.services:
+        # The same objects as the JSON output's `services` (docs/json-output.md).
+        from composelint.reporters.json import service_object
+
+        properties["services"] = [service_object(ref) for ref in diagnostic.services]
     if properties:
         result["properties"] = properties
     return result

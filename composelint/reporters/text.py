@@ -177,6 +177,9 @@ def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) ->
         notes.append(f"{paint('suppressed', _BOLD)}: {one_line(diagnostic.suppression)}")
     for related in diagnostic.related:
         notes.append(f"{paint('note', _BOLD, _GREEN)}: {one_line(str(related.span))}: {one_line(related.message)}")
+    built_by = _built_by(diagnostic)
+    if built_by:
+        notes.append(f"{paint('note', _BOLD, _GREEN)}: {one_line(built_by)}")
     if diagnostic.help:
         notes.append(f"{paint('help', _BOLD, _CYAN)}: {one_line(diagnostic.help)}")
     if notes:
@@ -185,6 +188,35 @@ def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) ->
         equals = paint("=", _BOLD, _BLUE)
         out.extend(f"{blank_gutter} {equals} {note}" for note in notes)
     return out
+
+
+# A finding in a Dockerfile names the services that build it; past this many, "and N more".
+BUILT_BY_LISTED = 3
+
+
+def _built_by(diagnostic: "Diagnostic") -> str | None:
+    """``built by service 'api' (compose.yaml:3)``: who builds the image a finding is in.
+
+    Only for the "build" relation: a finding about a service already names it in its message.
+    One service defined once and run by two deployments is named once.
+    """
+    seen = set()
+    builders = []
+    for ref in diagnostic.services:
+        key = (ref.name, ref.span.path, ref.span.line, ref.stage)
+        if ref.relation == "build" and key not in seen:
+            seen.add(key)
+            target = f", target `{ref.stage}`" if ref.stage else ""
+            builders.append(f"'{ref.name}' ({ref.span.path}:{ref.span.line}{target})")
+    if not builders:
+        return None
+    if len(builders) == 1:
+        return f"built by service {builders[0]}"
+    if len(builders) > BUILT_BY_LISTED:
+        shown, rest = builders[:BUILT_BY_LISTED - 1], f"{len(builders) - BUILT_BY_LISTED + 1} more"
+    else:
+        shown, rest = builders[:-1], builders[-1]
+    return f"built by services {', '.join(shown)} and {rest}"
 
 
 def _plural(count: int, word: str) -> str:

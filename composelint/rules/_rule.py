@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterator
 
-from composelint.diagnostics import Related, Severity, Span
+from composelint.diagnostics import Related, ServiceRef, Severity, Span
 from composelint.records import record
 
 DOCS_BASE_URL = "https://github.com/composelint/composelint/blob/main/rules/"
@@ -37,6 +37,8 @@ class Violation:
     severity: Severity | None = None  # only for rules whose catalogue entry is conditional
     anchor_text: str = ""  # offending text for fingerprints; defaults to the message
     sensitive: bool = False  # the text at `span` is a secret: reporters never show it
+    # The services it concerns; None lets the engine work it out (composelint/concerns.py).
+    services: tuple[ServiceRef, ...] | None = None
 
 
 @record(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from composelint.analysis.python_deps import image_builds, installed_python, missing_imports, runtime_install
+from composelint.concerns import refs_for
 from composelint.diagnostics import Related
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
@@ -44,8 +45,8 @@ def check(project, options: Options):
         if not install.install_spans:
             related.append(Related(build.stage.from_instruction.span, "the image is built from here and installs no "
                                                                       "Python requirements"))
-        related += [Related(service.build.context.span, f"service '{service.name}' builds this image")
-                    for service in services[:3]]
+        # The services that build it: the engine's note says "built by service 'api' (compose.yaml:3)".
+        concerned = refs_for(project, services, "build")
         subject = f"service '{services[0].name}'" if services else None
         for missing in found:
             where = f"`{manifest}`" if manifest else "the image"
@@ -59,4 +60,5 @@ def check(project, options: Options):
                 missing.span,
                 f"`{missing.module}` is imported but not installed in the image built from "
                 f"`{build.dockerfile.path}`: the import raises ModuleNotFoundError",
-                help=help_text, related=tuple(related), subject=subject, anchor_text=missing.module)
+                help=help_text, related=tuple(related), subject=subject, anchor_text=missing.module,
+                services=concerned)

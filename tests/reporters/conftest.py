@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from composelint.diagnostics import Diagnostic, Related, Severity, Span
+from composelint.diagnostics import Diagnostic, Related, ServiceRef, Severity, Span
 from composelint.reporters import RenderContext
 from composelint.rules._rule import NoOptions, RuleMeta
 
@@ -66,6 +66,7 @@ def make_diagnostics() -> list[Diagnostic]:
             related=(Related(Span.at("my app/Dockerfile", 3, 1, 3, 32), "the image's entrypoint is overridden here"),),
             subject="service 'agent'",
             anchor_text="pip install flask",
+            services=(ServiceRef("agent", Span.at("compose.yaml", 2, 3, 2, 8), "compose.yaml"),),
         ),
         Diagnostic(
             code="CL304", name="missing-healthcheck", severity=Severity.WARNING,
@@ -90,6 +91,11 @@ def make_diagnostics() -> list[Diagnostic]:
             message="`apt-get install` keeps /var/lib/apt/lists: 100% of it, 40 MB,\nin the final layer",
             span=Span.at("my app/Dockerfile", 2, 23, 2, 50),
             help="add `&& rm -rf /var/lib/apt/lists/*` to the same RUN",
+            # One service built by two deployments, and one of a file no deployment runs.
+            services=(ServiceRef("agent", Span.at("compose.yaml", 2, 3, 2, 8), "compose.yaml", None, "build"),
+                      ServiceRef("agent", Span.at("compose.yaml", 2, 3, 2, 8), "prod", None, "build"),
+                      ServiceRef("worker", Span.at("ünïcode/compose.override.yml", 4, 3, 4, 9), None, "final",
+                                 "build")),
         ),
         Diagnostic(
             code="CL999", name="internal-error", severity=Severity.ERROR,

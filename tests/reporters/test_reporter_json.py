@@ -39,7 +39,12 @@ def test_schema_is_strict(diagnostics, ctx, validator):
     bad_severity["diagnostics"][0]["severity"] = "fatal"
     bad_suppressed = copy.deepcopy(document)
     bad_suppressed["diagnostics"][0]["suppressed"] = "yes"
-    for broken in (with_extra_field, missing_field, bad_related, bad_severity, bad_suppressed):
+    no_services = copy.deepcopy(document)
+    del no_services["diagnostics"][0]["services"]
+    bad_relation = copy.deepcopy(document)
+    bad_relation["diagnostics"][0]["services"][0]["relation"] = "owner"
+    for broken in (with_extra_field, missing_field, bad_related, bad_severity, bad_suppressed, no_services,
+                   bad_relation):
         assert not validator.is_valid(broken)
 
 
@@ -61,6 +66,8 @@ def test_fields(diagnostics, ctx):
         "end_column": 38,
         "help": "install dependencies in the image (a RUN step in the Dockerfile) and start the app directly",
         "subject": "service 'agent'",
+        "services": [{"name": "agent", "deployment": "compose.yaml", "stage": None, "relation": "service",
+                      "path": "compose.yaml", "line": 2, "column": 3, "end_line": 2, "end_column": 8}],
         "url": "https://github.com/composelint/composelint/blob/main/rules/CL201-runtime-install.md",
         "fingerprint": diagnostics[0].fingerprint(),
         "related": [{"path": "my app/Dockerfile", "line": 3, "column": 1, "end_line": 3, "end_column": 32,
@@ -70,7 +77,13 @@ def test_fields(diagnostics, ctx):
     by_code = {(d["code"], d["path"]): d for d in document["diagnostics"]}
     assert by_code["CL310", "compose.yaml"]["suppressed"] == {"reason": "inline: pinned by the platform team"}
     # A start-only span is one character wide, end exclusive.
+    # A Dockerfile finding lists every service that builds it: one per deployment, or none.
+    built = by_code["CL405", "my app/Dockerfile"]["services"]
+    assert [(s["name"], s["deployment"], s["stage"], s["relation"]) for s in built] == [
+        ("agent", "compose.yaml", None, "build"), ("agent", "prod", None, "build"),
+        ("worker", None, "final", "build")]
     internal = by_code["CL999", "ünïcode/compose.override.yml"]
+    assert internal["services"] == []
     assert (internal["end_line"], internal["end_column"]) == (1, 2)
     assert internal["url"] is None  # not an enabled rule, no page known
 

@@ -81,7 +81,11 @@ def test_results(diagnostics, ctx):
     assert first["properties"] == {
         "help": "install dependencies in the image (a RUN step in the Dockerfile) and start the app directly",
         "subject": "service 'agent'",
+        "services": [{"name": "agent", "deployment": "compose.yaml", "stage": None, "relation": "service",
+                      "path": "compose.yaml", "line": 2, "column": 3, "end_line": 2, "end_column": 8}],
     }
+    assert [ref["name"] for ref in results[3]["properties"]["services"]] == ["agent", "agent", "worker"]
+    assert "services" not in results[4].get("properties", {})  # concerns no service
     assert "suppressions" not in first
     multi_line = results[1]["locations"][0]["physicalLocation"]["region"]
     assert multi_line == {"startLine": 6, "startColumn": 3, "endLine": 8, "endColumn": 1}

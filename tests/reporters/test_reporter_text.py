@@ -37,6 +37,7 @@ my app/Dockerfile:2:23: CL405 [apt-cache] warning: `apt-get install` keeps /var/
 2 | RUN apt-get update &&   apt-get install -y 漢字-tools
   |                         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   |
+  = note: built by services 'agent' (compose.yaml:2) and 'worker' (ünïcode/compose.override.yml:4, target `final`)
   = help: add `&& rm -rf /var/lib/apt/lists/*` to the same RUN
 
 ünïcode/compose.override.yml:1:1: CL999 [internal-error] error: rule CL207 crashed on this file: KeyError: 'x'
