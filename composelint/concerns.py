@@ -29,9 +29,15 @@ _SUBJECT = re.compile(r"service '([^']+)'\Z")
 
 def services_of(project: "Project", span: Span, subject: str | None) -> tuple[ServiceRef, ...]:
     """The services a finding at ``span`` with ``subject`` concerns, in file order."""
+    match = _SUBJECT.match(subject or "")
+    return named(project, span, match.group(1) if match else None)
+
+
+def named(project: "Project", span: Span, name: str | None) -> tuple[ServiceRef, ...]:
+    """The services a finding at ``span`` concerns, when it is about the service ``name`` (None: unknown)."""
     if not project.compose_files:
         return ()  # a lone Dockerfile: no service builds it
-    return project.derived("concerns.index", _Index).refs(span, subject)
+    return project.derived("concerns.index", _Index).refs(span, name)
 
 
 def refs_for(project: "Project", services: Iterable["Service"], relation: str = "service") -> tuple[ServiceRef, ...]:
@@ -82,9 +88,7 @@ class _Index:
     def everywhere(self) -> Iterable[tuple[str | None, "Service"]]:
         return ((deployment, service) for deployment, service, _ in self.entries)
 
-    def refs(self, span: Span, subject: str | None) -> tuple[ServiceRef, ...]:
-        match = _SUBJECT.match(subject or "")
-        name = match.group(1) if match else None
+    def refs(self, span: Span, name: str | None) -> tuple[ServiceRef, ...]:
         path = span.path
         dockerfile = self.project.dockerfiles.get(path)
         if dockerfile is not None:

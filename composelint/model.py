@@ -42,6 +42,8 @@ class ParseProblem:
     related: tuple[Related, ...] = ()
     severity: Severity | None = None  # overrides the rule's default (CL005: unset -> warning)
     anchor_text: str = ""
+    # The service it is about when that is not the definition holding it (an env_file in an anchor).
+    service: str | None = None
 
 
 # --------------------------------------------------------------------------- Dockerfile

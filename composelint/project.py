@@ -646,7 +646,7 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
                              f"'{service.name}'", value.span,
                     f"create it from `{template}` before deploying, or mark the entry `required: false`"
                     if template else "create the file, fix the path, or mark the entry `required: false`",
-                    severity=Severity.WARNING if template else None))
+                    severity=Severity.WARNING if template else None, service=service.name))
 
     for deployment in deployments:
         for service in deployment.active_services():

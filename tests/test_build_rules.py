@@ -43,7 +43,9 @@ def test_incident_backend_imports_missing_from_requirements():
     assert first.subject == "service 'backend'"
     notes = [(r.span.path, r.span.line, r.message) for r in first.related]
     assert ("backend/Dockerfile", 4, "the image installs its Python requirements here") in notes
-    assert any(path == "docker-compose.yml" and "service 'backend'" in message for path, _, message in notes)
+    # Who builds the image is in the structured field (the text note "built by service 'backend'").
+    assert [(ref.name, ref.span.path, ref.span.line, ref.relation) for ref in first.services] == [
+        ("backend", "docker-compose.yml", 30, "build")]
 
 
 def test_incident_has_no_other_build_errors():

@@ -132,3 +132,14 @@ def test_json_lists_the_services_of_the_incident_dockerfiles():
                            for d in document["diagnostics"] if d["path"].endswith("Dockerfile")}
     assert dockerfile_findings[("agents/scanner/Dockerfile", "CL401")] == [("agent-scanner", 13)]
     assert dockerfile_findings[("agents/reporter/Dockerfile", "CL401")] == [("agent-reporter", 20)]
+
+
+def test_an_env_file_in_an_anchor_concerns_each_service_that_merges_it(tmp_path):
+    write_tree(tmp_path, {
+        ".composelint.yaml": "# root\n",
+        "compose.yaml": "x-app: &app\n  image: redash/redash:10\n  env_file: .env\n"
+                        "services:\n  server:\n    <<: *app\n  worker:\n    <<: *app\n",
+    })
+    result = lint(tmp_path, select=("CL008",))
+    assert sorted((d.span.line, refs(d)[0][0]) for d in result.diagnostics) == [(3, "server"), (3, "worker")]
+    assert all(len(d.services) == 1 for d in result.diagnostics)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from composelint.concerns import named
 from composelint.rules._rule import Violation
 
 
@@ -11,4 +12,5 @@ def problems_of(project, code: str) -> Iterator[Violation]:
     for problem in project.problems:
         if problem.code == code:
             yield Violation(problem.span, problem.message, problem.help, problem.related,
-                            severity=problem.severity, anchor_text=problem.anchor_text)
+                            severity=problem.severity, anchor_text=problem.anchor_text,
+                            services=named(project, problem.span, problem.service) if problem.service else None)
