@@ -56,6 +56,8 @@ def merge(*groups: tuple[ServiceRef, ...]) -> tuple[ServiceRef, ...]:
 
 
 def _sorted(refs: Iterable[ServiceRef]) -> tuple[ServiceRef, ...]:
+    if isinstance(refs, list) and len(refs) < 2:
+        return tuple(refs)  # the common case, on every finding
     unique = {(ref.deployment, ref.name, ref.span): ref for ref in refs}
     return tuple(sorted(unique.values(), key=lambda ref: (ref.span.path, ref.span.line, ref.span.column, ref.name,
                                                           ref.deployment or "")))
@@ -78,7 +80,10 @@ class _Index:
             if path not in deployed:
                 self.entries.extend((None, service, frozenset((path,))) for service in compose.services.values())
         self.builders: dict[str, list[tuple[str | None, "Service"]]] = {}
-        for deployment, service, _ in self.entries:
+        self.by_name: dict[str, list[tuple[str | None, "Service", frozenset]]] = {}
+        for entry in self.entries:
+            deployment, service, _ = entry
+            self.by_name.setdefault(service.name, []).append(entry)
             if service.dockerfile is not None:
                 self.builders.setdefault(service.dockerfile.path, []).append((deployment, service))
         self.definitions: dict[str, list[tuple[int, int, int, str]]] = {}  # compose file -> (line, end, col, name)
@@ -100,8 +105,8 @@ class _Index:
         if name is None:
             return ()
         refs = [ServiceRef(name, service.name_span, deployment)
-                for deployment, service, loads in self.entries
-                if service.name == name and (path in loads or path not in self.project.compose_files)]
+                for deployment, service, loads in self.by_name.get(name, ())
+                if path in loads or path not in self.project.compose_files]
         if not refs and path in self.project.compose_files:
             # A file pulled in only through extends.file: its own definition (a template).
             own = self.project.compose_files[path].services.get(name)

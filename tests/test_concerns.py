@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 from click.testing import CliRunner
-from helpers import FIXTURES, lint, write_tree
+from helpers import FIXTURES, REPO, lint, write_tree
 
 from composelint.cli import cli
 from composelint.diagnostics import ServiceRef, Span
@@ -126,8 +126,12 @@ def test_the_services_are_not_part_of_the_fingerprint():
 
 
 def test_json_lists_the_services_of_the_incident_dockerfiles():
+    import jsonschema
+
     output = CliRunner().invoke(cli, [str(FIXTURES / "incident"), "--format", "json"]).output
     document = json.loads(output)
+    schema = json.loads((REPO / "composelint" / "data" / "output-schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
     dockerfile_findings = {(d["path"], d["code"]): [(s["name"], s["line"]) for s in d["services"]]
                            for d in document["diagnostics"] if d["path"].endswith("Dockerfile")}
     assert dockerfile_findings[("agents/scanner/Dockerfile", "CL401")] == [("agent-scanner", 13)]
