@@ -1,10 +1,11 @@
 """Run the selected rules over a project and turn what they yield into diagnostics.
 
 The engine owns everything that is not a rule's business: selection, severity
-overrides, per-file ignores, inline suppressions, the baseline, which services each finding
-concerns (composelint/concerns.py), collapsing one defect seen through many services into one finding, de-duplication across
-deployments, isolation of a crashing rule, running two rule groups side by side
-on a large project (same findings either way), and the final order.
+overrides, per-file ignores, inline suppressions, the baseline, which services each
+finding concerns (composelint/concerns.py), collapsing one defect seen through many
+services into one finding, de-duplication across deployments, isolation of a
+crashing rule, running two rule groups side by side on a large project (same
+findings either way), and the final order.
 """
 
 from __future__ import annotations
