@@ -18,6 +18,10 @@ def refs(diagnostic) -> list[tuple]:
     return [(ref.name, ref.deployment, ref.relation, str(ref.span), ref.stage) for ref in diagnostic.services]
 
 
+def text(root, code: str) -> str:
+    return CliRunner().invoke(cli, [str(root), "--select", code, "--color", "never"]).output
+
+
 def only(result, code: str, path: str):
     (found,) = [d for d in result.diagnostics if d.code == code and d.span.path == path]
     return found
@@ -34,8 +38,8 @@ def test_a_dockerfile_built_by_two_services_in_two_deployments(tmp_path):
     finding = only(lint(tmp_path, select=("CL401",)), "CL401", "app/Dockerfile")
     assert refs(finding) == [("api", "dev/compose.yaml", "build", "dev/compose.yaml:2:3", None),
                              ("web", "prod/compose.yaml", "build", "prod/compose.yaml:4:3", None)]
-    output = CliRunner().invoke(cli, [str(tmp_path), "--select", "CL401", "--color", "never"]).output
-    assert "= note: built by services 'api' (dev/compose.yaml:2) and 'web' (prod/compose.yaml:4)\n" in output
+    assert "= note: built by services 'api' (dev/compose.yaml:2) and 'web' (prod/compose.yaml:4)\n" in \
+        text(tmp_path, "CL401")
 
 
 def test_one_service_run_by_two_deployments_is_listed_per_deployment_and_named_once(tmp_path):
@@ -50,8 +54,7 @@ def test_one_service_run_by_two_deployments_is_listed_per_deployment_and_named_o
     assert [(name, relation, span) for name, _, relation, span, _ in refs(finding)] == \
         [("api", "build", "compose.yaml:2:3")] * 2
     assert len({ref.deployment for ref in finding.services}) == 2
-    output = CliRunner().invoke(cli, [str(tmp_path), "--select", "CL401", "--color", "never"]).output
-    assert "= note: built by service 'api' (compose.yaml:2)\n" in output
+    assert "= note: built by service 'api' (compose.yaml:2)\n" in text(tmp_path, "CL401")
 
 
 def test_a_dockerfile_no_service_builds_concerns_none(tmp_path):
@@ -63,8 +66,7 @@ def test_a_dockerfile_no_service_builds_concerns_none(tmp_path):
     })
     finding = only(lint(tmp_path, select=("CL401",)), "CL401", "tools/Dockerfile")
     assert finding.services == ()
-    output = CliRunner().invoke(cli, [str(tmp_path), "--select", "CL401", "--color", "never"]).output
-    assert "built by" not in output
+    assert "built by" not in text(tmp_path, "CL401")
 
 
 def test_a_lone_dockerfile_concerns_no_service(tmp_path):
@@ -85,8 +87,7 @@ def test_only_the_services_whose_target_needs_the_stage(tmp_path):
     # `base` is built only FROM `dev`; `prod` starts from the registry image.
     assert refs(only(result, "CL402", "Dockerfile")) == [("dev", "compose.yaml", "build", "compose.yaml:2:3", "dev")]
     assert refs(only(result, "CL401", "Dockerfile")) == [("dev", "compose.yaml", "build", "compose.yaml:2:3", "dev")]
-    output = CliRunner().invoke(cli, [str(tmp_path), "--select", "CL401", "--color", "never"]).output
-    assert "= note: built by service 'dev' (compose.yaml:2, target `dev`)\n" in output
+    assert "= note: built by service 'dev' (compose.yaml:2, target `dev`)\n" in text(tmp_path, "CL401")
 
 
 def test_a_compose_finding_concerns_its_service(tmp_path):
@@ -101,8 +102,7 @@ def test_a_compose_finding_concerns_its_service(tmp_path):
     by_subject = {d.subject: refs(d) for d in result.diagnostics if d.code == "CL301"}
     assert by_subject == {"service 'web'": [("web", "compose.yaml", "service", "compose.yaml:2:3", None)],
                           "service 'db'": [("db", "compose.yaml", "service", "compose.yaml:5:3", None)]}
-    output = CliRunner().invoke(cli, [str(tmp_path), "--select", "CL002", "--color", "never"]).output
-    assert "built by" not in output  # the finding is in the service's own definition
+    assert "built by" not in text(tmp_path, "CL002")  # the finding is in the service's own definition
 
 
 def test_a_shared_anchor_concerns_every_service_that_merges_it():

@@ -29,13 +29,9 @@ def _position(span: "Span") -> dict:
 
 
 def service_object(ref: "ServiceRef") -> dict:
-    return {
-        "name": ref.name,
-        "deployment": ref.deployment,
-        "stage": ref.stage,
-        "relation": ref.relation,
-        **_position(ref.span),
-    }
+    """One entry of a diagnostic's ``services`` (also SARIF's ``properties.services``)."""
+    return dict(name=ref.name, deployment=ref.deployment, stage=ref.stage, relation=ref.relation,
+                **_position(ref.span))
 
 
 def diagnostic_object(diagnostic: "Diagnostic", ctx: RenderContext) -> dict:
