@@ -171,3 +171,20 @@ def test_summary_wording():
     assert summary(some(Severity.INFO, Severity.INFO, Severity.WARNING)) == "Found 3 problems: 1 warning, 2 info."
     assert summary(some(suppressed=1)) == "All checks passed (1 suppressed)."
     assert summary([]) == "All checks passed."
+
+
+def test_many_builders_are_listed_compactly_and_service_relations_not_at_all(ctx):
+    from composelint.diagnostics import ServiceRef
+
+    builders = tuple(ServiceRef(f"agent-{index}", Span.at("compose.yaml", 10 * index, 3), "compose.yaml", None, "build")
+                     for index in range(1, 6))
+    many = _diagnostic("my app/Dockerfile", 2, 1, services=builders)
+    assert "= note: built by services 'agent-1' (compose.yaml:10), 'agent-2' (compose.yaml:20) and 3 more\n" in \
+        render("text", [many], ctx)
+    three = _diagnostic("my app/Dockerfile", 2, 1, services=builders[:3])
+    assert ("= note: built by services 'agent-1' (compose.yaml:10), 'agent-2' (compose.yaml:20) and 'agent-3' "
+            "(compose.yaml:30)\n") in render("text", [three], ctx)
+    about = _diagnostic("compose.yaml", 2, 3, services=(replace(builders[0], relation="service"),))
+    assert "built by" not in render("text", [about], ctx)
+    for fmt in ("concise", "github", "gitlab"):  # one line per finding: no note there
+        assert "agent-1" not in render(fmt, [many], ctx)
