@@ -2,7 +2,8 @@
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 2 usage or configuration error, or an internal error (one line, no traceback
-unless --debug).
+unless --debug); 130 interrupted; 141 standard output closed early
+(``composelint | head``), silently, as a process killed by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import typing
 from pathlib import Path
 
 import click
@@ -18,6 +20,9 @@ from composelint import __version__
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# What a shell reports for a process that SIGPIPE ended (128 + 13). Neither 0 nor 1: the reader
+# stopped before the end of the report, so whether it was clean is unknown.
+EXIT_BROKEN_PIPE = 141
 
 
 class _DefaultToCheck(click.Group):
@@ -26,7 +31,10 @@ class _DefaultToCheck(click.Group):
     def parse_args(self, ctx, args):
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
             args = ["check", *args]
-        return super().parse_args(ctx, args)
+        try:  # --help and --version print while the arguments are parsed
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            _stdout_closed()
 
     def invoke(self, ctx):
         # Ctrl-C: one line and 130, not click's "Aborted!" with exit 1 (which means "findings").
@@ -35,6 +43,8 @@ class _DefaultToCheck(click.Group):
         except KeyboardInterrupt:
             click.echo("composelint: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            _stdout_closed()
 
 
 def _fail(message: str) -> "click.exceptions.Exit":
@@ -94,13 +104,27 @@ def check(paths, output_format, output_file, config_path, select, extend_select,
             code = _check(paths, output_format or "text", output_file, config_path, select, extend_select, ignore,
                           severities, fail_on, show_suppressed, no_inline_ignores, stdin_filename, use_environment,
                           color, debug, baseline_path, write_baseline, no_cache=no_cache)
-    except click.exceptions.Exit:
+    except (click.exceptions.Exit, BrokenPipeError):
         raise
     except Exception as exc:  # the promise: one line, never a traceback
         if debug:
             raise
         raise _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)") from None
     raise click.exceptions.Exit(code)
+
+
+def _stdout_closed() -> "typing.NoReturn":
+    """The reader of standard output went away (``composelint | head -1``): stop quietly.
+
+    As the Python documentation's note on SIGPIPE does: point standard output at /dev/null so
+    that the interpreter's final flush cannot fail a second time, then leave without a message.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # a stream without a descriptor (a test harness): nothing left to flush into the pipe
+    raise click.exceptions.Exit(EXIT_BROKEN_PIPE)
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -117,6 +141,7 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
     from composelint.discovery import find_project_root
     from composelint.rules import resolve_codes, rule_by_key
 
+    _check_output_file(output_file)
     targets = [Path(p) for p in paths] or [Path.cwd()]
     for target in targets:
         if not target.exists() and stdin_filename is None:
@@ -336,7 +361,7 @@ def _report(result, project, output_format, output_file, show_suppressed, color)
         show_suppressed=show_suppressed)
     text = reporters.render(output_format, diagnostics, context)
     if output_file is not None:
-        output_file.write_text(text, encoding="utf-8")
+        _write_output(output_file, text)
     else:
         sys.stdout.write(text)
         if text and not text.endswith("\n"):
@@ -418,6 +443,7 @@ def print_config_schema() -> None:
 def graph_command(path, output_format, deployment_name, output_file, config_path, use_environment, debug) -> None:
     """Draw the deployment graph: services, dependencies, host references; undefined and undeployed
     services are dashed and red."""
+    _check_output_file(output_file)
     try:
         text = _graph(path, output_format, deployment_name, config_path, use_environment)
     except click.exceptions.Exit:
@@ -427,12 +453,25 @@ def graph_command(path, output_format, deployment_name, output_file, config_path
             raise
         raise _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)") from None
     if output_file is not None:
-        try:
-            output_file.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise _fail(f"cannot write {output_file}: {exc.strerror or exc}") from None
+        _write_output(output_file, text)
     else:
         sys.stdout.write(text)
+
+
+def _check_output_file(path: Path | None) -> None:
+    """Before any work: a report that cannot be written is a usage error, not a late internal error."""
+    if path is None:
+        return
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise _fail(f"cannot write {path}: the directory {parent} does not exist")
+
+
+def _write_output(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _project(path, config_path, use_environment):
@@ -501,6 +540,14 @@ def _exit_now(done: SystemExit) -> None:
         return  # a profiler or coverage tool writes its data at exit
     try:
         sys.stdout.flush()
+    except BrokenPipeError:  # the last part of the report: the reader is gone
+        try:
+            _stdout_closed()
+        except click.exceptions.Exit as closed:
+            code = closed.exit_code
+    except (OSError, ValueError):
+        return
+    try:
         sys.stderr.flush()
     except (OSError, ValueError):
         return
