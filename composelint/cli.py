@@ -19,6 +19,7 @@ import click
 from composelint import __version__
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
+STATISTICS_FORMATS = ("text", "json")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # What a shell reports for a process that SIGPIPE ended (128 + 13). Neither 0 nor 1: the reader
 # stopped before the end of the report, so whether it was clean is unknown.
@@ -29,7 +30,7 @@ class _DefaultToCheck(click.Group):
     """``composelint PATHS`` means ``composelint check PATHS``, as in ruff's early days and yamllint."""
 
     def parse_args(self, ctx, args):
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V")):
             args = ["check", *args]
         try:  # --help and --version print while the arguments are parsed
             return super().parse_args(ctx, args)
@@ -46,6 +47,23 @@ class _DefaultToCheck(click.Group):
         except BrokenPipeError:
             _stdout_closed()
 
+    # The top-level help shows the default command's options too: `composelint --help` is where
+    # people look for --format or --baseline, not `composelint check --help`.
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, "[OPTIONS] [PATHS]...")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+    def format_options(self, ctx, formatter):
+        check_command = self.commands["check"]
+        with click.Context(check_command, info_name="check", parent=ctx) as check_ctx:
+            rows = [param.get_help_record(check_ctx) for param in check_command.get_params(check_ctx)
+                    if isinstance(param, click.Option) and "--help" not in param.opts]
+        rows += [param.get_help_record(ctx) for param in self.get_params(ctx)]
+        rows = [row for row in rows if row is not None]
+        with formatter.section("Options (of `check`, the default command)"):
+            formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
+
 
 def _fail(message: str) -> "click.exceptions.Exit":
     # One line, whatever the message quotes (a config key or a path may hold a line break).
@@ -55,7 +73,7 @@ def _fail(message: str) -> "click.exceptions.Exit":
 
 
 @click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="composelint", message="%(prog)s %(version)s")
+@click.version_option(__version__, "-V", "--version", prog_name="composelint", message="%(prog)s %(version)s")
 def cli() -> None:
     """Lint Docker Compose files and Dockerfiles before they take a deployment down.
 
@@ -76,8 +94,13 @@ def cli() -> None:
 @click.option("--ignore", help="Comma-separated codes, prefixes or names to disable.")
 @click.option("--severity", "severities", multiple=True, metavar="CODE=LEVEL",
               help="Override a rule's severity (error, warning, info); repeatable.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
-              help="Lowest severity that makes the exit code 1 (default: warning).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+              help="Lowest severity that makes the exit code 1 (default: warning; never: always 0).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (as --fail-on never).")
+@click.option("--statistics", is_flag=True,
+              help="Print how many findings each rule has instead of the findings (text or json).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print the findings and nothing else: no summary line, no notes on standard error.")
 @click.option("--show-suppressed", is_flag=True, help="Also report suppressed findings (marked as such).")
 @click.option("--no-inline-ignores", is_flag=True, help="Disregard `# composelint: ignore[...]` comments.")
 @click.option("--stdin-filename", type=str, default=None,
@@ -86,7 +109,8 @@ def cli() -> None:
               help="Let this machine's environment variables feed compose interpolation (off: results do not "
                    "depend on who runs the lint).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-              help="Colour in text output (auto: on a terminal unless NO_COLOR is set).")
+              help="Colour in text output (auto: on a terminal, or when FORCE_COLOR is set; never when "
+                   "NO_COLOR is set).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report only findings not recorded in this baseline file (see --write-baseline).")
 @click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -96,21 +120,40 @@ def cli() -> None:
               help="Do not reuse or record results in .composelint_cache/ (also: COMPOSELINT_NO_CACHE=1).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
-          show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, baseline_path, write_baseline,
-          debug, no_cache=False) -> None:
+          exit_zero, statistics, quiet, show_suppressed, no_inline_ignores, stdin_filename, use_environment, color,
+          baseline_path, write_baseline, debug, no_cache=False) -> None:
     """Lint a repository (default: the current directory)."""
+    output_format = output_format or "text"
+    if statistics and output_format not in STATISTICS_FORMATS:
+        raise _fail(f"--statistics prints {' or '.join(STATISTICS_FORMATS)}, not {output_format}")
+    view = _View(output_format, output_file, show_suppressed, color, statistics, quiet)
+    if fail_on == "never":
+        fail_on, exit_zero = None, True
     try:
         with _collector_paused():
-            code = _check(paths, output_format or "text", output_file, config_path, select, extend_select, ignore,
-                          severities, fail_on, show_suppressed, no_inline_ignores, stdin_filename, use_environment,
-                          color, debug, baseline_path, write_baseline, no_cache=no_cache)
+            code = _check(paths, view, config_path, select, extend_select, ignore, severities, fail_on,
+                          no_inline_ignores, stdin_filename, use_environment, debug, baseline_path, write_baseline,
+                          no_cache=no_cache)
     except (click.exceptions.Exit, BrokenPipeError):
         raise
     except Exception as exc:  # the promise: one line, never a traceback
         if debug:
             raise
         raise _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)") from None
-    raise click.exceptions.Exit(code)
+    raise click.exceptions.Exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+
+
+class _View:
+    """How the report is shown: format, destination and what besides the findings is printed."""
+
+    def __init__(self, output_format, output_file, show_suppressed, color, statistics=False, quiet=False):
+        self.format, self.output_file, self.show_suppressed = output_format, output_file, show_suppressed
+        self.color, self.statistics, self.quiet = color, statistics, quiet
+
+    def note(self, message: str) -> None:
+        """A line for people on standard error; --quiet leaves only the findings."""
+        if not self.quiet:
+            click.echo(f"composelint: {message}", err=True)
 
 
 def _stdout_closed() -> "typing.NoReturn":
@@ -133,15 +176,14 @@ def _split(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
-           show_suppressed, no_inline_ignores, stdin_filename, use_environment, color, debug, baseline_path=None,
-           write_baseline=None, no_cache=False) -> int:
+def _check(paths, view, config_path, select, extend_select, ignore, severities, fail_on, no_inline_ignores,
+           stdin_filename, use_environment, debug, baseline_path=None, write_baseline=None, no_cache=False) -> int:
     from composelint.config import ConfigError, load_config, with_overrides
     from composelint.diagnostics import Severity
     from composelint.discovery import find_project_root
     from composelint.rules import resolve_codes, rule_by_key
 
-    _check_output_file(output_file)
+    _check_output_file(view.output_file)
     targets = [Path(p) for p in paths] or [Path.cwd()]
     for target in targets:
         if not target.exists() and stdin_filename is None:
@@ -224,8 +266,8 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
             from composelint.engine import RunResult, enabled_rules
 
             result = RunResult(hit.diagnostics, hit.suppressed, enabled_rules(config))
-            _report(result, hit, output_format, output_file, show_suppressed, color)
-            return result.exit_code(config.fail_on)
+            linted = stdin_overrides or _linted(fileset.compose + fileset.dockerfiles, only_paths)
+            return _finish(result, hit, view, config, linted, paths)
     from composelint.discovery import observing
 
     with observing() if cache is not None else contextlib.nullcontext([]) as observed:
@@ -237,13 +279,32 @@ def _check(paths, output_format, output_file, config_path, select, extend_select
     if cache is not None:
         cache.store(fileset_hash, observed, project, result)
     if write_baseline is not None:
-        return _write_baseline(write_baseline, result, project)
-    _report(result, project, output_format, output_file, show_suppressed, color)
+        return _write_baseline(write_baseline, result, project, view)
+    linted = stdin_overrides or _linted([*project.compose_files, *project.dockerfiles], only_paths)
+    code = _finish(result, project, view, config, linted, paths)
     if baseline is not None and only_paths is None and baseline.unmatched():
-        click.echo(f"composelint: {baseline.unmatched()} finding(s) recorded in {baseline_path} no longer occur; "
-                   f"rewrite it with --write-baseline {baseline_path} so that they are reported if they come back",
-                   err=True)
-    return result.exit_code(config.fail_on)
+        view.note(f"{baseline.unmatched()} finding(s) recorded in {baseline_path} no longer occur; "
+                  f"rewrite it with --write-baseline {baseline_path} so that they are reported if they come back")
+    return code
+
+
+def _linted(paths, only_paths) -> list[str]:
+    """The compose files and Dockerfiles the run reports on."""
+    return [path for path in paths if only_paths is None or path in only_paths]
+
+
+def _finish(result, project, view: _View, config, linted, paths) -> int:
+    """Report and return the exit code; a run with nothing to lint says so instead of "All checks passed"."""
+    if linted or result.diagnostics or result.suppressed:
+        _report(result, project, view)
+        return result.exit_code(config.fail_on)
+    where = ", ".join(str(path) for path in paths) or "the current directory"
+    view.note(f"warning: nothing to lint: no compose file or Dockerfile under {where}")
+    if view.statistics or view.format not in ("text", "concise"):
+        _report(result, project, view)  # a machine still gets a well-formed, empty report
+    elif view.output_file is not None:
+        _write_output(view.output_file, "")
+    return EXIT_CLEAN
 
 
 def _disabled_by_environment(variable: str) -> bool:
@@ -279,14 +340,14 @@ def _filter_key(only_paths) -> object:
     return [sorted(map(str, only_paths)), sorted(getattr(only_paths, "beside", ()))]
 
 
-def _write_baseline(path: Path, result, project) -> int:
+def _write_baseline(path: Path, result, project, view: _View) -> int:
     from composelint.baseline import BaselineError, write
 
     try:
         count = write(path, result.diagnostics, project.read_text)
     except BaselineError as exc:
         raise _fail(str(exc)) from None
-    click.echo(f"composelint: recorded {count} finding(s) in {path}", err=True)
+    view.note(f"recorded {count} finding(s) in {path}")
     return EXIT_CLEAN
 
 
@@ -342,30 +403,63 @@ class _PathFilter(set):
 
 
 def _use_color(choice: str, stream) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
+    """--color wins; then NO_COLOR (no-color.org) and FORCE_COLOR (force-color.org), set to anything
+    but the empty string; then whether the output is a terminal."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def _report(result, project, output_format, output_file, show_suppressed, color) -> None:
+def _report(result, project, view: _View) -> None:
     from composelint import reporters
 
     diagnostics = list(result.diagnostics)
-    if show_suppressed:
+    if view.show_suppressed:
         diagnostics = sorted(diagnostics + list(result.suppressed), key=lambda d: d.sort_key())
     context = reporters.RenderContext(
         rules=result.rules, sources=project.sources, root=str(project.root), version=__version__,
-        color=_use_color(color, sys.stdout) if output_file is None else False,
-        show_suppressed=show_suppressed)
-    text = reporters.render(output_format, diagnostics, context)
+        color=_use_color(view.color, sys.stdout) if view.output_file is None else False,
+        show_suppressed=view.show_suppressed, summary=not view.quiet,
+        baselined=0 if view.show_suppressed else sum(d.suppression == "baseline" for d in result.suppressed))
+    if view.statistics:
+        from composelint.reporters.statistics import render_statistics
+
+        text = render_statistics(result.diagnostics, context, view.format)
+    else:
+        text = reporters.render(view.format, diagnostics, context)
+    output_file = view.output_file
     if output_file is not None:
         _write_output(output_file, text)
     else:
         sys.stdout.write(text)
         if text and not text.endswith("\n"):
             sys.stdout.write("\n")
+
+
+@cli.command("version")
+def show_version() -> None:
+    """Print composelint's version (as --version)."""
+    click.echo(f"composelint {__version__}")
+
+
+@cli.command("help")
+@click.argument("command", required=False)
+@click.pass_context
+def show_help(ctx, command) -> None:
+    """Show this help, or a command's (`composelint help check`)."""
+    group = ctx.parent.command
+    if command is None:
+        click.echo(group.get_help(ctx.parent))
+        return
+    chosen = group.commands.get(command)
+    if chosen is None:
+        raise _fail(f"no command is named `{command}` (commands: {', '.join(sorted(group.commands))})")
+    with click.Context(chosen, info_name=command, parent=ctx.parent) as command_ctx:
+        click.echo(chosen.get_help(command_ctx))
 
 
 @cli.command("deployments")
@@ -385,18 +479,30 @@ def list_deployments(path, output_format, config_path, use_environment) -> None:
 
 @cli.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def list_rules(output_format: str) -> None:
+@click.option("--family", default=None, metavar="FAMILY",
+              help="Only one family, by digit or name: 0 input, 1 deployment graph, 2 start command, "
+                   "3 service configuration, 4 image build.")
+def list_rules(output_format: str, family: str | None) -> None:
     """List every rule: code, name, default severity, summary."""
     from composelint.rules import RULES
+    from composelint.rules._rule import FAMILIES
 
+    metas = list(RULES.values())
+    if family is not None:
+        wanted = family.strip().lower().replace("-", " ")
+        digit = wanted if wanted in FAMILIES else next((d for d, name in FAMILIES.items() if name == wanted), None)
+        if digit is None:
+            known = ", ".join(f"{d} ({name})" for d, name in FAMILIES.items())
+            raise _fail(f"--family {family}: no such family (families: {known})")
+        metas = [meta for meta in metas if meta.code[2] == digit]
     if output_format == "json":
         import json
 
         click.echo(json.dumps([{"code": m.code, "name": m.name, "severity": m.severity.label, "family": m.family,
-                                "summary": m.summary, "url": m.url} for m in RULES.values()], indent=2))
+                                "summary": m.summary, "url": m.url} for m in metas], indent=2))
         return
-    width = max(len(m.name) for m in RULES.values())
-    for meta in RULES.values():
+    width = max(len(m.name) for m in metas)
+    for meta in metas:
         click.echo(f"{meta.code}  {meta.name:<{width}}  {meta.severity.label:<7}  {meta.summary}")
 
 

@@ -35,6 +35,8 @@ class RenderContext:
     color: bool = False
     show_suppressed: bool = False
     docs_url: Callable[["RuleMeta"], str] = default_docs_url
+    summary: bool = True  # the closing summary line of the text format (--quiet: none)
+    baselined: int = 0  # findings the baseline covers that are not in the diagnostics (not shown)
 
 
 Reporter = Callable[[Sequence["Diagnostic"], RenderContext], str]

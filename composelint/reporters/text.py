@@ -224,18 +224,22 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 or word == "info" else f"{count} {word}s"
 
 
-def summary(diagnostics: Sequence["Diagnostic"]) -> str:
-    """``Found 3 problems: 2 errors, 1 warning.`` or ``All checks passed.``"""
+def summary(diagnostics: Sequence["Diagnostic"], baselined: int = 0) -> str:
+    """``Found 3 problems: 2 errors, 1 warning.`` or ``All checks passed.``, then what is not counted:
+    ``(1 suppressed, 4 baselined)``; ``baselined`` adds baselined findings that are not shown."""
     counts = severity_counts(diagnostics)
     total = sum(counts.values())
-    suppressed = len(diagnostics) - total
+    baselined += sum(1 for d in diagnostics if d.suppression == "baseline")
+    suppressed = len(diagnostics) - total - sum(1 for d in diagnostics if d.suppression == "baseline")
     if total == 0:
         line = "All checks passed."
     else:
         parts = ", ".join(_plural(counts[label], label) for label in SEVERITY_LABELS if counts[label])
         line = f"Found {_plural(total, 'problem')}: {parts}."
-    if suppressed:
-        line = f"{line[:-1]} ({suppressed} suppressed)."
+    uncounted = [f"{count} {word}" for count, word in ((suppressed, "suppressed"), (baselined, "baselined"))
+                 if count]
+    if uncounted:
+        line = f"{line[:-1]} ({', '.join(uncounted)})."
     return line
 
 
@@ -252,5 +256,6 @@ def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
         summary_color = _CYAN
     else:
         summary_color = _GREEN
-    blocks.append(paint(summary(diagnostics), _BOLD, summary_color))
-    return "\n\n".join(blocks) + "\n"
+    if ctx.summary:
+        blocks.append(paint(summary(diagnostics, ctx.baselined), _BOLD, summary_color))
+    return "\n\n".join(blocks) + "\n" if blocks else ""

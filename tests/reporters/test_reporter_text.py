@@ -162,14 +162,19 @@ def test_missing_source_or_line_shows_header_and_notes_only(ctx):
 
 
 def test_summary_wording():
-    def some(*severities, suppressed=0):
+    def some(*severities, suppressed=0, baselined=0):
         items = [_diagnostic("a", 1, 1, severity=severity) for severity in severities]
-        items += [_diagnostic("a", 1, 1, suppression="baseline") for _ in range(suppressed)]
+        items += [_diagnostic("a", 1, 1, suppression="compose.yaml:3") for _ in range(suppressed)]
+        items += [_diagnostic("a", 1, 1, suppression="baseline") for _ in range(baselined)]
         return items
 
     assert summary(some(Severity.ERROR)) == "Found 1 problem: 1 error."
     assert summary(some(Severity.INFO, Severity.INFO, Severity.WARNING)) == "Found 3 problems: 1 warning, 2 info."
     assert summary(some(suppressed=1)) == "All checks passed (1 suppressed)."
+    assert summary(some(baselined=1)) == "All checks passed (1 baselined)."
+    # Baselined findings that are not shown are counted all the same.
+    assert summary(some(Severity.ERROR, suppressed=2, baselined=1), baselined=3) == \
+        "Found 1 problem: 1 error (2 suppressed, 4 baselined)."
     assert summary([]) == "All checks passed."
 
 
