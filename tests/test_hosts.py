@@ -225,3 +225,39 @@ def test_hostile_values_are_scanned_quickly(text):
     start = time.perf_counter()
     scan_text(text)
     assert time.perf_counter() - start < 2
+
+
+def test_unresolved_host_suggests_any_name_the_deployment_answers_to(tmp_path):
+    from helpers import lint
+
+    write_tree(tmp_path, {".composelint.yaml": "known-hosts: [mainframe]\n", "compose.yaml": (
+        "services:\n"
+        "  api:\n"
+        "    image: api:1.0\n"
+        "    environment:\n"
+        "      CACHE_URL: redis://cahce:6379/0\n"
+        "      SEARCH_HOST: elastik\n"
+        "      LEGACY_ADDR: mainfrane:7000\n"
+        "      DB_HOST: postgress\n"
+        "      QUEUE_HOST: nothing-like-it\n"
+        "  redis:\n"
+        "    image: redis:7.2\n"
+        "    networks:\n"
+        "      default:\n"
+        "        aliases: [cache]\n"
+        "  search:\n"
+        "    image: elasticsearch:8.15.0\n"
+        "    hostname: elastic\n"
+        "  postgres:\n"
+        "    image: postgres:16.4\n")})
+    found = {d.span.line: d for d in lint(tmp_path, select=("CL103",)).diagnostics}
+    assert sorted(found) == [5, 6, 7, 8, 9]
+    helps = {line: d.help.split("?")[0] for line, d in found.items()}
+    assert helps == {5: "did you mean `cache`", 6: "did you mean `elastic`", 7: "did you mean `mainframe`",
+                     8: "did you mean `postgres`", 9: found[9].help.split("?")[0]}
+    assert not found[9].help.startswith("did you mean")
+    notes = {line: [(r.span.line, r.message) for r in d.related] for line, d in found.items()}
+    assert notes[5] == [(10, "`cache` is a network alias of service 'redis'")]
+    assert notes[6] == [(15, "`elastic` is the `hostname` of service 'search'")]
+    assert notes[7] == []  # known-hosts: nothing in the files to point at
+    assert notes[8] == [(18, "`postgres` is defined here")]

@@ -29,12 +29,15 @@ def check(project, options):
             fix = "deploy the two together, or attach both to an external network"
         else:
             why = "it is not a service, alias, hostname or container name of its deployment, so the lookup fails"
-            guess = closest_name(host.host, scope.services)
+            # Every name the lookup would have found: services, aliases, hostnames, container names,
+            # links, extra_hosts and the configuration's known-hosts (all matched case-insensitively).
+            names = [*scope.services, *(key for key, (_, how) in scope.hosts.items() if how != "service")]
+            guess = closest_name(host.host, [*names, *graph.known_hosts])
             fix = (f"did you mean `{guess}`? " if guess else "") + (
                 "fix the host name, add the service, or list the host under `known-hosts` in the configuration "
                 "when something outside Compose provides it")
             if guess is not None:
-                related.append(Related(scope.services[guess].name_span, f"`{guess}` is defined here"))
+                related.extend(_defined_here(scope, guess))
         yield Violation(
             ref.span,
             f"service '{source.name}' addresses `{host.host}` in {host.describe()}, but {why}",
@@ -43,3 +46,19 @@ def check(project, options):
             subject=f"service '{source.name}'",
             anchor_text=f"host {host.host}",
         )
+
+
+_HOW = {"hostname": "the `hostname`", "container_name": "the `container_name`", "alias": "a network alias",
+        "link": "a `links` alias"}
+
+
+def _defined_here(scope, name: str):
+    """Where the suggested name comes from: the service that answers to it."""
+    provider, how = scope.hosts.get(name.lower(), ("", ""))
+    service = scope.services.get(provider)
+    if service is None:
+        return  # extra_hosts, external_links or known-hosts: no service to point at
+    if how == "service":
+        yield Related(service.name_span, f"`{name}` is defined here")
+    else:
+        yield Related(service.name_span, f"`{name}` is {_HOW.get(how, how)} of service '{provider}'")
