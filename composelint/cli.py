@@ -414,6 +414,12 @@ def _use_color(choice: str, stream) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def _rule_docs(meta) -> str | None:
+    from composelint.docs import rule_page
+
+    return rule_page(meta)
+
+
 def _report(result, project, view: _View) -> None:
     from composelint import reporters
 
@@ -423,7 +429,7 @@ def _report(result, project, view: _View) -> None:
     context = reporters.RenderContext(
         rules=result.rules, sources=project.sources, root=str(project.root), version=__version__,
         color=_use_color(view.color, sys.stdout) if view.output_file is None else False,
-        show_suppressed=view.show_suppressed, summary=not view.quiet,
+        show_suppressed=view.show_suppressed, summary=not view.quiet, rule_docs=_rule_docs,
         baselined=0 if view.show_suppressed else sum(d.suppression == "baseline" for d in result.suppressed))
     if view.statistics:
         from composelint.reporters.statistics import render_statistics

@@ -23,3 +23,19 @@ def rule_page(meta) -> str | None:
         return page.read_text(encoding="utf-8")
     except OSError:
         return None
+
+
+def page_sections(text: str) -> dict[str, str]:
+    """A rule page's ``## `` sections by heading (fenced blocks are never headings), bodies stripped."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    fenced = False
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+            continue
+        if current is not None:
+            current.append(line)
+    return {heading: "\n".join(body).strip() for heading, body in sections.items()}

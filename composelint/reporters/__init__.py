@@ -26,6 +26,10 @@ def default_docs_url(meta: "RuleMeta") -> str:
     return meta.url
 
 
+def no_docs(meta: "RuleMeta") -> None:
+    return None
+
+
 @record(frozen=True)
 class RenderContext:
     rules: Mapping[str, "RuleMeta"]  # code -> metadata of every enabled rule
@@ -36,6 +40,8 @@ class RenderContext:
     show_suppressed: bool = False
     docs_url: Callable[["RuleMeta"], str] = default_docs_url
     summary: bool = True  # the closing summary line of the text format (--quiet: none)
+    # The rule's documentation page (Markdown), for formats that carry rule help (SARIF).
+    rule_docs: Callable[["RuleMeta"], "str | None"] = no_docs
     baselined: int = 0  # findings the baseline covers that are not in the diagnostics (not shown)
 
 
@@ -110,6 +116,24 @@ def rule_url(diagnostic: "Diagnostic", ctx: RenderContext) -> str | None:
         return diagnostic.url
     meta = ctx.rules.get(diagnostic.code)
     return ctx.docs_url(meta) if meta is not None else None
+
+
+def unique_fingerprints(diagnostics: Sequence["Diagnostic"]) -> list[str]:
+    """Each diagnostic's fingerprint, made distinct: the second and later copies of one stable
+    fingerprint (the same mistake twice in a file) get one derived from it and the occurrence number,
+    so that dashboards that merge equal fingerprints keep both (SARIF, GitLab)."""
+    import hashlib
+
+    seen: dict[str, int] = {}
+    fingerprints = []
+    for diagnostic in diagnostics:
+        fingerprint = diagnostic.fingerprint()
+        occurrence = seen.get(fingerprint, 0)
+        seen[fingerprint] = occurrence + 1
+        if occurrence:
+            fingerprint = hashlib.sha256(f"{fingerprint}:{occurrence}".encode()).hexdigest()[:32]
+        fingerprints.append(fingerprint)
+    return fingerprints
 
 
 def last_line(span: "Span") -> int:

@@ -19,11 +19,10 @@ fingerprint derived from it and its occurrence number.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING, Sequence
 
-from composelint.reporters import RenderContext, last_line
+from composelint.reporters import RenderContext, last_line, unique_fingerprints
 
 if TYPE_CHECKING:
     from composelint.diagnostics import Diagnostic
@@ -31,19 +30,6 @@ if TYPE_CHECKING:
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 # Every composelint rule finds configuration that fails or misbehaves at run time.
 CATEGORIES = ("Bug Risk",)
-
-
-def _unique_fingerprints(diagnostics: Sequence["Diagnostic"]) -> list[str]:
-    seen: dict[str, int] = {}
-    fingerprints = []
-    for diagnostic in diagnostics:
-        fingerprint = diagnostic.fingerprint()
-        occurrence = seen.get(fingerprint, 0)
-        seen[fingerprint] = occurrence + 1
-        if occurrence:
-            fingerprint = hashlib.sha256(f"{fingerprint}:{occurrence}".encode()).hexdigest()[:32]
-        fingerprints.append(fingerprint)
-    return fingerprints
 
 
 def issue(diagnostic: "Diagnostic", fingerprint: str) -> dict:
@@ -69,5 +55,5 @@ def issue(diagnostic: "Diagnostic", fingerprint: str) -> dict:
 
 def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
     issues = [issue(diagnostic, fingerprint)
-              for diagnostic, fingerprint in zip(diagnostics, _unique_fingerprints(diagnostics))]
+              for diagnostic, fingerprint in zip(diagnostics, unique_fingerprints(diagnostics))]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

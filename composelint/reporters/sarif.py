@@ -1,20 +1,25 @@
 """SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards.
 
-Locations are relative to ``%SRCROOT%``, which ``originalUriBaseIds`` maps to
-the project root, so the log does not depend on where it was produced except
-for that one entry. Columns count Unicode code points (``columnKind``) and end
-positions are exclusive, exactly as composelint's own positions are.
+Locations are relative to ``%SRCROOT%``, the project root. ``originalUriBaseIds``
+describes it without an absolute URI (SARIF 2.1.0 §3.14.14 allows leaving it
+out), so the log is the same on any machine; code scanning resolves it to the
+checkout. Columns count Unicode code points (``columnKind``) and end positions
+are exclusive, exactly as composelint's own positions are.
+
+Each rule descriptor carries the rule page: ``fullDescription`` is its "What it
+does", ``help`` its "What it does" and "Why is this bad" as text and the whole
+page as Markdown (links made absolute), so a dashboard shows the rule's help.
+Equal findings get distinct ``partialFingerprints`` (an occurrence number).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 from urllib.parse import quote
 
-from composelint.reporters import HOMEPAGE, RenderContext
+from composelint.reporters import HOMEPAGE, RenderContext, unique_fingerprints
 
 if TYPE_CHECKING:
     from composelint.diagnostics import Diagnostic, Severity, Span
@@ -43,13 +48,10 @@ def artifact_uri(path: str) -> str:
     return quote(path, safe="/", errors="surrogateescape")
 
 
-def root_uri(root: str) -> str | None:
-    """The ``file:`` URI of the project root, ending in ``/``; None if root is not absolute."""
-    path = Path(root)
-    if not path.is_absolute():
-        return None
-    uri = path.as_uri()
-    return uri if uri.endswith("/") else uri + "/"
+# Which directory %SRCROOT% is, in words: never an absolute path of the machine that ran the lint.
+SRCROOT_DESCRIPTION = "The root of the linted repository; every artifact URI in this log is relative to it."
+# A relative link in a rule page ([CL102](CL102-undeployed-service.md)) breaks outside the repository.
+_RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#|/)([^)\s]+)\)")
 
 
 def _physical_location(span: "Span") -> dict:
@@ -71,14 +73,37 @@ def _physical_location(span: "Span") -> dict:
 
 
 def _rule_descriptor(meta: "RuleMeta", ctx: RenderContext) -> dict:
-    return {
+    url = ctx.docs_url(meta)
+    descriptor = {
         "id": meta.code,
         "name": meta.name,
         "shortDescription": {"text": meta.summary},
-        "helpUri": ctx.docs_url(meta),
+        "helpUri": url,
         "defaultConfiguration": {"level": _level(meta.severity)},
         "properties": {"tags": [meta.family]},
     }
+    page = ctx.rule_docs(meta)
+    if page:
+        descriptor.update(_page_help(page, url))
+    return descriptor
+
+
+def _page_help(page: str, url: str) -> dict:
+    """``fullDescription`` and ``help`` from a rule page."""
+    from composelint.docs import page_sections
+
+    sections = page_sections(page)
+    what = sections.get("What it does", "")
+    why = sections.get("Why is this bad", "")
+    base = url.rsplit("/", 1)[0] + "/"
+    body = page.split("\n", 1)[1].strip() if page.startswith("# ") else page.strip()  # the title is the name
+    markdown = _RELATIVE_LINK.sub(lambda match: f"]({base}{match.group(1)})", body)
+    help_text = "\n\n".join(part for part in (what, why and f"Why is this bad: {why}", f"Documentation: {url}")
+                             if part)
+    result = {"help": {"text": help_text, "markdown": markdown}}
+    if what:
+        result["fullDescription"] = {"text": what}
+    return result
 
 
 def _unknown_rule_descriptor(diagnostic: "Diagnostic") -> dict:
@@ -99,7 +124,7 @@ def _suppression(reason: str) -> dict:
     return {"kind": kind, "justification": reason}
 
 
-def _result(diagnostic: "Diagnostic", rule_index: int) -> dict:
+def _result(diagnostic: "Diagnostic", rule_index: int, fingerprint: str) -> dict:
     result: dict = {
         "ruleId": diagnostic.code,
         "ruleIndex": rule_index,
@@ -112,7 +137,7 @@ def _result(diagnostic: "Diagnostic", rule_index: int) -> dict:
             {"id": index, "physicalLocation": _physical_location(related.span), "message": {"text": related.message}}
             for index, related in enumerate(diagnostic.related)
         ]
-    result["partialFingerprints"] = {FINGERPRINT_KEY: diagnostic.fingerprint()}
+    result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
     if diagnostic.suppression is not None:
         result["suppressions"] = [_suppression(diagnostic.suppression)]
     properties = {}
@@ -144,11 +169,10 @@ def sarif_log(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> dict:
     driver["rules"] = [descriptors[code] for code in codes]
 
     run: dict = {"tool": {"driver": driver}}
-    base = root_uri(ctx.root)
-    if base is not None:
-        run["originalUriBaseIds"] = {SRCROOT: {"uri": base}}
+    run["originalUriBaseIds"] = {SRCROOT: {"description": {"text": SRCROOT_DESCRIPTION}}}
     run["columnKind"] = "unicodeCodePoints"
-    run["results"] = [_result(diagnostic, rule_index[diagnostic.code]) for diagnostic in diagnostics]
+    run["results"] = [_result(diagnostic, rule_index[diagnostic.code], fingerprint)
+                      for diagnostic, fingerprint in zip(diagnostics, unique_fingerprints(diagnostics))]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
