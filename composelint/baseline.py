@@ -7,7 +7,11 @@ engine marks the others ``suppression="baseline"``).
 A finding is keyed by what it is, never by where it sits: its code, its file,
 its subject (``service 'web'``) and the offending source text - the first line
 of its span with whitespace normalised, the exact text the span covers on that
-line, and the rule's anchor text. Adding or removing lines above a finding, or
+line, and the rule's anchor text. A finding about something missing (a stage
+without USER, a service without limits or healthcheck: ``keyed_on_anchor``) has
+no offending text - its span only shows where to look - so it is keyed on its
+code, file, subject and anchor text alone: pinning a stage's base image keeps
+its root-user finding baselined. Adding or removing lines above a finding, or
 re-indenting it, keeps its key; editing the offending text makes it a new
 finding. Line numbers and messages are not part of the key (messages such as
 "already defined at line 3" embed positions); the message, with digits
@@ -78,6 +82,10 @@ def _normalise(text: str) -> str:
 
 def _key(diagnostic: Diagnostic, lines: _Lines) -> str:
     span = diagnostic.span
+    if diagnostic.keyed_on_anchor:
+        # What the finding is about (a stage, a service) and what is missing, not the line it points at.
+        parts = ("anchored", diagnostic.code, span.path, diagnostic.subject or "", _normalise(diagnostic.anchor_text))
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
     line = lines.line(span.path, span.line)
     covered = ""
     if line is not None:
@@ -102,8 +110,10 @@ def finding_key(diagnostic: Diagnostic, text_of: TextOf | None) -> str:
 class Baseline:
     """Recorded findings. ``bind`` gives a matcher for one run; the engine calls its ``covers``."""
 
-    def __init__(self, counts: Mapping[str, int], text_of: TextOf | None = None) -> None:
+    def __init__(self, counts: Mapping[str, int], text_of: TextOf | None = None,
+                 entries: Mapping[str, tuple] | None = None) -> None:
         self._recorded = dict(counts)
+        self._entries = dict(entries or {})  # fingerprint -> (code, path, subject), for messages
         self._remaining = Counter(counts)
         self._lines = _Lines(text_of)
 
@@ -120,11 +130,12 @@ class Baseline:
             data = json.loads(raw)
         except ValueError as exc:
             raise BaselineError(f"baseline file {path} is not valid JSON: {exc}") from None
-        return cls(_parse(data, path))
+        counts, entries = _parse(data, path)
+        return cls(counts, entries=entries)
 
     def bind(self, text_of: TextOf | None) -> "Baseline":
         """A fresh matcher reading offending text through ``text_of`` (e.g. ``project.read_text``)."""
-        return Baseline(self._recorded, text_of)
+        return Baseline(self._recorded, text_of, self._entries)
 
     def covers(self, diagnostic: Diagnostic) -> bool:
         """True, once per recorded occurrence, when the finding is in the baseline."""
@@ -138,11 +149,20 @@ class Baseline:
         """Recorded occurrences that no finding of this run used (fixed since, or outside the run)."""
         return sum(count for count in self._remaining.values() if count > 0)
 
+    def unmatched_entries(self) -> list[tuple[str, str, str | None, int]]:
+        """(code, path, subject, occurrences) of each recorded entry this run did not use, sorted."""
+        found = []
+        for fingerprint, count in self._remaining.items():
+            if count > 0:
+                code, path, subject = self._entries.get(fingerprint, ("?", "?", None))
+                found.append((code, path, subject, count))
+        return sorted(found, key=lambda entry: (entry[1], entry[0], entry[2] or ""))
+
     def __len__(self) -> int:
         return sum(self._recorded.values())
 
 
-def _parse(data, path) -> dict[str, int]:
+def _parse(data, path) -> tuple[dict[str, int], dict[str, tuple]]:
     if not isinstance(data, dict) or data.get("tool") != "composelint" or "findings" not in data:
         raise BaselineError(f"{path} is not a composelint baseline (expected an object with \"tool\": "
                             f"\"composelint\" and \"findings\")")
@@ -153,6 +173,7 @@ def _parse(data, path) -> dict[str, int]:
     if not isinstance(findings, list):
         raise BaselineError(f"baseline file {path}: \"findings\" must be a list")
     counts: Counter = Counter()
+    entries: dict[str, tuple] = {}
     for index, entry in enumerate(findings):
         fingerprint = entry.get("fingerprint") if isinstance(entry, dict) else None
         count = entry.get("count", 1) if isinstance(entry, dict) else None
@@ -160,7 +181,10 @@ def _parse(data, path) -> dict[str, int]:
             raise BaselineError(f"baseline file {path}: finding {index} needs a \"fingerprint\" string and a "
                                 f"positive integer \"count\"")
         counts[fingerprint] += count
-    return dict(counts)
+        subject = entry.get("subject")
+        entries.setdefault(fingerprint, (str(entry.get("code", "?")), str(entry.get("path", "?")),
+                                         subject if isinstance(subject, str) else None))
+    return dict(counts), entries
 
 
 def render(diagnostics: Iterable[Diagnostic], text_of: TextOf | None) -> str:

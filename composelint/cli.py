@@ -283,9 +283,25 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
     linted = stdin_overrides or _linted([*project.compose_files, *project.dockerfiles], only_paths)
     code = _finish(result, project, view, config, linted, paths)
     if baseline is not None and only_paths is None and baseline.unmatched():
-        view.note(f"{baseline.unmatched()} finding(s) recorded in {baseline_path} no longer occur; "
-                  f"rewrite it with --write-baseline {baseline_path} so that they are reported if they come back")
+        view.note(_stale_baseline_message(baseline, baseline_path))
     return code
+
+
+STALE_LISTED = 20  # entries named in the stale-baseline note; the rest are counted
+
+
+def _stale_baseline_message(baseline, baseline_path) -> str:
+    from composelint.reporters import one_line
+
+    entries = baseline.unmatched_entries()
+    lines = [f"{baseline.unmatched()} finding(s) recorded in {baseline_path} no longer occur; rewrite it with "
+             f"--write-baseline {baseline_path} so that they are reported if they come back:"]
+    for code, path, subject, count in entries[:STALE_LISTED]:
+        where = f"{path} ({subject})" if subject else path
+        lines.append(f"  {code} {one_line(where)}" + (f" ×{count}" if count > 1 else ""))
+    if len(entries) > STALE_LISTED:
+        lines.append(f"  … and {len(entries) - STALE_LISTED} more")
+    return "\n".join(lines)
 
 
 def _linted(paths, only_paths) -> list[str]:

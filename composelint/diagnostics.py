@@ -110,6 +110,8 @@ class Diagnostic:
     # The services it concerns, in file order. Structured so that reporters never parse messages;
     # not part of the fingerprint, which must stay stable when a deployment is added.
     services: tuple[ServiceRef, ...] = ()
+    # Baselines key on code, path, subject and anchor_text only (see Violation.keyed_on_anchor).
+    keyed_on_anchor: bool = False
     # Set when an inline suppression or the baseline covers the finding.
     suppression: str | None = field(default=None, compare=False)
 

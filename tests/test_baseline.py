@@ -287,3 +287,59 @@ def test_bound_matchers_are_independent(tmp_path):
     assert baseline.bind(sources.get).unmatched() == 1
     with pytest.raises(BaselineError):
         Baseline.load(tmp_path / "absent.json")
+
+
+# --------------------------------------------------------------------------- findings about something missing
+
+DOCKERFILE = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"main.py\"]\n"
+SERVICES = "services:\n  api:\n    build: .\n    depends_on: [db]\n  db:\n    image: postgres:16\n"
+
+
+def test_pinning_the_base_image_keeps_a_root_user_finding_baselined(tmp_path):
+    root = tmp_path / "repo"
+    write_tree(root, {".git/HEAD": "", "Dockerfile": DOCKERFILE, "compose.yaml": SERVICES})
+    select = ("--select", "CL301,CL303,CL404")
+
+    def run(*args):
+        return _runner().invoke(cli, ["check", str(root), "--format", "concise", *select, *args])
+
+    before = lines(run())
+    assert sorted(line.split(": ")[1].split()[0] for line in before) == ["CL301", "CL301", "CL303", "CL404"]
+    baseline = root / "baseline.json"
+    assert run("--write-baseline", str(baseline)).exit_code == 0
+    # Pin the base image, comment the services, rename nothing: the same things are still missing.
+    (root / "Dockerfile").write_text(DOCKERFILE.replace("python:3.12-slim", "python:3.12.7-slim@sha256:" + "a" * 64),
+                                     encoding="utf-8")
+    (root / "compose.yaml").write_text(SERVICES.replace("  api:\n", "  api:  # the API\n")
+                                       .replace("  db:\n", "  db:  # postgres\n"), encoding="utf-8")
+    assert [line.split(":")[0:2] for line in lines(run())] == [line.split(":")[0:2] for line in before]
+    result = run("--baseline", str(baseline))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    # The user switch is what the finding is about: adding one fixes it, and the baseline says so.
+    (root / "Dockerfile").write_text(DOCKERFILE.replace("CMD", "USER 1000\nCMD"), encoding="utf-8")
+    fixed = run("--baseline", str(baseline))
+    assert fixed.exit_code == 0 and fixed.stdout == ""
+    assert fixed.stderr.splitlines()[1:] == ["  CL404 Dockerfile"]
+
+
+def test_the_stale_note_lists_the_entries_that_no_longer_match(repo):
+    baseline = _write(repo)
+    (repo / "compose.yaml").write_text(COMPOSE.replace("    image: nginx:1.28\n", "").replace(
+        "${TOKEN:?the web needs a token}", "set"), encoding="utf-8")
+    result = check(repo, "--baseline", str(baseline))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"composelint: 2 finding(s) recorded in {baseline} no longer occur; rewrite it with --write-baseline "
+        f"{baseline} so that they are reported if they come back:",
+        "  CL004 compose.yaml",
+        "  CL005 compose.yaml",
+    ]
+
+
+def test_a_baselined_run_counts_the_baselined_findings(repo):
+    baseline = _write(repo)
+    text = _runner().invoke(cli, ["check", str(repo), *SELECT, "--baseline", str(baseline), "--color", "never"])
+    assert text.exit_code == 0 and text.stdout == "All checks passed (2 baselined).\n"
+    (repo / "compose.yaml").write_text(COMPOSE + "    image: busybox:1.37\n", encoding="utf-8")
+    grown = _runner().invoke(cli, ["check", str(repo), *SELECT, "--baseline", str(baseline), "--color", "never"])
+    assert grown.stdout.rstrip("\n").endswith("Found 1 problem: 1 error (2 baselined).")

@@ -39,6 +39,9 @@ class Violation:
     sensitive: bool = False  # the text at `span` is a secret: reporters never show it
     # The services it concerns; None lets the engine work it out (composelint/concerns.py).
     services: tuple[ServiceRef, ...] | None = None
+    # The finding is about `subject` + `anchor_text` (a stage without USER, a service without limits),
+    # and `span` only shows where to look: baselines key on those alone, not on the text at `span`.
+    keyed_on_anchor: bool = False
 
 
 @record(frozen=True, slots=True)

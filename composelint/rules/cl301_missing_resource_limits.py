@@ -39,4 +39,5 @@ def check(project, options: Options):
             related=inherited_notes(project, deployment, service, limits.anchor),
             subject=subject(service),
             anchor_text=",".join(missing),
+            keyed_on_anchor=True,  # about the service: the text at the span is only where it is
         )

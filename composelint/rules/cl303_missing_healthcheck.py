@@ -56,4 +56,6 @@ def check(project, options: Options):
             related=tuple(Related(ref.span, f"service '{name}' {_how(ref)} here")
                           for name, ref in list(users.items())[:_NOTES]),
             subject=subject(service),
+            anchor_text="no healthcheck",
+            keyed_on_anchor=True,  # about the service: the text at the span is only where it is
         )

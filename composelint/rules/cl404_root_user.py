@@ -68,7 +68,10 @@ def check(project, options):
                     "compromised process owns the whole container",
                     help="create an unprivileged user and switch to it before the start command, e.g. "
                          "`RUN useradd --create-home app` (Alpine: `adduser -D app`) then `USER app`",
-                    anchor_text=target.from_instruction.text.splitlines()[0])
+                    # About the stage, not its FROM line: pinning the base image keeps it baselined.
+                    anchor_text="no USER in the final stage" if index == len(dockerfile.stages) - 1
+                    else f"no USER in stage {target.label()}",
+                    keyed_on_anchor=True)
                 continue
             value = substitute(last_user.arguments.strip(), env)
             user = value.split(":", 1)[0].strip()
