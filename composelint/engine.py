@@ -22,6 +22,9 @@ from composelint.rules import RuleCatalog, code_matches, compose_only, load, sel
 from composelint.rules._rule import RuleMeta
 
 INTERNAL_ERROR = "CL000"
+# unused-suppression: runs after every other rule and the suppressions, whose use it judges (as
+# ruff's RUF100), and is then reported, configured and suppressed like any rule.
+UNUSED_SUPPRESSION = "CL009"
 
 
 @record(frozen=True)
@@ -58,6 +61,9 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     rules = enabled_rules(config)
     # A rule with nothing to read is skipped, which keeps a lone Dockerfile's start-up small.
     runnable = [code for code in rules if project.compose_files or not compose_only(code)]
+    last = UNUSED_SUPPRESSION in runnable and config.inline_ignores
+    if UNUSED_SUPPRESSION in runnable:
+        runnable.remove(UNUSED_SUPPRESSION)
     lines_of = _SourceLines(project.sources)
     if fork is None:
         fork = not debug and _subjects(project) >= FORK_MIN_SUBJECTS
@@ -67,6 +73,7 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     diagnostics = _collapse_shared(diagnostics)
     if config.per_file_ignores:
         diagnostics = [d for d in diagnostics if not _per_file_ignored(d, config)]
+    wanted = None
     if only_paths is not None:
         wanted = only_paths if isinstance(only_paths, set) else set(only_paths)
         diagnostics = [d for d in diagnostics if _involves(d, wanted)]
@@ -76,6 +83,26 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
         from composelint.suppressions import build_index
 
         index = build_index(project)
+    _apply_suppressions(diagnostics, index, baseline, reported, suppressed)
+    if last:
+        from composelint.rules.cl009_unused_suppression import USAGE_KEY
+
+        project.extras[USAGE_KEY] = (index, frozenset(runnable))
+        try:
+            hygiene = _run_rule(load(UNUSED_SUPPRESSION), project, config, lines_of, debug)
+        finally:
+            del project.extras[USAGE_KEY]
+        if config.per_file_ignores:
+            hygiene = [d for d in hygiene if not _per_file_ignored(d, config)]
+        if wanted is not None:  # pragmas of files outside the run saw none of their findings
+            hygiene = [d for d in hygiene if d.span.path in wanted]
+        _apply_suppressions(hygiene, index, baseline, reported, suppressed)
+    reported.sort(key=Diagnostic.sort_key)
+    suppressed.sort(key=Diagnostic.sort_key)
+    return RunResult(tuple(reported), tuple(suppressed), rules)
+
+
+def _apply_suppressions(diagnostics, index, baseline, reported: list, suppressed: list) -> None:
     for diagnostic in diagnostics:
         suppression = index.find(diagnostic) if index is not None else None
         if suppression is not None:
@@ -84,9 +111,6 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
             suppressed.append(replace(diagnostic, suppression="baseline"))
         else:
             reported.append(diagnostic)
-    reported.sort(key=Diagnostic.sort_key)
-    suppressed.sort(key=Diagnostic.sort_key)
-    return RunResult(tuple(reported), tuple(suppressed), rules)
 
 
 def _subjects(project) -> int:

@@ -23,6 +23,7 @@ MODULES = (
     "cl006_unreadable_file",
     "cl007_input_limit",
     "cl008_unresolved_file",
+    "cl009_unused_suppression",
     "cl101_undefined_service",
     "cl102_undeployed_service",
     "cl103_unresolved_host",

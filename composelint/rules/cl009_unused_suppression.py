@@ -1,0 +1,132 @@
+"""A `# composelint:` comment suppresses nothing: it is malformed, names no rule, or covers no finding."""
+
+from __future__ import annotations
+
+import re
+
+from composelint.diagnostics import Span
+from composelint.rules._rule import Violation, rule
+
+# The engine runs this rule after every other rule and the suppressions, and leaves under this key
+# of ``project.extras`` the suppression index (which selector covered a finding) and the codes that
+# ran; without it (the rule called on its own) only malformed pragmas and unknown names are found.
+USAGE_KEY = "suppression-usage"
+SYNTAX = "`# composelint: ignore[CODE-OR-NAME, …] -- reason` (or `file-ignore[…]`)"
+_KINDS = ("ignore", "file-ignore")
+_LOOSE = re.compile(r"#\s*composelint\s*:\s*(?P<kind>[A-Za-z-]*)\s*(?P<rest>.*)$")
+
+
+@rule(code="CL009", name="unused-suppression", severity="warning",
+      summary="a `# composelint:` comment suppresses nothing: malformed, naming no rule, or covering no finding")
+def check(project, options):
+    usage = project.extras.get(USAGE_KEY)
+    if usage is None:
+        from composelint.suppressions import build_index
+
+        index, ran = build_index(project), None
+    else:
+        index, ran = usage
+    for comment in index.malformed:
+        yield Violation(
+            Span.at(comment.path, comment.line, comment.column, comment.line, comment.end_column),
+            f"`{_shown(comment.text)}` is not a suppression composelint reads, so it suppresses nothing",
+            help=_rewrite(comment.text))
+    for suppression in index.suppressions:
+        unknown, unused = [], []
+        for position, selector in enumerate(suppression.selectors):
+            codes = _codes_of(selector)
+            if codes is None:
+                unknown.append(position)
+            elif ran is not None and codes <= ran and not index.used(suppression, position):
+                unused.append(position)
+        if unknown:
+            yield Violation(
+                _selector_span(suppression, unknown[0]),
+                f"{_listed(suppression, unknown)} {'is' if len(unknown) == 1 else 'are'} not a rule code, code "
+                "prefix or rule name, so the suppression does not cover what it was written for",
+                help=_guesses(suppression, unknown) + "`composelint rules` lists the codes and names")
+        if unused:
+            yield Violation(
+                _selector_span(suppression, unused[0]),
+                f"the suppression of {_listed(suppression, unused)} covers no finding "
+                f"{_scope(suppression)}",
+                help="remove it: a suppression that no longer applies silently hides the next real finding "
+                     "there" if len(unused) == len(suppression.selectors) else
+                     "remove the unused code or name from the brackets")
+
+
+def _codes_of(selector: str) -> frozenset[str] | None:
+    """The codes a selector covers (a code, a prefix or a name); None when it names nothing."""
+    from composelint.rules import CODES, resolve_codes
+
+    try:
+        (prefix,) = resolve_codes([selector])
+    except ValueError:
+        return None
+    return frozenset(code for code in CODES if code.startswith(prefix))
+
+
+def _listed(suppression, positions) -> str:
+    return ", ".join(f"`{suppression.selectors[position]}`" for position in positions)
+
+
+def _scope(suppression) -> str:
+    return {"line": "on its line", "node": "in the node below it", "file": "in the file"}[suppression.scope]
+
+
+def _selector_span(suppression, position: int) -> Span:
+    columns = suppression.selector_columns
+    if position >= len(columns):
+        return Span.at(suppression.path, suppression.comment_line, suppression.column, suppression.comment_line,
+                       suppression.end_column)
+    start = columns[position]
+    return Span.at(suppression.path, suppression.comment_line, start, suppression.comment_line,
+                   start + len(suppression.selectors[position]))
+
+
+def _guesses(suppression, positions) -> str:
+    from composelint.graph import closest_name
+    from composelint.rules import CODES, _BY_NAME
+
+    hints = []
+    for position in positions:
+        written = suppression.selectors[position]
+        guess = closest_name(written, [*_BY_NAME, *CODES])
+        if guess is not None:
+            hints.append(f"did you mean `{guess}` for `{written}`? " if len(positions) > 1
+                         else f"did you mean `{guess}`? ")
+    return "".join(hints)
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _rewrite(text: str) -> str:
+    """How to write what the comment meant: brackets around the selectors, the reason after ` -- `."""
+    match = _LOOSE.match(text)
+    kind = match.group("kind").lower() if match else ""
+    rest = match.group("rest").strip() if match else ""
+    if kind not in _KINDS:
+        from composelint.graph import closest_name
+
+        guess = closest_name(kind, _KINDS) if kind else None
+        if guess is None:
+            return f"write {SYNTAX}"
+        kind = guess
+    selectors, reason = rest, ""
+    if rest.startswith("["):
+        inside, closed, after = rest[1:].partition("]")
+        selectors, reason = inside, after.strip() if closed else ""
+        if reason.startswith("--"):
+            reason = reason[2:].strip()
+    elif " -- " in f" {rest} ":
+        selectors, _, reason = f" {rest} ".partition(" -- ")
+    words = [word for word in re.split(r"[\s,]+", selectors.strip()) if word]
+    codes = [word for word in words if _codes_of(word) is not None]
+    if not codes:
+        return f"write {SYNTAX}"
+    leftover = " ".join(word for word in words if word not in codes)
+    reason = " ".join(part for part in (leftover, reason.strip()) if part)
+    fixed = f"# composelint: {kind}[{', '.join(codes)}]" + (f" -- {reason}" if reason else "")
+    return f"write `{fixed}`: the codes or names go in brackets, a reason after ` -- `"
