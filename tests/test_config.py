@@ -37,7 +37,7 @@ def test_pyproject_section_is_read(tmp_path):
     write_tree(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n\n[tool.composelint]\nselect = ["CL00"]\n'
                                             'ignore = ["duplicate-key"]\n'})
     config = load_config(tmp_path)
-    assert codes(config) == {"CL001", "CL002", "CL003", "CL005", "CL006", "CL007", "CL008"}
+    assert codes(config) == {"CL001", "CL002", "CL003", "CL005", "CL006", "CL007", "CL008", "CL009"}
 
 
 def test_yaml_file_wins_over_pyproject(tmp_path):
