@@ -108,6 +108,9 @@ def cli() -> None:
 @click.option("--use-environment", is_flag=True,
               help="Let this machine's environment variables feed compose interpolation (off: results do not "
                    "depend on who runs the lint).")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Interpolate with this env file as the deployment environment, as Compose's --env-file "
+                   "(repeatable, a later file wins; replaces the configuration's `env-file`).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               help="Colour in text output (auto: on a terminal, or when FORCE_COLOR is set; never when "
                    "NO_COLOR is set).")
@@ -121,7 +124,7 @@ def cli() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
           exit_zero, statistics, quiet, show_suppressed, no_inline_ignores, stdin_filename, use_environment, color,
-          baseline_path, write_baseline, debug, no_cache=False) -> None:
+          baseline_path, write_baseline, debug, no_cache=False, env_files=()) -> None:
     """Lint a repository (default: the current directory)."""
     output_format = output_format or "text"
     if statistics and output_format not in STATISTICS_FORMATS:
@@ -133,7 +136,7 @@ def check(paths, output_format, output_file, config_path, select, extend_select,
         with _collector_paused():
             code = _check(paths, view, config_path, select, extend_select, ignore, severities, fail_on,
                           no_inline_ignores, stdin_filename, use_environment, debug, baseline_path, write_baseline,
-                          no_cache=no_cache)
+                          no_cache=no_cache, env_files=env_files)
     except (click.exceptions.Exit, BrokenPipeError):
         raise
     except Exception as exc:  # the promise: one line, never a traceback
@@ -177,7 +180,8 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def _check(paths, view, config_path, select, extend_select, ignore, severities, fail_on, no_inline_ignores,
-           stdin_filename, use_environment, debug, baseline_path=None, write_baseline=None, no_cache=False) -> int:
+           stdin_filename, use_environment, debug, baseline_path=None, write_baseline=None, no_cache=False,
+           env_files=()) -> int:
     from composelint.config import ConfigError, load_config, with_overrides
     from composelint.diagnostics import Severity
     from composelint.discovery import find_project_root
@@ -224,6 +228,8 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
             overrides["use_environment"] = True
         if no_inline_ignores:
             overrides["inline_ignores"] = False
+        if env_files:
+            overrides["env_files"] = tuple(_env_file_path(root, Path(path)) for path in env_files)
         config = with_overrides(config, **overrides)
     except (ConfigError, ValueError) as exc:
         raise _fail(f"invalid configuration: {exc}") from None
@@ -250,7 +256,9 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
         except BaselineError as exc:
             raise _fail(str(exc)) from None
     cache = fileset = None
-    if not (no_cache or stdin_overrides or baseline is not None or write_baseline is not None or debug
+    # An env file outside the project is not among the files a cached run is checked against.
+    outside = any(os.path.isabs(path) for path in config.env_files)
+    if not (no_cache or outside or stdin_overrides or baseline is not None or write_baseline is not None or debug
             or _disabled_by_environment("COMPOSELINT_NO_CACHE")):
         from composelint.cache import RunCache
 
@@ -321,6 +329,12 @@ def _finish(result, project, view: _View, config, linted, paths) -> int:
     elif view.output_file is not None:
         _write_output(view.output_file, "")
     return EXIT_CLEAN
+
+
+def _env_file_path(root: Path, path: Path) -> str:
+    """An --env-file as the project sees it: relative to the root when inside it, else absolute."""
+    rel = _relative(root, path)
+    return rel if rel is not None else str(path.resolve())
 
 
 def _disabled_by_environment(variable: str) -> bool:

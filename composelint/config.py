@@ -55,6 +55,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: EMPTY)
     env: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    env_files: tuple[str, ...] = ()  # `env-file` / --env-file: the deployment environment, as Compose's --env-file
     deployments: tuple[DeploymentSpec, ...] = ()
     known_hosts: tuple[str, ...] = ()
     python_module_map: Mapping[str, str] = field(default_factory=lambda: EMPTY)
@@ -239,6 +240,7 @@ def config_from_data(data: object, display: str, where=lambda _path, key=False: 
                 (env_file,) if isinstance(env_file, str) else tuple(env_file),
                 entry.get("name"), entry.get("project-directory"), origin))
     env = {key: _env_text(value) for key, value in (data.get("env") or {}).items()}
+    env_file = data.get("env-file") or ()
     return Config(
         select=codes("select") if "select" in data else ("CL",),
         extend_select=codes("extend-select"),
@@ -248,6 +250,7 @@ def config_from_data(data: object, display: str, where=lambda _path, key=False: 
         exclude=tuple(data.get("exclude") or ()),
         per_file_ignores=MappingProxyType(per_file),
         env=MappingProxyType(env),
+        env_files=(env_file,) if isinstance(env_file, str) else tuple(env_file),
         deployments=tuple(deployments),
         known_hosts=tuple(data.get("known-hosts") or ()),
         python_module_map=MappingProxyType(dict(data.get("python-module-map") or {})),

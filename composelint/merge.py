@@ -547,11 +547,21 @@ class Environment:
 
     values: Mapping[str, str]
     key: tuple = ()
+    # Whether the deployment's environment is known: a committed .env, env files, the configuration's
+    # `env` or --use-environment. Unknown (the .env is not committed, the recommended practice): an unset
+    # variable is one the deployer sets, so no finding may rest on it being empty.
+    known: bool = True
+    examples: tuple[str, ...] = ()  # example env files (env.example…) whose values stand in when unknown
+    automation: str | None = None  # "path:line" of the automation that runs it (it may export variables)
 
     @classmethod
-    def of(cls, values: Mapping[str, str]) -> "Environment":
+    def of(cls, values: Mapping[str, str], known: bool = True, examples: tuple[str, ...] = (),
+           automation: str | None = None) -> "Environment":
         frozen = dict(values)
-        return cls(MappingProxyType(frozen), tuple(sorted(frozen.items())))
+        key = tuple(sorted(frozen.items()))
+        if not known or examples or automation:
+            key = (("~known", known, examples, automation),) + key
+        return cls(MappingProxyType(frozen), key, known, examples, automation)
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)

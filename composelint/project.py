@@ -7,6 +7,7 @@ the model here (or in the analysis modules it calls), so rules stay pure.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -48,6 +49,9 @@ class _Loader:
     quiet_failed: set[str] = field(default_factory=set)
     realpaths: dict = field(default_factory=dict)  # directory -> resolved, for this build's reads
     dotenvs: dict = field(default_factory=dict)  # relpath -> its parsed dotenv.Dotenv
+    # id() of CL005 problems for a required variable missing from a known environment: errors only in a
+    # file some deployment runs
+    required_known: set = field(default_factory=set)
 
     def _fetch(self, relpath: str) -> ReadResult:
         if relpath in self.overrides:
@@ -86,8 +90,13 @@ class _Loader:
 
         key = ("dir", directory)
         if key not in self.env_objects:
-            values = dotenv_file_values(self, f"{directory}/.env" if directory else ".env")
-            self.env_objects[key] = Environment.of(with_config_env(self, values))
+            dotenv = f"{directory}/.env" if directory else ".env"
+            values = dotenv_file_values(self, dotenv)
+            known = dotenv_exists(self, dotenv) or environment_given(self)
+            examples: tuple[str, ...] = ()
+            if not known:
+                examples, values = example_env_values(self, directory, ())
+            self.env_objects[key] = Environment.of(with_config_env(self, values), known, examples)
         return self.env_objects[key]
 
     def dotenv(self, relpath: str, text: str):
@@ -184,12 +193,88 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
 
 
 def with_config_env(loader: _Loader, values: dict[str, str]) -> dict[str, str]:
-    """What interpolation sees: ``values`` (of a .env or --env-files), overridden by config `env`, then
-    by os.environ (opt-in)."""
+    """What interpolation sees: ``values`` (of a .env or --env-files), overridden by the configured env
+    files (`env-file`, `--env-file`), then by config `env`, then by os.environ (opt-in)."""
+    values.update(configured_env_file_values(loader))
     values.update(loader.config.env)
     if loader.config.use_environment:
         values.update(os.environ)
     return values
+
+
+# Where a repository that keeps its .env out of version control (the recommended practice) documents
+# the variables instead, beside where the .env would be.
+EXAMPLE_ENV_NAMES = (".env.example", ".env.sample", ".env.dist", ".env.template", "example.env", "env.example",
+                     "sample.env")
+_EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
+
+
+def environment_given(loader: _Loader) -> bool:
+    """Whether the user told composelint the deployment environment (so every file's is known)."""
+    config = loader.config
+    return bool(config.env or config.env_files or config.use_environment)
+
+
+def dotenv_exists(loader: _Loader, relpath: str) -> bool:
+    key = ("dotenv-exists", relpath)
+    if key not in loader.env_objects:
+        exists = relpath in loader.overrides or probe_is_file(loader.root, relpath)
+        note("is_file", relpath, exists)
+        loader.env_objects[key] = exists
+    return loader.env_objects[key]
+
+
+def example_env_values(loader: _Loader, directory: str, env_files: tuple[str, ...]) -> tuple[tuple[str, ...], dict]:
+    """The example env files that stand in for an uncommitted .env (or env file), and their values
+    (the first file that defines a variable wins)."""
+    prefix = f"{directory}/" if directory else ""
+    candidates = [path + suffix for path in env_files for suffix in _EXAMPLE_SUFFIXES]
+    candidates += [prefix + name for name in EXAMPLE_ENV_NAMES]
+    found: list[str] = []
+    values: dict[str, str] = {}
+    for relpath in dict.fromkeys(candidates):
+        if not dotenv_exists(loader, relpath):
+            continue
+        text = loader.read_quiet(relpath)
+        if text is None:
+            continue
+        found.append(relpath)
+        for key, value in loader.dotenv(relpath, text).values().items():
+            values.setdefault(key, value)
+    return tuple(found), values
+
+
+def configured_env_file_values(loader: _Loader) -> dict[str, str]:
+    """The variables of the configuration's `env-file`s and `--env-file`s, in order (a later file wins)."""
+    key = ("configured-env-files",)
+    if key not in loader.env_objects:
+        values: dict[str, str] = {}
+        for path in loader.config.env_files:
+            if os.path.isabs(path):
+                values.update(_outside_env_file_values(loader, path))
+            elif dotenv_exists(loader, path):
+                values.update(dotenv_file_values(loader, path))
+            else:
+                loader.problems.append(ParseProblem(
+                    "CL008", f"env file `{path}` (named by `env-file` in the configuration) does not exist: "
+                             "interpolation goes on without it", Span(loader.config.source or ".", Position(1, 1)),
+                    "fix the path (relative to the project root) or remove the entry"))
+        loader.env_objects[key] = values
+    return dict(loader.env_objects[key])
+
+
+def _outside_env_file_values(loader: _Loader, path: str) -> dict[str, str]:
+    """An env file given on the command line outside the project (a CI secret file): read as data."""
+    from composelint.parsers.dotenv import parse_dotenv
+
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(loader.config.limits.max_file_size + 1)
+    except OSError:
+        return {}
+    if len(data) > loader.config.limits.max_file_size:
+        return {}
+    return dict(parse_dotenv(data.decode("utf-8", "replace"), loader.config.env.get).values())
 
 
 def dotenv_file_values(loader: _Loader, relpath: str) -> dict[str, str]:
@@ -242,8 +327,7 @@ def load_compose_file(loader: _Loader, relpath: str, sources: SourceIndex) -> Co
         root = raw_root(document) or root
         problems.extend(_unknown_tags(root))
         environment = loader.environment(directory)
-        root = interpolate_root(root, environment.values, env_dependent)
-        env_dependent.extend(schema_problems(root))
+        root = interpolate_and_validate(loader, root, environment, env_dependent)
         problems.extend(env_dependent)
         loader.env_problems[(relpath, environment.key)] = env_dependent
         loader.default_env[relpath] = environment.key
@@ -295,11 +379,35 @@ def _unknown_tags(root: YMap) -> list[ParseProblem]:
     return problems
 
 
-def interpolate_root(root: YMap, environment: Mapping[str, str], problems: list[ParseProblem]) -> YMap:
+def interpolate_and_validate(loader: _Loader, raw: YMap, environment, problems: list[ParseProblem]) -> YMap:
+    """``raw`` interpolated with ``environment``, its CL005 and schema (CL002) problems added to ``problems``.
+
+    In an unknown environment a value that is invalid only because an unset variable became "" says
+    nothing about the deployment (the deployer sets it): no schema problem is reported inside it.
+    """
+    blanked: list[Span] = []
+    root = interpolate_root(loader, raw, environment, problems, blanked)
+    for problem in schema_problems(root):
+        if not any(_within(problem.span, span) for span in blanked):
+            problems.append(problem)
+    return root
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    if inner.path != outer.path or inner.start < outer.start:
+        return False
+    if outer.end is None:
+        return inner.start == outer.start
+    return (inner.end or inner.start) <= outer.end
+
+
+def interpolate_root(loader: _Loader, root: YMap, environment, problems: list[ParseProblem],
+                     blanked: list[Span]) -> YMap:
     from composelint.parsers.compose import interpolate_tree
 
     seen: set[tuple] = set()
     malformed_nodes: set[int] = set()
+    blanked_nodes: set[int] = set()
 
     def on_issue(issue, node: YScalar) -> None:
         if issue.kind == "malformed":
@@ -313,15 +421,55 @@ def interpolate_root(root: YMap, environment: Mapping[str, str], problems: list[
             return
         seen.add(key)
         severity = Severity.WARNING if issue.kind == "unset" else None
+        message = issue.message
         help_text = {
             "unset": f"set `{issue.variable}` in .env or give a default: `${{{issue.variable}:-value}}`",
             "required": f"set `{issue.variable}` in .env (or the configuration's `env`) before deploying",
         }.get(issue.kind, "write `${NAME}`, `${NAME:-default}` or `$$` for a literal dollar sign")
-        problems.append(ParseProblem("CL005", issue.message, span, help_text, severity=severity,
-                                     anchor_text=issue.variable or ""))
+        if issue.kind in ("unset", "required") and not environment.known:
+            if id(node) not in blanked_nodes:
+                blanked_nodes.add(id(node))
+                blanked.append(node.span)
+            if issue.kind == "required":
+                severity = Severity.WARNING
+                where = (f"no .env is committed and {_names(environment.examples)} does not define it"
+                         if environment.examples else "no .env or example env file is committed")
+                message += f"; {where}, so it must be set at deploy time"
+                help_text = (f"document `{issue.variable}` in an example env file, and to lint against the real "
+                             "values pass `--env-file FILE` (or `env-file:` in the configuration)")
+        elif issue.kind == "required" and _automation_may_set(loader, environment.automation, issue.variable):
+            severity = Severity.WARNING
+            message += (f"; no env file it is interpolated with sets it, so the automation at "
+                        f"{environment.automation} must export it")
+        problem = ParseProblem("CL005", message, span, help_text, severity=severity,
+                               anchor_text=issue.variable or "")
+        if issue.kind == "required" and severity is None:
+            loader.required_known.add(id(problem))
+        problems.append(problem)
 
     result = interpolate_tree(root, environment.get, on_issue)
     return result if isinstance(result, YMap) else root
+
+
+# CI services inject secrets and job variables into the environment of the steps that run Compose.
+_CI_FILES = re.compile(r"(^|/)(\.github/workflows/[^/]+|\.gitlab-ci\.ya?ml|\.circleci/[^/]+|azure-pipelines\.ya?ml|"
+                       r"bitbucket-pipelines\.ya?ml|\.drone\.ya?ml|Jenkinsfile|\.buildkite/[^/]+)$")
+
+
+def _automation_may_set(loader: _Loader, automation: str | None, variable: str | None) -> bool:
+    """Whether the automation that runs a deployment may put ``variable`` in Compose's environment: a CI
+    job (secrets, job variables), or a script that visibly assigns or exports it."""
+    if automation is None or not variable:
+        return False
+    path = automation.rsplit(":", 1)[0]
+    if _CI_FILES.search(path):
+        return True
+    text = loader.sources.get(path) or ""
+    return re.search(rf"(^|[\s;&|(]|export\s+){re.escape(variable)}\s*(=|:\s)", text, re.MULTILINE) is not None
+
+
+def _names(paths: tuple[str, ...]) -> str:
+    return ", ".join(f"`{path}`" for path in paths)
 
 
 def _issue_span(node: YScalar, issue) -> Span:
@@ -449,9 +597,7 @@ class _DeploymentSource:
             else:
                 problems: list[ParseProblem] = []
                 raw = raw_root(compose.document)
-                result = interpolate_root(raw, environment.values, problems) if raw is not None else None
-                if result is not None:
-                    problems.extend(schema_problems(result))
+                result = interpolate_and_validate(self.loader, raw, environment, problems) if raw is not None else None
                 self.loader.env_problems[key] = problems
         self.cache[key] = result
         return result
@@ -462,9 +608,11 @@ class _DeploymentSource:
 
         cache_key = ("include", outer.key, directory, env_files)
         if cache_key not in self.loader.env_objects:
-            values = env_file_values(self.loader, env_files or (f"{directory}/.env" if directory else ".env",))
+            paths = env_files or (f"{directory}/.env" if directory else ".env",)
+            values = env_file_values(self.loader, paths)
             values.update(outer.values)
-            self.loader.env_objects[cache_key] = Environment.of(values)
+            known = outer.known or any(dotenv_exists(self.loader, path) for path in paths)
+            self.loader.env_objects[cache_key] = Environment.of(values, known, outer.examples, outer.automation)
         return self.loader.env_objects[cache_key]
 
 
@@ -480,12 +628,28 @@ def plan_environment(loader: _Loader, plan):
     """What interpolates a deployment: its --env-files, or the .env Compose reads for it."""
     from composelint.merge import Environment
 
+    # A script or CI job that runs Compose may export variables itself (Compose reads the process
+    # environment before any env file): its deployments say so when a required variable is missing.
+    automation = None
+    if plan.source == "automation" and plan.origin is not None:
+        automation = f"{plan.origin.path}:{plan.origin.start.line}"
     if not plan.env_files:
         directory = plan.dotenv.rsplit("/", 1)[0] if plan.dotenv and "/" in plan.dotenv else ""
-        return loader.environment(directory)
-    key = ("env-files", plan.env_files)
+        base = loader.environment(directory)
+        if automation is None:
+            return base
+        key = ("automation", directory, automation)
+        if key not in loader.env_objects:
+            loader.env_objects[key] = Environment.of(base.values, base.known, base.examples, automation)
+        return loader.env_objects[key]
+    key = ("env-files", plan.env_files, automation)
     if key not in loader.env_objects:
-        loader.env_objects[key] = Environment.of(with_config_env(loader, env_file_values(loader, plan.env_files)))
+        values = env_file_values(loader, plan.env_files)
+        known = any(dotenv_exists(loader, path) for path in plan.env_files) or environment_given(loader)
+        examples: tuple[str, ...] = ()
+        if not known:
+            examples, values = example_env_values(loader, dirname(plan.env_files[0]), plan.env_files)
+        loader.env_objects[key] = Environment.of(with_config_env(loader, values), known, examples, automation)
     return loader.env_objects[key]
 
 
@@ -662,6 +826,12 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
 def report_env_problems(loader: _Loader) -> None:
     """Environment-dependent problems of each file: those of the environments deployments used."""
     for relpath, default_key in loader.default_env.items():
+        deployed = relpath in loader.used_envs
         keys = loader.used_envs.get(relpath) or {default_key}
         for key in sorted(keys, key=repr):
-            loader.problems.extend(loader.env_problems.get((relpath, key), ()))
+            for problem in loader.env_problems.get((relpath, key), ()):
+                if not deployed and id(problem) in loader.required_known:
+                    problem = replace(problem, severity=Severity.WARNING, help=(
+                        f"{problem.help}; no deployment composelint found runs this file, and one that does "
+                        "fails to start without it"))
+                loader.problems.append(problem)

@@ -1,0 +1,153 @@
+"""Issue 13 §4 and the real-corpus false errors: each case here was an error on a real repository and
+must not be (or was silent and must not stay so). Each case is modelled on the repository it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from helpers import lint_lines, write_tree
+
+from composelint.cli import cli
+
+# --------------------------------------------------------------------------- 1. ${VAR:?} and the environment
+
+REQUIRED = """\
+services:
+  web:
+    image: "${IMAGE:?set IMAGE}"
+"""
+
+
+def test_required_variable_in_a_known_environment_is_an_error(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": REQUIRED, ".env": "OTHER=1\n"})
+    assert lint_lines(tmp_path, select=("CL005",)) == [
+        "compose.yaml:3:13: CL005 error: required variable `IMAGE` is not set: set IMAGE"]
+
+
+def test_required_variable_with_no_env_committed_is_a_deploy_time_warning(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": REQUIRED})
+    assert lint_lines(tmp_path, select=("CL005",)) == [
+        "compose.yaml:3:13: CL005 warning: required variable `IMAGE` is not set: set IMAGE; no .env or example "
+        "env file is committed, so it must be set at deploy time"]
+
+
+def test_an_example_env_file_defines_the_variable_silently(tmp_path: Path):
+    for name in (".env.example", ".env.sample", ".env.dist", ".env.template", "example.env", "env.example",
+                 "sample.env"):
+        root = write_tree(tmp_path / name.strip("."), {"compose.yaml": REQUIRED, name: "IMAGE=nginx:1.27\n"})
+        assert lint_lines(root, select=("CL005", "CL002")) == [], name
+
+
+def test_an_example_that_lacks_the_variable_is_named(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": REQUIRED, "env.example": "OTHER=1\n"})
+    assert lint_lines(tmp_path, select=("CL005",)) == [
+        "compose.yaml:3:13: CL005 warning: required variable `IMAGE` is not set: set IMAGE; no .env is committed "
+        "and `env.example` does not define it, so it must be set at deploy time"]
+
+
+MATTERMOST = """\
+services:
+  mattermost:
+    image: mattermost/mattermost-enterprise-edition:${MATTERMOST_IMAGE_TAG:?tag}
+    container_name: "${CONTAINER_NAME}"
+    read_only: ${MATTERMOST_CONTAINER_READONLY}
+    ports:
+      - ${CALLS_PORT}:${CALLS_PORT}/udp
+    volumes:
+      - ${MATTERMOST_CONFIG_PATH}:/mattermost/config:rw
+"""
+
+
+def test_example_values_interpolate_an_unknown_environment(tmp_path: Path):
+    """mattermost/docker: no .env, an env.example: its values, not "", fill the schema-checked fields."""
+    write_tree(tmp_path, {"docker-compose.yml": MATTERMOST, "env.example": (
+        "MATTERMOST_IMAGE_TAG=10.5\nCONTAINER_NAME=mattermost\nMATTERMOST_CONTAINER_READONLY=false\n"
+        "CALLS_PORT=8443\nMATTERMOST_CONFIG_PATH=./volumes/app/mattermost/config\n")})
+    assert lint_lines(tmp_path, select=("CL002", "CL005")) == []
+
+
+def test_no_schema_error_on_a_value_emptied_by_an_unknown_variable(tmp_path: Path):
+    """penpot's devenv: variables set by its scripts, no .env: the blanks are the deployer's to fill."""
+    write_tree(tmp_path, {"docker-compose.yml": MATTERMOST})
+    lines = lint_lines(tmp_path, select=("CL002", "CL005"))
+    assert [line for line in lines if " CL002 " in line] == []
+    assert all(" warning: " in line for line in lines) and len(lines) == 6
+
+
+def test_schema_errors_stay_when_the_environment_is_known(tmp_path: Path):
+    write_tree(tmp_path, {"docker-compose.yml": MATTERMOST, ".env": "MATTERMOST_IMAGE_TAG=10.5\n"})
+    schema = [line for line in lint_lines(tmp_path, select=("CL002",))]
+    assert schema == [
+        "docker-compose.yml:4:21: CL002 error: `services.mattermost.container_name` must be a container name of "
+        "letters, digits, `_`, `.` and `-`, starting with a letter or digit, not an empty string",
+        "docker-compose.yml:5:16: CL002 error: `services.mattermost.read_only` must be a boolean (`true` or "
+        "`false`), not an empty string",
+        "docker-compose.yml:7:9: CL002 error: `services.mattermost.ports[0]` is not a valid port mapping "
+        "(`:/udp`): the container port is missing",
+        "docker-compose.yml:9:9: CL002 error: `services.mattermost.volumes[0]` is not a valid volume "
+        "(`:/mattermost/config:rw`): it has an empty section between colons"]
+
+
+def test_required_variable_in_an_undeployed_file_is_a_warning(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": "services:\n  app:\n    image: nginx:1.27\n", ".env": "A=1\n",
+                          "extra/docker-compose.later.yml": REQUIRED, "extra/.env": "A=1\n"})
+    lines = lint_lines(tmp_path, select=("CL005",))
+    assert lines == ["extra/docker-compose.later.yml:3:13: CL005 warning: required variable `IMAGE` is not set: "
+                     "set IMAGE"]
+
+
+def test_required_variable_of_a_ci_deployment_is_a_warning(tmp_path: Path):
+    """zulip/docker-zulip ci/base.yaml: the workflow job sets GITHUB_CI_IMAGE in its env: block."""
+    write_tree(tmp_path, {
+        "compose.yaml": "services:\n  zulip:\n    image: zulip/docker-zulip:11.0-0\n",
+        "ci/base.yaml": "services:\n  zulip:\n    image: \"${GITHUB_CI_IMAGE:?error}\"\n",
+        "ci/base.env": "SETTING=1\n",
+        ".github/workflows/test.yaml": (
+            "jobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      GITHUB_CI_IMAGE: zulip:pr\n    steps:\n"
+            "      - run: docker compose -f compose.yaml -f ci/base.yaml --env-file ci/base.env up -d\n")})
+    assert lint_lines(tmp_path, select=("CL005",)) == [
+        "ci/base.yaml:3:13: CL005 warning: required variable `GITHUB_CI_IMAGE` is not set: error; no env file it "
+        "is interpolated with sets it, so the automation at .github/workflows/test.yaml:7 must export it"]
+
+
+def test_configured_env_file_makes_the_environment_known(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": REQUIRED, "ci/lint.env": "OTHER=1\n",
+                          ".composelint.yaml": "env-file: ci/lint.env\n"})
+    assert lint_lines(tmp_path, select=("CL005",)) == [
+        "compose.yaml:3:13: CL005 error: required variable `IMAGE` is not set: set IMAGE"]
+    (tmp_path / "ci/lint.env").write_text("IMAGE=nginx:1.27\n", encoding="utf-8")
+    assert lint_lines(tmp_path, select=("CL005",)) == []
+
+
+def test_missing_configured_env_file_is_reported(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": REQUIRED, ".composelint.yaml": "env-file: [ci/lint.env]\n"})
+    lines = lint_lines(tmp_path, select=("CL008",))
+    assert lines == [".composelint.yaml:1:1: CL008 error: env file `ci/lint.env` (named by `env-file` in the "
+                     "configuration) does not exist: interpolation goes on without it"]
+
+
+def test_cli_env_file_is_repeatable_and_may_live_outside_the_project(tmp_path: Path):
+    root = write_tree(tmp_path / "repo", {"compose.yaml": (
+        "services:\n  web:\n    image: \"${IMAGE:?set IMAGE}\"\n    environment:\n      T: ${TOKEN:?x}\n")})
+    outside = write_tree(tmp_path / "secrets", {"a.env": "IMAGE=nginx:1.27\nTOKEN=\n", "b.env": "TOKEN=t\n"})
+    runner = CliRunner()
+    base = ["check", str(root), "--select", "CL005", "--format", "concise", "--no-cache"]
+    result = runner.invoke(cli, base + ["--env-file", str(outside / "a.env")])
+    assert result.output.splitlines()[0] == "compose.yaml:5:10: CL005 error: required variable `TOKEN` is empty: x"
+    result = runner.invoke(cli, base + ["--env-file", str(outside / "a.env"), "--env-file", str(outside / "b.env")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, base + ["--env-file", str(outside / "missing.env")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_required_variable_a_script_exports_is_a_warning_and_one_it_does_not_an_error(tmp_path: Path):
+    files = {"compose.yaml": REQUIRED, ".env": "OTHER=1\n",
+             "deploy.sh": "#!/bin/sh\nexport IMAGE=nginx:1.27\ndocker compose up -d\n"}
+    write_tree(tmp_path / "exports", files)
+    assert [line.split(": ", 2)[1] for line in lint_lines(tmp_path / "exports", select=("CL005",))] == [
+        "CL005 warning"]
+    files["deploy.sh"] = "#!/bin/sh\ndocker compose up -d\n"
+    write_tree(tmp_path / "silent", files)
+    assert lint_lines(tmp_path / "silent", select=("CL005",)) == [
+        "compose.yaml:3:13: CL005 error: required variable `IMAGE` is not set: set IMAGE"]
