@@ -52,6 +52,7 @@ class _Loader:
     # id() of CL005 problems for a required variable missing from a known environment: errors only in a
     # file some deployment runs
     required_known: set = field(default_factory=set)
+    empty_files: dict = field(default_factory=dict)  # relpath -> its CL001, reported per deployment
 
     def _fetch(self, relpath: str) -> ReadResult:
         if relpath in self.overrides:
@@ -172,6 +173,7 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     compose_files = {path: _link_file(compose, dockerfiles) for path, compose in compose_files.items()}
     deployments = [deployment_of(model, compose_files, dockerfiles, sources, dockerfile_of) for model in models]
     check_env_files(loader, found, compose_files, deployments)
+    report_empty_files(loader, deployments)
     report_env_problems(loader)
     dockerignores = load_dockerignores(loader, found, compose_files.values(), deployments)
     return Project(
@@ -319,7 +321,12 @@ def load_compose_file(loader: _Loader, relpath: str, sources: SourceIndex) -> Co
     root = document.root
     fatal = any(problem.kind in ("syntax", "limit") for problem in document.problems) and root is None
     if not fatal and not isinstance(root, YMap):
-        problems.append(_not_a_mapping(relpath, root, text))
+        problem = _not_a_mapping(relpath, root, text)
+        if root is None:
+            # Compose skips an empty file layered with others: only an empty merged project fails.
+            loader.empty_files[relpath] = problem
+            return ComposeFile(relpath, document, None, (problem,))
+        problems.append(problem)
         root = None
     env_dependent: list[ParseProblem] = []
     directory = dirname(relpath)
@@ -821,6 +828,29 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
             directory = dirname(path)
             for service in compose.services.values():
                 check(service, lambda _path, directory=directory: directory)
+
+
+def report_empty_files(loader: _Loader, deployments) -> None:
+    """CL001 for an empty or comment-only compose file: an error when a deployment's files are all
+    empty (Compose refuses the project); beside a file with content, Compose skips it (a kept-for-later
+    compose.extras.yaml); in no deployment, a note that it cannot run alone."""
+    if not loader.empty_files:
+        return
+    reported: set[str] = set()
+    used: set[str] = set()
+    for deployment in deployments:
+        files = deployment.files + deployment.included
+        used.update(files)
+        if all(path in loader.empty_files for path in deployment.files) and deployment.files[0] not in reported:
+            reported.add(deployment.files[0])
+            loader.problems.append(loader.empty_files[deployment.files[0]])
+    for relpath, problem in sorted(loader.empty_files.items()):
+        if relpath not in used:
+            loader.problems.append(replace(
+                problem, severity=Severity.INFO,
+                message=problem.message.replace("Compose refuses an empty file",
+                                                "Compose refuses it alone (layered with -f over another file, "
+                                                "it adds nothing)")))
 
 
 def report_env_problems(loader: _Loader) -> None:

@@ -151,3 +151,27 @@ def test_required_variable_a_script_exports_is_a_warning_and_one_it_does_not_an_
     write_tree(tmp_path / "silent", files)
     assert lint_lines(tmp_path / "silent", select=("CL005",)) == [
         "compose.yaml:3:13: CL005 error: required variable `IMAGE` is not set: set IMAGE"]
+
+
+# --------------------------------------------------------------------------- 2. a comment-only layer
+
+BASE = "services:\n  web:\n    image: nginx:1.27\n"
+
+
+def test_comment_only_file_layered_with_f_is_skipped_as_compose_does(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": BASE, "compose.extras.yaml": "# local additions go here\n",
+                          "up.sh": "#!/bin/sh\ndocker compose -f compose.yaml -f compose.extras.yaml up -d\n"})
+    assert lint_lines(tmp_path, select=("CL001",)) == []
+
+
+def test_a_deployment_of_only_empty_files_is_an_error(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": "# nothing yet\n", "compose.override.yaml": "\n"})
+    assert lint_lines(tmp_path, select=("CL001",)) == [
+        "compose.yaml:1:1: CL001 error: the compose file is only comments: Compose refuses an empty file"]
+
+
+def test_an_empty_file_no_deployment_runs_is_a_note(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": BASE, "compose.extras.yaml": "# local additions go here\n"})
+    assert lint_lines(tmp_path, select=("CL001",)) == [
+        "compose.extras.yaml:1:1: CL001 info: the compose file is only comments: Compose refuses it alone "
+        "(layered with -f over another file, it adds nothing)"]
