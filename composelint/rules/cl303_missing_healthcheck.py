@@ -36,6 +36,8 @@ def check(project, options: Options):
                       key=lambda ref: (ref.span.path, ref.span.start))
         if not refs or any(ref.condition == "service_healthy" for ref in refs if ref.kind == "depends_on"):
             continue  # nobody needs it, or CL105 reports the `service_healthy` wait that cannot succeed
+        if all(ref.kind == "depends_on" and ref.condition == "service_completed_successfully" for ref in refs):
+            continue  # a one-shot job (migration, configurator): its dependents wait for it to exit, not be ready
         health = healthcheck(service)
         if health.defined or health.disabled or matches(options.allow, service):
             continue
