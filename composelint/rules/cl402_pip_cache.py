@@ -11,19 +11,56 @@ _CACHES = {
     "uv pip": (("--no-cache", "-n"), "UV_NO_CACHE", "/root/.cache/uv"),
     "uv sync": (("--no-cache", "-n"), "UV_NO_CACHE", "/root/.cache/uv"),
 }
-_CLEANUPS = (("pip", "cache", "purge"), ("pip3", "cache", "purge"), ("uv", "cache", "clean"), ("uv", "cache", "prune"))
+# tool -> (its cleanup commands, the variable that moves its cache, the cache's directory under ~/.cache)
+_OWN_CACHE = {
+    "pip": ((("pip", "cache", "purge"), ("pip3", "cache", "purge")), "PIP_CACHE_DIR", "pip"),
+    "uv pip": ((("uv", "cache", "clean"), ("uv", "cache", "prune")), "UV_CACHE_DIR", "uv"),
+    "uv sync": ((("uv", "cache", "clean"), ("uv", "cache", "prune")), "UV_CACHE_DIR", "uv"),
+}
+_HOMES = ("~", "$HOME", "${HOME}", "/root")
 
 
-def _cache_mount(instruction) -> bool:
-    return any(flag.name == "mount" and flag.value and "type=cache" in flag.value for flag in instruction.flags)
+def _own_cache_paths(tool: str, env) -> set[str]:
+    """The paths that are the tool's own cache (or hold it): removing or mounting one of them counts;
+    another tool's cache (`${NVM_DIR}/.cache`) does not."""
+    _, variable, name = _OWN_CACHE[tool]
+    paths = {f"{home}/.cache" for home in _HOMES} | {f"{home}/.cache/{name}" for home in _HOMES}
+    paths |= {f"${variable}", f"${{{variable}}}"}
+    if env.get(variable):
+        paths.add(str(env[variable]).rstrip("/"))
+    return paths
 
 
-def _cleans_cache(commands) -> bool:
+def _normal(path: str) -> str:
+    path = path.strip("\"'")
+    for suffix in ("/*", "/"):
+        if path.endswith(suffix) and len(path) > len(suffix):
+            path = path[: -len(suffix)]
+    return path
+
+
+def _cache_mount(instruction, tool: str, env) -> bool:
+    """A `--mount=type=cache` whose target is the tool's cache directory (or one holding it)."""
+    own = _own_cache_paths(tool, env)
+    for flag in instruction.flags:
+        if flag.name != "mount" or not flag.value or "type=cache" not in flag.value:
+            continue
+        for part in flag.value.split(","):
+            key, _, value = part.partition("=")
+            if key.strip() in ("target", "dst", "destination") and (
+                    _normal(value) in own or _normal(value).endswith(("/.cache", f"/.cache/{_OWN_CACHE[tool][2]}"))):
+                return True
+    return False
+
+
+def _cleans_cache(tool: str, commands, env) -> bool:
+    cleanups = _OWN_CACHE[tool][0]
+    own = _own_cache_paths(tool, env)
     for command in commands:
         argv = command.argv
-        if argv[:3] in _CLEANUPS:
+        if argv[:3] in cleanups or (argv[:2] in (("python", "-m"), ("python3", "-m")) and argv[2:5] in cleanups):
             return True
-        if argv and argv[0].rsplit("/", 1)[-1] == "rm" and any(".cache" in arg for arg in argv[1:]):
+        if argv and argv[0].rsplit("/", 1)[-1] == "rm" and any(_normal(arg) in own for arg in argv[1:]):
             return True
     return False
 
@@ -39,7 +76,7 @@ def check(project, options):
                 continue  # a builder stage: only what later stages copy out of it ships
             env = environments[stage.index]
             for instruction, installs in zip(stage.instructions, stage_installs(project, dockerfile, stage)):
-                if instruction.keyword != "RUN" or _cache_mount(instruction):
+                if instruction.keyword != "RUN":
                     continue
                 for install in filter(None, installs):
                     if install.tool not in _CACHES or install.subcommand not in ("install", "sync"):
@@ -47,7 +84,8 @@ def check(project, options):
                     flags, variable, directory = _CACHES[install.tool]
                     if install.has(*flags) or variable in env or variable in install.command.assignments:
                         continue
-                    if _cleans_cache(install.command.all_commands):
+                    if _cache_mount(instruction, install.tool, env) or _cleans_cache(
+                            install.tool, install.command.all_commands, env):
                         continue
                     program = " ".join(install.command.argv[:install.program_words + 1])
                     flag = flags[0]
