@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from composelint.analysis.service_facts import inherited_notes, matches, mounts, subject
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
@@ -34,7 +36,13 @@ def _findings(service):
                "remove `privileged`; grant only the capabilities it needs with `cap_add`")
     for mount in mounts(service):
         source = (mount.source or "").rstrip("/")
-        if mount.kind == "bind" and (source.endswith("docker.sock") or source in _SOCKET_DIRS):
+        if mount.kind == "bind" and mount.source and posixpath.normpath(mount.source) in ("/", "//"):
+            yield ("docker-sock", mount.span, f"mounts the host's root filesystem (`{mount.source}`): it holds the "
+                   "Docker socket, the host's credentials and every other container's data, so whoever controls "
+                   "the container controls the host (`:ro` does not help: the socket stays writable)",
+                   "mount only the host directories it needs (for node metrics: `/proc`, `/sys` read-only), or "
+                   "allow the service with the `allow-docker-sock` option")
+        elif mount.kind == "bind" and (source.endswith("docker.sock") or source in _SOCKET_DIRS):
             what = f"the Docker socket (`{mount.source}`)" if source.endswith("docker.sock") else \
                 f"`{mount.source}`, which holds the Docker socket"
             yield ("docker-sock", mount.span, f"mounts {what}: whoever controls the container controls the "
