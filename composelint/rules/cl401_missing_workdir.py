@@ -6,6 +6,7 @@ import posixpath
 
 from composelint.analysis.image import copy_word_spans, instruction_note, stage_models, start_targets
 from composelint.analysis.shell import operands, start_analysis
+from composelint.diagnostics import Severity
 from composelint.rules._rule import Violation, rule
 
 _COPY_KINDS = ("copy", "copy-stage", "copy-image", "heredoc", "add-remote", "add-archive")
@@ -73,10 +74,17 @@ def _relative_start_paths(project, flagged):
                 if found.state == "absent" and operand.kind != "requirements":
                     continue  # CL203 reports the missing file, with where it was copied instead
                 tail = " (and nothing is there)" if found.state == "absent" else ""
+                severity = None
+                if found.state == "present":
+                    # `./usr/local/bin/app` run from `/`: the image has it there, so it runs; only a later
+                    # WORKDIR would break it.
+                    severity = Severity.INFO
+                    tail = ", which the image has: it works only as long as no WORKDIR is set"
                 yield Violation(
                     span,
                     f"{target.who} uses the relative path `{operand.value}` but the image sets no WORKDIR: it "
                     f"resolves against `/`, to `{resolved}`{tail}",
+                    severity=severity,
                     help="set `WORKDIR` in the Dockerfile (or `working_dir:` on the service) to the directory the "
                          "files are copied to, or use an absolute path",
                     related=target.notes(span),
