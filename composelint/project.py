@@ -791,6 +791,18 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
     from composelint.deployments import env_file_entries
     from composelint.relpaths import resolve_relative
 
+    created = []
+
+    def creator(relpath: str):
+        """What the repository's automation or documented setup runs to create ``relpath``."""
+        if not created:
+            from composelint.created import created_paths, is_creator_path
+
+            files = [(path, text) for path in sorted(found.all_files) if is_creator_path(path)
+                     and (text := loader.read_quiet(path)) is not None]
+            created.append(created_paths(files))
+        return created[0].creator(relpath)
+
     def check(service, base_dir_of) -> None:
         build = service.build
         if build is not None and not build.remote and build.context_path is None:
@@ -808,6 +820,13 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
                         "CL008", f"env_file `{written}` is outside the project root: composelint does not read "
                                  "it, and the service depends on a file the repository does not hold", value.span,
                         "keep env files in the repository, or mark the entry `required: false`"))
+            elif required and resolved not in found.all_files and (creation := creator(resolved)) is not None:
+                where = f" (`{resolved}`)" if resolved != written else ""
+                loader.problems.append(ParseProblem(
+                    "CL008", f"env_file `{written}`{where} is not in the repository: {creation.describe()} "
+                             f"creates it, so service '{service.name}' starts only after that step", value.span,
+                    "run that step before `docker compose` (a bare `docker compose up` fails without the file), "
+                    "or mark the entry `required: false`", severity=Severity.INFO))
             elif required and resolved not in found.all_files:
                 where = f" (`{resolved}`)" if resolved != written else ""
                 template = next((resolved + suffix for suffix in _TEMPLATE_SUFFIXES

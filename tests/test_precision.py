@@ -175,3 +175,35 @@ def test_an_empty_file_no_deployment_runs_is_a_note(tmp_path: Path):
     assert lint_lines(tmp_path, select=("CL001",)) == [
         "compose.extras.yaml:1:1: CL001 info: the compose file is only comments: Compose refuses it alone "
         "(layered with -f over another file, it adds nothing)"]
+
+
+# --------------------------------------------------------------------------- files the automation creates
+
+ENV_FILE_COMPOSE = "services:\n  server:\n    image: redash/redash:25.1.0\n    env_file: .env\n"
+
+
+def test_env_file_the_makefile_creates_is_not_missing(tmp_path: Path):
+    """getredash/redash: a `.env:` target with `printf … >> .env`, and `compose_build: .env`."""
+    write_tree(tmp_path, {"compose.yaml": ENV_FILE_COMPOSE, "Makefile": (
+        "compose_build: .env\n\tdocker compose build\n\n.env:\n\tprintf \"SECRET=%s\\n\" x >> .env\n")})
+    assert lint_lines(tmp_path, select=("CL008",)) == [
+        "compose.yaml:4:15: CL008 info: env_file `.env` is not in the repository: `make .env` (Makefile:4) creates "
+        "it, so service 'server' starts only after that step"]
+
+
+def test_env_file_a_script_or_the_readme_copies_from_the_example(tmp_path: Path):
+    write_tree(tmp_path / "script", {"compose.yaml": ENV_FILE_COMPOSE, "env.example": "A=1\n",
+                                     "scripts/setup.sh": "#!/bin/sh\ncd ..\ncp env.example .env\n"})
+    assert [line.split(": ", 2)[1] for line in lint_lines(tmp_path / "script", select=("CL008",))] == [
+        "CL008 info"]
+    write_tree(tmp_path / "readme", {"compose.yaml": ENV_FILE_COMPOSE, "env.example": "A=1\n", "README.md": (
+        "# Setup\n\n```console\n$ cp env.example .env\n$ docker compose up -d\n```\n")})
+    assert lint_lines(tmp_path / "readme", select=("CL008",)) == [
+        "compose.yaml:4:15: CL008 info: env_file `.env` is not in the repository: `cp env.example .env` "
+        "(README.md:4) creates it, so service 'server' starts only after that step"]
+
+
+def test_env_file_nothing_creates_is_still_an_error(tmp_path: Path):
+    write_tree(tmp_path, {"compose.yaml": ENV_FILE_COMPOSE, "Makefile": "up:\n\tdocker compose up -d\n"})
+    assert lint_lines(tmp_path, select=("CL008",)) == [
+        "compose.yaml:4:15: CL008 error: env_file `.env` does not exist: Compose refuses to start service 'server'"]
