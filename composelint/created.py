@@ -20,7 +20,7 @@ from composelint.relpaths import dirname, resolve_relative
 _CREATES = {"mkdir": "all", "touch": "all", "tee": "all", "cp": "last", "mv": "last", "ln": "last",
             "install": "last", "rsync": "last"}
 _OUTPUT_FLAGS = ("-o", "-O", "--output", "-out", "--output-document")
-_REDIRECT = re.compile(r"""(?<![<>&0-9])[0-9]?>>?\|?\s*["']?([^\s"';|&<>()$`]+)""")
+_REDIRECT = re.compile(r"""(?:^|(?<=[\s;&|]))[0-9]?>>?\|?\s*["']?([^\s"';|&<>()$`=]+)""", re.MULTILINE)
 _MAKE_TARGET = re.compile(r"^([^\s:#=$%][^:#=$%]*?)\s*::?(?!=)", re.MULTILINE)
 _SPECIAL_TARGET = re.compile(r"^\.[A-Z_]+$")  # .PHONY, .DEFAULT, .SUFFIXES
 
@@ -147,28 +147,18 @@ def _ci_units(path: str, text: str):
     return units
 
 
-def _unit_creations(path: str, unit, start: str | None) -> list[Creation]:
+def _commands_with_cwd(unit, start: str | None):
+    """(words, working directory) of each simple command of ``unit``, following cd/pushd/popd; a
+    function body starts again where the script starts (functions run in any order)."""
     from composelint.deployments import commands_of, shell_tokens
 
-    tokens = shell_tokens(unit.text)
-    found: list[Creation] = []
     cwd: str | None = start
     stack: list[str | None] = []
-    spans: list[tuple[int, int, str | None]] = []  # (start, end, cwd) of each command, for redirections
-
-    def add(written: str, offset: int, command: str, directory: str | None) -> None:
-        written = written.strip("\"'").rstrip("/")
-        if not written or directory is None or "$" in written or "*" in written:
-            return
-        resolved = resolve_relative(directory, written)
-        if resolved:
-            line = unit.position(offset)[0]
-            found.append(Creation(resolved, f"{path}:{line}", command if len(command) <= 60 else command[:59] + "…"))
-
-    for words in commands_of(tokens):
+    for words in commands_of(shell_tokens(unit.text)):
         program = words[0].text.rsplit("/", 1)[-1]
-        command = " ".join(unit.text[words[0].start:words[-1].end].split())
-        spans.append((words[0].start, words[-1].end, cwd))
+        if program == "function" or (len(words) >= 1 and words[0].text.endswith("()")) or \
+                (len(words) > 1 and words[1].text == "()"):
+            cwd, stack = start, []
         if program in ("cd", "pushd"):
             target = words[1] if len(words) > 1 else None
             if program == "pushd":
@@ -181,6 +171,27 @@ def _unit_creations(path: str, unit, start: str | None) -> list[Creation]:
         if program == "popd":
             cwd = stack.pop() if stack else None
             continue
+        yield words, cwd
+
+
+def _unit_creations(path: str, unit, start: str | None) -> list[Creation]:
+    found: list[Creation] = []
+    spans: list[tuple[int, int, str | None]] = []  # (start, end, cwd) of each command, for redirections
+
+    def add(written: str, offset: int, command: str, directory: str | None) -> None:
+        written = written.strip("\"'").rstrip("/")
+        if not written or directory is None or written.startswith(("-", "=", "&")) or any(
+                char in written for char in "$*=&"):
+            return
+        resolved = resolve_relative(directory, written)
+        if resolved:
+            line = unit.position(offset)[0]
+            found.append(Creation(resolved, f"{path}:{line}", command if len(command) <= 60 else command[:59] + "…"))
+
+    for words, cwd in _commands_with_cwd(unit, start):
+        program = words[0].text.rsplit("/", 1)[-1]
+        command = " ".join(unit.text[words[0].start:words[-1].end].split())
+        spans.append((words[0].start, words[-1].end, cwd))
         operands = [word for word in words[1:] if not word.symbolic]
         mode = _CREATES.get(program)
         if mode == "all":
@@ -200,3 +211,142 @@ def _unit_creations(path: str, unit, start: str | None) -> list[Creation]:
                        match.group(0))
         add(match.group(1), match.start(1), command, directory)
     return found
+
+
+# --------------------------------------------------------------------------- build contexts the repository names
+
+# `docker build` options that take a value (the rest are switches); `--opt=value` is one word.
+_BUILD_VALUE_FLAGS = frozenset((
+    "-t", "--tag", "--build-arg", "--target", "--platform", "-o", "--output", "--cache-from", "--cache-to",
+    "--secret", "--ssh", "--label", "--network", "--progress", "--iidfile", "--metadata-file", "--add-host",
+    "--builder", "--shm-size", "--ulimit", "--attest", "--build-context", "--allow", "--annotation", "-m",
+    "--memory", "--cgroup-parent", "--isolation", "--security-opt", "--call", "--sbom", "--provenance"))
+_PWD_PREFIX = re.compile(r"^(?:\$PWD|\$\{PWD\}|\$\(pwd\)|`pwd`)/")
+_BAKE_BLOCK = re.compile(r'^\s*target\s+"[^"]*"\s*\{(.*?)^\s*\}', re.MULTILINE | re.DOTALL)
+_BAKE_ATTR = re.compile(r'^\s*(context|dockerfile)\s*=\s*"([^"$]*)"', re.MULTILINE)
+
+
+@record(frozen=True, slots=True)
+class NamedContext:
+    dockerfile: str  # project-relative
+    context: str  # project-relative ("" is the root)
+    origin: str  # "path:line" where the build is written
+
+
+def is_build_config_path(relpath: str) -> bool:
+    name = relpath.rsplit("/", 1)[-1]
+    return name.startswith("docker-bake") and name.endswith(".hcl")
+
+
+def named_build_contexts(files: Iterable[tuple[str, str]]) -> dict[str, list[NamedContext]]:
+    """Dockerfile -> the build contexts the repository builds it with: `docker build -f X CONTEXT` in
+    scripts, Makefiles and CI steps, a workflow's docker/build-push-action `context:`/`file:`, and
+    docker-bake.hcl targets. Arguments composelint cannot expand are left out."""
+    found: dict[str, list[NamedContext]] = {}
+
+    def add(dockerfile: str | None, context: str | None, origin: str) -> None:
+        if dockerfile is not None and context is not None:
+            entry = NamedContext(dockerfile, context, origin)
+            if entry not in found.setdefault(dockerfile, []):
+                found[dockerfile].append(entry)
+
+    for path, text in files:
+        if is_build_config_path(path):
+            directory = dirname(path)
+            for block in _BAKE_BLOCK.finditer(text):
+                attrs = {m.group(1): m.group(2) for m in _BAKE_ATTR.finditer(block.group(1))}
+                context = resolve_relative(directory, attrs.get("context", "."))
+                if context is not None:
+                    dockerfile = resolve_relative(context, attrs.get("dockerfile", "Dockerfile"))
+                    add(dockerfile, context, f"{path}:{text.count(chr(10), 0, block.start()) + 1}")
+            continue
+        if path.startswith(".github/workflows/"):
+            _build_push_actions(path, text, add)
+        for unit, starts in _units(path, text):
+            for start in starts:
+                _docker_builds(path, unit, start, add)
+    return found
+
+
+def _docker_builds(path: str, unit, start: str | None, add) -> None:
+    for words, cwd in _commands_with_cwd(unit, start):
+        texts = [word.text for word in words]
+        try:
+            index = next(i for i in range(len(texts) - 1) if texts[i].rsplit("/", 1)[-1] in ("docker", "podman")
+                         and (texts[i + 1] == "build" or texts[i + 1:i + 3] == ["buildx", "build"]))
+        except StopIteration:
+            continue
+        if cwd is None:
+            continue
+        rest = words[index + (3 if texts[index + 1] == "buildx" else 2):]
+        dockerfile_word, context_word, skip = None, None, False
+        for i, word in enumerate(rest):
+            if skip:
+                skip = False
+                continue
+            if word.text in ("-f", "--file"):
+                dockerfile_word = rest[i + 1] if i + 1 < len(rest) else None
+                skip = True
+            elif word.text.startswith("--file="):
+                dockerfile_word = word  # handled below
+            elif word.text in _BUILD_VALUE_FLAGS:
+                skip = True
+            elif not word.text.startswith("-") and context_word is None:
+                context_word = word
+        if context_word is None or context_word.symbolic or context_word.text == "-" or "://" in context_word.text:
+            continue
+        context = resolve_relative(cwd, context_word.text)
+        if dockerfile_word is None:
+            dockerfile = resolve_relative(context, "Dockerfile") if context is not None else None
+        else:
+            written = dockerfile_word.text.split("=", 1)[1] if dockerfile_word.text.startswith("--file=") \
+                else dockerfile_word.text
+            written = _PWD_PREFIX.sub("", written)
+            if "$" in written or "`" in written:
+                continue
+            dockerfile = resolve_relative(cwd, written)
+        add(dockerfile, context, f"{path}:{unit.position(words[index].start)[0]}")
+
+
+def _build_push_actions(path: str, text: str, add) -> None:
+    """`uses: docker/build-push-action@…` steps: `with: {context, file}` (file relative to the root)."""
+    from composelint.parsers.yaml_loader import YamlLimits, load_yaml
+    from composelint.yamltree import YMap, YScalar, YSeq
+
+    document = load_yaml(text, path, YamlLimits(200_000, 100))
+    stack = [document.root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, YSeq):
+            stack.extend(node.items)
+        elif isinstance(node, YMap):
+            uses = node.get("uses")
+            settings = node.get("with")
+            if isinstance(uses, YScalar) and str(uses.value).startswith("docker/build-push-action") \
+                    and isinstance(settings, YMap):
+                context_node, file_node = settings.get("context"), settings.get("file")
+                context_text = str(context_node.value) if isinstance(context_node, YScalar) else "."
+                if "$" in context_text or "://" in context_text:
+                    continue
+                context = resolve_relative("", context_text)
+                if isinstance(file_node, YScalar):
+                    file_text = str(file_node.value)
+                    dockerfile = None if "$" in file_text else resolve_relative("", file_text)
+                else:
+                    dockerfile = resolve_relative(context, "Dockerfile") if context is not None else None
+                add(dockerfile, context, f"{path}:{uses.span.start.line}")
+            else:
+                stack.extend(entry.value for entry in node.entries.values())
+
+
+def project_named_contexts(project) -> dict[str, list[NamedContext]]:
+    def compute(p):
+        files = []
+        for path in sorted(p.files):
+            if is_creator_path(path) or is_build_config_path(path):
+                text = p.read_text(path)
+                if text is not None:
+                    files.append((path, text))
+        return named_build_contexts(files)
+
+    return project.derived("created.named_contexts", compute)

@@ -207,3 +207,65 @@ def test_env_file_nothing_creates_is_still_an_error(tmp_path: Path):
     write_tree(tmp_path, {"compose.yaml": ENV_FILE_COMPOSE, "Makefile": "up:\n\tdocker compose up -d\n"})
     assert lint_lines(tmp_path, select=("CL008",)) == [
         "compose.yaml:4:15: CL008 error: env_file `.env` does not exist: Compose refuses to start service 'server'"]
+
+
+# --------------------------------------------------------------------------- 3. build contexts: assumed, named, created
+
+WILDCARD = "FROM node:20-alpine\nWORKDIR /app\nCOPY common/*.js ./\nCOPY common/util.js ./lib/\nCMD [\"node\", \"index.js\"]\n"
+
+
+def test_wildcard_source_resolves_the_assumed_context_like_a_literal_one(tmp_path: Path):
+    """No one builds svc/docker/Dockerfile: a parent directory that has common/ may be its context."""
+    write_tree(tmp_path, {"svc/docker/Dockerfile": WILDCARD, "common/util.js": "x\n", "common/index.js": "x\n"})
+    assert lint_lines(tmp_path, select=("CL406",)) == []
+
+
+def test_missing_source_under_an_assumed_context_is_a_warning(tmp_path: Path):
+    """Kong kong-build-tools/test/Dockerfile.test:32 `COPY kong /kong`: nothing says how it is built."""
+    write_tree(tmp_path, {"test/Dockerfile.test": "FROM ubuntu:24.04\nCOPY kong /kong\nCMD [\"/kong/bin/kong\"]\n"})
+    assert lint_lines(tmp_path, select=("CL406", "CL203")) == [
+        "test/Dockerfile.test:2:6: CL406 warning: `COPY` source `kong` is not in the build context `test` (assumed: "
+        "nothing in the repository says which context builds this Dockerfile): the build fails with \"not found\"",
+        "test/Dockerfile.test:3:7: CL203 warning: the image runs the program `/kong/bin/kong`, which is not in the "
+        "container: the build context `test` has no `kong` (if `test` is its build context: nothing in the "
+        "repository says which context builds this Dockerfile, and some COPY sources are not there)"]
+
+
+def test_a_context_named_by_a_build_script_is_used_and_its_misses_are_errors(tmp_path: Path):
+    files = {"svc/docker/Dockerfile": "FROM alpine:3.20\nCOPY common/app.sh /app.sh\nCOPY missing.txt /m\n",
+             "common/app.sh": "#!/bin/sh\n",
+             "build.sh": "#!/bin/sh\ndocker build -t svc -f svc/docker/Dockerfile --build-arg A=1 .\n"}
+    write_tree(tmp_path, files)
+    assert lint_lines(tmp_path, select=("CL406",)) == [
+        "svc/docker/Dockerfile:3:6: CL406 error: `COPY` source `missing.txt` is not in the build context (the "
+        "project root) (the context build.sh:2 builds it with): the build fails with \"not found\""]
+
+
+def test_bake_and_build_push_action_name_contexts(tmp_path: Path):
+    dockerfile = "FROM alpine:3.20\nCOPY common/app.sh /app.sh\n"
+    write_tree(tmp_path / "bake", {"svc/Dockerfile": dockerfile, "common/app.sh": "x\n", "docker-bake.hcl": (
+        'target "svc" {\n  context = "."\n  dockerfile = "svc/Dockerfile"\n}\n')})
+    write_tree(tmp_path / "action", {"svc/Dockerfile": dockerfile, "common/app.sh": "x\n",
+                                     ".github/workflows/image.yml": (
+        "jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n"
+        "        with:\n          context: .\n          file: ./svc/Dockerfile\n")})
+    for root in (tmp_path / "bake", tmp_path / "action"):
+        (root / "svc/Dockerfile").write_text(dockerfile + "COPY nothere /x\n", encoding="utf-8")
+        assert [line.split(": ", 2)[1] for line in lint_lines(root, select=("CL406",))] == ["CL406 error"], root
+
+
+def test_source_under_a_directory_the_automation_creates_is_not_missing(tmp_path: Path):
+    """temporalio/docker-compose tls/run-tls.sh: `mkdir -p .pki`, a container writes ca.pem, then build;
+    penpot: manage.sh rsyncs the bundle into docker/images/bundle-backend/ before `docker build`."""
+    write_tree(tmp_path / "temporal", {
+        "tls/Dockerfile.admin-tools-tls": "FROM alpine:3.20\nCOPY ./.pki/ca.pem /usr/local/share/ca.crt\n",
+        "docker-compose-tls.yml": ("services:\n  admin:\n    build:\n      context: .\n"
+                                   "      dockerfile: tls/Dockerfile.admin-tools-tls\n"),
+        "tls/run-tls.sh": "#!/bin/sh\nmkdir -p .pki\ndocker compose -f docker-compose-tls.yml build\n"})
+    assert lint_lines(tmp_path / "temporal", select=("CL406",)) == []
+    write_tree(tmp_path / "penpot", {
+        "docker/images/Dockerfile.backend": ("FROM eclipse-temurin:21\nARG BUNDLE_PATH=\"./bundle-backend/\"\n"
+                                             "COPY $BUNDLE_PATH /opt/penpot/backend/\n"),
+        "manage.sh": ("#!/bin/sh\nfunction build-backend {\n  rsync -avr ./bundles/backend/ ./docker/images/bundle-backend/;\n"
+                      "  pushd ./docker/images;\n  docker build -t penpot/backend -f Dockerfile.backend .;\n  popd;\n}\n")})
+    assert lint_lines(tmp_path / "penpot", select=("CL406",)) == []

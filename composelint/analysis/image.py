@@ -1748,17 +1748,30 @@ def _start_targets(project) -> list[StartTarget]:
                 word.text.endswith(".wasm") for part in (entrypoint, cmd) if part for word in part.words):
             continue
         start = EffectiveCommand(entrypoint, cmd, complete)
-        directory = path.rsplit("/", 1)[0] if "/" in path else ""
-        context = context_for(project, directory, path)
+        context = context_for(project, unbuilt_contexts(project, path)[0][0], path)
         model = model_for(project, dockerfile, stage, context)
         view = ServiceView(project, model, None, [], True, None, {})
         targets.append(StartTarget(start, view, None, None, dockerfile, stage, model))
     return targets
 
 
-def dockerfile_builds(project) -> list[tuple[Dockerfile, Context, list[Stage], bool, dict]]:
+def unbuilt_contexts(project, dockerfile_path: str) -> list[tuple[str, str]]:
+    """(context, how it is known) for a Dockerfile no compose service builds: the contexts the
+    repository names for it (`docker build -f X CONTEXT`, docker-bake.hcl, a workflow's
+    build-push-action), each with "path:line"; else its own directory with "" (assumed)."""
+    from composelint.created import project_named_contexts
+
+    named = [(entry.context, entry.origin) for entry in project_named_contexts(project).get(dockerfile_path, ())
+             if project.path_exists(entry.context)]
+    unique = list({context: (context, origin) for context, origin in reversed(named)}.values())[::-1]
+    directory = dockerfile_path.rsplit("/", 1)[0] if "/" in dockerfile_path else ""
+    return unique or [(directory, "")]
+
+
+def dockerfile_builds(project) -> list[tuple[Dockerfile, Context, list[Stage], object, dict]]:
     """Each Dockerfile with each build context (and build args) it is built with, its built stages, and
-    whether a service builds it (False: no compose file does; the context is assumed to be its directory)."""
+    how that context is known: True (a service builds it), "path:line" (the repository's automation
+    names it), or "" (no one does: the context is assumed to be the Dockerfile's directory)."""
     def compute(p):
         result = []
         used = built_dockerfiles(p)
@@ -1781,9 +1794,9 @@ def dockerfile_builds(project) -> list[tuple[Dockerfile, Context, list[Stage], b
                     context = context_for(p, context_path, dockerfile_path)
                     result.append((dockerfile, context, built_stages(dockerfile, targets), True, dict(args)))
             else:
-                directory = path.rsplit("/", 1)[0] if "/" in path else ""
-                context = context_for(p, directory, path)
-                result.append((dockerfile, context, list(dockerfile.stages), False, {}))
+                for context_path, origin in unbuilt_contexts(p, path):
+                    context = context_for(p, context_path, path)
+                    result.append((dockerfile, context, list(dockerfile.stages), origin, {}))
         return result
 
     return project.derived("image.dockerfile_builds", compute)
@@ -2157,6 +2170,32 @@ def stage_models(project) -> Iterator[tuple[ImageModel, bool]]:
 
 
 # --------------------------------------------------------------------------- generated files
+
+
+def assumed_context_misses_sources(project, target) -> str | None:
+    """For the image of a Dockerfile no one names a context for: the assumed context (its directory)
+    when some COPY source is not in it, so that what the image lacks may only be the wrong guess."""
+    model = target.model
+    if target.service is not None or target.dockerfile is None or model is None or model.context.path is None:
+        return None
+    if unbuilt_contexts(project, target.dockerfile.path)[0][1]:
+        return None  # the repository names the context
+    for op in model.ops:
+        if op.kind != "copy":
+            continue
+        for source in op.sources:
+            clean = _clean_rel(source)
+            if clean and not _GLOB.search(source) and not _URL.match(source) and model.context.kind(clean) is None:
+                return model.context.path
+    return None
+
+
+def automation_creates(project, relpath: str):
+    """What the repository's automation runs to create ``relpath`` (or a directory holding it) before a
+    build: a `mkdir -p .pki`, an `rsync … bundle-backend/`; None when nothing does."""
+    from composelint.created import project_created_paths
+
+    return project_created_paths(project).creator(relpath)
 
 
 def gitignored(project, relpath: str) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import ABSENT, check_operand, explain_missing, start_targets
+from composelint.analysis.image import (ABSENT, assumed_context_misses_sources, check_operand, explain_missing,
+                                       start_targets)
+from composelint.diagnostics import Severity
 from composelint.analysis.shell import Operand, operands, start_analysis
 from composelint.rules._rule import Violation, rule
 
@@ -39,6 +41,12 @@ def check(project, options):
                     continue
                 span = operand.word.span or invocation.span() or invocation.part.span
                 reason, fix, notes = explain_missing(target, result)
+                assumed = assumed_context_misses_sources(project, target)
+                if assumed is not None:
+                    # The build context is a guess, and COPY sources are missing from it: the real
+                    # context may well provide the file.
+                    reason += (f" (if `{assumed or '.'}` is its build context: nothing in the repository says which "
+                               "context builds this Dockerfile, and some COPY sources are not there)")
                 what = _WHAT.get(operand.kind, "the file")
                 written = operand.word.text
                 shown = f"`{written}`" if written == result.path else f"`{written}` (`{result.path}`)"
@@ -52,6 +60,7 @@ def check(project, options):
                     help=fix,
                     related=notes + target.notes(span),
                     subject=target.subject,
+                    severity=Severity.WARNING if assumed is not None else None,
                     anchor_text=written)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import _GLOB, _URL, context_for, copy_word_spans, gitignored, stage_models
-from composelint.diagnostics import Position, Related, Span
+from composelint.analysis.image import (_GLOB, _URL, automation_creates, context_for, copy_word_spans, gitignored,
+                                       stage_models)
+from composelint.diagnostics import Position, Related, Severity, Span
 from composelint.rules._rule import Violation, rule
 
 
@@ -45,8 +46,10 @@ def _source_state(project, context, source, dockerfile_path, used):
         if matches is None or matches:
             return None
         literal_dir = posixpath.dirname(posixpath.normpath("/" + source).lstrip("/").split("*")[0].split("?")[0])
-        if gitignored(project, context.full(source.lstrip("/"))) or (literal_dir and gitignored(
-                project, context.full(literal_dir))):
+        if _made_before_build(project, context.full(source.lstrip("/"))) or (
+                literal_dir and _made_before_build(project, context.full(literal_dir))):
+            return None
+        if not used and _in_a_parent_context(project, context, dockerfile_path, lambda other: other.glob(source)):
             return None
         return "missing", None
     clean = posixpath.normpath("/" + source).lstrip("/")
@@ -59,23 +62,39 @@ def _source_state(project, context, source, dockerfile_path, used):
     full = context.full(clean)
     if pattern is not None and (full in project.files or project.path_exists(full)):
         return "excluded", pattern
-    if gitignored(project, full):
-        return None  # a build output (dist/, target/app.jar) that CI creates before the image build
-    if not used:
-        # No compose file says which context builds this Dockerfile: its directory is assumed, so
-        # only report what no parent directory has either.
-        directory = context.path
-        while directory:
-            directory = directory.rsplit("/", 1)[0] if "/" in directory else ""
-            other = context_for(project, directory, dockerfile_path)
-            if other.kind(clean) is not None:
-                return None
+    if _made_before_build(project, full):
+        return None
+    if not used and _in_a_parent_context(project, context, dockerfile_path, lambda other: other.kind(clean)):
+        return None
     return "missing", None
+
+
+def _made_before_build(project, full: str) -> bool:
+    """A build output (dist/, target/app.jar) that CI creates before the image build, or a path the
+    repository's automation creates (`mkdir -p .pki`, `rsync … bundle-backend/`): its absence from the
+    checkout proves nothing."""
+    return gitignored(project, full) or automation_creates(project, full) is not None
+
+
+def _in_a_parent_context(project, context, dockerfile_path, found) -> bool:
+    """No one says which context builds this Dockerfile, so its directory is assumed: whether a parent
+    directory, as the context, would have the source (wildcard or literal alike)."""
+    directory = context.path
+    while directory:
+        directory = directory.rsplit("/", 1)[0] if "/" in directory else ""
+        if found(context_for(project, directory, dockerfile_path)):
+            return True
+    return False
 
 
 def _violation(op, context, written, span, source, state, pattern, used):
     where = f"`{context.path}`" if context.path else "(the project root)"
-    assumed = "" if used else " (assumed: no compose file builds this Dockerfile)"
+    if used is True:
+        assumed = ""
+    elif used:
+        assumed = f" (the context {used} builds it with)"
+    else:
+        assumed = " (assumed: nothing in the repository says which context builds this Dockerfile)"
     keyword = op.instruction.keyword
     related = ()
     shown = f"`{written}`" + (f" (`{source}`)" if written != source else "")
@@ -94,5 +113,9 @@ def _violation(op, context, written, span, source, state, pattern, used):
                    "with \"not found\"")
         help_text = "fix the path (sources are relative to the build context, not to the Dockerfile), or set " \
                     "the build context that contains it"
-    return Violation(span, message, help=help_text, related=related,
+    if not used:
+        # The context is a guess: the source may well be in the real one.
+        help_text += "; if another directory is the build context, name it (a compose `build:`, or " \
+                     "`docker build -f Dockerfile CONTEXT` in a script)"
+    return Violation(span, message, help=help_text, related=related, severity=None if used else Severity.WARNING,
                      anchor_text=op.instruction.text.splitlines()[0])
