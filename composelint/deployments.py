@@ -1211,7 +1211,8 @@ def describe(project) -> dict:
             "name": deployment.name, "source": deployment.source, "origin": where(deployment.origin),
             "command": deployment.command, "files": list(deployment.files),
             "project_dir": deployment.project_dir or ".", "profiles": list(deployment.profiles),
-            "env_files": list(deployment.env_files), "included": list(deployment.included),
+            "env_files": list(deployment.env_files), "env_examples": list(deployment.env_examples),
+            "included": list(deployment.included),
             "services": services,
             "unresolved": [{"text": item.value, **where(item.span)} for item in deployment.unresolved],
         })
@@ -1237,6 +1238,9 @@ def render_deployments(project, output_format: str = "text") -> str:
             lines.append(f"  profiles:   {', '.join(item['profiles'])}")
         if item["env_files"]:
             lines.append(f"  env files:  {', '.join(item['env_files'])}")
+        if item["env_examples"]:
+            lines.append(f"  variables:  from {', '.join(item['env_examples'])} (no .env is committed; "
+                         "pass --env-file to lint with the real values)")
         active = [s["name"] for s in item["services"] if s["active"]]
         inactive = [f"{s['name']} (profiles: {', '.join(s['profiles'])})" for s in item["services"] if not s["active"]]
         lines.append(f"  services:   {', '.join(active) if active else '(none)'}")

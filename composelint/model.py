@@ -279,6 +279,8 @@ class Deployment:
     command: str = ""  # the invocation as written (`docker compose -f a.yml up -d`), for listings
     variables: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # what interpolated its files
     dotenv: str | None = None  # the .env Compose reads for it (None when env_files replace it)
+    # Example env files (env.example…) whose values interpolated it because no .env is committed
+    env_examples: tuple[str, ...] = ()
 
     def active_services(self) -> Iterator[Service]:
         for name, service in self.services.items():

@@ -775,7 +775,8 @@ def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], docke
                       services=MappingProxyType(services), active=active, included=included,
                       unresolved=plan.unresolved, base_dirs=MappingProxyType(dict(loaded.base_dirs)),
                       edges=tuple(loaded.edges), targets=plan.targets, command=plan.command,
-                      variables=model.environment.values, dotenv=plan.dotenv)
+                      variables=model.environment.values, dotenv=plan.dotenv,
+                      env_examples=model.environment.examples)
 
 
 # A gitignored env file usually ships as a template next to where it must be created.

@@ -269,3 +269,12 @@ def test_source_under_a_directory_the_automation_creates_is_not_missing(tmp_path
         "manage.sh": ("#!/bin/sh\nfunction build-backend {\n  rsync -avr ./bundles/backend/ ./docker/images/bundle-backend/;\n"
                       "  pushd ./docker/images;\n  docker build -t penpot/backend -f Dockerfile.backend .;\n  popd;\n}\n")})
     assert lint_lines(tmp_path / "penpot", select=("CL406",)) == []
+
+
+def test_deployments_listing_says_when_example_values_stand_in(tmp_path: Path):
+    write_tree(tmp_path, {"docker-compose.yml": MATTERMOST, "env.example": "MATTERMOST_IMAGE_TAG=10.5\n"})
+    result = CliRunner().invoke(cli, ["deployments", str(tmp_path)])
+    assert "  variables:  from env.example (no .env is committed; pass --env-file to lint with the real values)" \
+        in result.output.splitlines()
+    (tmp_path / ".env").write_text("MATTERMOST_IMAGE_TAG=10.5\n", encoding="utf-8")
+    assert "variables:" not in CliRunner().invoke(cli, ["deployments", str(tmp_path)]).output
