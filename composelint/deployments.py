@@ -799,6 +799,15 @@ def written_files(path: str, text: str) -> frozenset:
     return frozenset(names | {item.rsplit("/", 1)[-1] for item in names})
 
 
+def _moved(directory: str | None, moves: list[str]) -> str | None:
+    """``directory`` after the relative ``cd``s ``moves`` (None when one leaves the root)."""
+    for move in moves:
+        if directory is None:
+            return None
+        directory = resolve_relative(directory, move)
+    return directory
+
+
 def automation_requests(path: str, text: str) -> list[Request]:
     """Every ``docker compose`` invocation in one automation file."""
     requests = []
@@ -807,6 +816,9 @@ def automation_requests(path: str, text: str) -> list[Request]:
         tokens = shell_tokens(unit.text)
         cwd = unit.cwd
         known = True
+        # Relative `cd`s since the unit's start (None: not relative): a caller's directory moves alike.
+        moves: list[str] | None = []
+        pushed: list[tuple] = []
 
         def span_of(token: Token, unit=unit) -> Span:
             line, column = unit.position(token.start)
@@ -816,27 +828,34 @@ def automation_requests(path: str, text: str) -> list[Request]:
             return Span(path, Position(line, column))
 
         for words in commands_of(tokens):
+            if words[0].text == "popd" and not words[0].symbolic:
+                cwd, known, moves = pushed.pop() if pushed else (None, False, None)
+                continue
             if words[0].text in ("cd", "pushd") and not words[0].symbolic:
                 target = words[1] if len(words) > 1 else None
                 if target is None or target.text in ("~", "-"):
                     continue
+                if words[0].text == "pushd":
+                    pushed.append((cwd, known, moves))
                 if not target.symbolic:
                     if target.text.startswith("/"):
-                        cwd, known = None, False
+                        cwd, known, moves = None, False, None
                     elif cwd is not None:
                         cwd = resolve_relative(cwd, target.text)
+                        moves = moves + [target.text] if moves is not None else None
                 elif (match := _DIRNAME_OF_SCRIPT.match(target.text)) and "$" not in (match.group(1) or ""):
                     cwd = resolve_relative(unit.own_dir, (match.group(1) or "/.")[1:] or ".")
-                    known = cwd is not None
+                    known, moves = cwd is not None, None
                 else:
-                    cwd, known = None, False
+                    cwd, known, moves = None, False, None
                 continue
             for invocation in find_invocations(words, span_of):
                 origin = invocation.program.span
                 if unit.origin is not None and unit.origin[0] != origin.line:  # written through a variable
                     origin = Span(path, Position(*unit.origin))
                 command = unit.text[words[0].start:invocation.end]
-                fallback = unit.fallback_dirs if known and cwd == unit.cwd else ()
+                fallback = tuple(moved for moved in (_moved(directory, moves) for directory in unit.fallback_dirs)
+                                 if moved is not None) if known and moves is not None else ()
                 requests.append(Request(
                     source="automation", origin=origin, cwd=cwd, files=invocation.files,
                     profiles=tuple(a.text for a in invocation.profiles) if invocation.profiles else None,

@@ -278,3 +278,12 @@ def test_deployments_listing_says_when_example_values_stand_in(tmp_path: Path):
         in result.output.splitlines()
     (tmp_path / ".env").write_text("MATTERMOST_IMAGE_TAG=10.5\n", encoding="utf-8")
     assert "variables:" not in CliRunner().invoke(cli, ["deployments", str(tmp_path)]).output
+
+
+def test_a_script_run_from_the_root_that_pushd_s_into_a_compose_directory(tmp_path: Path):
+    """Kong/docker-kong tests/01-image.test.sh: run from the root, `pushd compose` … `popd`, twice."""
+    write_tree(tmp_path, {
+        "compose/docker-compose.yml": "services:\n  kong:\n    image: kong:3.9.1\n",
+        "tests/01-image.test.sh": ("#!/bin/bash\npushd compose\ndocker compose up -d\ndocker compose kill\npopd\n"
+                                   "pushd compose\ndocker compose -p kong up -d\npopd\n")})
+    assert lint_lines(tmp_path, select=("CL008",)) == []
