@@ -827,7 +827,7 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
                     "CL008", f"env_file `{written}`{where} is not in the repository: {creation.describe()} "
                              f"creates it, so service '{service.name}' starts only after that step", value.span,
                     "run that step before `docker compose` (a bare `docker compose up` fails without the file), "
-                    "or mark the entry `required: false`", severity=Severity.INFO))
+                    "or mark the entry `required: false`", severity=Severity.INFO, service=service.name))
             elif required and resolved not in found.all_files:
                 where = f" (`{resolved}`)" if resolved != written else ""
                 template = next((resolved + suffix for suffix in _TEMPLATE_SUFFIXES

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import lint_lines, write_tree
+from helpers import lint, lint_lines, write_tree
 
 from composelint.cli import cli
 
@@ -189,6 +189,7 @@ def test_env_file_the_makefile_creates_is_not_missing(tmp_path: Path):
     assert lint_lines(tmp_path, select=("CL008",)) == [
         "compose.yaml:4:15: CL008 info: env_file `.env` is not in the repository: `make .env` (Makefile:4) creates "
         "it, so service 'server' starts only after that step"]
+    assert [[ref.name for ref in d.services] for d in lint(tmp_path, select=("CL008",)).diagnostics] == [["server"]]
 
 
 def test_env_file_a_script_or_the_readme_copies_from_the_example(tmp_path: Path):
