@@ -267,7 +267,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
         from composelint.cache import fileset_digest
         from composelint.discovery import walk
 
-        fileset = walk(root, config.exclude)
+        fileset = walk(root, config.exclude, config.limits.max_file_size)
         fileset_hash = fileset_digest(fileset)
         hit = cache.load(fileset_hash)
         if hit is not None:  # nothing the previous run read has changed: its findings stand

@@ -1235,7 +1235,10 @@ def describe(project) -> dict:
             "services": services,
             "unresolved": [{"text": item.value, **where(item.span)} for item in deployment.unresolved],
         })
-    return {"version": 1, "deployments": deployments, "undeployed": list(undeployed_files(project))}
+    copies = sorted(project.compose_copies.items())
+    return {"version": 1, "deployments": deployments, "undeployed": list(undeployed_files(project)),
+            "templates": [path for path, kind in copies if kind == "template"],
+            "backups": [path for path, kind in copies if kind == "backup"]}
 
 
 def render_deployments(project, output_format: str = "text") -> str:
@@ -1273,4 +1276,8 @@ def render_deployments(project, output_format: str = "text") -> str:
                       "automation, no `deployments:` in the configuration", ""])
     if data["undeployed"]:
         lines.append(f"not deployed: {', '.join(data['undeployed'])}")
+    if data["templates"]:
+        lines.append(f"templates:    {', '.join(data['templates'])} (compose files to copy into place)")
+    if data["backups"]:
+        lines.append(f"backups:      {', '.join(data['backups'])} (copies nothing runs; not linted)")
     return "\n".join(lines).rstrip("\n") + "\n"

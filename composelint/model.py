@@ -310,6 +310,8 @@ class Project:
     dotenv: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # the project's .env values (and config env)
     read_limit: int = 10 * 1024 * 1024
     known_hosts: frozenset = frozenset()  # config `known-hosts`: names provided outside Compose
+    # Copies of compose files nothing runs as they are: path -> "template" | "backup" (discovery.FileSet)
+    compose_copies: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     # Facts derived from the model on first use (image contents, graph, imports); see derived().
     extras: dict = field(default_factory=dict, repr=False, compare=False)
 

@@ -15,8 +15,8 @@ from typing import Callable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Position, Severity, Span
-from composelint.discovery import (FileSet, ReadResult, decode, is_compose_name, is_dockerfile_name, note,
-                                   probe_is_file, read_text, walk)
+from composelint.discovery import (FileSet, ReadResult, decode, is_compose_content, is_compose_name,
+                                   is_dockerfile_name, note, probe_is_file, read_text, walk, yaml_candidate_kind)
 from composelint.linking import link_service
 from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex, services_of
@@ -135,11 +135,12 @@ def _read_problem(relpath: str, result: ReadResult, code_for_content: str) -> Pa
 def build_project(root: Path, config: Config, overrides: Mapping[str, str] | None = None,
                   fileset: FileSet | None = None) -> Project:
     loader = _Loader(root, config, dict(overrides or {}))
-    found = fileset if fileset is not None else walk(root, config.exclude)
+    found = fileset if fileset is not None else walk(root, config.exclude, config.limits.max_file_size)
     for relpath in loader.overrides:
         found.all_files.add(relpath)  # so every later `in found.all_files` covers the stdin buffers too
         name = relpath.rsplit("/", 1)[-1]
-        if is_compose_name(name) and relpath not in found.compose:
+        if (is_compose_name(name) or yaml_candidate_kind(name) == "compose"
+                and is_compose_content(loader.overrides[relpath])) and relpath not in found.compose:
             found.compose.append(relpath)
         elif is_dockerfile_name(name) and relpath not in found.dockerfiles:
             found.dockerfiles.append(relpath)  # an unsaved editor buffer of a new Dockerfile
@@ -188,6 +189,7 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         dotenv=MappingProxyType(with_config_env(loader, dotenv_file_values(loader, ".env"))),
         read_limit=config.limits.max_file_size,
         known_hosts=frozenset(config.known_hosts),
+        compose_copies=MappingProxyType(dict(found.compose_copies)),
     )
 
 

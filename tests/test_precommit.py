@@ -61,8 +61,8 @@ TRIGGERS = {
     "requirements.txt": True, "backend/requirements-dev.txt": True, "requirements/base.txt": True,
     ".env": True, "agents/.env": True, ".env.production": True, "config/app.env": True,
     "README.md": False, "compose.json": False, "docker-compose.yml.bak": False, "composer.json": False,
-    "dockerfile-notes.md": False, "src/app.py": False, "environment.yml": False, "Makefile": False,
-    "pyproject.toml": False, "my-requirements.md": False, "src/venv.py": False, "compose-dev.yaml": False,
+    "dockerfile-notes.md": False, "src/app.py": False, "environment.yml": True, "Makefile": False,
+    "pyproject.toml": False, "my-requirements.md": False, "src/venv.py": False, "compose-dev.yaml": True, "deploy/docker-stack.yml": True,
 }
 
 
