@@ -15,8 +15,20 @@ its env files and its project directory. They are found, in this order:
    ``--project-directory`` and ``-p`` are read; an argument that holds a variable
    composelint cannot expand is kept symbolic and reported, never guessed. An invocation
    without ``-f`` runs what ``docker compose`` finds in its directory (``COMPOSE_FILE`` of
-   the ``.env`` there, else the default files).
-4. The defaults: in each directory with ``compose.yaml`` (``compose.yml``,
+   the ``.env`` there, else the default files). ``COMPOSE_FILE``, ``COMPOSE_PROFILES`` and
+   ``COMPOSE_ENV_FILES`` are read where they are set for it: a ``VAR=… docker compose``
+   prefix, an ``export`` earlier in the script, a workflow's ``env:`` (workflow, job or
+   step) or GitLab's ``variables:``. A script's ``cd``/``pushd``/``popd`` are followed from
+   every directory it may be run from (its own, or one above), keeping those where the
+   directory exists. ``docker stack deploy -c FILE… STACK`` is a Swarm deployment
+   (``orchestrator="swarm"``): the same merge of its files, under Swarm's semantics.
+   ``-f -`` (standard input) names nothing of the repository and is not a missing file.
+4. Documented commands: the shell blocks of Markdown files — any ``README``, the
+   ``docs/`` tree, Markdown beside a compose file — read like a script (see
+   :func:`document_units`). A documented command counts only when every file it names
+   exists (or, without ``-f``, its directory has a compose file): documentation shows
+   examples to adapt, so it never yields CL008.
+5. The defaults: in each directory with ``compose.yaml`` (``compose.yml``,
    ``docker-compose.yml``, ``docker-compose.yaml``), that file and its override file, as
    ``docker compose up`` there runs them — but only for a base file that no deployment found
    above already includes. A repository whose Makefile runs ``docker compose -f
@@ -24,8 +36,8 @@ its env files and its project directory. They are found, in this order:
    ``docker compose up`` there as well would report the same services twice with different
    settings.
 
-Identical deployments (same files, profiles, env files and project directory) found twice
-count once, at the first place they were found.
+Identical deployments (same files, profiles, env files, project directory and orchestrator)
+found twice count once, at the first place they were found.
 
 This module parses what it is given; :mod:`composelint.project` reads the files and builds the
 merged model of each deployment. It also answers, for the rules, which compose files no
@@ -48,7 +60,7 @@ from composelint.relpaths import dirname, resolve_relative
 DEFAULT_BASES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 DEFAULT_OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
                      "docker-compose.override.yaml")
-SOURCES = ("config", "dotenv", "automation", "default")
+SOURCES = ("config", "dotenv", "automation", "documented", "default")
 
 
 @record(frozen=True, slots=True)
@@ -65,7 +77,7 @@ class Arg:
 class Request:
     """A deployment as written, before its paths are resolved."""
 
-    source: str  # "config" | "dotenv" | "automation" | "default"
+    source: str  # "config" | "dotenv" | "automation" | "documented" | "default"
     origin: Span | None
     cwd: str | None  # directory relative paths are resolved against; None: unknown
     files: tuple[Arg, ...] = ()  # () -> COMPOSE_FILE of cwd's .env, else the default files
@@ -79,6 +91,7 @@ class Request:
     fallback_dirs: tuple[str, ...] = ()  # other working directories to try (a shell script's caller)
     environment: Mapping[str, str] = field(default_factory=dict)  # COMPOSE_FILE=… docker compose …
     generated: frozenset = frozenset()  # file names the automation itself writes (`> compose.gen.yml`)
+    orchestrator: str = "compose"  # "swarm": `docker stack deploy -c FILE STACK`
 
 
 @record(frozen=True)
@@ -96,9 +109,10 @@ class Plan:
     targets: tuple[str, ...] = ()
     command: str = ""
     dotenv: str | None = None  # the .env that feeds interpolation when no env file is given
+    orchestrator: str = "compose"
 
     def key(self) -> tuple:
-        return (self.files, tuple(sorted(self.profiles)), self.env_files, self.project_dir)
+        return (self.files, tuple(sorted(self.profiles)), self.env_files, self.project_dir, self.orchestrator)
 
 
 # ============================================================================ shell words
@@ -296,6 +310,7 @@ class Invocation:
     program: Arg  # `docker` or `docker-compose`
     end: int  # offset after the last word of the command
     environment: Mapping[str, str]
+    orchestrator: str = "compose"  # "swarm" for `docker stack deploy`
 
 
 _COMPOSE_VALUE_FLAGS = {"-f": "file", "--file": "file", "--profile": "profile", "--env-file": "env_file",
@@ -317,6 +332,11 @@ _TARGET_SUBCOMMANDS = {
 _WRAPPERS = frozenset(("sudo", "exec", "time", "nohup", "command", "env", "xargs", "npx", "nice", "then", "do",
                        "else", "if", "while", "until", "!", "{", "-", "@"))
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def mentions_deployment(text: str) -> bool:
+    """Whether a text may hold a `docker compose` / `docker-compose` / `docker stack deploy` call."""
+    return "compose" in text or "stack" in text
 
 
 def _basename(text: str) -> str:
@@ -345,6 +365,10 @@ def find_invocations(words: list[Token], span_of: Callable[[Token], Span]) -> It
             if j < len(words) and words[j].text == "compose":
                 yield _parse_invocation(words, index, j + 1, span_of, environment)
                 return
+            if j + 1 < len(words) and words[j].text == "stack" and words[j + 1].text in ("deploy", "up"):
+                stack = _parse_stack_deploy(words, index, j + 2, span_of, environment)
+                if stack is not None:
+                    yield stack
             return
         if word.text in _WRAPPERS or word.text.startswith("-"):
             index += 1
@@ -412,6 +436,52 @@ def _parse_invocation(words: list[Token], program_at: int, start: int, span_of, 
         program=Arg(program.text, span_of(program)), end=words[-1].end, environment=dict(environment))
 
 
+_STACK_VALUE_FLAGS = frozenset(("-c", "--compose-file", "--resolve-image", "--orchestrator", "--namespace",
+                                 "--kubeconfig", "-d", "--detach"))
+
+
+def _parse_stack_deploy(words: list[Token], program_at: int, start: int, span_of, environment) -> Invocation | None:
+    """``docker stack deploy -c FILE [-c FILE…] STACK`` (Swarm): the compose files and the stack's name.
+
+    Without ``-c`` (a ``--bundle-file`` of old) it deploys nothing composelint can read: None."""
+    files: list[Arg] = []
+    unresolved: list[Arg] = []
+    stack: Arg | None = None
+    index = start
+    while index < len(words):
+        word = words[index]
+        flag, eq, inline = word.text.partition("=")
+        if flag in ("-c", "--compose-file"):
+            if eq:
+                files.append(Arg(inline, _sub_span(span_of(word), len(word.text) - len(inline)), word.symbolic))
+                index += 1
+            elif index + 1 < len(words):
+                following = words[index + 1]
+                files.append(Arg(following.text, span_of(following), following.symbolic))
+                index += 2
+            else:
+                index += 1
+            continue
+        if len(word.text) > 2 and word.text.startswith("-c") and not word.text.startswith("--"):
+            files.append(Arg(word.text[2:], _sub_span(span_of(word), 2), word.symbolic))  # -cstack.yml
+            index += 1
+            continue
+        if word.text.startswith("-"):
+            # --detach / -d take no value unless written `--detach=false`
+            index += 2 if flag in _STACK_VALUE_FLAGS and not eq and flag not in ("-d", "--detach") else 1
+            continue
+        if stack is None:
+            stack = Arg(word.text, span_of(word), word.symbolic)
+        index += 1
+    if not files:
+        return None
+    program = words[program_at]
+    return Invocation(files=tuple(files), profiles=(), env_files=(), project_directory=None, project_name=stack,
+                      subcommand="deploy", targets=(), unresolved=tuple(unresolved),
+                      program=Arg(program.text, span_of(program)), end=words[-1].end,
+                      environment=dict(environment), orchestrator="swarm")
+
+
 def _sub_span(span: Span, offset: int) -> Span:
     if span.end is None or span.end.line != span.start.line:
         return span
@@ -442,6 +512,7 @@ class _Unit:
     fallback_dirs: tuple[str, ...] = ()
     own_dir: str = ""  # for `cd "$(dirname "$0")"`
     origin: tuple[int, int] | None = None  # a Makefile recipe line: where the invocation is found
+    environment: dict = field(default_factory=dict)  # COMPOSE_* set around it (a CI `env:` block)
 
     def position(self, offset: int) -> tuple[int, int]:
         starts = self.__dict__.get("_starts")
@@ -539,7 +610,7 @@ def _make_units(path: str, text: str, directory: str) -> list[_Unit]:
             mapping.append((offset, line, column))
             offset += len(piece_text)
         text_out = "".join(piece[0] for piece in pieces)
-        if "compose" in text_out:
+        if mentions_deployment(text_out):
             units.append(_Unit(text_out, mapping or [(0, 1, 1)], directory, origin=parts[0][1:]))
     return units
 
@@ -626,10 +697,12 @@ def _yaml_units(path: str, text: str, kind: str) -> list[_Unit]:
     source_lines = text.split("\n")
     units: list[_Unit] = []
     default_dir = dirname(path) if kind == "taskfile" else ""
-    stack: list[tuple[object, str | None]] = [(root, None)]
+    env_key = "variables" if kind == "gitlab" else "env"
+    # (node, working directory, COMPOSE_* variables of the enclosing env:/variables: blocks)
+    stack: list[tuple[object, str | None, dict]] = [(root, None, {})]
     seen: set[int] = set()
     while stack:
-        node, working = stack.pop()
+        node, working, environment = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
@@ -639,15 +712,34 @@ def _yaml_units(path: str, text: str, kind: str) -> list[_Unit]:
             own_text = own.value if isinstance(own, YScalar) and isinstance(own.value, str) else None
             if own_text is not None:
                 working = own_text
+            block = node.get(env_key)
+            if isinstance(block, YMap):
+                environment = {**environment, **_ci_variables(block)}
             for entry in node.entries.values():
-                stack.append((entry.value, working))
+                stack.append((entry.value, working, environment))
         elif isinstance(node, YSeq):
-            stack.extend((item, working) for item in node.items)
-        elif isinstance(node, YScalar) and isinstance(node.value, str) and "compose" in node.value:
+            stack.extend((item, working, environment) for item in node.items)
+        elif isinstance(node, YScalar) and isinstance(node.value, str) and mentions_deployment(node.value):
             cwd = _working_dir(default_dir, working)
-            units.append(_scalar_unit(node, source_lines, cwd))
+            unit = _scalar_unit(node, source_lines, cwd)
+            unit.environment = environment
+            units.append(unit)
     units.sort(key=lambda unit: unit.pieces[0][1:])
     return units
+
+
+def _ci_variables(block) -> dict[str, str]:
+    """COMPOSE_* of a workflow's `env:` or GitLab's `variables:` (`NAME: value` or `NAME: {value: …}`)."""
+    from composelint.yamltree import YMap, YScalar
+
+    result = {}
+    for name in _COMPOSE_VARIABLES:
+        value = block.get(name)
+        if isinstance(value, YMap):
+            value = value.get("value")
+        if isinstance(value, YScalar) and value.value is not None and not isinstance(value.value, bool):
+            result[name] = str(value.value)  # a part holding `${{ … }}` stays symbolic, the others are read
+    return result
 
 
 def _working_dir(default_dir: str, working: str | None) -> str | None:
@@ -706,7 +798,7 @@ def _package_json_units(path: str, text: str) -> list[_Unit]:
     units = []
     search_from = max(0, text.find('"scripts"'))
     for name, command in scripts.items():
-        if not isinstance(command, str) or "compose" not in command:
+        if not isinstance(command, str) or not mentions_deployment(command):
             continue
         encoded = json.dumps(command, ensure_ascii=False)
         key = json.dumps(name, ensure_ascii=False)
@@ -728,7 +820,7 @@ def _justfile_units(path: str, text: str) -> list[_Unit]:
     units = []
     lines = text.split("\n")
     for number, line in enumerate(lines, 1):
-        if not line[:1] in (" ", "\t") or "compose" not in line:
+        if not line[:1] in (" ", "\t") or not mentions_deployment(line):
             continue
         stripped = line.lstrip()
         indent = len(line) - len(stripped)
@@ -756,7 +848,7 @@ def automation_units(path: str, text: str) -> list[_Unit]:
         # A script runs from its caller's directory: usually its own, the repository root or between.
         fallback = tuple(d for d in _parents(directory) if d != directory)
         return [_unit_from_text(text, 1, 1, directory, fallback_dirs=fallback, own_dir=directory)] \
-            if "compose" in text else []
+            if mentions_deployment(text) else []
     if name in ("justfile", "Justfile", ".justfile"):
         return _justfile_units(path, text)
     if name == "package.json":
@@ -799,26 +891,25 @@ def written_files(path: str, text: str) -> frozenset:
     return frozenset(names | {item.rsplit("/", 1)[-1] for item in names})
 
 
-def _moved(directory: str | None, moves: list[str]) -> str | None:
-    """``directory`` after the relative ``cd``s ``moves`` (None when one leaves the root)."""
-    for move in moves:
-        if directory is None:
-            return None
-        directory = resolve_relative(directory, move)
-    return directory
+# Variables of the environment that change what `docker compose` runs.
+_COMPOSE_VARIABLES = frozenset(("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PATH_SEPARATOR", "COMPOSE_ENV_FILES"))
 
 
-def automation_requests(path: str, text: str) -> list[Request]:
-    """Every ``docker compose`` invocation in one automation file."""
+def automation_requests(path: str, text: str, source: str = "automation",
+                        units: list[_Unit] | None = None) -> list[Request]:
+    """Every ``docker compose`` / ``docker stack deploy`` invocation in one automation file
+    (or, with ``source="documented"``, in the shell ``units`` of a document)."""
     requests = []
-    generated = written_files(path, text)
-    for unit in automation_units(path, text):
+    generated = written_files(path, text) if source == "automation" else frozenset()
+    for unit in automation_units(path, text) if units is None else units:
         tokens = shell_tokens(unit.text)
-        cwd = unit.cwd
-        known = True
-        # Relative `cd`s since the unit's start (None: not relative): a caller's directory moves alike.
-        moves: list[str] | None = []
-        pushed: list[tuple] = []
+        # The directories the unit may run in, most likely first (a script's caller is unknown:
+        # its own directory, or one above); a `cd` moves each, and one that names no directory of
+        # the repository drops out in the planner.
+        cwds: tuple[str, ...] | None = (unit.cwd,) + tuple(unit.fallback_dirs) if unit.cwd is not None else None
+        pushed: list[tuple[str, ...] | None] = []
+        previous = cwds
+        environment = dict(unit.environment)
 
         def span_of(token: Token, unit=unit) -> Span:
             line, column = unit.position(token.start)
@@ -828,43 +919,147 @@ def automation_requests(path: str, text: str) -> list[Request]:
             return Span(path, Position(line, column))
 
         for words in commands_of(tokens):
-            if words[0].text == "popd" and not words[0].symbolic:
-                cwd, known, moves = pushed.pop() if pushed else (None, False, None)
-                continue
-            if words[0].text in ("cd", "pushd") and not words[0].symbolic:
+            head = words[0].text if not words[0].symbolic else ""
+            if head in ("cd", "pushd"):
                 target = words[1] if len(words) > 1 else None
-                if target is None or target.text in ("~", "-"):
+                if target is not None and target.text == "-" and head == "cd":
+                    cwds, previous = previous, cwds
                     continue
-                if words[0].text == "pushd":
-                    pushed.append((cwd, known, moves))
-                if not target.symbolic:
-                    if target.text.startswith("/"):
-                        cwd, known, moves = None, False, None
-                    elif cwd is not None:
-                        cwd = resolve_relative(cwd, target.text)
-                        moves = moves + [target.text] if moves is not None else None
-                elif (match := _DIRNAME_OF_SCRIPT.match(target.text)) and "$" not in (match.group(1) or ""):
-                    cwd = resolve_relative(unit.own_dir, (match.group(1) or "/.")[1:] or ".")
-                    known, moves = cwd is not None, None
-                else:
-                    cwd, known, moves = None, False, None
+                if target is None or target.text == "~" or target.text.startswith("-"):
+                    continue
+                if head == "pushd":
+                    pushed.append(cwds)
+                previous = cwds
+                cwds = _change_directory(cwds, target, unit.own_dir)
+                continue
+            if head == "popd":
+                if pushed:
+                    previous, cwds = cwds, pushed.pop()
+                continue
+            if head in ("export", "unset"):
+                for word in words[1:]:
+                    name, eq, value = word.text.partition("=")
+                    if name in _COMPOSE_VARIABLES:
+                        if head == "unset":
+                            environment.pop(name, None)
+                        elif eq:
+                            environment[name] = value if not word.symbolic else "$" + name
                 continue
             for invocation in find_invocations(words, span_of):
                 origin = invocation.program.span
                 if unit.origin is not None and unit.origin[0] != origin.line:  # written through a variable
                     origin = Span(path, Position(*unit.origin))
                 command = unit.text[words[0].start:invocation.end]
-                fallback = tuple(moved for moved in (_moved(directory, moves) for directory in unit.fallback_dirs)
-                                 if moved is not None) if known and moves is not None else ()
+                swarm = invocation.orchestrator == "swarm"
                 requests.append(Request(
-                    source="automation", origin=origin, cwd=cwd, files=invocation.files,
+                    source=source, origin=origin, cwd=cwds[0] if cwds else None, files=invocation.files,
                     profiles=tuple(a.text for a in invocation.profiles) if invocation.profiles else None,
                     env_files=invocation.env_files, project_directory=invocation.project_directory,
-                    name=None, targets=tuple(a.text for a in invocation.targets if not a.symbolic),
+                    name=invocation.project_name.text if swarm and invocation.project_name is not None
+                    and not invocation.project_name.symbolic else None,
+                    targets=tuple(a.text for a in invocation.targets if not a.symbolic),
                     unresolved=invocation.unresolved + tuple(a for a in invocation.profiles if a.symbolic),
-                    command=" ".join(command.replace("\\\n", " ").split()), fallback_dirs=fallback,
-                    environment=invocation.environment, generated=generated))
+                    command=" ".join(command.replace("\\\n", " ").split()), fallback_dirs=cwds[1:] if cwds else (),
+                    environment={} if swarm else {**environment, **invocation.environment},
+                    generated=generated, orchestrator=invocation.orchestrator))
     return requests
+
+
+def _change_directory(cwds: tuple[str, ...] | None, target: Token, own_dir: str) -> tuple[str, ...] | None:
+    """The candidate working directories after ``cd TARGET`` (None: unknown)."""
+    if not target.symbolic:
+        if target.text.startswith("/"):
+            return None
+        if cwds is None:
+            return None
+        moved = tuple(dict.fromkeys(d for d in (resolve_relative(c, target.text) for c in cwds) if d is not None))
+        return moved or None
+    match = _DIRNAME_OF_SCRIPT.match(target.text)
+    if match and "$" not in (match.group(1) or ""):
+        moved = resolve_relative(own_dir, (match.group(1) or "/.")[1:] or ".")
+        return (moved,) if moved is not None else None
+    return None
+
+
+# ----------------------------------------------------------------------------- documentation
+
+_FENCE = re.compile(r"^([ \t]{0,12})(`{3,}|~{3,})[ \t]*([^\s`{]*)[^`]*$")  # no backtick after a ``` fence
+_SHELL_LANGUAGES = frozenset(("sh", "bash", "shell", "zsh", "console", "shell-session", "shellsession",
+                              "terminal", "bash-session"))
+_PROMPT = re.compile(r"^(?:\$|[^\s$#]*[\w)\]]\$|❯|>\s*\$)\s")  # `$ `, `user@host:~$ `, `❯ `
+
+
+def is_document_path(relpath: str, compose_dirs: frozenset | set) -> bool:
+    """Markdown that may show how the repository is deployed: any README, the docs/ (doc/) tree,
+    and Markdown beside a compose file."""
+    name = relpath.rsplit("/", 1)[-1]
+    lowered = name.lower()
+    if not lowered.endswith((".md", ".markdown")) and lowered != "readme":
+        return False
+    if lowered.startswith("readme"):
+        return True
+    parts = relpath.split("/")[:-1]
+    return any(part in ("docs", "doc") for part in parts) or dirname(relpath) in compose_dirs
+
+
+def document_units(path: str, text: str) -> list[_Unit]:
+    """The shell commands of a Markdown file's fenced code blocks, each line where it is written.
+
+    ```sh / ```bash / ```shell blocks are scripts (a leading `$ ` prompt is dropped); ```console
+    blocks, and any block whose lines carry prompts, are sessions: only the prompted lines are
+    commands, the rest is output. An unlabelled block counts only for its lines that start with
+    `docker`, `docker-compose`, `sudo docker` or `cd`. The blocks run one after the other, as a
+    reader types them (a `cd` stays), from the document's directory, else one above (a docs/ page
+    names files from the repository root)."""
+    if not mentions_deployment(text):
+        return []
+    directory = dirname(path)
+    fallback = tuple(d for d in _parents(directory) if d != directory)
+    chosen: list[tuple[str, int, int]] = []  # (command text, line, column)
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        opening = _FENCE.match(lines[index])
+        if opening is None:
+            index += 1
+            continue
+        indent, fence, language = opening.group(1), opening.group(2), opening.group(3).lower()
+        body_start = index + 1
+        index += 1
+        while index < len(lines) and not (lines[index].strip().startswith(fence[0] * len(fence))
+                                          and lines[index].strip().strip(fence[0]) == ""):
+            index += 1
+        body = lines[body_start:index]
+        index += 1
+        if language and language not in _SHELL_LANGUAGES:
+            continue
+        session = language in ("console", "shell-session", "shellsession", "terminal", "bash-session") or any(
+            _PROMPT.match(line[len(indent):] if line.startswith(indent) else line.lstrip()) for line in body)
+        continuing = False
+        for offset, raw in enumerate(body):
+            line = raw[len(indent):] if raw.startswith(indent) else raw.lstrip()
+            column = len(raw) - len(line) + 1
+            if continuing:
+                chosen.append((line, body_start + offset + 1, column))
+            else:
+                prompt = _PROMPT.match(line)
+                if prompt is not None:
+                    line, column = line[prompt.end():], column + prompt.end()
+                elif session:
+                    continue  # output of the command above
+                stripped = line.lstrip()
+                if not language and not stripped.startswith(("docker", "sudo docker", "cd ")):
+                    continue
+                chosen.append((line, body_start + offset + 1, column))
+            continuing = line.rstrip().endswith("\\")
+    if not chosen:
+        return []
+    pieces, offset, joined = [], 0, []
+    for command, number, column in chosen:
+        pieces.append((offset, number, column))
+        joined.append(command)
+        offset += len(command) + 1
+    return [_Unit("\n".join(joined), pieces, directory, fallback_dirs=fallback, own_dir=directory)]
 
 
 # ============================================================================ other sources
@@ -940,6 +1135,7 @@ class Planner:
     exists: Callable[[str], bool]
     dotenv: Callable[[str], Mapping[str, tuple[str, Span]] | None]  # relpath of a .env -> entries (None: none)
     problems: list[ParseProblem] = field(default_factory=list)
+    is_dir: Callable[[str], bool] = lambda directory: True  # a directory of the repository ("" is the root)
 
     def _problem(self, message: str, span: Span | None, severity=None) -> None:
         if span is None:
@@ -958,7 +1154,9 @@ class Planner:
             self._problem(f"{what} `{arg.text}` holds a variable composelint does not expand; the deployment "
                           "is modelled without it", arg.span, "info")
             return None
-        if arg.text == "-" or "://" in arg.text:
+        if arg.text == "-":
+            return None  # standard input (`curl … | docker compose -f - up`): nothing of the repository
+        if "://" in arg.text:
             self._problem(f"{what} `{arg.text}` is not a file in the repository; the deployment is modelled "
                           "without it", arg.span, "info")
             return None
@@ -992,7 +1190,12 @@ class Planner:
 
     def _choose_cwd(self, request: Request) -> tuple[str | None, tuple[str, ...]]:
         """The working directory among the candidates where the named files exist (a script's caller)."""
-        literal = [arg.text for arg in request.files if not arg.symbolic and "$" not in arg.text]
+        if request.cwd is not None and request.fallback_dirs:
+            # `cd compose` from a script whose caller is unknown: only where `compose` is a directory
+            existing = [d for d in (request.cwd,) + request.fallback_dirs if self.is_dir(d)]
+            if existing:
+                request = replace(request, cwd=existing[0], fallback_dirs=tuple(existing[1:]))
+        literal = [arg.text for arg in request.files if not arg.symbolic and "$" not in arg.text and arg.text != "-"]
         if request.cwd is None or not request.fallback_dirs or not literal:
             return request.cwd, request.fallback_dirs
         for candidate in (request.cwd,) + request.fallback_dirs:
@@ -1001,15 +1204,45 @@ class Planner:
                 return candidate, ()
         return request.cwd, request.fallback_dirs
 
+    def _documented_holds(self, request: Request) -> bool:
+        """Whether a documented command runs files of the repository as written: every file it names
+        exists (a README's `-f path/to/your.yml` is an example to adapt, not a broken deployment),
+        or, without `-f`, its directory has a compose file."""
+        if request.unresolved or request.cwd is None:
+            return False
+        named = request.files + request.env_files
+        if not request.files and "COMPOSE_FILE" in request.environment:
+            named += tuple(Arg(part, request.origin) for part in request.environment["COMPOSE_FILE"].split(
+                request.environment.get("COMPOSE_PATH_SEPARATOR") or ":") if part)
+        for arg in named:
+            if arg.symbolic or "$" in arg.text or arg.text == "-":
+                return False
+            if not any(path is not None and self.exists(path) for path in (
+                    resolve_relative(directory, arg.text) for directory in (request.cwd,) + request.fallback_dirs)):
+                return False
+        if not request.files and "COMPOSE_FILE" not in request.environment:
+            directory = request.cwd
+            if request.project_directory is not None:
+                directory = None if request.project_directory.symbolic else \
+                    resolve_relative(request.cwd, request.project_directory.text)
+            return directory is not None and bool(default_files(directory, self.exists))
+        return True
+
     def plan(self, request: Request) -> Plan | None:
         cwd, fallbacks = self._choose_cwd(request)
         request = replace(request, cwd=cwd, fallback_dirs=fallbacks)
+        if request.source == "documented" and not self._documented_holds(request):
+            return None  # documentation that does not fit the repository is not a deployment to check
         unresolved = [Located(arg.text, arg.span) for arg in request.unresolved]
         for arg in request.unresolved:
             self._problem(f"`{arg.text}` holds a variable composelint does not expand; if it adds compose "
                           "files, the deployment is modelled without them", arg.span, "info")
         env_files = []
-        for arg in request.env_files:
+        listed_env = request.env_files
+        if not listed_env and request.environment.get("COMPOSE_ENV_FILES"):
+            listed_env = tuple(Arg(part.strip(), request.origin, "$" in part)
+                               for part in request.environment["COMPOSE_ENV_FILES"].split(",") if part.strip())
+        for arg in listed_env:
             resolved = self._resolve(arg, cwd, request.fallback_dirs, "env file", request.generated)
             if resolved is None:
                 unresolved.append(Located(arg.text, arg.span))
@@ -1020,7 +1253,8 @@ class Planner:
         listed = request.files
         if not listed and "COMPOSE_FILE" in request.environment:
             text = request.environment["COMPOSE_FILE"]
-            listed = tuple(Arg(part, request.origin, "$" in part) for part in text.split(":") if part)
+            separator = request.environment.get("COMPOSE_PATH_SEPARATOR") or ":"
+            listed = tuple(Arg(part, request.origin, "$" in part) for part in text.split(separator) if part)
         if listed:
             for arg in listed:
                 resolved = self._resolve(arg, cwd, request.fallback_dirs, "compose file", request.generated)
@@ -1079,13 +1313,15 @@ class Planner:
         return Plan(name=request.name or "", source=request.source, origin=request.origin, files=tuple(files),
                     project_dir=project_dir, profiles=tuple(profiles), env_files=tuple(env_files),
                     unresolved=tuple(unresolved), targets=request.targets, command=request.command,
-                    dotenv=dotenv_path if not env_files else None)
+                    dotenv=dotenv_path if not env_files else None, orchestrator=request.orchestrator)
 
 
 def plan_deployments(*, config_specs: Sequence, config_path: str, dotenv_paths: Sequence[str],
                      automation: Sequence[tuple[str, str]], compose_paths: Sequence[str],
                      exists: Callable[[str], bool],
                      dotenv: Callable[[str], Mapping[str, tuple[str, Span]] | None],
+                     documents: Sequence[tuple[str, str]] = (),
+                     is_dir: Callable[[str], bool] | None = None,
                      ) -> tuple[list[Plan], list[Plan], list[ParseProblem]]:
     """The deployments a repository names, duplicates dropped, and the default candidates.
 
@@ -1093,7 +1329,7 @@ def plan_deployments(*, config_specs: Sequence, config_path: str, dotenv_paths: 
     The caller keeps a default only when no deployment loaded before it already runs its base
     file — directly, or through ``include:`` (which only loading reveals).
     """
-    planner = Planner(exists, dotenv)
+    planner = Planner(exists, dotenv) if is_dir is None else Planner(exists, dotenv, is_dir=is_dir)
     plans: list[Plan] = []
     seen: dict[tuple, int] = {}
 
@@ -1123,6 +1359,9 @@ def plan_deployments(*, config_specs: Sequence, config_path: str, dotenv_paths: 
     for path, text in automation:
         for request in automation_requests(path, text):
             add(planner.plan(request))
+    for path, text in documents:  # after automation: what the repository runs wins over what it shows
+        for request in automation_requests(path, text, "documented", document_units(path, text)):
+            add(planner.plan(request))
     replaced = {dirname(plan.origin.path) for plan in plans if plan.source == "dotenv" and plan.origin is not None}
     defaults = []
     for directory in sorted({dirname(path) for path in compose_paths}, key=lambda d: (d.count("/") if d else -1, d)):
@@ -1145,6 +1384,8 @@ def name_plans(plans: Sequence[Plan]) -> list[Plan]:
     result = []
     for plan in plans:
         name = plan.name
+        if plan.orchestrator == "swarm":
+            name = f"{' + '.join(plan.files)} (stack {name})" if name else f"{' + '.join(plan.files)} (stack)"
         if not name:
             name = plan.files[0] if plan.source == "default" else " + ".join(plan.files)
             if plan.profiles:
@@ -1228,6 +1469,7 @@ def describe(project) -> dict:
                              "active": name in deployment.active, "profiles": list(service.profiles)})
         deployments.append({
             "name": deployment.name, "source": deployment.source, "origin": where(deployment.origin),
+            "orchestrator": deployment.orchestrator,
             "command": deployment.command, "files": list(deployment.files),
             "project_dir": deployment.project_dir or ".", "profiles": list(deployment.profiles),
             "env_files": list(deployment.env_files), "env_examples": list(deployment.env_examples),
@@ -1250,8 +1492,11 @@ def render_deployments(project, output_format: str = "text") -> str:
         origin = item["origin"]
         found = f"{item['source']}, {origin['path']}:{origin['line']}" if origin else item["source"]
         lines.append(f"{item['name']}  ({found})")
-        if item["command"] and item["source"] in ("automation", "dotenv"):
+        if item["command"] and item["source"] in ("automation", "dotenv", "documented"):
             lines.append(f"  command:    {item['command']}")
+        if item["orchestrator"] == "swarm":
+            lines.append("  runs on:    Swarm (`docker stack deploy`: build, container_name, depends_on and "
+                         "restart are ignored; deploy.* applies)")
         lines.append(f"  files:      {', '.join(item['files'])}")
         if item["included"]:
             lines.append(f"  included:   {', '.join(item['included'])}")

@@ -47,6 +47,7 @@ SOURCES = {
     "config": "configuration (`deployments:`)",
     "dotenv": "`COMPOSE_FILE` in a `.env`",
     "automation": "a `docker compose` command in the repository's automation",
+    "documented": "a command in the repository's documentation",
     "default": "the default compose file of its directory",
 }
 
@@ -587,8 +588,10 @@ class _Page:
             facts.append(("included", ", ".join(f"<code>{_e(path)}</code>" for path in deployment.included)))
         origin = f" at <code>{_e(str(deployment.origin))}</code>" if deployment.origin is not None else ""
         facts.append(("found in", _rich(SOURCES.get(deployment.source, deployment.source)) + origin))
-        if deployment.command and deployment.source in ("automation", "dotenv"):
+        if deployment.command and deployment.source in ("automation", "dotenv", "documented"):
             facts.append(("command", f"<code>{_e(deployment.command)}</code>"))
+        if deployment.swarm:
+            facts.append(("orchestrator", "Swarm (<code>docker stack deploy</code>)"))
         facts.append(("project directory", f"<code>{_e(deployment.project_dir or '.')}</code>"))
         if deployment.profiles:
             facts.append(("profiles", ", ".join(f"<code>{_e(p)}</code>" for p in deployment.profiles)))

@@ -254,8 +254,8 @@ class Deployment:
 
     name: str
     files: tuple[str, ...]
-    source: str  # "config" | "dotenv" | "automation" | "default"
-    origin: Span | None  # where it was found (config line, Makefile line), None for defaults
+    source: str  # "config" | "dotenv" | "automation" | "documented" | "default"
+    origin: Span | None  # where it was found (config line, Makefile line, README line), None for defaults
     project_dir: str
     profiles: tuple[str, ...] = ()
     env_files: tuple[str, ...] = ()
@@ -281,6 +281,13 @@ class Deployment:
     dotenv: str | None = None  # the .env Compose reads for it (None when env_files replace it)
     # Example env files (env.example…) whose values interpolated it because no .env is committed
     env_examples: tuple[str, ...] = ()
+    # "compose" (`docker compose`) or "swarm" (`docker stack deploy -c`): Swarm ignores build,
+    # container_name, depends_on and restart, and honours deploy.*
+    orchestrator: str = "compose"
+
+    @property
+    def swarm(self) -> bool:
+        return self.orchestrator == "swarm"
 
     def active_services(self) -> Iterator[Service]:
         for name, service in self.services.items():

@@ -688,18 +688,26 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
     automation = []
     for path in sorted(set(found.automation)):
         text = loader.read_quiet(path)
-        if text is not None and "compose" in text:
+        if text is not None and ("compose" in text or "stack" in text):
             automation.append((path, text))
     if not (loader.config.deployments or dotenv_paths or automation or compose_files):
         return []  # nothing names or holds a deployment (a lone Dockerfile): no planner or merger to import
-    from composelint.deployments import name_plans, plan_deployments
+    from composelint.deployments import is_document_path, mentions_deployment, name_plans, plan_deployments
+
+    documents = []
+    compose_dirs = {dirname(path) for path in compose_files}
+    for path in sorted(path for path in found.all_files if is_document_path(path, compose_dirs)):
+        text = loader.read_quiet(path)
+        if text is not None and mentions_deployment(text):
+            documents.append((path, text))
     from composelint.merge import ModelBuilder
 
     source = _DeploymentSource(loader, found, compose_files, sources)
     plans, defaults, problems = plan_deployments(
         config_specs=loader.config.deployments, config_path=loader.config.source or ".composelint.yaml",
         dotenv_paths=dotenv_paths, automation=automation, compose_paths=sorted(compose_files),
-        exists=source.exists, dotenv=_dotenv_entries(loader, found, {}))
+        exists=source.exists, dotenv=_dotenv_entries(loader, found, {}), documents=documents,
+        is_dir=lambda directory: directory == "" or directory in found.directories)
     loader.problems.extend(problems)
     models = []
     covered: set[str] = set()
@@ -778,7 +786,7 @@ def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], docke
                       unresolved=plan.unresolved, base_dirs=MappingProxyType(dict(loaded.base_dirs)),
                       edges=tuple(loaded.edges), targets=plan.targets, command=plan.command,
                       variables=model.environment.values, dotenv=plan.dotenv,
-                      env_examples=model.environment.examples)
+                      env_examples=model.environment.examples, orchestrator=plan.orchestrator)
 
 
 # A gitignored env file usually ships as a template next to where it must be created.

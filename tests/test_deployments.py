@@ -361,3 +361,180 @@ def test_make_variables_that_double_at_every_level_stay_bounded():
     text = "\n".join(lines) + "\n\nup:\n\tdocker compose $(V39) up\n"
     request, = automation_requests("Makefile", text)
     assert len(request.command) < 200_000
+
+
+# ----------------------------------------------------------------------------- environment of the invocation
+
+SERVICES = "services:\n  web:\n    image: nginx:1.27\n  debug:\n    image: busybox:1.36\n    profiles: [debug]\n"
+
+
+def test_exported_compose_variables_reach_later_invocations_of_a_script(tmp_path):
+    write_tree(tmp_path, {"a.yml": SERVICES, "compose.yaml": SERVICES,
+                          "run.sh": ("export COMPOSE_FILE=a.yml COMPOSE_PROFILES=debug\ndocker compose up -d\n"
+                                     "unset COMPOSE_FILE\ndocker compose up -d\n")})
+    project = build_project(tmp_path, Config())
+    assert summary(project) == [
+        ("automation", "run.sh:2:1", ("a.yml",), ("debug",), "", (), ("debug", "web")),
+        ("automation", "run.sh:4:1", ("compose.yaml",), ("debug",), "", (), ("debug", "web"))]
+
+
+def test_compose_file_in_a_workflow_env_at_workflow_job_and_step_level(tmp_path):
+    write_tree(tmp_path, {
+        "a.yml": SERVICES, "b.yml": SERVICES, "c.yml": SERVICES, "ci.env": "X=1\n",
+        ".github/workflows/ci.yml": (
+            "env:\n  COMPOSE_FILE: a.yml\n"
+            "jobs:\n"
+            "  one:\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker compose up -d\n"
+            "  two:\n    runs-on: ubuntu-latest\n    env:\n      COMPOSE_FILE: b.yml\n      COMPOSE_ENV_FILES: ci.env\n"
+            "    steps:\n      - run: docker compose up -d\n"
+            "      - env:\n          COMPOSE_FILE: \"c.yml:${{ matrix.extra }}.yml\"\n          COMPOSE_PROFILES: debug\n"
+            "        run: docker compose up -d\n")})
+    project = build_project(tmp_path, Config())
+    assert summary(project) == [
+        ("automation", ".github/workflows/ci.yml:7:14", ("a.yml",), (), "", (), ("web",)),
+        ("automation", ".github/workflows/ci.yml:14:14", ("b.yml",), (), "", ("ci.env",), ("web",)),
+        ("automation", ".github/workflows/ci.yml:18:14", ("c.yml",), ("debug",), "", ("ci.env",),
+         ("debug", "web"))]
+    assert [item.value for item in project.deployments[2].unresolved] == ["${{ matrix.extra }}.yml"]
+
+
+def test_compose_file_in_gitlab_variables(tmp_path):
+    write_tree(tmp_path, {
+        "a.yml": SERVICES, "b.yml": SERVICES,
+        ".gitlab-ci.yml": ("variables:\n  COMPOSE_FILE: a.yml\n"
+                           "test:\n  script:\n    - docker compose up -d\n"
+                           "deploy:\n  variables:\n    COMPOSE_FILE:\n      value: b.yml\n      description: files\n"
+                           "  script:\n    - docker compose up -d\n")})
+    project = build_project(tmp_path, Config())
+    assert [(d.origin and str(d.origin), d.files) for d in project.deployments] == [
+        (".gitlab-ci.yml:5:7", ("a.yml",)), (".gitlab-ci.yml:12:7", ("b.yml",))]
+
+
+# ----------------------------------------------------------------------------- Swarm
+
+
+def test_docker_stack_deploy_is_a_swarm_deployment(tmp_path):
+    write_tree(tmp_path, {
+        "stack.yml": SERVICES, "stack.prod.yml": "services:\n  web:\n    deploy:\n      replicas: 3\n",
+        "deploy/release.sh": ("cd \"$(dirname \"$0\")/..\"\n"
+                              "docker stack deploy --with-registry-auth -c stack.yml --compose-file=stack.prod.yml "
+                              "--prune shop\n"
+                              "docker stack deploy -c missing.yml shop\n")})
+    project = build_project(tmp_path, Config())
+    deployment, = project.deployments
+    assert (deployment.source, str(deployment.origin), deployment.files, deployment.orchestrator) == (
+        "automation", "deploy/release.sh:2:1", ("stack.yml", "stack.prod.yml"), "swarm")
+    assert deployment.swarm and deployment.name == "stack.yml + stack.prod.yml (stack shop)"
+    assert deployment.services["web"].node.get("deploy") is not None  # merged as -f merges
+    assert cl008(project) == [("deploy/release.sh:3:24", "error", "compose file `missing.yml` does not exist: "
+                               "`docker compose` fails before starting anything")]
+    listing = CliRunner().invoke(cli, ["deployments", str(tmp_path)]).output
+    assert "stack.yml + stack.prod.yml (stack shop)  (automation, deploy/release.sh:2)\n" in listing
+    assert "  runs on:    Swarm (`docker stack deploy`: build, container_name, depends_on and restart are " \
+           "ignored; deploy.* applies)\n" in listing
+
+
+@pytest.mark.parametrize("text, files, stack", [
+    ("docker stack deploy -c a.yml app", ["a.yml"], "app"),
+    ("docker stack up --compose-file a.yml -c b.yml app", ["a.yml", "b.yml"], "app"),
+    ("docker -H ssh://prod stack deploy --detach=false -ca.yml app", ["a.yml"], "app"),
+    ("docker stack deploy --resolve-image never -c=a.yml app", ["a.yml"], "app"),
+    ("docker stack ls", None, None),
+    ("docker stack deploy --bundle-file app.dab app", None, None),
+])
+def test_reading_stack_deploy(text, files, stack):
+    found = invocations(text)
+    if files is None:
+        assert found == []
+        return
+    invocation, = found
+    assert invocation.orchestrator == "swarm"
+    assert [arg.text for arg in invocation.files] == files and invocation.project_name.text == stack
+
+
+# ----------------------------------------------------------------------------- working directories
+
+
+def test_pushd_popd_and_a_script_run_from_the_repository_root(tmp_path):
+    """Kong's tests/01-image.test.sh: run from the root by the Makefile, it does `pushd compose`."""
+    write_tree(tmp_path, {
+        "compose/docker-compose.yml": SERVICES,
+        "tests/image.test.sh": ("pushd compose\ndocker compose up -d\ndocker compose kill\npopd\n"
+                                "export COMPOSE_PROFILES=debug\npushd compose\n"
+                                "curl -fsSL https://example.com/old.yml | docker compose -p kong -f - up -d\n"
+                                "docker compose -p kong up -d\npopd\ncd compose\ncd -\ndocker compose -f compose/docker-compose.yml ps\n")})
+    project = build_project(tmp_path, Config())
+    assert cl008(project) == []  # neither `tests/compose` nor `-f -` (standard input) is an error
+    assert summary(project) == [
+        ("automation", "tests/image.test.sh:2:1", ("compose/docker-compose.yml",), (), "compose", (), ("web",)),
+        ("automation", "tests/image.test.sh:8:1", ("compose/docker-compose.yml",), ("debug",), "compose", (),
+         ("debug", "web"))]
+
+
+# ----------------------------------------------------------------------------- documented commands
+
+README = """# shop
+
+Start it:
+
+```console
+$ docker compose -f compose.yaml -f compose.prod.yaml up -d
+[+] Running 2/2
+$ docker compose -f path/to/your-override.yml up
+```
+
+```sh
+# the stack
+docker stack deploy \\
+  -c compose.yaml shop
+```
+
+    ```bash
+    $ KONG_DATABASE=postgres docker compose --profile debug up -d
+    ```
+
+```
+docker compose -f missing.yml up
+echo docker compose -f compose.yaml up
+```
+
+```yaml
+services: {}
+```
+"""
+
+
+def test_commands_documented_in_a_readme_are_deployments(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": SERVICES, "compose.prod.yaml": "services:\n  web:\n    restart: always\n",
+                          "README.md": README, "docs/guide.md": "```shell\ncd app && docker compose up -d\n```\n",
+                          "app/compose.yaml": SERVICES})
+    project = build_project(tmp_path, Config())
+    assert cl008(project) == []  # what the docs show but the repository does not hold is not an error
+    assert [(d.source, str(d.origin), d.files, d.profiles, d.orchestrator) for d in project.deployments] == [
+        ("documented", "README.md:6:3", ("compose.yaml", "compose.prod.yaml"), (), "compose"),
+        ("documented", "README.md:13:1", ("compose.yaml",), (), "swarm"),
+        ("documented", "README.md:18:30", ("compose.yaml",), ("debug",), "compose"),
+        ("documented", "docs/guide.md:2:11", ("app/compose.yaml",), (), "compose")]
+    listing = CliRunner().invoke(cli, ["deployments", str(tmp_path)]).output
+    assert "compose.yaml + compose.prod.yaml  (documented, README.md:6)\n" \
+           "  command:    docker compose -f compose.yaml -f compose.prod.yaml up -d\n" in listing
+
+
+def test_automation_wins_over_documentation_and_documentation_over_defaults(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": SERVICES, "Makefile": "up:\n\tdocker compose up -d\n",
+                          "README.md": "```sh\ndocker compose up -d\n```\n",
+                          "sub/compose.yaml": SERVICES, "sub/README.md": "```sh\ndocker compose up -d\n```\n",
+                          "other/compose.yaml": SERVICES})
+    project = build_project(tmp_path, Config())
+    assert [(d.source, d.origin and str(d.origin), d.files) for d in project.deployments] == [
+        ("automation", "Makefile:2:2", ("compose.yaml",)),
+        ("documented", "sub/README.md:2:1", ("sub/compose.yaml",)),
+        ("default", None, ("other/compose.yaml",))]
+
+
+def test_documented_commands_outside_shell_blocks_or_without_compose_files_are_ignored(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": SERVICES,
+                          "README.md": "Run `docker compose -f compose.yaml up`.\n\n```text\ndocker compose up\n```\n",
+                          "docs/faq.md": "```sh\ndocker compose up -d mailserver\n```\n"})
+    project = build_project(tmp_path, Config())
+    assert [(d.source, d.files) for d in project.deployments] == [("default", ("compose.yaml",))]
