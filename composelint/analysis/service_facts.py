@@ -131,13 +131,16 @@ class RestartPolicy:
     max_attempts: int  # 0: no bound
     span: Span  # the value to edit
     text: str  # as a user reads it: "restart: always"
+    ignored: bool = False  # a `restart:` Swarm ignores: Swarm's default policy (any, no bound) applies
 
 
-def restart_policy(service: Service) -> RestartPolicy | None:
+def restart_policy(service: Service, swarm: bool = False) -> RestartPolicy | None:
     """The policy under which Docker restarts the container; None when it never restarts.
 
     ``deploy.restart_policy`` wins over ``restart``, as in Compose (its ``condition``
-    defaults to ``any``, as the specification says).
+    defaults to ``any``, as the specification says). Under Swarm (``swarm``) ``restart`` is
+    ignored: a service that writes one gets Swarm's default, ``condition: any`` without
+    ``max_attempts`` (one that writes neither is not reported: nothing was asked of it).
     """
     deploy_policy = find(service.node, ("deploy", "restart_policy"))
     if isinstance(deploy_policy, YMap):
@@ -154,6 +157,8 @@ def restart_policy(service: Service) -> RestartPolicy | None:
     text = scalar_text(node)
     if text is None:
         return None
+    if swarm:
+        return RestartPolicy("any", 0, node.span, f"restart: {text.strip()}", ignored=True)
     name, _, count = text.strip().lower().partition(":")
     if name in ("always", "unless-stopped"):
         return RestartPolicy(name, 0, node.span, f"restart: {text.strip()}")

@@ -16,19 +16,28 @@ class Options:
       summary="a service restarts without bound and has no healthcheck", options=Options)
 def check(project, options: Options):
     for deployment, service in project.deployed_services():
-        policy = restart_policy(service)
+        policy = restart_policy(service, deployment.swarm)
         if policy is None or policy.max_attempts or matches(options.allow, service):
             continue
         health = healthcheck(service)
         if health.defined:
             continue
         why = "its healthcheck is disabled" if health.disabled else "it has no healthcheck"
+        if policy.ignored:
+            where = f" at {deployment.origin.path}:{deployment.origin.line}" if deployment.origin else ""
+            how = (f"service '{service.name}' runs on Swarm (`docker stack deploy`{where}), which ignores "
+                   f"`{policy.text}` and restarts it without limit,")
+            fix = "bound the restarts with `deploy.restart_policy.max_attempts` (Swarm reads `deploy.*`, not " \
+                  "`restart`), or add a `healthcheck:` (or HEALTHCHECK in the Dockerfile)"
+        else:
+            how = f"service '{service.name}' restarts without limit (`{policy.text}`)"
+            fix = "add a `healthcheck:` (or HEALTHCHECK in the Dockerfile), or bound the restarts: " \
+                  "`restart: on-failure:5` or `deploy.restart_policy.max_attempts`"
         yield Violation(
             policy.span,
-            f"service '{service.name}' restarts without limit (`{policy.text}`) and {why}: a broken "
-            f"service crash-loops forever, burning CPU, and nothing reports it unhealthy",
-            help="add a `healthcheck:` (or HEALTHCHECK in the Dockerfile), or bound the restarts: "
-                 "`restart: on-failure:5` or `deploy.restart_policy.max_attempts`",
+            f"{how} and {why}: a broken service crash-loops forever, burning CPU, and nothing reports it "
+            f"unhealthy",
+            help=fix,
             related=inherited_notes(project, deployment, service, policy.span),
             subject=subject(service),
             anchor_text=policy.text,

@@ -12,6 +12,8 @@ from composelint.yamltree import scalar_text
       summary="two services share a `container_name`")
 def check(project, options):
     for deployment in project.deployments:
+        if deployment.swarm:
+            continue  # Swarm ignores container_name: it names the tasks itself
         owners = {}
         for service in deployment.active_services():
             node = service.get("container_name")
