@@ -538,3 +538,14 @@ def test_documented_commands_outside_shell_blocks_or_without_compose_files_are_i
                           "docs/faq.md": "```sh\ndocker compose up -d mailserver\n```\n"})
     project = build_project(tmp_path, Config())
     assert [(d.source, d.files) for d in project.deployments] == [("default", ("compose.yaml",))]
+
+
+def test_under_swarm_the_ordering_help_does_not_suggest_depends_on(tmp_path):
+    write_tree(tmp_path, {"deploy.sh": "docker stack deploy -c stack.yml shop\n",
+                          "stack.yml": ("services:\n  api:\n    image: api:1\n    environment:\n"
+                                        "      DB_HOST: db\n  db:\n    image: postgres:16\n")})
+    from helpers import lint
+
+    finding, = [d for d in lint(tmp_path, select=("CL107",)).diagnostics]
+    assert finding.help == ("make 'api' retry until `db` answers: Swarm (`docker stack deploy`) ignores `depends_on` "
+                            "and starts every service at once")

@@ -18,8 +18,11 @@ def check(project, options):
             ref.span,
             f"service '{source.name}' addresses `{host.host}` in {host.describe()} but has no `depends_on` on "
             f"`{target.name}`: it may start first, fail to connect and crash-loop",
-            help=f"add `depends_on: {{{target.name}: {{condition: service_healthy}}}}` to '{source.name}' (with a "
-                 f"healthcheck on `{target.name}`), or make it retry until `{target.name}` answers",
+            help=f"make '{source.name}' retry until `{target.name}` answers: Swarm (`docker stack deploy`) ignores "
+                 f"`depends_on` and starts every service at once"
+            if source.deployment is not None and source.deployment.swarm else
+            f"add `depends_on: {{{target.name}: {{condition: service_healthy}}}}` to '{source.name}' (with a "
+            f"healthcheck on `{target.name}`), or make it retry until `{target.name}` answers",
             related=related,
             subject=f"service '{source.name}'",
             anchor_text=f"unordered {host.host}",
