@@ -230,3 +230,17 @@ def test_the_binary_is_the_oracle():
     done = subprocess.run([str(BINARY), "version"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
                           timeout=60)
     assert done.returncode == 0 and "Docker Compose version v2" in done.stdout
+
+
+@needs_compose
+def test_stack_files_merge_as_compose_merges_them():
+    """`docker stack deploy -c a -c b` (Swarm) merges its files as `docker compose -f a -f b` does; the
+    docker CLI with `docker stack config` is not available here, so Compose is the oracle of the merge."""
+    root = FIXTURES / "deployments" / "swarm"
+    project = build_project(root, load_config(root))
+    stacks = [d for d in project.deployments if d.swarm]
+    assert [(d.source, d.files) for d in stacks] == [
+        ("automation", ("docker-stack.yml", "docker-stack.prod.yml")), ("documented", ("monitoring/stack.yml",))]
+    web = stacks[0].services["web"]
+    assert sorted(web.environment) == ["DB_HOST", "LOG_LEVEL"] and web.environment["LOG_LEVEL"].value == "warning"
+    assert _check_root(root, load_config(root)) == []
