@@ -58,6 +58,7 @@ from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
 
 DEFAULT_BASES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".tpl", ".dist", ".default")
 DEFAULT_OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
                      "docker-compose.override.yaml")
 SOURCES = ("config", "dotenv", "automation", "documented", "default")
@@ -1006,8 +1007,8 @@ def document_units(path: str, text: str) -> list[_Unit]:
     """The shell commands of a Markdown file's fenced code blocks, each line where it is written.
 
     ```sh / ```bash / ```shell blocks are scripts (a leading `$ ` prompt is dropped); ```console
-    blocks, and any block whose lines carry prompts, are sessions: only the prompted lines are
-    commands, the rest is output. An unlabelled block counts only for its lines that start with
+    blocks with prompts, and any block whose lines carry prompts, are sessions: only the prompted
+    lines are commands, the rest is output. An unlabelled block counts only for its lines that start with
     `docker`, `docker-compose`, `sudo docker` or `cd`. The blocks run one after the other, as a
     reader types them (a `cd` stays), from the document's directory, else one above (a docs/ page
     names files from the repository root)."""
@@ -1033,8 +1034,10 @@ def document_units(path: str, text: str) -> list[_Unit]:
         index += 1
         if language and language not in _SHELL_LANGUAGES:
             continue
-        session = language in ("console", "shell-session", "shellsession", "terminal", "bash-session") or any(
-            _PROMPT.match(line[len(indent):] if line.startswith(indent) else line.lstrip()) for line in body)
+        # A session when its lines carry prompts: the others are output (a ```console block
+        # without any prompt is a list of commands, as authors often write it)
+        session = any(_PROMPT.match(line[len(indent):] if line.startswith(indent) else line.lstrip())
+                      for line in body)
         continuing = False
         for offset, raw in enumerate(body):
             line = raw[len(indent):] if raw.startswith(indent) else raw.lstrip()
@@ -1204,12 +1207,13 @@ class Planner:
                 return candidate, ()
         return request.cwd, request.fallback_dirs
 
-    def _documented_holds(self, request: Request) -> bool:
-        """Whether a documented command runs files of the repository as written: every file it names
-        exists (a README's `-f path/to/your.yml` is an example to adapt, not a broken deployment),
-        or, without `-f`, its directory has a compose file."""
+    def _documented(self, request: Request) -> Request | None:
+        """A documented command as a deployment of the repository, or None when it does not fit it:
+        every file it names must exist (a README's `-f path/to/your.yml` is an example to adapt, not a
+        broken deployment); without `-f`, it runs the compose file of the document's directory, else
+        of the nearest one above (a docs/ page shows commands run from the repository root)."""
         if request.unresolved or request.cwd is None:
-            return False
+            return None
         named = request.files + request.env_files
         if not request.files and "COMPOSE_FILE" in request.environment:
             named += tuple(Arg(part, request.origin) for part in request.environment["COMPOSE_FILE"].split(
@@ -1219,20 +1223,31 @@ class Planner:
                 return False
             if not any(path is not None and self.exists(path) for path in (
                     resolve_relative(directory, arg.text) for directory in (request.cwd,) + request.fallback_dirs)):
-                return False
-        if not request.files and "COMPOSE_FILE" not in request.environment:
-            directory = request.cwd
+                return None
+        if request.files or "COMPOSE_FILE" in request.environment:
+            return request
+        for directory in (request.cwd,) + request.fallback_dirs:
+            project = directory
             if request.project_directory is not None:
-                directory = None if request.project_directory.symbolic else \
-                    resolve_relative(request.cwd, request.project_directory.text)
-            return directory is not None and bool(default_files(directory, self.exists))
-        return True
+                project = None if request.project_directory.symbolic else \
+                    resolve_relative(directory, request.project_directory.text)
+            found = default_files(project, self.exists) if project is not None else ()
+            if found:
+                prefix = f"{project}/" if project else ""
+                if len(found) == 1 and any(self.exists(prefix + name + suffix) for name in DEFAULT_OVERRIDES
+                                           for suffix in _TEMPLATE_SUFFIXES):
+                    return None  # the docs assume the override the reader creates from its template first
+                return replace(request, cwd=directory, fallback_dirs=())
+        return None
 
     def plan(self, request: Request) -> Plan | None:
         cwd, fallbacks = self._choose_cwd(request)
         request = replace(request, cwd=cwd, fallback_dirs=fallbacks)
-        if request.source == "documented" and not self._documented_holds(request):
-            return None  # documentation that does not fit the repository is not a deployment to check
+        if request.source == "documented":
+            request = self._documented(request)
+            if request is None:
+                return None  # documentation that does not fit the repository is not a deployment to check
+            cwd = request.cwd
         unresolved = [Located(arg.text, arg.span) for arg in request.unresolved]
         for arg in request.unresolved:
             self._problem(f"`{arg.text}` holds a variable composelint does not expand; if it adds compose "

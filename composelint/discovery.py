@@ -332,8 +332,9 @@ def sniff_compose(path: str, max_bytes: int) -> bool:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return False
-        data = os.read(fd, min(SNIFF_HEAD, max_bytes))
-        complete = len(data) >= info.st_size or len(data) < min(SNIFF_HEAD, max_bytes)
+        head = min(SNIFF_HEAD, max_bytes)
+        data = os.read(fd, min(head, info.st_size + 1))  # no 64 KiB buffer for a small file
+        complete = len(data) >= info.st_size or len(data) < head
         verdict = _sniff_bytes(data, complete)
         if verdict is None and info.st_size <= max_bytes:
             while len(data) < max_bytes:  # the top-level keys seen so far are Compose's: read on

@@ -533,11 +533,22 @@ def test_automation_wins_over_documentation_and_documentation_over_defaults(tmp_
 
 
 def test_documented_commands_outside_shell_blocks_or_without_compose_files_are_ignored(tmp_path):
-    write_tree(tmp_path, {"compose.yaml": SERVICES,
-                          "README.md": "Run `docker compose -f compose.yaml up`.\n\n```text\ndocker compose up\n```\n",
+    write_tree(tmp_path, {"app/compose.yaml": SERVICES,
+                          "app/README.md": "Run `docker compose --profile debug up`.\n\n```text\ndocker compose up\n```\n",
                           "docs/faq.md": "```sh\ndocker compose up -d mailserver\n```\n"})
     project = build_project(tmp_path, Config())
-    assert [(d.source, d.files) for d in project.deployments] == [("default", ("compose.yaml",))]
+    assert [(d.source, d.files) for d in project.deployments] == [("default", ("app/compose.yaml",))]
+
+
+def test_a_docs_page_runs_the_compose_file_of_the_repository_root(tmp_path):
+    write_tree(tmp_path, {"docker-compose.yml": SERVICES, "docker-compose-separate.yml": SERVICES,
+                          "docs/README.md": ("```console\ndocker compose --file docker-compose-separate.yml up\n"
+                                             "curl -H 'Host: x' localhost\n```\n\n"
+                                             "```console\ndocker compose --profile debug up\n```\n")})
+    project = build_project(tmp_path, Config())
+    assert [(d.source, str(d.origin), d.files, d.profiles) for d in project.deployments] == [
+        ("documented", "docs/README.md:2:1", ("docker-compose-separate.yml",), ()),
+        ("documented", "docs/README.md:7:1", ("docker-compose.yml",), ("debug",))]  # no default besides it
 
 
 def test_under_swarm_the_ordering_help_does_not_suggest_depends_on(tmp_path):
@@ -549,3 +560,12 @@ def test_under_swarm_the_ordering_help_does_not_suggest_depends_on(tmp_path):
     finding, = [d for d in lint(tmp_path, select=("CL107",)).diagnostics]
     assert finding.help == ("make 'api' retry until `db` answers: Swarm (`docker stack deploy`) ignores `depends_on` "
                             "and starts every service at once")
+
+
+def test_a_documented_command_that_needs_the_override_made_from_a_template_is_not_modelled(tmp_path):
+    """zulip: the docs' `docker compose exec zulip …` runs compose.yaml with the compose.override.yaml
+    the reader copies from compose.override.yaml.example; compose.yaml alone lacks its secrets."""
+    write_tree(tmp_path, {"compose.yaml": SERVICES, "compose.override.yaml.example": "services:\n  web: {}\n",
+                          "docs/backups.md": "```sh\ndocker compose exec web backup\n```\n"})
+    project = build_project(tmp_path, Config())
+    assert [(d.source, d.files) for d in project.deployments] == [("default", ("compose.yaml",))]
