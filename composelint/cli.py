@@ -390,7 +390,7 @@ def _relative(root: Path, path: Path) -> str | None:
 
 def _only_paths(root: Path, targets: list[Path]) -> set[str] | None:
     """Files and directories named on the command line narrow what is reported, not what is modelled."""
-    from composelint.discovery import is_compose_name, is_dockerfile_name
+    from composelint.discovery import is_compose_name, is_dockerfile_name, yaml_candidate_kind
 
     if not targets:
         return None
@@ -404,8 +404,10 @@ def _only_paths(root: Path, targets: list[Path]) -> set[str] | None:
             return None
         wanted.add(rel)
         directory, _, name = rel.rpartition("/")
-        if not target.is_dir() and not is_compose_name(name) and not is_dockerfile_name(name):
-            # A .env, .dockerignore or requirements file changes what the files beside it mean.
+        if not target.is_dir() and not is_compose_name(name) and not is_dockerfile_name(name) \
+                and yaml_candidate_kind(name) != "compose":
+            # A .env, .dockerignore or requirements file changes what the files beside it mean (a YAML
+            # file may be a compose file by content: it stands for itself).
             beside.add(directory)
     return _PathFilter(wanted, beside)
 

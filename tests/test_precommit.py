@@ -129,6 +129,17 @@ def test_a_changed_support_file_rechecks_the_files_beside_it(tmp_path, monkeypat
     assert _hook_run(tmp_path, monkeypatch, "app/.env").exit_code == 0
 
 
+def test_a_yaml_file_stands_for_itself_not_for_the_files_beside_it(tmp_path, monkeypatch):
+    # `docker-stack.yml` is a compose file by content: committing it reports its own findings, and
+    # committing a workflow beside compose files does not report them.
+    write_tree(tmp_path, {".git/HEAD": "", ".composelint.yaml": INPUT_RULES_ONLY,
+                          "deploy/docker-stack.yml": BROKEN_COMPOSE, "deploy/compose.yaml": BROKEN_COMPOSE,
+                          "deploy/values.yaml": "replicas: 1\n"})
+    stack = _hook_run(tmp_path, monkeypatch, "deploy/docker-stack.yml")
+    assert [line.split(":")[0] for line in stack.output.splitlines()] == ["deploy/docker-stack.yml"]
+    assert _hook_run(tmp_path, monkeypatch, "deploy/values.yaml").output == ""
+
+
 # --------------------------------------------------------------------------- the real pre-commit (network)
 
 
