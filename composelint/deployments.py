@@ -564,6 +564,7 @@ def _make_units(path: str, text: str, directory: str) -> list[_Unit]:
             break
         logical.append((first + 1, parts))
     variables: dict[str, list[tuple[str, int, int]]] = {}
+    exported: set[str] = set()
     recipes: list[list[tuple[str, int, int]]] = []
     in_define = None
     for first, parts in logical:
@@ -595,12 +596,19 @@ def _make_units(path: str, text: str, directory: str) -> list[_Unit]:
                 variables[name] = variables[name] + [(" ", line0, column0)] + value_parts
             else:
                 variables[name] = value_parts
+            if name in _COMPOSE_VARIABLES and re.match(r"^\s*export\s", joined):
+                exported.add(name)  # `export COMPOSE_FILE = …`: in the environment of every recipe
             continue
         # `target: ; recipe` — a recipe on the rule line
         rule = re.match(r"^[^:=#\t][^:=#]*:(?!=)[^;#]*;(.*)$", joined)
         if rule:
             recipes.append(_slice_parts(parts, rule.start(1)))
     variables.setdefault("CURDIR", [(".", 0, 0)])
+    environment = {}
+    for name in sorted(exported):
+        pieces = []
+        _make_expand(variables[name], variables, pieces, 0, [0])
+        environment[name] = "".join(piece[0] for piece in pieces).strip()
     units = []
     for parts in recipes:
         pieces: list[tuple[str, int, int]] = []
@@ -612,7 +620,8 @@ def _make_units(path: str, text: str, directory: str) -> list[_Unit]:
             offset += len(piece_text)
         text_out = "".join(piece[0] for piece in pieces)
         if mentions_deployment(text_out):
-            units.append(_Unit(text_out, mapping or [(0, 1, 1)], directory, origin=parts[0][1:]))
+            units.append(_Unit(text_out, mapping or [(0, 1, 1)], directory, origin=parts[0][1:],
+                               environment=dict(environment)))
     return units
 
 

@@ -569,3 +569,12 @@ def test_a_documented_command_that_needs_the_override_made_from_a_template_is_no
                           "docs/backups.md": "```sh\ndocker compose exec web backup\n```\n"})
     project = build_project(tmp_path, Config())
     assert [(d.source, d.files) for d in project.deployments] == [("default", ("compose.yaml",))]
+
+
+def test_compose_file_exported_by_a_makefile(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": SERVICES, "prod.yaml": "services:\n  web:\n    restart: always\n",
+                          "Makefile": ("ENV ?= prod\nexport COMPOSE_FILE := compose.yaml:$(ENV).yaml\n"
+                                       "export COMPOSE_PROFILES = debug\n\nup:\n\tdocker compose up -d\n")})
+    project = build_project(tmp_path, Config())
+    assert summary(project) == [
+        ("automation", "Makefile:6:2", ("compose.yaml", "prod.yaml"), ("debug",), "", (), ("debug", "web"))]
