@@ -41,7 +41,7 @@ def test_other_yaml_that_says_services_is_not_a_compose_file(path):
     assert is_compose_content(text) is False
 
 
-@pytest.mark.parametrize("text", [
+COMPOSE_TEXTS = (
     "services:\n  web:\n    image: nginx\n",
     "%YAML 1.2\n---\nname: app\nservices:\n  web: &web\n    build: .\n  web2: *web\n",
     "x-base: &base\n  restart: always\nservices:\n  web:\n    <<: *base\n    image: nginx  # pinned\n",
@@ -52,17 +52,9 @@ def test_other_yaml_that_says_services_is_not_a_compose_file(path):
     "include: [a.yaml]\n",
     "services:\n  # the web front\n  web:\n\n    command: [serve]\n    environment:\n      A: b\n",
     "version: '3'\nservices:\n  web:\n    deploy:\n      replicas: 2\n    imagee: typo\n",  # a typo is CL002's
-])
-def test_compose_content(text):
-    assert is_compose_content(text) is True
-
-
-@pytest.mark.parametrize("text", [
-    "",
-    "# only a comment\n",
-    "services: []\n",
-    "services:\n  - docker\n",
-    "services:\n  web: nginx\n",
+)
+OTHER_TEXTS = (
+    "", "# only a comment\n", "services: []\n", "services:\n  - docker\n", "services:\n  web: nginx\n",
     "services:\n  web:\n    url: http://x\n    timeout: 3\n",
     "volumes:\n  data: {}\n",  # no services, no include
     "on: push\njobs:\n  t:\n    services:\n      db:\n        image: postgres\n",
@@ -70,9 +62,13 @@ def test_compose_content(text):
     "services:\n  web:\n    image: nginx\nspec:\n  replicas: 1\n",  # a foreign top-level key anywhere
     "apiVersion: v1\nkind: ConfigMap\n",
     "{services: {web: {image: nginx}}}\n",  # a flow document: not how compose files are written
-])
-def test_not_compose_content(text):
-    assert is_compose_content(text) is False
+)
+
+
+@pytest.mark.parametrize("text, expected", [(text, True) for text in COMPOSE_TEXTS]
+                         + [(text, False) for text in OTHER_TEXTS])
+def test_compose_content(text, expected):
+    assert is_compose_content(text) is expected
 
 
 def test_a_head_that_stops_before_services_asks_for_more():
