@@ -24,6 +24,8 @@ class Options:
       summary="`condition: service_healthy` on a service without a healthcheck", options=Options)
 def check(project, options: Options):
     for ref in project.graph.healthy_dependencies():
+        if ref.source.deployment is not None and ref.source.deployment.swarm:
+            continue  # Swarm ignores depends_on: nothing waits, nothing fails
         target = ref.target.service
         health = healthcheck(target)
         if health.defined:

@@ -17,6 +17,8 @@ def _shown(path: str) -> str:
 def check(project, options):
     for deployment, service in project.deployed_services():
         build = service.build
+        if deployment.swarm:
+            continue  # Swarm ignores build: it runs the image, built elsewhere
         if build is None or build.remote or build.context_path is None:
             continue  # remote contexts are fetched at build time; paths outside the root are another rule's
         notes = inherited_notes(project, deployment, service, build.context.span)
