@@ -996,7 +996,7 @@ def _change_directory(cwds: tuple[str, ...] | None, target: Token, own_dir: str)
 _FENCE = re.compile(r"^([ \t]{0,12})(`{3,}|~{3,})[ \t]*([^\s`{]*)[^`]*$")  # no backtick after a ``` fence
 _SHELL_LANGUAGES = frozenset(("sh", "bash", "shell", "zsh", "console", "shell-session", "shellsession",
                               "terminal", "bash-session"))
-_PROMPT = re.compile(r"^(?:\$|[^\s$#]*[\w)\]]\$|❯|>\s*\$)\s")  # `$ `, `user@host:~$ `, `❯ `
+_PROMPT = re.compile(r"^(?:\$|[\w.@-]+(?::[^\s$]*)?\$|❯)\s")  # `$ `, `user@host:~/src$ `, `❯ `
 
 
 def is_document_path(relpath: str, compose_dirs: frozenset | set) -> bool:

@@ -429,6 +429,8 @@ def test_docker_stack_deploy_is_a_swarm_deployment(tmp_path):
     assert cl008(project) == [("deploy/release.sh:3:24", "error", "compose file `missing.yml` does not exist: "
                                "`docker compose` fails before starting anything")]
     listing = CliRunner().invoke(cli, ["deployments", str(tmp_path)]).output
+    data = json.loads(CliRunner().invoke(cli, ["deployments", str(tmp_path), "--format", "json"]).output)
+    assert [item["orchestrator"] for item in data["deployments"]] == ["swarm"]
     assert "stack.yml + stack.prod.yml (stack shop)  (automation, deploy/release.sh:2)\n" in listing
     assert "  runs on:    Swarm (`docker stack deploy`: build, container_name, depends_on and restart are " \
            "ignored; deploy.* applies)\n" in listing
@@ -480,7 +482,8 @@ Start it:
 ```console
 $ docker compose -f compose.yaml -f compose.prod.yaml up -d
 [+] Running 2/2
-$ docker compose -f path/to/your-override.yml up
+docker compose -f compose.yaml --profile debug up
+me@box:~/shop$ docker compose -f path/to/your-override.yml up
 ```
 
 ```sh
@@ -512,8 +515,8 @@ def test_commands_documented_in_a_readme_are_deployments(tmp_path):
     assert cl008(project) == []  # what the docs show but the repository does not hold is not an error
     assert [(d.source, str(d.origin), d.files, d.profiles, d.orchestrator) for d in project.deployments] == [
         ("documented", "README.md:6:3", ("compose.yaml", "compose.prod.yaml"), (), "compose"),
-        ("documented", "README.md:13:1", ("compose.yaml",), (), "swarm"),
-        ("documented", "README.md:18:30", ("compose.yaml",), ("debug",), "compose"),
+        ("documented", "README.md:14:1", ("compose.yaml",), (), "swarm"),
+        ("documented", "README.md:19:30", ("compose.yaml",), ("debug",), "compose"),
         ("documented", "docs/guide.md:2:11", ("app/compose.yaml",), (), "compose")]
     listing = CliRunner().invoke(cli, ["deployments", str(tmp_path)]).output
     assert "compose.yaml + compose.prod.yaml  (documented, README.md:6)\n" \
@@ -578,3 +581,15 @@ def test_compose_file_exported_by_a_makefile(tmp_path):
     project = build_project(tmp_path, Config())
     assert summary(project) == [
         ("automation", "Makefile:6:2", ("compose.yaml", "prod.yaml"), ("debug",), "", (), ("debug", "web"))]
+
+
+def test_document_units_keep_prompted_lines_of_a_session_where_they_are_written():
+    from composelint.deployments import document_units
+
+    text = ("# x\n\n```console\nme@box:~/shop$ docker compose \\\n  -f a.yml up\nStarting...\n❯ cd sub\n```\n"
+            "```python\ndocker = 1\n```\n")
+    unit, = document_units("docs/x.md", text)
+    assert unit.text == "docker compose \\\n  -f a.yml up\ncd sub"
+    assert [unit.position(0), unit.position(unit.text.index("-f")), unit.position(unit.text.index("cd"))] == [
+        (4, 16), (5, 3), (7, 3)]
+    assert unit.cwd == "docs" and unit.fallback_dirs == ("",)
