@@ -91,6 +91,7 @@ class Request:
     command: str = ""  # the invocation as written
     fallback_dirs: tuple[str, ...] = ()  # other working directories to try (a shell script's caller)
     environment: Mapping[str, str] = field(default_factory=dict)  # COMPOSE_FILE=… docker compose …
+    where: Mapping[str, Span] = field(default_factory=dict)  # where an `export`/`env:` set a variable
     generated: frozenset = frozenset()  # file names the automation itself writes (`> compose.gen.yml`)
     orchestrator: str = "compose"  # "swarm": `docker stack deploy -c FILE STACK`
 
@@ -514,6 +515,7 @@ class _Unit:
     own_dir: str = ""  # for `cd "$(dirname "$0")"`
     origin: tuple[int, int] | None = None  # a Makefile recipe line: where the invocation is found
     environment: dict = field(default_factory=dict)  # COMPOSE_* set around it (a CI `env:` block)
+    where: dict = field(default_factory=dict)  # variable -> Span of the value that set it
 
     def position(self, offset: int) -> tuple[int, int]:
         starts = self.__dict__.get("_starts")
@@ -709,10 +711,10 @@ def _yaml_units(path: str, text: str, kind: str) -> list[_Unit]:
     default_dir = dirname(path) if kind == "taskfile" else ""
     env_key = "variables" if kind == "gitlab" else "env"
     # (node, working directory, COMPOSE_* variables of the enclosing env:/variables: blocks)
-    stack: list[tuple[object, str | None, dict]] = [(root, None, {})]
+    stack: list[tuple[object, str | None, dict, dict]] = [(root, None, {}, {})]
     seen: set[int] = set()
     while stack:
-        node, working, environment = stack.pop()
+        node, working, environment, where = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
@@ -724,32 +726,35 @@ def _yaml_units(path: str, text: str, kind: str) -> list[_Unit]:
                 working = own_text
             block = node.get(env_key)
             if isinstance(block, YMap):
-                environment = {**environment, **_ci_variables(block)}
+                values, spans = _ci_variables(block)
+                environment, where = {**environment, **values}, {**where, **spans}
             for entry in node.entries.values():
-                stack.append((entry.value, working, environment))
+                stack.append((entry.value, working, environment, where))
         elif isinstance(node, YSeq):
-            stack.extend((item, working, environment) for item in node.items)
+            stack.extend((item, working, environment, where) for item in node.items)
         elif isinstance(node, YScalar) and isinstance(node.value, str) and mentions_deployment(node.value):
             cwd = _working_dir(default_dir, working)
             unit = _scalar_unit(node, source_lines, cwd)
-            unit.environment = environment
+            unit.environment, unit.where = environment, where
             units.append(unit)
     units.sort(key=lambda unit: unit.pieces[0][1:])
     return units
 
 
-def _ci_variables(block) -> dict[str, str]:
-    """COMPOSE_* of a workflow's `env:` or GitLab's `variables:` (`NAME: value` or `NAME: {value: …}`)."""
+def _ci_variables(block) -> tuple[dict[str, str], dict[str, Span]]:
+    """COMPOSE_* of a workflow's `env:` or GitLab's `variables:` (`NAME: value` or `NAME: {value: …}`),
+    and where each value is written."""
     from composelint.yamltree import YMap, YScalar
 
-    result = {}
+    result, spans = {}, {}
     for name in _COMPOSE_VARIABLES:
         value = block.get(name)
         if isinstance(value, YMap):
             value = value.get("value")
         if isinstance(value, YScalar) and value.value is not None and not isinstance(value.value, bool):
             result[name] = str(value.value)  # a part holding `${{ … }}` stays symbolic, the others are read
-    return result
+            spans[name] = value.span
+    return result, spans
 
 
 def _working_dir(default_dir: str, working: str | None) -> str | None:
@@ -920,6 +925,7 @@ def automation_requests(path: str, text: str, source: str = "automation",
         pushed: list[tuple[str, ...] | None] = []
         previous = cwds
         environment = dict(unit.environment)
+        where = dict(unit.where)
 
         def span_of(token: Token, unit=unit) -> Span:
             line, column = unit.position(token.start)
@@ -954,6 +960,7 @@ def automation_requests(path: str, text: str, source: str = "automation",
                             environment.pop(name, None)
                         elif eq:
                             environment[name] = value if not word.symbolic else "$" + name
+                            where[name] = span_of(word)
                 continue
             for invocation in find_invocations(words, span_of):
                 origin = invocation.program.span
@@ -971,6 +978,7 @@ def automation_requests(path: str, text: str, source: str = "automation",
                     unresolved=invocation.unresolved + tuple(a for a in invocation.profiles if a.symbolic),
                     command=" ".join(command.replace("\\\n", " ").split()), fallback_dirs=cwds[1:] if cwds else (),
                     environment={} if swarm else {**environment, **invocation.environment},
+                    where={name: span for name, span in where.items() if name not in invocation.environment},
                     generated=generated, orchestrator=invocation.orchestrator))
     return requests
 
@@ -1225,7 +1233,7 @@ class Planner:
             return None
         named = request.files + request.env_files
         if not request.files and "COMPOSE_FILE" in request.environment:
-            named += tuple(Arg(part, request.origin) for part in request.environment["COMPOSE_FILE"].split(
+            named += tuple(Arg(part, request.where.get("COMPOSE_FILE", request.origin)) for part in request.environment["COMPOSE_FILE"].split(
                 request.environment.get("COMPOSE_PATH_SEPARATOR") or ":") if part)
         for arg in named:
             if arg.symbolic or "$" in arg.text or arg.text == "-":
@@ -1264,7 +1272,8 @@ class Planner:
         env_files = []
         listed_env = request.env_files
         if not listed_env and request.environment.get("COMPOSE_ENV_FILES"):
-            listed_env = tuple(Arg(part.strip(), request.origin, "$" in part)
+            span = request.where.get("COMPOSE_ENV_FILES", request.origin)
+            listed_env = tuple(Arg(part.strip(), span, "$" in part)
                                for part in request.environment["COMPOSE_ENV_FILES"].split(",") if part.strip())
         for arg in listed_env:
             resolved = self._resolve(arg, cwd, request.fallback_dirs, "env file", request.generated)
@@ -1278,7 +1287,8 @@ class Planner:
         if not listed and "COMPOSE_FILE" in request.environment:
             text = request.environment["COMPOSE_FILE"]
             separator = request.environment.get("COMPOSE_PATH_SEPARATOR") or ":"
-            listed = tuple(Arg(part, request.origin, "$" in part) for part in text.split(separator) if part)
+            listed = tuple(Arg(part, request.where.get("COMPOSE_FILE", request.origin), "$" in part)
+                           for part in text.split(separator) if part)
         if listed:
             for arg in listed:
                 resolved = self._resolve(arg, cwd, request.fallback_dirs, "compose file", request.generated)

@@ -396,6 +396,7 @@ def test_compose_file_in_a_workflow_env_at_workflow_job_and_step_level(tmp_path)
         ("automation", ".github/workflows/ci.yml:18:14", ("c.yml",), ("debug",), "", ("ci.env",),
          ("debug", "web"))]
     assert [item.value for item in project.deployments[2].unresolved] == ["${{ matrix.extra }}.yml"]
+    assert str(project.deployments[2].unresolved[0].span) == ".github/workflows/ci.yml:16:25"  # the env entry
 
 
 def test_compose_file_in_gitlab_variables(tmp_path):
