@@ -356,6 +356,21 @@ def test_reading_automation_never_raises(text, name):
         assert request.origin is not None and request.origin.line >= 1
 
 
+_MARKDOWNISH = st.text(alphabet=st.sampled_from(list("docker compose stack-fc $`~>❯:\n\t\\ shbaonl#")), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_MARKDOWNISH)
+def test_reading_documents_and_sniffing_yaml_never_raises(text):
+    from composelint.deployments import document_units
+    from composelint.discovery import is_compose_content
+
+    for request in automation_requests("docs/x.md", text, "documented", document_units("docs/x.md", text)):
+        assert request.origin is not None and request.origin.line >= 1
+    assert is_compose_content(text) in (True, False)
+    assert is_compose_content(text, complete=False) in (True, False, None)
+
+
 def test_make_variables_that_double_at_every_level_stay_bounded():
     lines = ["V0 = -f a.yml"] + [f"V{i} = $(V{i - 1}) $(V{i - 1})" for i in range(1, 40)]
     text = "\n".join(lines) + "\n\nup:\n\tdocker compose $(V39) up\n"

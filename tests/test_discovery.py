@@ -6,6 +6,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from helpers import FIXTURES, REPO, write_tree
 
 from composelint import discovery
@@ -145,3 +147,12 @@ def test_the_deployments_listing_accounts_for_templates_and_backups():
     text = render_deployments(project)
     assert "templates:    compose.override.yaml.example (compose files to copy into place)" in text
     assert "backups:      docker-stack.yml-e (copies nothing runs; not linted)" in text
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(st.sampled_from(["services", "include", "image", "x-a", "web", ":", " ", "  ", "\n", "-",
+                                       "{", "}", "[", "]", "&a", "*a", "#", "'", '"', ",", "---", "\t"]),
+                     max_size=60).map("".join))
+def test_sniffing_never_raises(text):
+    assert is_compose_content(text) in (True, False)
+    assert is_compose_content(text, complete=False) in (True, False, None)
