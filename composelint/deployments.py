@@ -23,9 +23,9 @@ its env files and its project directory. They are found, in this order:
    directory exists. ``docker stack deploy -c FILE… STACK`` is a Swarm deployment
    (``orchestrator="swarm"``): the same merge of its files, under Swarm's semantics.
    ``-f -`` (standard input) names nothing of the repository and is not a missing file.
-4. Documented commands: the shell blocks of Markdown files — any ``README``, the
-   ``docs/`` tree, Markdown beside a compose file — read like a script (see
-   :func:`document_units`). A documented command counts only when every file it names
+4. Documented commands that start a deployment (``up``, ``run``, ``config``, ``docker stack
+   deploy`` …): the shell blocks of Markdown files — any ``README``, the ``docs/`` tree,
+   Markdown beside a compose file — read like a script (see :func:`document_units`). A documented command counts only when every file it names
    exists (or, without ``-f``, its directory has a compose file): documentation shows
    examples to adapt, so it never yields CL008.
 5. The defaults: in each directory with ``compose.yaml`` (``compose.yml``,
@@ -906,6 +906,8 @@ def written_files(path: str, text: str) -> frozenset:
     return frozenset(names | {item.rsplit("/", 1)[-1] for item in names})
 
 
+# What a documented command must do to show a deployment: start it (or render it, or deploy a stack).
+_DOCUMENTED_SUBCOMMANDS = frozenset(("up", "run", "create", "start", "restart", "watch", "config", "deploy"))
 # Variables of the environment that change what `docker compose` runs.
 _COMPOSE_VARIABLES = frozenset(("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PATH_SEPARATOR", "COMPOSE_ENV_FILES"))
 
@@ -963,6 +965,8 @@ def automation_requests(path: str, text: str, source: str = "automation",
                             where[name] = span_of(word)
                 continue
             for invocation in find_invocations(words, span_of):
+                if source == "documented" and invocation.subcommand not in _DOCUMENTED_SUBCOMMANDS:
+                    continue  # `docker compose ps` / `down` in a how-to shows no way to deploy
                 origin = invocation.program.span
                 if unit.origin is not None and unit.origin[0] != origin.line:  # written through a variable
                     origin = Span(path, Position(*unit.origin))

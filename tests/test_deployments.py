@@ -609,3 +609,10 @@ def test_document_units_keep_prompted_lines_of_a_session_where_they_are_written(
     assert [unit.position(0), unit.position(unit.text.index("-f")), unit.position(unit.text.index("cd"))] == [
         (4, 16), (5, 3), (7, 3)]
     assert unit.cwd == "docs" and unit.fallback_dirs == ("",)
+
+
+def test_a_documented_command_that_starts_nothing_shows_no_deployment(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": SERVICES,
+                          "README.md": "```sh\ndocker compose --profile debug down\ndocker compose --profile debug ps\n```\n"})
+    project = build_project(tmp_path, Config())
+    assert [(d.source, d.profiles) for d in project.deployments] == [("default", ())]
