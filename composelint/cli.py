@@ -322,8 +322,11 @@ def _finish(result, project, view: _View, config, linted, paths) -> int:
     if linted or result.diagnostics or result.suppressed:
         _report(result, project, view)
         return result.exit_code(config.fail_on)
-    where = ", ".join(str(path) for path in paths) or "the current directory"
-    view.note(f"warning: nothing to lint: no compose file or Dockerfile under {where}")
+    # Files named one by one (pre-commit passes every changed YAML file) that are not compose
+    # files are simply not ours: only a directory with nothing to lint deserves the warning.
+    if not paths or any(Path(path).is_dir() for path in paths):
+        where = ", ".join(str(path) for path in paths) or "the current directory"
+        view.note(f"warning: nothing to lint: no compose file or Dockerfile under {where}")
     if view.statistics or view.format not in ("text", "concise"):
         _report(result, project, view)  # a machine still gets a well-formed, empty report
     elif view.output_file is not None:

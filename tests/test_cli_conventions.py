@@ -141,6 +141,9 @@ def test_a_run_with_nothing_to_lint_says_so(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert CliRunner().invoke(cli, [str(empty), "-q"]).output == ""
+    # A file named on its own that is not ours (pre-commit passes every changed YAML file) is no warning.
+    values = CliRunner().invoke(cli, [str(tmp_path / "docs" / "README.md")])
+    assert values.exit_code == 0 and values.stderr == "" and values.stdout == ""
     # With something to lint and nothing found, the summary stands.
     clean = invoke(str(tmp_path / "app"), "--select", "CL1")
     assert clean.exit_code == 0 and clean.output == "All checks passed.\n"
