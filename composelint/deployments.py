@@ -58,7 +58,8 @@ from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
 
 DEFAULT_BASES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".tpl", ".dist", ".default")
+# A compose or env file the repository ships for users to copy into place (the real one is not committed).
+TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".tpl", ".dist", ".default")
 DEFAULT_OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
                      "docker-compose.override.yaml")
 SOURCES = ("config", "dotenv", "automation", "documented", "default")
@@ -112,6 +113,7 @@ class Plan:
     command: str = ""
     dotenv: str | None = None  # the .env that feeds interpolation when no env file is given
     orchestrator: str = "compose"
+    notes: tuple[str, ...] = ()  # for listings (a template standing in for the override)
 
     def key(self) -> tuple:
         return (self.files, tuple(sorted(self.profiles)), self.env_files, self.project_dir, self.orchestrator)
@@ -1145,6 +1147,9 @@ def default_files(directory: str, exists: Callable[[str], bool], search_parents:
             if exists(prefix + base):
                 # compose-go takes the first override name present, whatever the base file's name
                 override = next((prefix + name for name in DEFAULT_OVERRIDES if exists(prefix + name)), None)
+                if override is None:  # users copy the template into place before `docker compose up`
+                    override = next((prefix + name + suffix for name in DEFAULT_OVERRIDES
+                                     for suffix in TEMPLATE_SUFFIXES if exists(prefix + name + suffix)), None)
                 return (prefix + base,) + ((override,) if override else ())
         if not search_parents or current == "":
             break
@@ -1256,7 +1261,7 @@ class Planner:
             if found:
                 prefix = f"{project}/" if project else ""
                 if len(found) == 1 and any(self.exists(prefix + name + suffix) for name in DEFAULT_OVERRIDES
-                                           for suffix in _TEMPLATE_SUFFIXES):
+                                           for suffix in TEMPLATE_SUFFIXES):
                     return None  # the docs assume the override the reader creates from its template first
                 return replace(request, cwd=directory, fallback_dirs=())
         return None
@@ -1348,10 +1353,18 @@ class Planner:
             if request.environment.get("COMPOSE_PROFILES"):
                 value = (request.environment["COMPOSE_PROFILES"], request.origin)
             profiles = _split_profiles(value[0]) if value else ()
+        notes = tuple(f"`{path}` stands in for `{path.rsplit('.', 1)[0]}`, which is not committed: users copy it "
+                      "into place before `docker compose up`" for path in files if stand_in(path))
         return Plan(name=request.name or "", source=request.source, origin=request.origin, files=tuple(files),
                     project_dir=project_dir, profiles=tuple(profiles), env_files=tuple(env_files),
                     unresolved=tuple(unresolved), targets=request.targets, command=request.command,
-                    dotenv=dotenv_path if not env_files else None, orchestrator=request.orchestrator)
+                    dotenv=dotenv_path if not env_files else None, orchestrator=request.orchestrator, notes=notes)
+
+
+def stand_in(path: str) -> bool:
+    """Whether ``path`` is an override template (``compose.override.yaml.example``) used in place of the override."""
+    stem, dot, suffix = path.rsplit("/", 1)[-1].rpartition(".")
+    return bool(dot) and "." + suffix in TEMPLATE_SUFFIXES and stem in DEFAULT_OVERRIDES
 
 
 def plan_deployments(*, config_specs: Sequence, config_path: str, dotenv_paths: Sequence[str],
@@ -1514,11 +1527,30 @@ def describe(project) -> dict:
             "included": list(deployment.included),
             "services": services,
             "unresolved": [{"text": item.value, **where(item.span)} for item in deployment.unresolved],
+            "notes": list(deployment.notes),
         })
+    variants = []
+    for variant in project.variants:  # what no deployment runs as found, and how it is linted all the same
+        variants.append({"name": variant.name, "kind": variant.kind, "parent": variant.parent,
+                         "file": variant.files[-1], "files": list(variant.files), "profiles": list(variant.profiles),
+                         "services": sorted(name for name in variant.active
+                                            if variant.focus is None or name in variant.focus),
+                         "how": linted_how(variant)})
     copies = sorted(project.compose_copies.items())
     return {"version": 1, "deployments": deployments, "undeployed": list(undeployed_files(project)),
+            "variants": variants,
             "templates": [path for path, kind in copies if kind == "template"],
             "backups": [path for path, kind in copies if kind == "backup"]}
+
+
+def linted_how(variant) -> str:
+    """How a variant is linted, in the words of ``composelint deployments``."""
+    if variant.kind == "profile":
+        return f"profile {variant.profiles[-1]} of {variant.parent}"
+    if variant.kind == "fragment":
+        return f"fragment of {variant.parent}" if variant.parent else \
+            "fragment, no base found: only its complete services are linted"
+    return "standalone"
 
 
 def render_deployments(project, output_format: str = "text") -> str:
@@ -1553,10 +1585,19 @@ def render_deployments(project, output_format: str = "text") -> str:
             lines.append(f"  inactive:   {', '.join(inactive)}")
         for entry in item["unresolved"]:
             lines.append(f"  unresolved: `{entry['text']}` ({entry['path']}:{entry['line']}:{entry['column']})")
+        for note in item["notes"]:
+            lines.append(f"  note:       {note}")
         lines.append("")
     if not data["deployments"]:
         lines.extend(["no deployment found: no compose.yaml or docker-compose.yml, no `docker compose` in the "
                       "automation, no `deployments:` in the configuration", ""])
+    if data["variants"]:
+        lines.append("also linted:")
+        for item in data["variants"]:
+            what = item["file"] if item["kind"] != "profile" else item["how"]
+            how = f"  {item['how']}" if item["kind"] != "profile" else ""
+            lines.append(f"  {what}{how}  (services: {', '.join(item['services']) or 'none'})")
+        lines.append("")
     if data["undeployed"]:
         lines.append(f"not deployed: {', '.join(data['undeployed'])}")
     if data["templates"]:

@@ -271,6 +271,7 @@ class DeploymentGraph:
         self.scopes: dict[str, Scope] = {}  # deployment name -> scope
         self.file_scopes: dict[str, Scope] = {}  # undeployed file -> scope
         self.undeployed_nodes: list[Node] = []
+        self.deployed_names: frozenset = frozenset()  # service names some deployment loads
         self.templates: dict[tuple[str, str], Node] = {}
         self.included_files: set[str] = set()
         self.known_hosts = frozenset(h.lower() for h in getattr(project, "known_hosts", ()) or ())
@@ -351,12 +352,15 @@ class DeploymentGraph:
         may name is left out: composelint cannot tell that it is undeployed.
         """
         patterns = self._unresolved_patterns()
+        fragments = {variant.files[-1] for variant in getattr(self.project, "variants", ()) if variant.kind == "fragment"}
         result = []
         for node in self.undeployed_nodes:
             if any(fnmatch.fnmatchcase(node.file, pattern) for pattern in patterns):
                 continue
             needers = tuple(sorted((ref for ref in self.dependents_of(node)
                                     if ref.source.kind == "service" and ref.source.active), key=_ref_key))
+            if not needers and (node.name in self.deployed_names or node.file in fragments):
+                continue  # a layer over a deployment, or a name deployed elsewhere: nothing is missing
             result.append(Undeployed(node, needers))
         return result
 
@@ -533,15 +537,15 @@ def build_graph(project: "Project") -> DeploymentGraph:
         if compose is not None:
             deployed_names.update(compose.services)
 
-    # Services that only undeployed files define.
+    # Services of undeployed files. A name some unrelated deployment also defines gets a node too: a
+    # deployed service that needs it, and whose own deployment lacks it, still needs this file.
+    graph.deployed_names = frozenset(deployed_names)
     undeployed_index: dict[str, list[Node]] = {}
     for path in sorted(compose_files):
         compose = compose_files[path]
         if path in graph.included_files or not compose.services:
             continue
-        services = {name: svc for name, svc in compose.services.items() if name not in deployed_names}
-        if not services:
-            continue
+        services = dict(compose.services)
         scope = Scope(path, None, (path,), dict(compose.services), set(compose.services))
         graph.file_scopes[path] = scope
         for name, service in services.items():

@@ -288,11 +288,40 @@ class Deployment:
     @property
     def swarm(self) -> bool:
         return self.orchestrator == "swarm"
+    # How it is linted. "deployed": the repository runs it (Project.deployments). The others are
+    # contexts in which composelint lints what no deployment runs as found (Project.variants):
+    # "profile" (a deployment with one more `--profile`), "standalone" (a file no deployment runs,
+    # alone), "fragment" (such a file merged over the deployment it layers on).
+    kind: str = "deployed"
+    parent: str | None = None  # profile / fragment: the name of the deployment it varies or layers on
+    # The services this context is there to lint (None: every active one). A variant lints only what
+    # no deployment before it lints, so a finding is not looked for twice.
+    focus: frozenset | None = None
+    notes: tuple[str, ...] = ()  # for listings: a stand-in file used, how a variant was chosen
 
     def active_services(self) -> Iterator[Service]:
         for name, service in self.services.items():
             if name in self.active:
                 yield service
+
+    def linted_services(self) -> Iterator[Service]:
+        """The active services this context lints (its ``focus``)."""
+        for service in self.active_services():
+            if self.focus is None or service.name in self.focus:
+                yield service
+
+    def context_note(self) -> str | None:
+        """Why a finding comes from outside the deployments, said once per finding (None: deployed)."""
+        if self.kind == "profile":
+            return f"only with `--profile {', '.join(p for p in self.profiles if p != '*')}`" if \
+                self.profiles else "only with its profile enabled"
+        if self.kind == "standalone":
+            return f"no deployment runs `{self.files[0]}`: linted standalone"
+        if self.kind == "fragment":
+            layer = self.files[-1]
+            return f"no deployment runs `{layer}`: linted as a layer over `{' + '.join(self.files[:-1])}`" if \
+                len(self.files) > 1 else f"no deployment runs `{layer}`: linted alone (no base found)"
+        return None
 
     @property
     def complete(self) -> bool:
@@ -311,8 +340,10 @@ class Project:
     compose_files: Mapping[str, ComposeFile]
     dockerfiles: Mapping[str, Dockerfile]
     dockerignores: Mapping[str, DockerIgnore] = field(default_factory=lambda: EMPTY)  # keyed by build-context directory
-    deployments: tuple[Deployment, ...] = ()
+    deployments: tuple[Deployment, ...] = ()  # what the repository runs
     problems: tuple[ParseProblem, ...] = ()
+    # Contexts for what no deployment runs: profile variants, standalone files, fragments (Deployment.kind)
+    variants: tuple[Deployment, ...] = ()
     files: frozenset = frozenset()  # every project-relative file path discovered (not only parsed ones)
     dotenv: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # the project's .env values (and config env)
     read_limit: int = 10 * 1024 * 1024
@@ -379,10 +410,22 @@ class Project:
         return cache[key]
 
     def deployed_services(self) -> Iterator[tuple[Deployment, Service]]:
-        """Every active service of every deployment."""
+        """Every service to lint, with the context it runs in: the active services of every deployment,
+        then those only a variant runs (a profile not enabled by default, a file no deployment runs).
+
+        ``deployment.kind`` tells them apart; whether a service is *deployed* (CL102) is a question
+        for ``deployments`` alone.
+        """
         for deployment in self.deployments:
             for service in deployment.active_services():
                 yield deployment, service
+        for variant in self.variants:
+            for service in variant.linted_services():
+                yield variant, service
+
+    def linted_deployments(self) -> tuple[Deployment, ...]:
+        """The deployments, then the variants: every context a service is linted in."""
+        return self.deployments + self.variants
 
     def undeployed_files(self) -> tuple[str, ...]:
         """Compose files that no deployment runs, directly or through include: / extends.file."""

@@ -172,11 +172,14 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         for service in compose.services.values():
             dockerfile_of(service)
     compose_files = {path: _link_file(compose, dockerfiles) for path, compose in compose_files.items()}
-    deployments = [deployment_of(model, compose_files, dockerfiles, sources, dockerfile_of) for model in models]
-    check_env_files(loader, found, compose_files, deployments)
+    contexts = [deployment_of(model, compose_files, dockerfiles, sources, dockerfile_of) for model in models]
+    deployments = [context for context in contexts if context.kind == "deployed"]
+    variants = [context for context in contexts if context.kind != "deployed"]
+    variants += profile_variants(deployments + variants)
+    check_env_files(loader, found, compose_files, deployments + variants)
     report_empty_files(loader, deployments)
     report_env_problems(loader)
-    dockerignores = load_dockerignores(loader, found, compose_files.values(), deployments)
+    dockerignores = load_dockerignores(loader, found, compose_files.values(), deployments + variants)
     return Project(
         root=root,
         sources=MappingProxyType(loader.sources),
@@ -184,6 +187,7 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         dockerfiles=MappingProxyType(dockerfiles),
         dockerignores=MappingProxyType(dockerignores),
         deployments=tuple(deployments),
+        variants=tuple(variants),
         problems=tuple(loader.problems),
         files=frozenset(found.all_files),
         dotenv=MappingProxyType(with_config_env(loader, dotenv_file_values(loader, ".env"))),
@@ -571,6 +575,9 @@ class _Model:
     plan: object  # deployments.Plan
     loaded: object  # merge.LoadedModel
     environment: object  # merge.Environment
+    kind: str = "deployed"  # see model.Deployment.kind
+    parent: str | None = None
+    focus: frozenset | None = None
 
 
 class _DeploymentSource:
@@ -712,23 +719,103 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
     models = []
     covered: set[str] = set()
 
-    def load(plan) -> None:
+    def load(plan) -> _Model:
         environment = plan_environment(loader, plan)
-        loaded = ModelBuilder(source).load(plan.files, plan.project_dir, environment)
-        loader.problems.extend(loaded.problems)
-        models.append(_Model(plan, loaded, environment))
-        covered.update(plan.files)
-        covered.update(loaded.included)
+        return _Model(plan, ModelBuilder(source).load(plan.files, plan.project_dir, environment), environment)
+
+    def keep(model: _Model) -> None:
+        loader.problems.extend(model.loaded.problems)
+        models.append(model)
+        covered.update(model.plan.files)
+        covered.update(model.loaded.included)
 
     for plan in plans:
-        load(plan)
+        keep(load(plan))
     for plan in defaults:  # shallowest first: a root compose.yaml that includes infra/compose.yaml covers it
         if plan.files[0] not in covered:
-            load(plan)
+            model = load(plan)
+            if _complete(model.loaded.root):
+                keep(model)
+            # else `docker compose up` fails there (a service without image or build): the file is a
+            # layer of another deployment, linted below as a fragment, not a deployment of its own
     named = name_plans([model.plan for model in models])
     for model, plan in zip(models, named):
         model.plan = plan
-    return models
+    return models + _file_variants(loader, source, compose_files, models, covered)
+
+
+def _complete(root) -> bool:
+    """Whether every service of a merged model says what it runs (an image or a build)."""
+    services = root.get("services") if isinstance(root, YMap) else None
+    if not isinstance(services, YMap):
+        return True
+    return all(not isinstance(entry.value, YMap) or "image" in entry.value.entries or "build" in entry.value.entries
+               for entry in services.entries.values())
+
+
+def _file_variants(loader: _Loader, source: _DeploymentSource, compose_files: dict, models: list[_Model],
+                   covered: set[str]) -> list[_Model]:
+    """Contexts for the compose files no deployment runs (issue 13: every file is linted).
+
+    A file whose services say what they run, and name no service it does not define, is linted
+    standalone, with its directory's .env. Any other file is an override fragment: linted merged
+    over the deployment that runs the default files of its directory, else of the nearest ancestor
+    directory that has one, with that deployment's project directory and environment.
+    """
+    from composelint.deployments import DEFAULT_BASES, Plan
+    from composelint.merge import ModelBuilder
+
+    by_directory: dict[str, _Model] = {}
+    for model in models:
+        first = model.plan.files[0]
+        if first.rsplit("/", 1)[-1] in DEFAULT_BASES:
+            by_directory.setdefault(dirname(first), model)
+
+    def base_of(path: str) -> _Model | None:
+        directory: str | None = dirname(path)
+        while directory is not None:
+            if directory in by_directory:
+                return by_directory[directory]
+            directory = None if directory == "" else dirname(directory)
+        return None
+
+    variants = []
+    for path in sorted(compose_files):
+        compose = compose_files[path]
+        if path in covered or compose.root is None or not compose.services:
+            continue
+        services = compose.services
+        complete = frozenset(name for name, service in services.items()
+                             if service.image is not None or service.build is not None or service.get("extends"))
+        foreign = any(dependency.service.value not in services for service in services.values()
+                      for dependency in service.depends_on if dependency.kind != "extends")
+        if len(complete) == len(services) and not foreign:
+            directory = dirname(path)
+            plan = Plan(name=path, source="standalone", origin=None, files=(path,), project_dir=directory,
+                        profiles=(), env_files=(), dotenv=f"{directory}/.env" if directory else ".env")
+            environment = loader.environment(directory)
+            loaded = ModelBuilder(source).load(plan.files, plan.project_dir, environment)
+            loader.problems.extend(loaded.problems)
+            variants.append(_Model(plan, loaded, environment, kind="standalone"))
+            continue
+        base = base_of(path)
+        if base is None:  # a layer of something composelint cannot see: only what it defines whole is linted
+            directory = dirname(path)
+            plan = Plan(name=path, source="fragment", origin=None, files=(path,), project_dir=directory,
+                        profiles=(), env_files=(), dotenv=f"{directory}/.env" if directory else ".env")
+            environment = loader.environment(directory)
+            loaded = ModelBuilder(source).load(plan.files, plan.project_dir, environment)
+            loader.problems.extend(problem for problem in loaded.problems if problem.span.path == path)
+            variants.append(_Model(plan, loaded, environment, kind="fragment", focus=complete))
+            continue
+        plan = replace(base.plan, name=f"{path} over {base.plan.name}", source="fragment", files=base.plan.files + (
+            path,), unresolved=(), targets=(), command="")
+        loaded = ModelBuilder(source).load(plan.files, plan.project_dir, base.environment)
+        # the base's own problems are the base deployment's to report; the fragment's are at its lines
+        loader.problems.extend(problem for problem in loaded.problems if problem.span.path == path)
+        variants.append(_Model(plan, loaded, base.environment, kind="fragment", parent=base.plan.name,
+                               focus=frozenset(services)))
+    return variants
 
 
 def _build_base_dir(node: YMap, base_dirs: Mapping[str, str], default: str) -> str:
@@ -786,11 +873,35 @@ def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], docke
                       unresolved=plan.unresolved, base_dirs=MappingProxyType(dict(loaded.base_dirs)),
                       edges=tuple(loaded.edges), targets=plan.targets, command=plan.command,
                       variables=model.environment.values, dotenv=plan.dotenv,
-                      env_examples=model.environment.examples, orchestrator=plan.orchestrator)
+                      env_examples=model.environment.examples, orchestrator=plan.orchestrator, kind=model.kind,
+                      parent=model.parent, focus=model.focus, notes=tuple(getattr(plan, "notes", ())))
 
 
-# A gitignored env file usually ships as a template next to where it must be created.
-_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl", ".default")
+def profile_variants(contexts: list[Deployment]) -> list[Deployment]:
+    """A context per profile that enables services no context runs: ``docker compose --profile X``.
+
+    Each enables one more profile over its parent (so services of mutually exclusive profiles, which
+    often publish the same port, are never linted side by side) and lints only the services that
+    profile enables and nothing before it lints.
+    """
+    linted = {(context.files, name) for context in contexts if context.kind == "deployed"
+              for name in context.active}
+    variants = []
+    for parent in contexts:
+        waiting = [service for name, service in parent.services.items() if name not in parent.active
+                   and (parent.focus is None or name in parent.focus) and (parent.files, name) not in linted]
+        for profile in sorted({profile for service in waiting for profile in service.profiles}):
+            focus = frozenset(service.name for service in waiting if profile in service.profiles
+                              and (parent.files, service.name) not in linted)
+            if not focus:
+                continue
+            linted.update((parent.files, name) for name in focus)
+            active = frozenset(name for name, service in parent.services.items()
+                               if name in parent.active or profile in service.profiles)
+            variants.append(replace(parent, name=f"{parent.name} [profile {profile}]", kind="profile",
+                                    parent=parent.name, profiles=parent.profiles + (profile,), active=active,
+                                    focus=focus, notes=()))
+    return variants
 
 
 def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str, ComposeFile],
@@ -799,6 +910,8 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
     context outside the root (a missing one inside it is CL305's)."""
     if not compose_files and not deployments:
         return  # no service to check (and no reason to import the deployment planner)
+    # A gitignored env file usually ships as a template next to where it must be created.
+    from composelint.deployments import TEMPLATE_SUFFIXES as _TEMPLATE_SUFFIXES
     from composelint.deployments import env_file_entries
     from composelint.relpaths import resolve_relative
 
@@ -849,8 +962,8 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
                     if template else "create the file, fix the path, or mark the entry `required: false`",
                     severity=Severity.WARNING if template else None, service=service.name))
 
-    for deployment in deployments:
-        for service in deployment.active_services():
+    for deployment in deployments:  # the deployments, then the variants (fragments resolve as merged)
+        for service in deployment.linted_services():
             check(service, deployment.base_dir)
     deployed = {path for deployment in deployments for path in deployment.files + deployment.included}
     for path, compose in compose_files.items():

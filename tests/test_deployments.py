@@ -616,3 +616,109 @@ def test_a_documented_command_that_starts_nothing_shows_no_deployment(tmp_path):
                           "README.md": "```sh\ndocker compose --profile debug down\ndocker compose --profile debug ps\n```\n"})
     project = build_project(tmp_path, Config())
     assert [(d.source, d.profiles) for d in project.deployments] == [("default", ())]
+
+
+# ----------------------------------------------------------------------------- every service is linted (issue 13 §3)
+
+
+def full(tmp_path, select) -> list[tuple[str, str, list[str]]]:
+    from composelint.config import Config
+    from composelint.engine import run
+
+    project = build_project(tmp_path, Config())
+    result = run(project, Config(select=tuple(select)))
+    return [(f"{d.span.path}:{d.span.line}:{d.span.column}", d.code, [r.message for r in d.related])
+            for d in result.diagnostics]
+
+
+def test_a_service_of_a_profile_no_deployment_enables_is_linted_with_its_profile(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": (
+        "services:\n  web:\n    image: nginx:1.27\n    mem_limit: 1g\n    cpus: 1\n"
+        "  gpu:\n    image: registry.example.com/gpu:latest\n    profiles: [gpu]\n    privileged: true\n"
+        "    ports: ['8080:80']\n"
+        "  debug:\n    image: busybox:1.36\n    profiles: [debug]\n    mem_limit: 1g\n    cpus: 1\n"
+        "    ports: ['8080:80']\n")})
+    project = build_project(tmp_path, Config())
+    assert [(d.kind, d.parent, d.profiles, tuple(sorted(d.focus))) for d in project.variants] == [
+        ("profile", "compose.yaml", ("debug",), ("debug",)), ("profile", "compose.yaml", ("gpu",), ("gpu",))]
+    assert full(tmp_path, ("CL102", "CL301", "CL304", "CL306", "CL308")) == [
+        ("compose.yaml:6:3", "CL301", ["service 'gpu' runs only with `--profile gpu`"]),
+        ("compose.yaml:7:12", "CL304", ["service 'gpu' runs only with `--profile gpu`"]),
+        ("compose.yaml:9:17", "CL306", ["service 'gpu' runs only with `--profile gpu`"]),
+    ]  # the two profiles' services share a port, but one profile never starts the other's service
+
+
+def test_a_file_no_deployment_runs_is_linted_standalone_with_its_directory_env(tmp_path):
+    write_tree(tmp_path, {
+        "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n    mem_limit: 1g\n    cpus: 1\n",
+        "deploy/.env": "TAG=latest\n",
+        "deploy/production.yml.d/compose.prod.yaml": "services: {}\n",
+        "deploy/compose.prod.yaml": "services:\n  api:\n    image: registry.example.com/api:${TAG}\n"
+                                    "    mem_limit: 1g\n    cpus: 1\n    environment:\n"
+                                    "      WORKER_URL: http://worker:80\n  worker:\n    image: busybox\n"})
+    project = build_project(tmp_path, Config())
+    standalone, = [v for v in project.variants if v.files == ("deploy/compose.prod.yaml",)]
+    assert (standalone.kind, standalone.project_dir, standalone.services["api"].image.value) == (
+        "standalone", "deploy", "registry.example.com/api:latest")
+    assert full(tmp_path, ("CL102", "CL304")) == [
+        ("deploy/compose.prod.yaml:2:3", "CL102", []),
+        ("deploy/compose.prod.yaml:8:3", "CL102", []),
+        ("deploy/compose.prod.yaml:9:12", "CL304",
+         ["no deployment runs `deploy/compose.prod.yaml`: linted standalone"])]
+    # nothing deployed needs them (`api` addressing `worker` of its own file does not count): info
+    assert [line.split(" service")[0] for line in lint_lines(tmp_path, select=("CL102",))] == [
+        "deploy/compose.prod.yaml:2:3: CL102 info:", "deploy/compose.prod.yaml:8:3: CL102 info:"]
+
+
+def test_an_override_fragment_is_linted_merged_over_the_deployment_it_layers_on(tmp_path):
+    write_tree(tmp_path, {
+        "compose.yaml": ("services:\n  web:\n    build: ./web\n    mem_limit: 1g\n    cpus: 1\n"
+                         "  db:\n    image: postgres:16\n    mem_limit: 1g\n    cpus: 1\n"),
+        "web/Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
+        "web/app.py": "print('hi')\n",
+        "ci/compose.yaml": ("services:\n  web:\n    command: sh -c 'pip install -r requirements.txt && python app.py'\n"
+                            "    depends_on: [db]\n    env_file: ci/test.env\n    restart: always\n"),
+        "ci/test.env": "A=1\n"})
+    project = build_project(tmp_path, Config())
+    assert [d.files for d in project.deployments] == [("compose.yaml",)]  # `docker compose up` in ci/ fails
+    fragment, = project.variants
+    assert (fragment.kind, fragment.parent, fragment.files, fragment.project_dir) == (
+        "fragment", "compose.yaml", ("compose.yaml", "ci/compose.yaml"), "")
+    assert fragment.services["web"].build.context_path == "web"  # the base's build, its paths from the base
+    # no schema error for the partial `web`, no undefined `db`, no missing env file (`ci/test.env` is
+    # relative to the project directory); the fragment's own findings at its own lines
+    assert lint_lines(tmp_path, select=("CL0", "CL1", "CL201", "CL302")) == [
+        "ci/compose.yaml:3:21: CL201 error: service 'web' runs `pip install -r requirements.txt` every time it "
+        "starts: every restart reinstalls, needs the network and may get other versions",
+        "ci/compose.yaml:6:14: CL302 warning: service 'web' restarts without limit (`restart: always`) and it "
+        "has no healthcheck: a broken service crash-loops forever, burning CPU, and nothing reports it unhealthy"]
+    result = CliRunner().invoke(cli, ["deployments", str(tmp_path)])
+    assert "also linted:\n  ci/compose.yaml  fragment of compose.yaml  (services: web)\n" in result.output
+    assert result.output.rstrip().endswith("not deployed: ci/compose.yaml")
+
+
+def test_a_fragment_without_a_base_lints_only_the_services_it_defines_whole(tmp_path):
+    write_tree(tmp_path, {"extra/compose.ci.yaml": (
+        "services:\n  web:\n    environment: [A=1]\n  smtp:\n    image: mailhog/mailhog\n")})
+    project = build_project(tmp_path, Config())
+    fragment, = project.variants
+    assert (fragment.kind, fragment.parent, fragment.focus) == ("fragment", None, frozenset({"smtp"}))
+    assert [line.split(": ", 1)[0] for line in lint_lines(tmp_path, select=("CL3",))] == [
+        "extra/compose.ci.yaml:4:3", "extra/compose.ci.yaml:5:12"]  # smtp's limits and tag, not web's
+
+
+def test_an_override_template_stands_in_for_the_override_that_is_not_committed(tmp_path):
+    write_tree(tmp_path, {
+        "compose.yaml": "services:\n  app:\n    image: zulip/docker-zulip:11.0\n    secrets: [key]\n",
+        "compose.override.yaml.example": "secrets:\n  key:\n    environment: KEY\n"
+                                         "services:\n  app:\n    environment:\n      HOST: example.com\n"})
+    project = build_project(tmp_path, Config())
+    deployment, = project.deployments
+    assert deployment.files == ("compose.yaml", "compose.override.yaml.example")
+    assert lint_lines(tmp_path, select=("CL106",)) == []
+    result = CliRunner().invoke(cli, ["deployments", str(tmp_path)])
+    assert "  note:       `compose.override.yaml.example` stands in for `compose.override.yaml`, which is not " \
+           "committed: users copy it into place before `docker compose up`\n" in result.output
+    # once the real override exists, it is the one
+    write_tree(tmp_path, {"compose.override.yaml": "secrets:\n  key:\n    environment: KEY\n"})
+    assert build_project(tmp_path, Config()).deployments[0].files == ("compose.yaml", "compose.override.yaml")

@@ -254,10 +254,26 @@ def test_undeployed_help_for_a_config_deployment(tmp_path):
 def test_overlay_services_of_an_undeployed_file_are_not_undeployed(tmp_path):
     tree(tmp_path, {
         "compose.yaml": "services:\n  web:\n    image: x:1\n",
-        "compose.staging.yaml": "services:\n  web:\n    restart: always\n  smtp:\n    image: m:1\n"})
+        "compose.staging.yaml": "services:\n  web:\n    restart: always\n  smtp:\n    image: m:1\n",
+        "compose.tools.yaml": "services:\n  adminer:\n    image: adminer:4\n"})
+    # the staging file layers over compose.yaml (its `web` says nothing of what runs): a fragment, whose
+    # services start when the layer is applied; the tools file stands alone and nothing runs it: info
     assert lint_lines(tmp_path, select=("CL102",)) == [
-        "compose.staging.yaml:4:3: CL102 warning: service 'smtp' is defined only in `compose.staging.yaml`, which "
+        "compose.tools.yaml:2:3: CL102 info: service 'adminer' is defined only in `compose.tools.yaml`, which "
         "no deployment runs: it never starts"]
+
+
+def test_a_name_an_unrelated_deployment_defines_does_not_hide_an_undeployed_service(tmp_path):
+    tree(tmp_path, {
+        "app/compose.yaml": "services:\n  api:\n    image: a:1\n    environment:\n      CACHE: redis://redis:6379\n"
+                            "    depends_on: [queue]\n",
+        "app/compose.infra.yaml": "services:\n  redis:\n    image: redis:7.2\n  queue:\n    image: rabbitmq:3.13\n",
+        "other/compose.yaml": "services:\n  redis:\n    image: redis:7.2\n  queue:\n    image: rabbitmq:3.13\n"})
+    assert lint_lines(tmp_path, select=("CL101", "CL102", "CL103")) == [
+        "app/compose.infra.yaml:2:3: CL102 error: service 'redis' is defined only in `app/compose.infra.yaml`, which "
+        "no deployment runs, but `api` needs it: nothing starts it, so `api` cannot reach it",
+        "app/compose.infra.yaml:4:3: CL102 error: service 'queue' is defined only in `app/compose.infra.yaml`, which "
+        "no deployment runs, but `api` needs it: nothing starts it, so `api` cannot reach it"]
 
 
 def test_include_and_extends_file_deploy_their_files(tmp_path):

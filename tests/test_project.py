@@ -113,7 +113,10 @@ def test_default_deployment_merges_the_override_file(tmp_path):
     assert web.environment["B"].span.path == "compose.override.yaml"
     from composelint.yamltree import plain
     assert plain(web.get("ports")) == ["80:80", "443:443"]
-    assert "consul" not in {s.name for _, s in project.deployed_services()}
+    # no deployment runs compose.infra.yaml: its services are linted all the same, standalone
+    assert "consul" not in {s.name for d in project.deployments for s in d.services.values()}
+    assert [(d.kind, s.name) for d, s in project.deployed_services() if d.kind != "deployed"] == [
+        ("standalone", "consul")]
 
 
 def test_profiles_make_services_inactive(tmp_path):

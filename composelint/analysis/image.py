@@ -1651,6 +1651,10 @@ class StartTarget:
             base = self.model.base.describe() if self.model is not None else f"`{self.stage.base_resolved}`"
             notes.append(instruction_note(instruction, f"the image is built from `{self.dockerfile.path}`, "
                                                        f"FROM {base}"))
+        if self.service is not None:
+            from composelint.analysis.service_facts import context_notes
+
+            notes.extend(context_notes(self.deployment, self.service))
         return tuple(notes)
 
 
@@ -1712,7 +1716,7 @@ def _all_services(project) -> Iterator[tuple[Deployment | None, Service]]:
     from composelint.deployments import deployed_files
 
     yield from project.deployed_services()
-    covered = deployed_files(project)
+    covered = deployed_files(project) | {path for variant in project.variants for path in variant.files}
     for path, compose in project.compose_files.items():
         if path in covered:
             continue

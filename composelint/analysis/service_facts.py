@@ -55,9 +55,33 @@ def inherited_notes(project, deployment: Deployment, service: Service, span: Spa
     It comes first, so the engine can collapse one shared defect seen by many services into
     one finding that lists them.
     """
+    notes = context_notes(deployment, service)
     if not inherited(project, deployment, service, span):
-        return ()
-    return (Related(service.name_span, f"service '{service.name}' inherits this setting"),)
+        return notes
+    return (Related(service.name_span, f"service '{service.name}' inherits this setting"),) + notes
+
+
+def concerns(deployment: Deployment, name: str, other: str) -> bool:
+    """Whether a clash between two services (a port, a container name) is this context's to report.
+
+    A deployment reports all of its own. A variant reports only those of the services it lints, the
+    rest being its parent's; and a profile only clashes among its own services: one that takes a port
+    or a name of a default service is usually its alternative, started alone (`up debug`).
+    """
+    focus = deployment.focus
+    if focus is None:
+        return True
+    if deployment.kind == "profile":
+        return name in focus and other in focus
+    return name in focus or other in focus
+
+
+def context_notes(deployment: Deployment | None, service: Service) -> tuple[Related, ...]:
+    """A note when the service is linted outside the deployments: with a profile enabled, in a file
+    no deployment runs (Deployment.kind). The engine counts a finding once whatever its notes."""
+    said = deployment.context_note() if deployment is not None else None
+    return (Related(service.name_span, f"service '{service.name}' runs {said}" if deployment.kind == "profile"
+                    else said),) if said else ()
 
 
 def subject(service: Service) -> str:

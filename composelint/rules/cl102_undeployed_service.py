@@ -51,7 +51,7 @@ def check(project, options):
                 "" if needers else ", or delete the service if nothing should run it"),
             related=tuple(related),
             subject=f"service '{node.name}'",
-            severity=Severity.ERROR if needers else Severity.WARNING,
+            severity=Severity.ERROR if needers else Severity.INFO,
             anchor_text=f"{node.file} {node.name}",
         )
 

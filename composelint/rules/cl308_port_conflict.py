@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composelint.analysis.ports import PortBinding, PortTable, parse_ports
-from composelint.analysis.service_facts import inherited_notes, subject
+from composelint.analysis.service_facts import concerns, inherited_notes, subject
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import scalar_text
@@ -18,7 +18,7 @@ def _shown(binding: PortBinding, port: int) -> str:
 @rule(code="CL308", name="port-conflict", severity="error",
       summary="two services publish the same host address, port and protocol")
 def check(project, options):
-    for deployment in project.deployments:
+    for deployment in project.linted_deployments():
         table = PortTable()
         budget = _BUDGET
         for service in deployment.active_services():
@@ -31,8 +31,14 @@ def check(project, options):
                     continue
                 budget -= len(ports)
                 clash = table.claim(binding, ports, (service, binding))
-                if clash is not None:
+                if clash is not None and _concerns(deployment, service, clash[0][0]):
                     yield _violation(project, deployment, service, binding, clash)
+
+
+def _concerns(deployment, service, other) -> bool:
+    """A variant reports only clashes of the services it lints; the rest are its parent's. A profile's
+    service that takes a port of a default one is often its alternative (`up debug`): not reported."""
+    return concerns(deployment, service.name, other.name)
 
 
 def _violation(project, deployment, service, binding: PortBinding, clash) -> Violation:

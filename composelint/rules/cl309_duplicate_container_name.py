@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.service_facts import inherited_notes, subject
+from composelint.analysis.service_facts import concerns, inherited_notes, subject
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import scalar_text
@@ -11,7 +11,7 @@ from composelint.yamltree import scalar_text
 @rule(code="CL309", name="duplicate-container-name", severity="error",
       summary="two services share a `container_name`")
 def check(project, options):
-    for deployment in project.deployments:
+    for deployment in project.linted_deployments():
         if deployment.swarm:
             continue  # Swarm ignores container_name: it names the tasks itself
         owners = {}
@@ -24,6 +24,8 @@ def check(project, options):
             if first[0] is service:
                 continue
             other, other_node = first
+            if not concerns(deployment, service.name, other.name):
+                continue
             yield Violation(
                 node.span,
                 f"service '{service.name}' sets `container_name: {name}`, which service '{other.name}' already "
