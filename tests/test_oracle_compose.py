@@ -186,16 +186,21 @@ def _fixture_roots() -> list[Path]:
     return roots + [FIXTURES / "incident"]
 
 
-def _check_root(root: Path, config: Config) -> list[str]:
+def _check_root(root: Path, config: Config, kinds: set | None = None) -> list[str]:
     project = build_project(root, config)
     assert project.deployments, f"{root}: no deployment found"
+    if kinds is not None:  # the fixture must exercise what it was written for
+        assert {d.kind for d in project.variants} >= kinds and any("*" in d.profiles for d in project.deployments)
     failures = []
     errors = None
     from concurrent.futures import ThreadPoolExecutor
 
+    # The variants too: a profile enabled over its deployment, a fragment merged over its base, a file
+    # alone, each as `docker compose -f … --profile …` would run it.
+    contexts = project.deployments + project.variants
     with ThreadPoolExecutor(max_workers=4) as pool:  # the binary's start-up dominates: run a few at once
-        outputs = list(pool.map(lambda deployment: compose_config(root, deployment), project.deployments))
-    for deployment, (code, output) in zip(project.deployments, outputs):
+        outputs = list(pool.map(lambda deployment: compose_config(root, deployment), contexts))
+    for deployment, (code, output) in zip(contexts, outputs):
         if code != 0:
             if errors is None:
                 result = run(project, config)
@@ -215,6 +220,12 @@ def _check_root(root: Path, config: Config) -> list[str]:
 def test_fixture_deployments_match_compose(root: Path):
     failures = _check_root(root, load_config(root))
     assert failures == []
+
+
+@needs_compose
+def test_profiles_star_fragments_and_standalone_files_match_compose():
+    root = FIXTURES / "deployments" / "every-service"
+    assert _check_root(root, load_config(root), kinds={"profile", "fragment", "standalone"}) == []
 
 
 @needs_compose
