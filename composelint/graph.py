@@ -272,6 +272,7 @@ class DeploymentGraph:
         self.file_scopes: dict[str, Scope] = {}  # undeployed file -> scope
         self.undeployed_nodes: list[Node] = []
         self.deployed_names: frozenset = frozenset()  # service names some deployment loads
+        self.shadowed: dict[str, list] = {}  # host -> (file scope, name, service) of undeployed, deployed names
         self.templates: dict[tuple[str, str], Node] = {}
         self.included_files: set[str] = set()
         self.known_hosts = frozenset(h.lower() for h in getattr(project, "known_hosts", ()) or ())
@@ -359,8 +360,8 @@ class DeploymentGraph:
                 continue
             needers = tuple(sorted((ref for ref in self.dependents_of(node)
                                     if ref.source.kind == "service" and ref.source.active), key=_ref_key))
-            if not needers and (node.name in self.deployed_names or node.file in fragments):
-                continue  # a layer over a deployment, or a name deployed elsewhere: nothing is missing
+            if not needers and node.file in fragments:
+                continue  # a layer over a deployment: its services start when it is applied
             result.append(Undeployed(node, needers))
         return result
 
@@ -537,23 +538,23 @@ def build_graph(project: "Project") -> DeploymentGraph:
         if compose is not None:
             deployed_names.update(compose.services)
 
-    # Services of undeployed files. A name some unrelated deployment also defines gets a node too: a
-    # deployed service that needs it, and whose own deployment lacks it, still needs this file.
+    # Services that only undeployed files define. One whose name some deployment also defines gets a
+    # node only when a deployment that lacks it needs it (_shadowed): an unrelated project's `redis`
+    # does not start the one this deployment needs.
     graph.deployed_names = frozenset(deployed_names)
     undeployed_index: dict[str, list[Node]] = {}
     for path in sorted(compose_files):
         compose = compose_files[path]
         if path in graph.included_files or not compose.services:
             continue
-        services = dict(compose.services)
         scope = Scope(path, None, (path,), dict(compose.services), set(compose.services))
         graph.file_scopes[path] = scope
-        for name, service in services.items():
-            node = graph.add_node(Node(f"undeployed:{path}/{name}", name, "undeployed", path, service, None, path))
-            scope.nodes[name] = node
-            graph.undeployed_nodes.append(node)
-            for host in _own_hosts(service):
-                undeployed_index.setdefault(host.lower(), []).append(node)
+        for name, service in compose.services.items():
+            if name in deployed_names:
+                for host in _own_hosts(service):
+                    graph.shadowed.setdefault(host.lower(), []).append((scope, name, service))
+                continue
+            _undeployed_node(graph, scope, name, service, undeployed_index)
         _index_hosts(scope)
 
     for deployment in project.deployments:
@@ -582,6 +583,25 @@ def build_graph(project: "Project") -> DeploymentGraph:
             _add_host_references(graph, scope, node, defined_in, undeployed_index)
     graph._flush()
     return graph
+
+
+def _undeployed_node(graph: DeploymentGraph, scope: Scope, name: str, service: Service,
+                     undeployed_index: dict) -> Node:
+    path = scope.name
+    node = graph.add_node(Node(f"undeployed:{path}/{name}", name, "undeployed", path, service, None, path))
+    scope.nodes[name] = node
+    graph.undeployed_nodes.append(node)
+    for host in _own_hosts(service):
+        undeployed_index.setdefault(host.lower(), []).append(node)
+    return node
+
+
+def _undeployed(graph: DeploymentGraph, key: str, undeployed_index: dict) -> list[Node]:
+    """Undeployed services answering to ``key``, those whose name a deployment also defines included."""
+    for scope, name, service in graph.shadowed.pop(key, ()):
+        if name not in scope.nodes:
+            _undeployed_node(graph, scope, name, service, undeployed_index)
+    return undeployed_index.get(key, [])
 
 
 def _closure(project, start: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -754,7 +774,8 @@ def _resolve_service(graph: DeploymentGraph, scope: Scope, name: str,
     if node is not None:
         return [node]
     if scope.deployment is not None:
-        matches = [candidate for candidate in undeployed_index.get(name.lower(), ()) if candidate.name == name]
+        matches = [candidate for candidate in _undeployed(graph, name.lower(), undeployed_index)
+                   if candidate.name == name]
         if matches:
             return matches
     elif name in defined_in:
@@ -908,7 +929,7 @@ def _add_host_references(graph: DeploymentGraph, scope: Scope, node: Node, defin
             continue
         if scope.deployment is None:
             continue  # an undeployed file: its hosts may live in the files it is meant to join
-        targets = undeployed_index.get(key) or [_undefined(graph, scope, host.host, defined_in)]
+        targets = _undeployed(graph, key, undeployed_index) or [_undefined(graph, scope, host.host, defined_in)]
         for target in targets:
             graph.add_reference(Reference("host", node, target, host.host, host.span, host=host, via="undeployed"
                                           if target.kind == "undeployed" else "unresolved"))

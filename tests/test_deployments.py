@@ -648,6 +648,14 @@ def test_a_service_of_a_profile_no_deployment_enables_is_linted_with_its_profile
     ]  # the two profiles' services share a port, but one profile never starts the other's service
 
 
+def test_start_commands_of_a_profile_service_are_checked_and_say_so(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": (
+        "services:\n  web:\n    image: nginx:1.27\n  seed:\n    image: python:3.12-slim\n    profiles: [tools]\n"
+        "    command: sh -c 'pip install requests && python seed.py'\n")})
+    assert full(tmp_path, ("CL201",)) == [
+        ("compose.yaml:7:21", "CL201", ["service 'seed' runs only with `--profile tools`"])]
+
+
 def test_a_file_no_deployment_runs_is_linted_standalone_with_its_directory_env(tmp_path):
     write_tree(tmp_path, {
         "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n    mem_limit: 1g\n    cpus: 1\n",
@@ -695,6 +703,11 @@ def test_an_override_fragment_is_linted_merged_over_the_deployment_it_layers_on(
     result = CliRunner().invoke(cli, ["deployments", str(tmp_path)])
     assert "also linted:\n  ci/compose.yaml  fragment of compose.yaml  (services: web)\n" in result.output
     assert result.output.rstrip().endswith("not deployed: ci/compose.yaml")
+    data = json.loads(CliRunner().invoke(cli, ["deployments", str(tmp_path), "--format", "json"]).output)
+    assert data["variants"] == [{"name": "ci/compose.yaml over compose.yaml", "kind": "fragment",
+                                 "parent": "compose.yaml", "file": "ci/compose.yaml",
+                                 "files": ["compose.yaml", "ci/compose.yaml"], "profiles": [], "services": ["web"],
+                                 "how": "fragment of compose.yaml"}]
 
 
 def test_a_fragment_without_a_base_lints_only_the_services_it_defines_whole(tmp_path):
