@@ -44,7 +44,8 @@ class _Loader:
     # of the environments they interpolate it with; any other file, those of its own directory's.
     env_problems: dict[tuple, list] = field(default_factory=dict)
     default_env: dict[str, tuple] = field(default_factory=dict)  # file -> key of its own environment
-    used_envs: dict[str, set] = field(default_factory=dict)  # file -> keys deployments used
+    used_envs: dict[str, set] = field(default_factory=dict)  # file -> keys deployments (and variants) used
+    deployed_paths: set = field(default_factory=set)  # files a real deployment read, not only a variant
     env_objects: dict = field(default_factory=dict)  # cache of merge.Environment objects
     quiet_failed: set[str] = field(default_factory=set)
     realpaths: dict = field(default_factory=dict)  # directory -> resolved, for this build's reads
@@ -741,6 +742,8 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
     named = name_plans([model.plan for model in models])
     for model, plan in zip(models, named):
         model.plan = plan
+    # Variants lint files no deployment runs: reading them does not make them deployed (CL005's severity).
+    loader.deployed_paths = set(covered)
     return models + _file_variants(loader, source, compose_files, models, covered)
 
 
@@ -999,7 +1002,7 @@ def report_empty_files(loader: _Loader, deployments) -> None:
 def report_env_problems(loader: _Loader) -> None:
     """Environment-dependent problems of each file: those of the environments deployments used."""
     for relpath, default_key in loader.default_env.items():
-        deployed = relpath in loader.used_envs
+        deployed = relpath in loader.deployed_paths
         keys = loader.used_envs.get(relpath) or {default_key}
         for key in sorted(keys, key=repr):
             for problem in loader.env_problems.get((relpath, key), ()):

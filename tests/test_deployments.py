@@ -583,11 +583,13 @@ def test_under_swarm_the_ordering_help_does_not_suggest_depends_on(tmp_path):
 
 def test_a_documented_command_that_needs_the_override_made_from_a_template_is_not_modelled(tmp_path):
     """zulip: the docs' `docker compose exec zulip …` runs compose.yaml with the compose.override.yaml
-    the reader copies from compose.override.yaml.example; compose.yaml alone lacks its secrets."""
+    the reader copies from compose.override.yaml.example; compose.yaml alone lacks its secrets. The
+    default deployment takes the template in the override's place; the documented command adds nothing."""
     write_tree(tmp_path, {"compose.yaml": SERVICES, "compose.override.yaml.example": "services:\n  web: {}\n",
                           "docs/backups.md": "```sh\ndocker compose exec web backup\n```\n"})
     project = build_project(tmp_path, Config())
-    assert [(d.source, d.files) for d in project.deployments] == [("default", ("compose.yaml",))]
+    assert [(d.source, d.files) for d in project.deployments] == [
+        ("default", ("compose.yaml", "compose.override.yaml.example"))]
 
 
 def test_compose_file_exported_by_a_makefile(tmp_path):

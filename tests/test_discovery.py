@@ -124,7 +124,9 @@ def test_a_compose_file_found_by_content_is_loaded_and_listed_as_not_deployed():
     assert "docker-stack.yml" in project.compose_files
     assert set(project.compose_files["docker-stack.yml"].services) == {"api", "worker"}
     assert "docker-stack.yml" in project.undeployed_files()
-    assert "compose.override.yaml.example" not in project.compose_files
+    # The override template is loaded only as the stand-in for the uncommitted compose.override.yaml.
+    (default,) = [d for d in project.deployments if d.source == "default"]
+    assert default.files == ("compose.yaml", "compose.override.yaml.example")
     assert "helm/web/values.yaml" not in project.compose_files
 
 
