@@ -148,7 +148,7 @@ def test_a_default_is_dropped_when_automation_deploys_its_base_file():
     project = build_project(root, load_config(root))
     assert summary(project) == [
         ("automation", "Makefile:7:2", ("docker-compose.yml",), (), "", (),
-         ("agent-planner", "agent-reporter", "agent-scanner", "backend", "frontend", "redis")),
+         ("agent-planner", "agent-reporter", "agent-scanner", "agent-summarizer", "backend", "frontend", "redis")),
     ]
     assert undeployed_files(project) == ("docker-compose.infrastructure.yml",)
 

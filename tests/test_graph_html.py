@@ -25,7 +25,8 @@ from composelint.graph_html import attach_findings, render_html
 from composelint.project import build_project
 
 INCIDENT = FIXTURES / "incident"
-INCIDENT_SERVICES = {"agent-scanner", "agent-reporter", "agent-planner", "backend", "frontend", "redis"}
+INCIDENT_SERVICES = {"agent-scanner", "agent-reporter", "agent-planner", "agent-summarizer", "backend", "frontend",
+                     "redis"}
 UNDEPLOYED = {"consul", "kong", "rabbitmq"}
 HOSTILE = {
     ".composelint.yaml": "# root\n",

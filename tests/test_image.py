@@ -236,9 +236,11 @@ def test_mounts_overlay_the_image(tmp_path):
     view = view_of(project, "s")
     assert view.cwd() == "/app"
     assert view.file("/app/main.py").state == PRESENT
-    assert view.file("/app/other.py").state == UNKNOWN  # the host may have more than the repository
-    assert view.file("/data/x").state == UNKNOWN
-    assert view.file("/scratch/x").state == UNKNOWN
+    # The bind replaces /app with the repository's src/: what the repository lacks is not there (issue 20;
+    # files .gitignore or the automation says are made before `up` stay unknown: tests/test_mounts.py).
+    assert view.file("/app/other.py").state == ABSENT
+    assert view.file("/data/x").state == UNKNOWN  # a volume may hold what the image lacks
+    assert view.file("/scratch/x").state == ABSENT  # tmpfs starts empty
     assert view.file("/srv/x.py").state == ABSENT
 
 

@@ -45,6 +45,7 @@ PLANTED = [
     ("docker-compose.yml", 30, 3, "CL301", "warning"),
     ("docker-compose.yml", 5, 12, "CL302", "warning"),  # restart: always in the x-agent anchor, once
     ("docker-compose.yml", 33, 14, "CL302", "warning"),
+    ("docker-compose.yml", 60, 9, "CL208", "error"),  # ./summaries is not in the repo: an empty dir hides /app
     # image build
     ("agents/scanner/Dockerfile", 2, 8, "CL401", "error"),
     ("agents/reporter/Dockerfile", 2, 8, "CL401", "error"),

@@ -16,13 +16,20 @@ from helpers import FIXTURES, lint, lint_lines, scenario_lines, scenarios, write
 
 from composelint.cli import cli
 
-SCENARIOS = scenarios("CL30[1-9]")
+SCENARIOS = scenarios("CL3[0-9][0-9]")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[path.name for path in SCENARIOS])
 def test_scenario(scenario):
     actual, expected = scenario_lines(scenario)
     assert actual == expected
+
+
+def test_every_service_rule_has_a_scenario():
+    from composelint.rules import MODULES
+
+    codes = {name[:5].upper() for name in MODULES if name.startswith("cl3")}
+    assert {path.name.split("-", 1)[0] for path in SCENARIOS} == codes
 
 
 def invoke(*args):

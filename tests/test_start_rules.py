@@ -1,4 +1,4 @@
-"""Start-command rules CL201-CL206 and image-filesystem rules CL401/CL406: scenarios, incident, corpus.
+"""Start-command rules CL201-CL208 and image-filesystem rules CL401/CL406: scenarios, incident, corpus.
 
 Each ``fixtures/rules/CL2xx-<scenario>/`` (and CL401/CL406) is a project root (it holds a
 ``.composelint.yaml``); only the rule named by the directory's prefix runs, and its concise output must
@@ -12,7 +12,7 @@ import time
 import pytest
 from helpers import CORPUS, FIXTURES, lint, lint_lines, scenario_lines, scenarios, write_tree
 
-CODES = ("CL201", "CL202", "CL203", "CL204", "CL205", "CL206", "CL401", "CL406")
+CODES = ("CL201", "CL202", "CL203", "CL204", "CL205", "CL206", "CL207", "CL208", "CL401", "CL406")
 SCENARIOS = scenarios(*CODES)
 
 
@@ -51,6 +51,8 @@ def test_incident_start_command_and_image_defects_are_reported_at_their_columns(
         ("CL401", "docker-compose.yml", 28, 39),
         # backend: uvicorn --reload
         ("CL202", "docker-compose.yml", 32, 62),
+        # summarizer: ./summaries is not in the repository, so an empty directory hides /app/main.py
+        ("CL208", "docker-compose.yml", 60, 9),
     }
     assert found == expected
 

@@ -32,6 +32,7 @@ from dataclasses import field
 from functools import lru_cache
 from typing import Iterable, Iterator, Mapping
 
+from composelint.analysis.mounts import Mount, mounts_of  # noqa: F401  (the overlay lives there)
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
 from composelint.records import record
@@ -1435,73 +1436,6 @@ def _read_ignore(project, context_path: str, dockerfile_path: str):
 # --------------------------------------------------------------------------- services
 
 
-@record(frozen=True)
-class Mount:
-    target: str
-    kind: str  # "bind" | "volume" | "tmpfs" | "config" | "secret"
-    host: str | None  # project-relative host path of a bind mount inside the project
-    span: Span
-
-
-def mounts_of(service: Service) -> tuple[list[Mount], bool]:
-    """The service's mounts, and False when something mounts content we cannot see (volumes_from)."""
-    from composelint.parsers.compose import resolve_path
-    from composelint.yamltree import YMap, YScalar, YSeq, scalar_text
-
-    mounts: list[Mount] = []
-    complete = True
-    base_dir = service.file.rsplit("/", 1)[0] if "/" in service.file else ""
-    node = service.get("volumes")
-    items = node.items if isinstance(node, YSeq) else ()
-    for item in items:
-        if isinstance(item, YScalar):
-            text = scalar_text(item) or ""
-            parts = text.split(":")
-            if len(parts) >= 2 and len(parts[0]) == 1 and parts[0].isalpha():  # C:\path
-                parts = [parts[0] + ":" + parts[1]] + parts[2:]
-            if len(parts) == 1:
-                mounts.append(Mount(_norm(parts[0]), "volume", None, item.span))
-                continue
-            source, target = parts[0], parts[1]
-            if not target.startswith("/"):
-                complete = False
-                continue
-            if source.startswith((".", "/", "~")) or "$" in source or "\\" in source:
-                host = resolve_path(base_dir, source) if source.startswith(".") else None
-                mounts.append(Mount(_norm(target), "bind", host, item.span))
-            else:
-                mounts.append(Mount(_norm(target), "volume", None, item.span))
-        elif isinstance(item, YMap):
-            kind = scalar_text(item.get("type")) or "volume"
-            target = scalar_text(item.get("target")) or ""
-            source = scalar_text(item.get("source")) or ""
-            if not target.startswith("/"):
-                complete = False
-                continue
-            host = resolve_path(base_dir, source) if kind == "bind" and source.startswith(".") else None
-            mounts.append(Mount(_norm(target), kind if kind in ("bind", "tmpfs") else "volume", host,
-                                item.span))
-    tmpfs = service.get("tmpfs")
-    for item in (tmpfs.items if isinstance(tmpfs, YSeq) else (tmpfs,) if isinstance(tmpfs, YScalar) else ()):
-        text = (scalar_text(item) or "").split(":")[0]
-        if text.startswith("/"):
-            mounts.append(Mount(_norm(text), "tmpfs", None, item.span))
-    for key, default_dir in (("configs", "/"), ("secrets", "/run/secrets/")):
-        node = service.get(key)
-        for item in node.items if isinstance(node, YSeq) else ():
-            name = scalar_text(item) if isinstance(item, YScalar) else scalar_text(item.get("source")) \
-                if isinstance(item, YMap) else None
-            target = scalar_text(item.get("target")) if isinstance(item, YMap) else None
-            if not name:
-                continue
-            where = target if target and target.startswith("/") else (
-                default_dir + (target or name) if default_dir == "/run/secrets/" or not target else "/" + target)
-            mounts.append(Mount(_norm(where), key[:-1], None, item.span))
-    if service.get("volumes_from") is not None:
-        complete = False
-    return mounts, complete
-
-
 class ServiceView:
     """The container of one service (or of an image no service runs): image plus mounts."""
 
@@ -1546,20 +1480,23 @@ class ServiceView:
         return best
 
     def file(self, path: str, want: str = "file") -> Lookup:
+        """Whether ``path`` is in the container: the mount over it decides (see analysis.mounts), else the image."""
+        from composelint.analysis.mounts import through_mount
+
         path = _norm(path)
         if not self.mounts_complete:
             return Lookup(UNKNOWN, why="volumes_from")
+        if want != "file":
+            for mount in self.mounts:
+                if mount.target.startswith(path.rstrip("/") + "/"):
+                    return Lookup(PRESENT, why="mount point", mount=mount)
         mount = self.mount_for(path)
         if mount is not None:
-            if mount.kind == "bind" and mount.host is not None:
-                inner = path[len(mount.target):].lstrip("/") if mount.target != "/" else path.lstrip("/")
-                host = f"{mount.host}/{inner}" if mount.host and inner else (mount.host or inner)
-                if host in self.project.files or (want != "file" and self.project.path_exists(host)):
-                    return Lookup(PRESENT, context_path=host, why="mounted", mount=mount)
-            return Lookup(UNKNOWN, why="mounted", mount=mount)
-        for mount in self.mounts:
-            if want != "file" and mount.target.startswith(path.rstrip("/") + "/"):
-                return Lookup(PRESENT, why="mount point", mount=mount)
+            return through_mount(self, mount, path, want)
+        return self.image_file(path, want)
+
+    def image_file(self, path: str, want: str = "file") -> Lookup:
+        """Whether ``path`` is in the image itself, mounts aside."""
         if self.model is not None:
             return self.model.lookup(path, want=want)
         if self.base is None or self.base.kind == "unknown":
@@ -1583,7 +1520,7 @@ class ServiceView:
         if state == ABSENT and self.mounts:
             for directory in DEFAULT_PATH:
                 found = self.file(posixpath.join(directory, name), want="any")
-                if found.mount is not None:
+                if found.mount is not None and found.state != ABSENT:
                     return UNKNOWN, "mounted"
         return state, why
 
@@ -1897,7 +1834,7 @@ def package_scripts(project, target: StartTarget, invocation) -> tuple[str, str,
     if found.state != PRESENT or not found.context_path:
         return None
     host_path = found.context_path
-    if found.mount is None and target.view.model is not None:
+    if (found.mount is None or found.mount.kind != "bind") and target.view.model is not None:
         host_path = target.view.model.context.full(found.context_path)
     text = project.read_text(host_path)
     if not text:
@@ -1934,6 +1871,79 @@ class OperandCheck:
     relative: bool  # written as a relative path (resolved against the working directory)
     state: str
     cwd: str | None = None
+    mount: Mount | None = None  # the mount that decided an absence (the file is hidden or never mounted)
+
+
+@record(frozen=True)
+class MissingFile:
+    """A file a start command runs that is not in the container."""
+
+    target: StartTarget
+    invocation: object  # shell.Invocation
+    check: OperandCheck
+
+
+def missing_start_files(project) -> list[MissingFile]:
+    """Every file (script, module, jar) a start command runs that the container does not have: CL203's
+    findings, and CL208's question "does this missing bind source hide something the command needs"."""
+    return project.derived("image.missing_start_files", _missing_start_files)
+
+
+def _missing_start_files(project) -> list[MissingFile]:
+    from composelint.analysis.shell import Operand, operands, start_analysis
+
+    found_missing = []
+    for target in start_targets(project):
+        view = target.view
+        if view is None:
+            continue
+        semantics = target.argv_semantics()
+        if semantics == "unknown":
+            continue
+        prefix = view.base.entrypoint if semantics == "prefix" else ()
+        analysis = start_analysis(project, target.start, prefix)
+        env = view.env()
+        for index, invocation in enumerate(analysis.invocations):
+            if invocation.conditional:
+                continue
+            found = operands(invocation, env)
+            if semantics == "node" and index == 0 and not found and invocation.words:
+                first = invocation.words[0]
+                if first.text.endswith((".js", ".mjs", ".cjs")):
+                    found = [Operand(first, "node-script", first.text)]
+            for operand in found:
+                if operand.kind == "requirements" or _guarded(invocation, operand.value):
+                    continue  # CL201 and CL401 speak for `pip install -r FILE`; `test -f x && run x`
+                result = check_operand(target, invocation, operand)
+                if result.mount is not None and _written_before(analysis.invocations[:index], result.mount.target):
+                    continue  # `git clone … /scratch && python /scratch/job.py`: an earlier command fills it
+                # An image composelint does not know speaks only through its mounts (`./src:/app`).
+                if result.state == ABSENT and (view.known or result.mount is not None):
+                    found_missing.append(MissingFile(target, invocation, result))
+    return found_missing
+
+
+def _written_before(invocations, directory: str) -> bool:
+    """Whether an earlier command of the start script names ``directory`` (or a path below it)."""
+    inside = directory.rstrip("/") + "/"
+    for earlier in invocations:
+        if earlier.cwd and (earlier.cwd == directory or earlier.cwd.startswith(inside)):
+            return True
+        for word in earlier.words:
+            if word.text == directory or word.text.startswith(inside):
+                return True
+    return False
+
+
+def _guarded(invocation, value: str) -> bool:
+    """Whether the script tests for the file before running it (`[ -f x ] && python x`)."""
+    if invocation.shell is None:
+        return False
+    for command in invocation.shell.parsed.commands:
+        argv = command.argv
+        if argv and argv[0] in ("test", "[", "[[") and value in argv:
+            return True
+    return False
 
 
 def _stdlib() -> frozenset:
@@ -1964,18 +1974,21 @@ def check_operand(target: StartTarget, invocation, operand) -> OperandCheck:
             return OperandCheck(operand, None, True, UNKNOWN)
         directory = cwd
         state = ABSENT
+        decided = None
         for _ in range(cwd.count("/") + 1):
             found = view.file(posixpath.join(directory, "package.json"))
             if found.state == PRESENT:
                 return OperandCheck(operand, posixpath.join(directory, "package.json"), True, PRESENT, cwd)
             if found.state == UNKNOWN:
                 state = UNKNOWN
+            if directory == cwd:
+                decided = found.mount
             if directory in ("/", ""):
                 break
             directory = posixpath.dirname(directory)
         if state == UNKNOWN:
             return OperandCheck(operand, posixpath.join(cwd, "package.json"), True, UNKNOWN, cwd)
-        return OperandCheck(operand, posixpath.join(cwd, "package.json"), True, ABSENT, cwd)
+        return OperandCheck(operand, posixpath.join(cwd, "package.json"), True, ABSENT, cwd, decided)
     relative = not value.startswith("/")
     if relative and cwd is None:
         return OperandCheck(operand, None, True, UNKNOWN)
@@ -1986,15 +1999,18 @@ def check_operand(target: StartTarget, invocation, operand) -> OperandCheck:
     if kind == "node-script":
         candidates += [(path + ext, "file") for ext in (".js", ".mjs", ".cjs", ".json", ".node")] + [(path, "dir")]
     state = ABSENT
+    decided = None
     for candidate, want in candidates:
         found = view.file(candidate, want=want)
         if found.state == PRESENT:
             return OperandCheck(operand, path, relative, PRESENT, cwd)
         if found.state == UNKNOWN:
             state = UNKNOWN
-    if state == ABSENT and not view.known:
-        state = UNKNOWN
-    return OperandCheck(operand, path, relative, state, cwd)
+        if candidate == path:
+            decided = found.mount
+    if state == ABSENT and not view.known and decided is None:
+        state = UNKNOWN  # a mount's verdict stands whatever the image: `./src:/app` replaces all of /app
+    return OperandCheck(operand, path, relative, state, cwd, decided)
 
 
 def _check_module(target: StartTarget, invocation, operand, cwd: str | None) -> OperandCheck:
@@ -2029,6 +2045,7 @@ def _check_module(target: StartTarget, invocation, operand, cwd: str | None) -> 
     if any(op.run is not None and (op.run.pip_local or op.run.effect == "opaque") for op in model.ops):
         return OperandCheck(operand, None, True, UNKNOWN)
     state = ABSENT
+    decided = None
     for directory in directories:
         for candidate, want in ((posixpath.join(directory, top + ".py"), "file"),
                                 (posixpath.join(directory, top), "dir")):
@@ -2037,7 +2054,9 @@ def _check_module(target: StartTarget, invocation, operand, cwd: str | None) -> 
                 return OperandCheck(operand, candidate, True, PRESENT, cwd)
             if found.state == UNKNOWN:
                 state = UNKNOWN
-    return OperandCheck(operand, posixpath.join(directories[0], top), True, state, cwd)
+            if directory == directories[0]:
+                decided = decided or found.mount
+    return OperandCheck(operand, posixpath.join(directories[0], top), True, state, cwd, decided)
 
 
 def explain_missing(target: StartTarget, check: OperandCheck) -> tuple[str, str, tuple[Related, ...]]:
@@ -2051,6 +2070,8 @@ def explain_missing(target: StartTarget, check: OperandCheck) -> tuple[str, str,
     notes: list[Related] = []
     module = check.operand.kind == "module"
     shown = f"`{name}.py` or the package `{name}/`" if module else f"`{name}`"
+    if check.mount is not None:
+        return _explain_mount(target, check, shown)
     if model is None:
         image = view.base.ref if view is not None and view.base is not None else "the image"
         return (f"`{image}` has no `{path}` and no volume mounts it",
@@ -2120,6 +2141,40 @@ def explain_missing(target: StartTarget, check: OperandCheck) -> tuple[str, str,
         fix = f"run the file the context has (`{similar[0]}`?), or " + fix
     if model.workdir_instruction is not None:
         notes.append(instruction_note(model.workdir_instruction, f"the working directory is `{model.workdir}`"))
+    return reason, fix, tuple(notes)
+
+
+def _explain_mount(target: StartTarget, check: OperandCheck, shown: str) -> tuple[str, str, tuple[Related, ...]]:
+    """Why a mount leaves the file out: an empty (created or tmpfs) directory, or a bind source without it."""
+    from composelint.analysis.mounts import MISSING, bind_source, inner_path
+
+    mount = check.mount
+    view = target.view
+    path = check.path or ""
+    inner = inner_path(mount, path)
+    if check.operand.kind == "module":
+        inner += ".py"
+    notes = [Related(mount.span, f"{mount.describe()} replaces the image's `{mount.target}`")]
+    if mount.kind == "bind" and bind_source(view.project, mount) == MISSING:
+        reason = (f"`{mount.source}` is not in the repository, so Docker creates it as an empty directory and "
+                  f"mounts it over `{mount.target}`")
+        fix = f"create `{mount.source}` with the code in it, or remove the mount"
+    elif mount.kind == "bind":
+        host = f"{mount.host}/" if mount.host else "the project root"
+        reason = f"{mount.describe()} replaces `{mount.target}` with `{host}`, which has no `{inner}`"
+        fix = f"add `{inner}` to `{host}`, or mount the directory that has it"
+    else:
+        reason = f"{mount.describe()} starts empty"
+        fix = f"move the mount off `{mount.target}`, or run the file from where the image has it"
+    if check.operand.kind == "module":
+        path = posixpath.join(posixpath.dirname(path), inner.rsplit("/", 1)[-1])
+    hidden = view.image_file(path, "any")
+    if hidden.state == PRESENT:
+        reason += f", hiding the image's own `{path}`"
+        fix = f"remove the mount (the image already has `{path}`), or " + fix.split(", or ", 1)[0]
+        if hidden.op is not None:
+            notes.append(instruction_note(hidden.op.instruction, f"`{first_line(hidden.op.instruction)}` puts "
+                                                                 f"{shown} at `{path}`, under the mount"))
     return reason, fix, tuple(notes)
 
 

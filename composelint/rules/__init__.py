@@ -37,6 +37,8 @@ MODULES = (
     "cl204_command_not_found",
     "cl205_missing_init",
     "cl206_shell_form_command",
+    "cl207_volume_over_code",
+    "cl208_missing_bind_source",
     "cl301_missing_resource_limits",
     "cl302_unbounded_restart",
     "cl303_missing_healthcheck",

@@ -1,0 +1,183 @@
+"""Mounts laid over the image as Docker lays them (composelint/analysis/mounts.py), and the rules that ask.
+
+A bind of a directory replaces the image's content under its target with the repository's directory; a
+missing relative source becomes an empty directory; a volume starts as a copy of the image; tmpfs starts
+empty. CL203, CL207 and CL208 answer through that overlay (scenarios: fixtures/rules/CL203-mounts,
+CL207-forms, CL208-forms; the incident's agent-summarizer).
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import lint, lint_lines, write_tree
+
+from composelint.analysis.image import service_view
+from composelint.config import load_config
+from composelint.project import build_project
+
+AGENT = {
+    "agent/Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "main.py"]\n',
+    "agent/main.py": "print('agent')\n",
+    ".composelint.yaml": "# root\n",
+}
+
+
+def _view(root, service="app"):
+    project = build_project(root, load_config(root))
+    compose = project.compose_files["compose.yaml"]
+    return service_view(project, compose.services[service])
+
+
+@pytest.mark.parametrize("volumes, path, state, why", [
+    # a bind of a repository directory: its files, nothing else
+    ('["./src:/app"]', "/app/lib.py", "present", "mounted"),
+    ('["./src:/app"]', "/app/main.py", "absent", "not in the bind source"),
+    # the image had /app/main.py: the bind hides it
+    ('["./src:/app"]', "/app/run.py", "absent", "not in the bind source"),
+    # a missing relative source: Docker creates an empty directory
+    ('["./nothing-here:/app"]', "/app/main.py", "absent", "created empty"),
+    # ... unless the long syntax forbids creating it: then Compose does not start at all
+    ('[{type: bind, source: ./nothing-here, target: /app, bind: {create_host_path: false}}]', "/app/main.py",
+     "unknown", "mounted"),
+    # a single file
+    ('["./src/lib.py:/etc/lib.py"]', "/etc/lib.py", "present", "mounted"),
+    # host-specific sources are not known
+    ('["/srv/code:/app"]', "/app/main.py", "unknown", "mounted"),
+    ('["${CODE_DIR:-/srv}:/app"]', "/app/main.py", "unknown", "mounted"),
+    # a volume starts as a copy of the image: what the image has is there, what it lacks may come later
+    ('["code:/app"]', "/app/run.py", "present", "volume from the image"),
+    ('["code:/app"]', "/app/other.py", "unknown", "mounted"),
+    ('["/app"]', "/app/run.py", "present", "volume from the image"),
+    # made before `up`: ignored by .gitignore, dependency directories, created by automation
+    ('["./src:/app"]', "/app/dist/main.js", "unknown", "mounted"),
+    ('["./src:/app"]', "/app/node_modules/x/index.js", "unknown", "mounted"),
+    ('["./generated:/app"]', "/app/main.py", "unknown", "mounted"),
+    ('["./docs-made:/app"]', "/app/main.py", "unknown", "mounted"),
+])
+def test_the_overlay_answers_as_docker_mounts(tmp_path, volumes, path, state, why):
+    write_tree(tmp_path, {
+        ".composelint.yaml": "# root\n",
+        "app/Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "run.py"]\n',
+        "app/run.py": "print('run')\n",
+        "src/lib.py": "VALUE = 1\n",
+        ".gitignore": "dist/\n",
+        "Makefile": "gen:\n\tmkdir -p generated\n",
+        "README.md": "Before the first start: `mkdir docs-made`.\n",
+        "compose.yaml": f"services:\n  app:\n    build: ./app\n    volumes: {volumes}\nvolumes:\n  code:\n",
+    })
+    found = _view(tmp_path).file(path)
+    assert (found.state, found.why) == (state, why)
+    assert found.mount is not None
+
+
+def test_tmpfs_starts_empty_and_mount_points_exist(tmp_path):
+    write_tree(tmp_path, {**AGENT, "compose.yaml": "services:\n  app:\n    build: ./agent\n    tmpfs: /scratch\n"
+                                                   "    volumes: ['./agent:/opt/agent/code']\n"})
+    view = _view(tmp_path)
+    assert view.file("/scratch/job.py").state == "absent"
+    assert view.file("/scratch", want="dir").state == "present"
+    assert view.file("/opt/agent", want="dir").state == "present"  # the mount point Docker creates
+    assert view.file("/opt/agent/code/main.py").state == "present"
+
+
+# --------------------------------------------------------------------------- the issue's two services
+
+
+ISSUE = {
+    **AGENT,
+    "src/lib.py": "VALUE = 1\n",
+    "compose.yaml": """\
+services:
+  a1:
+    build: ./agent
+    volumes:
+      - ./missing-dir:/app
+  a5:
+    image: python:3.12-slim
+    command: python /app/main.py
+    volumes:
+      - ./src:/app
+""",
+}
+
+
+def test_the_issue_services_are_reported_with_the_mount_as_a_note(tmp_path):
+    write_tree(tmp_path, ISSUE)
+    result = lint(tmp_path, select=("CL203", "CL208"))
+    found = {(d.code, d.span.path, d.span.line, d.span.column, d.severity.label): d for d in result.diagnostics}
+    assert set(found) == {("CL208", "compose.yaml", 5, 9, "error"), ("CL203", "compose.yaml", 8, 21, "error")}
+    a1 = found[("CL208", "compose.yaml", 5, 9, "error")]
+    assert [(r.span.path, r.span.line, r.span.column) for r in a1.related] == [
+        ("agent/Dockerfile", 4, 17),  # the start command's `main.py`
+        ("agent/Dockerfile", 3, 1),  # the COPY that put it in the image
+    ]
+    a5 = found[("CL203", "compose.yaml", 8, 21, "error")]
+    assert (a5.related[0].span.line, a5.related[0].span.column) == (10, 9)
+    assert "replaces" in a5.related[0].message
+
+
+def test_without_the_volumes_the_pulled_image_case_was_already_cl203(tmp_path):
+    write_tree(tmp_path, {**ISSUE, "compose.yaml": ISSUE["compose.yaml"].replace(
+        "    volumes:\n      - ./src:/app\n", "")})
+    assert [line.split(": ")[1].split()[0] for line in lint_lines(tmp_path, select=("CL203",))] == ["CL203"]
+
+
+def test_the_correct_twins_are_silent(tmp_path):
+    write_tree(tmp_path, {
+        **AGENT,
+        "src/main.py": "print('src')\n",
+        "compose.yaml": """\
+services:
+  a1:
+    build: ./agent
+    volumes:
+      - ./agent:/app
+      - ./data:/app/data
+  a5:
+    image: python:3.12-slim
+    command: python /app/main.py
+    volumes:
+      - ./src:/app
+  dev:
+    build: ./agent
+    volumes:
+      - ./agent:/app
+      - /app/node_modules
+  strict:
+    build: ./agent
+    volumes:
+      - type: bind
+        source: ./src
+        target: /app
+        bind:
+          create_host_path: false
+""",
+    })
+    assert lint_lines(tmp_path, select=("CL203", "CL207", "CL208")) == []
+
+
+def test_a_start_command_that_fills_the_mount_first_is_not_reported(tmp_path):
+    write_tree(tmp_path, {".composelint.yaml": "# root\n", "compose.yaml": """\
+services:
+  job:
+    image: python:3.12-slim
+    command: sh -c "cp -r /opt/jobs/. /scratch && python /scratch/job.py"
+    tmpfs: /scratch
+"""})
+    assert lint_lines(tmp_path, select=("CL203",)) == []
+
+
+def test_a_volume_beside_a_bind_in_the_same_directory_is_the_dev_pattern(tmp_path):
+    write_tree(tmp_path, {
+        ".composelint.yaml": "# root\n",
+        "web/Dockerfile": "FROM node:22-slim\nWORKDIR /code\nCOPY package.json .\nRUN npm ci\nCOPY . .\n"
+                          'CMD ["npm", "start"]\n',
+        "web/package.json": "{}\n",
+        "web/src/index.js": "\n",
+        "compose.yaml": "services:\n  web:\n    build: ./web\n    volumes:\n      - ./web/src:/code/src\n"
+                        "      - /code/node_modules\n",
+    })
+    assert lint_lines(tmp_path, select=("CL207",)) == []
+    write_tree(tmp_path, {"compose.yaml": "services:\n  web:\n    build: ./web\n    volumes:\n"
+                                          "      - /code/node_modules\n"})
+    assert [line.split(":")[1] for line in lint_lines(tmp_path, select=("CL207",))] == ["5"]
