@@ -181,3 +181,31 @@ def test_a_volume_beside_a_bind_in_the_same_directory_is_the_dev_pattern(tmp_pat
     write_tree(tmp_path, {"compose.yaml": "services:\n  web:\n    build: ./web\n    volumes:\n"
                                           "      - /code/node_modules\n"})
     assert [line.split(":")[1] for line in lint_lines(tmp_path, select=("CL207",))] == ["5"]
+
+
+def test_an_override_in_another_directory_resolves_against_the_project_directory(tmp_path):
+    # `docker compose -f compose.yaml -f deploy/dev.yaml`: ./src in dev.yaml is the project's src/, not deploy/src
+    write_tree(tmp_path, {
+        ".composelint.yaml": "deployments:\n  - [compose.yaml, deploy/dev.yaml]\n",
+        "compose.yaml": "services:\n  app:\n    image: python:3.12-slim\n    command: python /app/main.py\n",
+        "deploy/dev.yaml": "services:\n  app:\n    volumes:\n      - ./src:/app\n",
+        "src/main.py": "print('dev')\n",
+    })
+    assert lint_lines(tmp_path, select=("CL203", "CL208")) == []
+    (tmp_path / "src" / "main.py").unlink()
+    (tmp_path / "src" / "other.py").write_text("\n")
+    assert [line.split(": ")[1].split()[0] for line in lint_lines(tmp_path, select=("CL203", "CL208"))] == ["CL203"]
+
+
+def test_only_a_dependency_volume_next_to_a_bind_counts_as_the_dev_pattern(tmp_path):
+    write_tree(tmp_path, {
+        ".composelint.yaml": "# root\n",
+        "app/Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "src/main.py"]\n',
+        "app/src/main.py": "\n",
+        "app/static/site.js": "\n",
+        "compose.yaml": "services:\n  app:\n    build: ./app\n    volumes:\n      - static:/app/static\n"
+                        "      - ./app/src:/app/src\nvolumes:\n  static:\n",
+    })
+    lines = lint_lines(tmp_path, select=("CL207",))
+    assert len(lines) == 1 and lines[0].startswith("compose.yaml:5:9: CL207 warning: service 'app' mounts the named "
+                                                   "volume `static` over `/app/static`, where the image puts code")

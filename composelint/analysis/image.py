@@ -1612,7 +1612,7 @@ def _service_view(project, service: Service) -> ServiceView | None:
 
     if _wasm(scalar_text(service.get("platform")) or "") or "wasm" in (scalar_text(service.get("runtime")) or ""):
         return None  # a WebAssembly runtime: the entrypoint is a module file, not a Linux program
-    mounts, complete = mounts_of(service)
+    mounts, complete = mounts_of(service, _deployment_of(project, service))
     working_dir_node = service.get("working_dir")
     working_dir = scalar_text(working_dir_node) if working_dir_node is not None else None
     environment = {key: value.value for key, value in service.environment.items() if value.value is not None}
@@ -1629,6 +1629,16 @@ def _service_view(project, service: Service) -> ServiceView | None:
     else:
         return None
     return ServiceView(project, model, base, mounts, complete, working_dir, environment)
+
+
+def _deployment_of(project, service: Service) -> Deployment | None:
+    """The deployment a service object belongs to (its relative paths resolve as that deployment says)."""
+    owners = project.extras.get("image.service_deployments")
+    if owners is None:
+        owners = {id(s): (s, deployment) for deployment in project.deployments for s in deployment.services.values()}
+        project.extras["image.service_deployments"] = owners
+    hit = owners.get(id(service))
+    return hit[1] if hit is not None and hit[0] is service else None
 
 
 def _wasm(platform: str) -> bool:

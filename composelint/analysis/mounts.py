@@ -58,7 +58,7 @@ class Mount:
         return f"the {self.kind} {self.written()}"
 
 
-def mounts_of(service) -> tuple[list[Mount], bool]:
+def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
     """The service's mounts, and False when something mounts content we cannot see (volumes_from)."""
     from composelint.analysis.image import _norm
     from composelint.parsers.compose import resolve_path
@@ -66,7 +66,14 @@ def mounts_of(service) -> tuple[list[Mount], bool]:
 
     mounts: list[Mount] = []
     complete = True
-    base_dir = service.file.rsplit("/", 1)[0] if "/" in service.file else ""
+    def base_dir(item) -> str:
+        # Compose's rule: the project directory for the -f files, an included or extended file's own
+        # directory for what it wrote; outside a deployment, the directory of the file.
+        path = item.span.path or service.file
+        if deployment is not None and path in deployment.files + deployment.included:
+            return deployment.base_dir(path)
+        return path.rsplit("/", 1)[0] if "/" in path else ""
+
     node = service.get("volumes")
     items = node.items if isinstance(node, YSeq) else ()
     for item in items:
@@ -84,7 +91,7 @@ def mounts_of(service) -> tuple[list[Mount], bool]:
                 continue
             options = parts[2].split(",") if len(parts) > 2 else []
             if source.startswith((".", "/", "~")) or "$" in source or "\\" in source:
-                host = resolve_path(base_dir, source) if source.startswith(".") else None
+                host = resolve_path(base_dir(item), source) if source.startswith(".") else None
                 mounts.append(Mount(_norm(target), "bind", host, item.span, source))
             else:
                 mounts.append(Mount(_norm(target), "volume", None, item.span, source, nocopy="nocopy" in options))
@@ -95,7 +102,7 @@ def mounts_of(service) -> tuple[list[Mount], bool]:
             if not target.startswith("/"):
                 complete = False
                 continue
-            host = resolve_path(base_dir, source) if kind == "bind" and source.startswith(".") else None
+            host = resolve_path(base_dir(item), source) if kind == "bind" and source.startswith(".") else None
             bind = item.get("bind")
             volume = item.get("volume")
             create = scalar_text(bind.get("create_host_path")) if isinstance(bind, YMap) else None
@@ -275,14 +282,17 @@ def image_content_under(model, target: str) -> Content | None:
         if op.kind not in ("copy", "copy-stage") or op.dest is None:
             continue
         dest = op.dest
+        # "the application" when the volume covers the working directory, else "code" (`/app/src`)
+        what = "the application" if model.workdir and (model.workdir == target or model.workdir.startswith(
+            inside) or target == "/") else "code"
         if dest == target or dest.startswith(inside) or target == "/":
             if _copies_code(model, op):
-                return Content(op, "the application", dest)
+                return Content(op, what, dest)
         elif target.startswith(dest.rstrip("/") + "/") and op.kind == "copy":
             found = model.lookup(target, want="dir")
             if found.op is op and found.state == "present" and found.context_path is not None and \
                     _context_code_below(model, found.context_path):
-                return Content(op, "the application", target)
+                return Content(op, what, target)
     return None
 
 
@@ -332,18 +342,25 @@ def _is_code(path: str) -> bool:
 
 
 def beside_bind(mounts: list[Mount], mount: Mount) -> Mount | None:
-    """The bind mount a volume sits beside: nested in it (`./src:/app` + `/app/node_modules`) or next to it
-    (`./src:/code/src` + `/code/node_modules`). That is the development pattern that keeps the image's
-    dependencies while the source comes from the host."""
+    """The bind mount a volume sits beside: nested in it (`./src:/app` + `/app/node_modules`), or a volume
+    for dependencies next to it (`./src:/code/src` + `/code/node_modules`). That is the development pattern
+    that keeps the image's dependencies while the source comes from the host."""
     parent = posixpath.dirname(mount.target)
     for other in mounts:
         if other is mount or other.kind != "bind":
             continue
         if other.target == "/" or mount.target.startswith(other.target.rstrip("/") + "/"):
             return other
-        if parent != "/" and posixpath.dirname(other.target) == parent:
+        if parent != "/" and posixpath.dirname(other.target) == parent and \
+                posixpath.basename(mount.target) in _DEPENDENCY_DIRS:
             return other
     return None
+
+
+# Directories of installed dependencies: a volume for one of them next to a bind of the source is the
+# development pattern (`./web/src:/code/src` + `/code/node_modules`).
+_DEPENDENCY_DIRS = frozenset(("node_modules", "bower_components", "vendor", ".venv", "venv", "deps", "_build",
+                              ".bundle", "target", "packages"))
 
 
 def service_mounts(project) -> Iterator[tuple[object, object, list[Mount]]]:
@@ -351,7 +368,7 @@ def service_mounts(project) -> Iterator[tuple[object, object, list[Mount]]]:
     from composelint.analysis.image import _all_services
 
     for deployment, service in _all_services(project):
-        mounts, complete = mounts_of(service)
+        mounts, complete = mounts_of(service, deployment)
         if mounts and complete:
             yield deployment, service, mounts
 

@@ -31,7 +31,7 @@ def check(project, options):
                 continue
             seen.add((service.name, mount.span))
             who = f"service '{service.name}'"
-            what = "`node_modules`" if content.what == "node_modules" else "the application"
+            what = "`node_modules`" if content.what == "node_modules" else content.what
             old = "old dependencies" if content.what == "node_modules" else "old code"
             if mount.source:
                 kept = f"the named volume `{mount.source}`"
@@ -43,7 +43,7 @@ def check(project, options):
             yield Violation(
                 mount.span,
                 f"{who} mounts {kept} over `{mount.target}`, where the image puts {what}: {when}, so after the "
-                f"next build the container still runs the {old} from the volume",
+                f"next build the container still uses the {old} in the volume",
                 help=f"remove the volume from `{mount.target}` (keep volumes for what the service writes, such as "
                      f"uploads or a database), or mount it at a path the image does not fill",
                 related=(instruction_note(content.op.instruction, f"`{first_line(content.op.instruction)}` puts "

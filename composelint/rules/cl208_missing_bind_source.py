@@ -59,7 +59,7 @@ def check(project, options):
             content = image_content_under(model, mount.target) if model is not None else None
             if content is None:
                 continue  # a state directory over a path the image leaves empty: Docker's creation is the point
-            what = "`node_modules`" if content.what == "node_modules" else "the application"
+            what = "`node_modules`" if content.what == "node_modules" else content.what
             yield Violation(
                 mount.span,
                 f"{empty}, which hides {what} the image puts in `{mount.target}`",
