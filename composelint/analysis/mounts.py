@@ -38,6 +38,7 @@ class Mount:
     long_syntax: bool = False
     create_host_path: bool = True  # long syntax `bind.create_host_path: false` turns it off
     nocopy: bool = False  # `volume.nocopy: true`: the volume is never filled from the image
+    source_span: Span | None = None  # the long syntax's `source:` value
 
     def written(self) -> str:
         """How the mount reads in the compose file, for messages."""
@@ -107,8 +108,10 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
             volume = item.get("volume")
             create = scalar_text(bind.get("create_host_path")) if isinstance(bind, YMap) else None
             nocopy = scalar_text(volume.get("nocopy")) if isinstance(volume, YMap) else None
+            source_node = item.get("source")
             mounts.append(Mount(_norm(target), kind if kind in ("bind", "tmpfs") else "volume", host, item.span,
-                                source, True, create != "false", nocopy == "true"))
+                                source, True, create != "false", nocopy == "true",
+                                source_node.span if source_node is not None else None))
     tmpfs = service.get("tmpfs")
     for item in (tmpfs.items if isinstance(tmpfs, YSeq) else (tmpfs,) if isinstance(tmpfs, YScalar) else ()):
         text = (scalar_text(item) or "").split(":")[0]

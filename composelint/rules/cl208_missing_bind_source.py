@@ -31,7 +31,7 @@ def check(project, options):
             create = f"create {source} in the repository (commit a `.gitkeep` in it if it starts empty)"
             if not mount.create_host_path:
                 yield Violation(
-                    mount.span,
+                    mount.source_span or mount.span,
                     f"{who} bind-mounts {source}, which is not in the repository, with `create_host_path: false`: "
                     f"Compose refuses to start the service",
                     help=f"{create}, or drop `create_host_path: false` to let Docker create an empty directory",
@@ -63,7 +63,8 @@ def check(project, options):
             yield Violation(
                 mount.span,
                 f"{empty}, which hides {what} the image puts in `{mount.target}`",
-                help=f"remove the mount so the image's `{mount.target}` is used, or {create}",
+                help=f"remove the mount so the image's `{mount.target}` is used, or mount the directory that holds "
+                     f"the code (a directory for the service's data belongs where the image puts nothing)",
                 related=(instruction_note(content.op.instruction, f"`{first_line(content.op.instruction)}` puts "
                                                                   f"{what} in `{content.where}`"),),
                 subject=who, anchor_text=mount.source)
