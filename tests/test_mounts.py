@@ -209,3 +209,25 @@ def test_only_a_dependency_volume_next_to_a_bind_counts_as_the_dev_pattern(tmp_p
     lines = lint_lines(tmp_path, select=("CL207",))
     assert len(lines) == 1 and lines[0].startswith("compose.yaml:5:9: CL207 warning: service 'app' mounts the named "
                                                    "volume `static` over `/app/static`, where the image puts code")
+
+
+def test_a_source_written_with_a_variable_is_host_specific(tmp_path):
+    write_tree(tmp_path, {**AGENT, "compose.yaml": """\
+services:
+  short:
+    build: ./agent
+    volumes:
+      - ${CODE_DIR:-./missing}:/app
+  long:
+    build: ./agent
+    volumes:
+      - type: bind
+        source: ${CODE_DIR:-./missing}
+        target: /app
+        bind:
+          create_host_path: false
+"""})
+    assert lint_lines(tmp_path, select=("CL203", "CL208")) == []
+    write_tree(tmp_path, {"compose.yaml": "services:\n  short:\n    build: ./agent\n    volumes:\n"
+                                          "      - ./missing:${TARGET:-/app}\n"})
+    assert [line.split(": ")[1].split()[0] for line in lint_lines(tmp_path, select=("CL208",))] == ["CL208"]

@@ -92,7 +92,8 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
                 continue
             options = parts[2].split(",") if len(parts) > 2 else []
             if source.startswith((".", "/", "~")) or "$" in source or "\\" in source:
-                host = resolve_path(base_dir(item), source) if source.startswith(".") else None
+                host = resolve_path(base_dir(item), source) if source.startswith(".") and \
+                    not _interpolated_source(item) else None
                 mounts.append(Mount(_norm(target), "bind", host, item.span, source))
             else:
                 mounts.append(Mount(_norm(target), "volume", None, item.span, source, nocopy="nocopy" in options))
@@ -103,12 +104,13 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
             if not target.startswith("/"):
                 complete = False
                 continue
-            host = resolve_path(base_dir(item), source) if kind == "bind" and source.startswith(".") else None
+            source_node = item.get("source")
+            host = resolve_path(base_dir(item), source) if kind == "bind" and source.startswith(".") and \
+                not _interpolated_source(source_node) else None
             bind = item.get("bind")
             volume = item.get("volume")
             create = scalar_text(bind.get("create_host_path")) if isinstance(bind, YMap) else None
             nocopy = scalar_text(volume.get("nocopy")) if isinstance(volume, YMap) else None
-            source_node = item.get("source")
             mounts.append(Mount(_norm(target), kind if kind in ("bind", "tmpfs") else "volume", host, item.span,
                                 source, True, create != "false", nocopy == "true",
                                 source_node.span if source_node is not None else None))
@@ -131,6 +133,13 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
     if service.get("volumes_from") is not None:
         complete = False
     return mounts, complete
+
+
+def _interpolated_source(node) -> bool:
+    """Whether a bind source was written with a variable (`${SRC:-./src}:/app`): the value on the host that
+    runs `up` may differ from the default composelint sees, so the source counts as host-specific."""
+    raw = getattr(node, "raw", None)  # the text before interpolation, when interpolation changed it
+    return bool(raw) and "$" in raw.split(":", 1)[0]
 
 
 def inner_path(mount: Mount, path: str) -> str:
