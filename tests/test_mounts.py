@@ -231,3 +231,16 @@ services:
     write_tree(tmp_path, {"compose.yaml": "services:\n  short:\n    build: ./agent\n    volumes:\n"
                                           "      - ./missing:${TARGET:-/app}\n"})
     assert [line.split(": ")[1].split()[0] for line in lint_lines(tmp_path, select=("CL208",))] == ["CL208"]
+
+
+def test_a_file_below_a_directory_the_automation_creates_is_not_certain(tmp_path):
+    write_tree(tmp_path, {
+        ".composelint.yaml": "# root\n",
+        "Makefile": "assets:\n\tmkdir -p site/out\n\tnpm run build -- --out-dir site/out\n",
+        "site/index.md": "# docs\n",
+        "compose.yaml": "services:\n  web:\n    image: node:22-slim\n    command: node /srv/out/server.js\n"
+                        "    volumes:\n      - ./site:/srv\n",
+    })
+    assert lint_lines(tmp_path, select=("CL203",)) == []
+    write_tree(tmp_path, {"Makefile": "assets:\n\techo nothing\n"})
+    assert [line.split(": ")[1].split()[0] for line in lint_lines(tmp_path, select=("CL203",))] == ["CL203"]

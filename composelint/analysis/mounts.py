@@ -178,7 +178,9 @@ def made_before_up(project, relpath: str) -> bool:
     if gitignored(project, relpath):
         return True
     made = created_names(project)
-    return any("/".join(parts[index:]) in made for index in range(len(parts))) or parts[-1] in made
+    # The path itself, a directory above it (`mkdir -p out` makes out/app.js possible), or a name of either.
+    return any("/".join(parts[index:]) in made or "/".join(parts[:index + 1]) in made or parts[index] in made
+               for index in range(len(parts)))
 
 
 _MKDIR = re.compile(r"\bmkdir\s+((?:-[-\w=]+\s+)*)([^;&|<>\n]+)")
