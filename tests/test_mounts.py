@@ -244,3 +244,21 @@ def test_a_file_below_a_directory_the_automation_creates_is_not_certain(tmp_path
     assert lint_lines(tmp_path, select=("CL203",)) == []
     write_tree(tmp_path, {"Makefile": "assets:\n\techo nothing\n"})
     assert [line.split(": ")[1].split()[0] for line in lint_lines(tmp_path, select=("CL203",))] == ["CL203"]
+
+
+def test_cl204_a_mount_over_the_only_path_directory_with_the_program_hides_it(tmp_path):
+    write_tree(tmp_path, {
+        ".composelint.yaml": "# root\n",
+        "app/Dockerfile": 'FROM debian:12-slim\nCOPY bin/serve /opt/app/bin/serve\nENV PATH=/opt/app/bin:$PATH\n'
+                          'CMD ["serve"]\n',
+        "app/bin/serve": "#!/bin/sh\n",
+        "conf/app.ini": "[app]\n",
+        "compose.yaml": "services:\n  hidden:\n    build: ./app\n    volumes:\n      - ./conf:/opt/app/bin\n"
+                        "  beside:\n    build: ./app\n    volumes:\n      - ./conf:/opt/app/conf\n"
+                        "  provided:\n    build: ./app\n    volumes:\n      - ./app/bin:/opt/app/bin\n",
+    })
+    result = lint(tmp_path, select=("CL204",))
+    assert [(d.span.path, d.span.line, d.span.column, d.subject) for d in result.diagnostics] == [
+        ("app/Dockerfile", 4, 7, "service 'hidden'")]
+    notes = [(r.span.path, r.span.line, r.span.column) for r in result.diagnostics[0].related]
+    assert notes[:2] == [("compose.yaml", 5, 9), ("app/Dockerfile", 2, 1)]

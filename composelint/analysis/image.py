@@ -1522,7 +1522,25 @@ class ServiceView:
                 found = self.file(posixpath.join(directory, name), want="any")
                 if found.mount is not None and found.state != ABSENT:
                     return UNKNOWN, "mounted"
+        if state == PRESENT and why == "copied" and self.mounts and self.hidden_program(name) is not None:
+            return ABSENT, "hidden by a mount"
         return state, why
+
+    def hidden_program(self, name: str) -> tuple[Mount, str, Lookup] | None:
+        """(mount, path, image lookup) when the image puts ``name`` on PATH only where a mount hides it."""
+        if self.model is None:
+            return None
+        hidden = None
+        for directory in self.model.path_dirs():
+            path = posixpath.join(directory, name)
+            found = self.file(path, want="any")
+            if found.state == PRESENT or (found.state == UNKNOWN and found.why not in ("system path", "unknown base")):
+                return None
+            if found.mount is not None and hidden is None:
+                image = self.model.lookup(path, want="any", program_mode=True)
+                if image.state == PRESENT:
+                    hidden = (found.mount, path, image)
+        return hidden
 
 
 # --------------------------------------------------------------------------- what to check

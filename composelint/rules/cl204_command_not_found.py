@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import ABSENT, DEFAULT_PATH, hint, instruction_note, start_targets
+from composelint.analysis.image import ABSENT, DEFAULT_PATH, first_line, hint, instruction_note, start_targets
+from composelint.diagnostics import Related
 from composelint.analysis.shell import start_analysis
 from composelint.rules._rule import Violation, rule
 
@@ -29,7 +30,7 @@ def check(project, options):
                 name = posixpath.basename(name)  # `/bin/sh` on scratch or distroless
             if "/" in name or "=" in name or name.startswith("-") or name in _BUILTINS:
                 continue
-            state, _ = view.program(name)
+            state, why = view.program(name)
             if state != ABSENT:
                 continue
             outcome = "so the container exits with 127 (command not found)"
@@ -47,6 +48,19 @@ def check(project, options):
                     f"{base.describe()} has no shell: the container exits with 127 (command not found)",
                     help=f"write the exec form: `{keyword} [\"program\", \"arg\"]`",
                     related=target.notes(span), subject=target.subject, anchor_text="/bin/sh")
+                continue
+            if why == "hidden by a mount":
+                mount, path, image = view.hidden_program(name)
+                notes = (Related(mount.span, f"{mount.describe()} replaces the image's `{mount.target}`"),)
+                if image.op is not None:
+                    notes += (instruction_note(image.op.instruction, f"`{first_line(image.op.instruction)}` puts "
+                                                                     f"`{name}` at `{path}`"),)
+                yield Violation(
+                    span,
+                    f"{target.who} runs `{name}`, which the image puts at `{path}`, but {mount.describe()} hides "
+                    f"it, {outcome}",
+                    help=f"mount at a path the image does not fill, or put `{name}` in the mounted directory",
+                    related=notes + target.notes(span), subject=target.subject, anchor_text=name)
                 continue
             notes = ()
             if view.model is not None and target.dockerfile is not None and span.path == target.dockerfile.path:
