@@ -27,6 +27,12 @@ def test_every_rule_has_a_scenario():
     assert {path.name.split("-", 1)[0] for path in SCENARIOS} == set(CODES)
 
 
+def test_every_start_command_rule_is_in_the_list():
+    from composelint.rules import MODULES
+
+    assert {name[:5].upper() for name in MODULES if name.startswith("cl2")} <= set(CODES)
+
+
 # --------------------------------------------------------------------------- the incident
 
 
