@@ -121,7 +121,13 @@ def _units(path: str, text: str):
         return [(_unit_from_text(text, 1, 1, directory), tuple(dict.fromkeys((directory, ""))))]
     if path.startswith(".github/workflows/") or name.startswith(".gitlab-ci."):
         return [(unit, ("",)) for unit in _ci_units(path, text)]
-    return [(unit, (unit.cwd,)) for unit in automation_units(path, text) if unit.cwd is not None]
+    # Every recipe, not only those that run `docker compose`: `mkdir -p data` and `docker build -t web`
+    # sit in recipes of their own.
+    return [(unit, (unit.cwd,)) for unit in automation_units(path, text, wanted=_any_text) if unit.cwd is not None]
+
+
+def _any_text(text: str) -> bool:
+    return True
 
 
 def _ci_units(path: str, text: str):
@@ -231,6 +237,7 @@ class NamedContext:
     dockerfile: str  # project-relative
     context: str  # project-relative ("" is the root)
     origin: str  # "path:line" where the build is written
+    tags: tuple[str, ...] = ()  # `-t NAME[:TAG]` of that build, as written (no variables)
 
 
 def is_build_config_path(relpath: str) -> bool:
@@ -244,9 +251,9 @@ def named_build_contexts(files: Iterable[tuple[str, str]]) -> dict[str, list[Nam
     docker-bake.hcl targets. Arguments composelint cannot expand are left out."""
     found: dict[str, list[NamedContext]] = {}
 
-    def add(dockerfile: str | None, context: str | None, origin: str) -> None:
+    def add(dockerfile: str | None, context: str | None, origin: str, tags: tuple[str, ...] = ()) -> None:
         if dockerfile is not None and context is not None:
-            entry = NamedContext(dockerfile, context, origin)
+            entry = NamedContext(dockerfile, context, origin, tags)
             if entry not in found.setdefault(dockerfile, []):
                 found[dockerfile].append(entry)
 
@@ -280,10 +287,15 @@ def _docker_builds(path: str, unit, start: str | None, add) -> None:
             continue
         rest = words[index + (3 if texts[index + 1] == "buildx" else 2):]
         dockerfile_word, context_word, skip = None, None, False
+        tags = []
         for i, word in enumerate(rest):
             if skip:
                 skip = False
                 continue
+            if word.text in ("-t", "--tag") and i + 1 < len(rest) and not rest[i + 1].symbolic:
+                tags.append(rest[i + 1].text)
+            elif word.text.startswith("--tag=") and not word.symbolic:
+                tags.append(word.text.split("=", 1)[1])
             if word.text in ("-f", "--file"):
                 dockerfile_word = rest[i + 1] if i + 1 < len(rest) else None
                 skip = True
@@ -305,7 +317,7 @@ def _docker_builds(path: str, unit, start: str | None, add) -> None:
             if "$" in written or "`" in written:
                 continue
             dockerfile = resolve_relative(cwd, written)
-        add(dockerfile, context, f"{path}:{unit.position(words[index].start)[0]}")
+        add(dockerfile, context, f"{path}:{unit.position(words[index].start)[0]}", tuple(tags))
 
 
 def _build_push_actions(path: str, text: str, add) -> None:
@@ -325,6 +337,9 @@ def _build_push_actions(path: str, text: str, add) -> None:
             if isinstance(uses, YScalar) and str(uses.value).startswith("docker/build-push-action") \
                     and isinstance(settings, YMap):
                 context_node, file_node = settings.get("context"), settings.get("file")
+                tags_node = settings.get("tags")
+                tags = tuple(tag.strip() for tag in re.split(r"[,\n]", str(tags_node.value))
+                             if tag.strip() and "$" not in tag) if isinstance(tags_node, YScalar) else ()
                 context_text = str(context_node.value) if isinstance(context_node, YScalar) else "."
                 if "$" in context_text or "://" in context_text:
                     continue
@@ -334,7 +349,7 @@ def _build_push_actions(path: str, text: str, add) -> None:
                     dockerfile = None if "$" in file_text else resolve_relative("", file_text)
                 else:
                     dockerfile = resolve_relative(context, "Dockerfile") if context is not None else None
-                add(dockerfile, context, f"{path}:{uses.span.start.line}")
+                add(dockerfile, context, f"{path}:{uses.span.start.line}", tags)
             else:
                 stack.extend(entry.value for entry in node.entries.values())
 
@@ -350,3 +365,22 @@ def project_named_contexts(project) -> dict[str, list[NamedContext]]:
         return named_build_contexts(files)
 
     return project.derived("created.named_contexts", compute)
+
+
+def project_built_images(project) -> frozenset:
+    """Repositories of the images the repository builds itself: a compose service's `image:` beside
+    its `build:`, and the `-t` of a `docker build` in its automation. A service that names one of
+    them runs that local build (Compose pulls nothing when the image exists), not a moving tag."""
+    def compute(p):
+        from composelint.analysis.service_facts import parse_image
+
+        names = {tag for contexts in project_named_contexts(p).values() for context in contexts
+                 for tag in context.tags}
+        for contexts in (p.deployments, getattr(p, "variants", ())):
+            for deployment in contexts:
+                for service in deployment.services.values():
+                    if service.image is not None and service.get("build") is not None:
+                        names.add(service.image.value)
+        return frozenset(parse_image(name).repository for name in names)
+
+    return project.derived("created.built_images", compute)

@@ -546,7 +546,7 @@ _MAKE_ASSIGN = re.compile(
 _MAKE_MAX_EXPANSION = 100_000
 
 
-def _make_units(path: str, text: str, directory: str) -> list[_Unit]:
+def _make_units(path: str, text: str, directory: str, wanted=None) -> list[_Unit]:
     """Recipe lines of a Makefile with the variables defined in it expanded."""
     lines = text.split("\n")
     logical: list[tuple[int, list[tuple[str, int, int]]]] = []  # (first line, [(text, line, column)])
@@ -623,7 +623,7 @@ def _make_units(path: str, text: str, directory: str) -> list[_Unit]:
             mapping.append((offset, line, column))
             offset += len(piece_text)
         text_out = "".join(piece[0] for piece in pieces)
-        if mentions_deployment(text_out):
+        if (wanted or mentions_deployment)(text_out):
             units.append(_Unit(text_out, mapping or [(0, 1, 1)], directory, origin=parts[0][1:],
                                environment=dict(environment)))
     return units
@@ -700,7 +700,7 @@ def _balanced(text: str, open_at: int, opener: str, closer: str) -> int:
 # ----------------------------------------------------------------------------- YAML and JSON automation
 
 
-def _yaml_units(path: str, text: str, kind: str) -> list[_Unit]:
+def _yaml_units(path: str, text: str, kind: str, wanted=None) -> list[_Unit]:
     from composelint.parsers.yaml_loader import load_yaml
     from composelint.yamltree import YMap, YScalar, YSeq
 
@@ -734,7 +734,7 @@ def _yaml_units(path: str, text: str, kind: str) -> list[_Unit]:
                 stack.append((entry.value, working, environment, where))
         elif isinstance(node, YSeq):
             stack.extend((item, working, environment, where) for item in node.items)
-        elif isinstance(node, YScalar) and isinstance(node.value, str) and mentions_deployment(node.value):
+        elif isinstance(node, YScalar) and isinstance(node.value, str) and (wanted or mentions_deployment)(node.value):
             cwd = _working_dir(default_dir, working)
             unit = _scalar_unit(node, source_lines, cwd)
             unit.environment, unit.where = environment, where
@@ -803,7 +803,7 @@ def _scalar_unit(node, source_lines: list[str], cwd: str | None) -> _Unit:
     return _Unit(value, pieces, cwd)
 
 
-def _package_json_units(path: str, text: str) -> list[_Unit]:
+def _package_json_units(path: str, text: str, wanted=None) -> list[_Unit]:
     try:
         data = json.loads(text)
     except ValueError:
@@ -815,7 +815,7 @@ def _package_json_units(path: str, text: str) -> list[_Unit]:
     units = []
     search_from = max(0, text.find('"scripts"'))
     for name, command in scripts.items():
-        if not isinstance(command, str) or not mentions_deployment(command):
+        if not isinstance(command, str) or not (wanted or mentions_deployment)(command):
             continue
         encoded = json.dumps(command, ensure_ascii=False)
         key = json.dumps(name, ensure_ascii=False)
@@ -829,7 +829,7 @@ def _package_json_units(path: str, text: str) -> list[_Unit]:
     return units
 
 
-def _justfile_units(path: str, text: str) -> list[_Unit]:
+def _justfile_units(path: str, text: str, wanted=None) -> list[_Unit]:
     directory = dirname(path)
     variables = {}
     for match in re.finditer(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:=\s*(['\"])([^'\"\n$]*)\2\s*$", text, re.MULTILINE):
@@ -837,7 +837,7 @@ def _justfile_units(path: str, text: str) -> list[_Unit]:
     units = []
     lines = text.split("\n")
     for number, line in enumerate(lines, 1):
-        if not line[:1] in (" ", "\t") or not mentions_deployment(line):
+        if not line[:1] in (" ", "\t") or not (wanted or mentions_deployment)(line):
             continue
         stripped = line.lstrip()
         indent = len(line) - len(stripped)
@@ -850,14 +850,17 @@ def _justfile_units(path: str, text: str) -> list[_Unit]:
     return units
 
 
-def automation_units(path: str, text: str) -> list[_Unit]:
-    """The shell text an automation file runs, each piece with its working directory."""
+def automation_units(path: str, text: str, wanted=None) -> list[_Unit]:
+    """The shell text an automation file runs, each piece with its working directory.
+
+    ``wanted(text)`` keeps a piece; by default only those that may run a deployment
+    (``mentions_deployment``), which is all the planner reads."""
     name = path.rsplit("/", 1)[-1]
     directory = dirname(path)
     if name in ("Makefile", "GNUmakefile", "makefile"):
-        return _make_units(path, text, directory)
+        return _make_units(path, text, directory, wanted)
     if name.endswith(".mk"):  # included by a Makefile: make runs it from that Makefile's directory
-        units = _make_units(path, text, directory)
+        units = _make_units(path, text, directory, wanted)
         for unit in units:
             unit.fallback_dirs = tuple(d for d in _parents(directory) if d != directory)
         return units
@@ -865,17 +868,17 @@ def automation_units(path: str, text: str) -> list[_Unit]:
         # A script runs from its caller's directory: usually its own, the repository root or between.
         fallback = tuple(d for d in _parents(directory) if d != directory)
         return [_unit_from_text(text, 1, 1, directory, fallback_dirs=fallback, own_dir=directory)] \
-            if mentions_deployment(text) else []
+            if (wanted or mentions_deployment)(text) else []
     if name in ("justfile", "Justfile", ".justfile"):
-        return _justfile_units(path, text)
+        return _justfile_units(path, text, wanted)
     if name == "package.json":
-        return _package_json_units(path, text)
+        return _package_json_units(path, text, wanted)
     if name.startswith("Taskfile."):
-        return _yaml_units(path, text, "taskfile")
+        return _yaml_units(path, text, "taskfile", wanted)
     if path.startswith(".github/workflows/"):
-        return _yaml_units(path, text, "workflow")
+        return _yaml_units(path, text, "workflow", wanted)
     if name.startswith(".gitlab-ci."):
-        return _yaml_units(path, text, "gitlab")
+        return _yaml_units(path, text, "gitlab", wanted)
     return []
 
 

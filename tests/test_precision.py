@@ -288,3 +288,15 @@ def test_a_script_run_from_the_root_that_pushd_s_into_a_compose_directory(tmp_pa
         "tests/01-image.test.sh": ("#!/bin/bash\npushd compose\ndocker compose up -d\ndocker compose kill\npopd\n"
                                    "pushd compose\ndocker compose -p kong up -d\npopd\n")})
     assert lint_lines(tmp_path, select=("CL008",)) == []
+
+
+def test_build_contexts_and_tags_come_from_makefile_recipes_without_compose():
+    """nginx-proxy: `docker build --pull -t web test/requirements/web` sits in a recipe of its own."""
+    from composelint.created import named_build_contexts
+
+    makefile = ("build-web:\n\tdocker build --pull -t web test/requirements/web\n"
+                "build-api:\n\tcd api && docker build -f docker/Dockerfile --tag=api:dev .\n")
+    found = named_build_contexts([("Makefile", makefile)])
+    assert {path: [(c.context, c.tags) for c in contexts] for path, contexts in found.items()} == {
+        "test/requirements/web/Dockerfile": [("test/requirements/web", ("web",))],
+        "api/docker/Dockerfile": [("api", ("api:dev",))]}

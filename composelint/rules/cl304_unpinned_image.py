@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from composelint.created import project_built_images
 from composelint.analysis.service_facts import has_variable, inherited_notes, matches, parse_image, subject
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
@@ -21,7 +22,7 @@ def check(project, options: Options):
         if has_variable(getattr(service.get("image"), "raw", None)):
             continue  # the tag comes from the deployment's environment
         ref = parse_image(service.image.value)
-        if ref.digest is not None or not ref.repository:
+        if ref.digest is not None or not ref.repository or ref.repository in project_built_images(project):
             continue
         if ref.tag is None:
             problem = "has no tag, so Compose pulls `latest`"
