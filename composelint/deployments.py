@@ -954,6 +954,10 @@ def automation_requests(path: str, text: str, source: str = "automation",
                     pushed.append(cwds)
                 previous = cwds
                 cwds = _change_directory(cwds, target, unit.own_dir)
+                if source == "documented" and previous and cwds is not None:
+                    # `git clone …/app.git && cd app`: the reader's clone is this repository, so the
+                    # directory may not exist in it; the planner keeps the first candidate that does.
+                    cwds = tuple(dict.fromkeys(cwds + previous))
                 continue
             if head == "popd":
                 if pushed:

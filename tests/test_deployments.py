@@ -737,3 +737,16 @@ def test_an_override_template_stands_in_for_the_override_that_is_not_committed(t
     # once the real override exists, it is the one
     write_tree(tmp_path, {"compose.override.yaml": "secrets:\n  key:\n    environment: KEY\n"})
     assert build_project(tmp_path, Config()).deployments[0].files == ("compose.yaml", "compose.override.yaml")
+
+
+def test_a_documented_cd_into_the_readers_clone_stays_at_the_root(tmp_path):
+    """temporalio/docker-compose: `git clone …/docker-compose.git`, `cd docker-compose`, then
+    `docker-compose -f docker-compose-mysql-es.yml up` — the clone is this repository's root."""
+    write_tree(tmp_path, {"docker-compose.yml": SERVICES, "docker-compose-mysql.yml": SERVICES,
+                          "README.md": ("```bash\ngit clone https://github.com/example/docker-compose.git\n"
+                                        "cd docker-compose\ndocker-compose up\n```\n\n"
+                                        "```bash\ndocker-compose -f docker-compose-mysql.yml up\n```\n")})
+    project = build_project(tmp_path, Config())
+    assert [(d.source, str(d.origin), d.files) for d in project.deployments] == [
+        ("documented", "README.md:4:1", ("docker-compose.yml",)),
+        ("documented", "README.md:8:1", ("docker-compose-mysql.yml",))]
