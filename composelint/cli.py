@@ -621,6 +621,20 @@ def _write_output(path: Path, text: str) -> None:
         raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+@cli.command("server")
+def server_command() -> None:
+    """Run the language server on standard input and output (for editors; see docs/editors.md).
+
+    Needs the `lsp` extra: pip install 'composelint[lsp]'.
+    """
+    from composelint.server import INSTALL_HINT, missing_dependency, serve
+
+    missing = missing_dependency()
+    if missing is not None:
+        raise _fail(f"{INSTALL_HINT} ({missing} is not installed)")
+    serve()
+
+
 def _project(path, config_path, use_environment):
     """The project at ``path`` (default: the current directory) and its configuration, for the
     commands that show the model rather than lint it."""

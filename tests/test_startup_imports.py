@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-HEAVY = ("networkx", "jsonschema")
+HEAVY = ("networkx", "jsonschema", "pygls", "lsprotocol", "composelint.server")  # the last three: `server` only
 PARSERS = ("ruamel.yaml", "composelint.rules", "composelint.project", "composelint.engine")
 
 

@@ -1,0 +1,160 @@
+"""One project root as the server sees it: configuration, file list, open buffers, the last run.
+
+A run is a whole-project lint, exactly what ``composelint check`` computes, with the open
+buffers laid over the files on disk (as ``--stdin-filename`` does for one buffer). What is
+kept between runs, and why (measured in benchmarks/server.py):
+
+* the process itself: imports, rule modules and data tables are loaded once;
+* the walk of the tree (FileSet), refreshed only when files appear or disappear
+  (``workspace/didChangeWatchedFiles``, a buffer of a new file) or the configuration changes;
+* the parse of every compose file and Dockerfile whose text did not change
+  (composelint.parsers.memo: YAML documents and Dockerfiles are pure functions of their text).
+
+Everything after parsing (interpolation, deployments, the service graph, the rules) is
+recomputed on each run: a finding may depend on any file of the project, and the rules do
+not record which model parts they read.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import time
+from dataclasses import field, replace
+from pathlib import Path
+from typing import Callable, Mapping
+
+from composelint.config import Config, ConfigError, find_config_file, load_config
+from composelint.diagnostics import Diagnostic, Position, Severity, Span
+from composelint.discovery import FileSet, walk
+from composelint.records import record
+
+CONFIG_NAMES = (".composelint.yaml", ".composelint.yml", "pyproject.toml")
+
+
+@record(frozen=True)
+class Outcome:
+    """What one run found, per project-relative path, and the model it ran on."""
+
+    by_path: Mapping[str, tuple[Diagnostic, ...]]
+    project: object  # composelint.model.Project
+    texts: Mapping[str, str]  # the text each finding's positions refer to (buffer or file)
+    seconds: float
+
+    def text_of(self, relpath: str) -> str | None:
+        text = self.texts.get(relpath)
+        if text is None:
+            text = self.project.sources.get(relpath)
+        if text is None:
+            text = (self.project.extras.get("read_text") or {}).get(relpath)
+        return text
+
+
+@record
+class Session:
+    root: Path
+    config: Config = field(default_factory=Config)
+    config_problem: Diagnostic | None = None
+    fileset: FileSet | None = None
+    last: Outcome | None = None
+
+    @classmethod
+    def open(cls, root: Path) -> "Session":
+        session = cls(root)
+        session.reload_config()
+        return session
+
+    def reload_config(self) -> None:
+        """Read the configuration again; an invalid one is reported on its file and the last
+        valid one stays in force (as the editor keeps showing the last findings)."""
+        try:
+            self.config = load_config(self.root)
+            self.config_problem = None
+        except (ConfigError, ValueError) as exc:
+            self.config_problem = config_diagnostic(self.root, str(exc))
+        self.fileset = None  # `exclude` may have changed what the walk keeps
+
+    def files_changed(self) -> None:
+        """Files appeared or disappeared on disk: walk again before the next run."""
+        self.fileset = None
+
+    def is_config(self, relpath: str) -> bool:
+        return relpath in CONFIG_NAMES
+
+    def lint(self, buffers: Mapping[str, str], cancelled: Callable[[], bool] = lambda: False) -> Outcome | None:
+        """Lint the project with ``buffers`` (relpath -> text) over the disk; None when cancelled."""
+        from composelint.engine import run
+        from composelint.project import build_project
+
+        started = time.perf_counter()
+        collecting = gc.isenabled()
+        gc.disable()  # the model is a large heap of small objects: no collector passes over it mid-run
+        try:
+            fileset = self._fileset()
+            overrides = {path: text for path, text in buffers.items() if self._overlays(path, fileset)}
+            project = build_project(self.root, self.config, overrides, _copy(fileset))
+            if cancelled():
+                return None
+            if overrides:
+                # Files the analysis reads itself (requirements, Python sources) see the buffer too.
+                read_text = project.extras.setdefault("read_text", {})
+                for path, text in overrides.items():
+                    if path not in project.sources:
+                        read_text[path] = text
+            result = run(project, self.config, fork=False if _no_fork() else None)
+        finally:
+            if collecting:
+                gc.enable()
+        by_path: dict[str, list[Diagnostic]] = {}
+        for diagnostic in result.diagnostics:
+            by_path.setdefault(diagnostic.span.path, []).append(diagnostic)
+        if self.config_problem is not None:
+            by_path.setdefault(self.config_problem.span.path, []).append(self.config_problem)
+        outcome = Outcome({path: tuple(items) for path, items in by_path.items()}, project, dict(overrides),
+                          time.perf_counter() - started)
+        self.last = outcome
+        return outcome
+
+    def _fileset(self) -> FileSet:
+        if self.fileset is None:
+            self.fileset = walk(self.root, self.config.exclude)
+        return self.fileset
+
+    def _overlays(self, relpath: str, fileset: FileSet) -> bool:
+        """A buffer counts when its file is part of the project: walked, or new and not excluded."""
+        if relpath in fileset.all_files:
+            return True
+        from composelint.discovery import SKIP_DIRS, _excluded
+
+        if _excluded(relpath, self.config.exclude) or any(part in SKIP_DIRS for part in relpath.split("/")[:-1]):
+            return False
+        return not (self.root / relpath).exists()  # on disk but not walked: excluded or a symlink out
+
+
+def _copy(fileset: FileSet) -> FileSet:
+    """build_project adds the buffers of new files to the set it is given: keep the cached one clean."""
+    return replace(fileset, compose=list(fileset.compose), dockerfiles=list(fileset.dockerfiles),
+                   dockerignores=list(fileset.dockerignores), automation=list(fileset.automation),
+                   all_files=set(fileset.all_files), directories=set(fileset.directories),
+                   skipped=list(fileset.skipped))
+
+
+def _no_fork() -> bool:
+    return os.environ.get("COMPOSELINT_NO_FORK", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+_LOCATION = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+)(?::(?P<column>\d+))?: ")
+
+
+def config_diagnostic(root: Path, message: str) -> Diagnostic:
+    """An invalid configuration as a finding on its file (at the line the message names, if any)."""
+    found = find_config_file(root)
+    path = found.relative_to(root).as_posix() if found is not None else ".composelint.yaml"
+    line, column = 1, 1
+    match = _LOCATION.match(message)
+    if match and match.group("path") == path:
+        line, column = int(match.group("line")), int(match.group("column") or 1)
+    return Diagnostic(code="config", name="invalid-configuration", severity=Severity.ERROR,
+                      message=f"invalid configuration: {message}; the last valid configuration stays in force",
+                      span=Span(path, Position(line, column)))

@@ -1,0 +1,157 @@
+"""``composelint server`` end to end: a real LSP client over stdio, a real project on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lsp_client import run, start, stop, types
+
+COMPOSE = 'services:\n  api:\n    build: ./api\n    command: sh -c "pip install flask && python app.py"\n'
+DOCKERFILE = 'FROM python:3.12\nCOPY . .\nCMD ["python", "app.py"]\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "api").mkdir()
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "api" / "Dockerfile").write_text(DOCKERFILE)
+    return tmp_path
+
+
+def _messages(client, uri: str, code: str) -> list[str]:
+    return [d.message for d in client.diagnostics.get(uri, ()) if d.code == code]
+
+
+def test_a_dockerfile_edit_updates_the_findings_of_the_compose_file_that_builds_it(project):
+    async def scenario():
+        client = await start(project)
+        compose = client.open(project / "compose.yaml", language="dockercompose")
+        dockerfile = client.open(project / "api" / "Dockerfile", language="dockerfile")
+        await client.until(lambda: "CL203" in client.codes(compose) and "CL401" in client.codes(dockerfile),
+                           "the first findings of both files")
+        assert "runs in `/`" in _messages(client, compose, "CL203")[0]
+        first = next(d for d in client.diagnostics[compose] if d.code == "CL201")
+        # Where the finding is, what it links to, and its notes.
+        assert (first.range.start.line, first.range.start.character) == (3, 20)
+        assert (first.range.end.line, first.range.end.character) == (3, 37)
+        assert first.severity == types.DiagnosticSeverity.Error and first.source == "composelint"
+        assert first.code_description.href.endswith("CL201-runtime-install.md")
+        assert first.related_information[0].location.uri == dockerfile
+        assert "api/Dockerfile" in first.related_information[0].message or first.related_information[0].message
+        assert "\nhelp: " in first.message
+
+        # An unsaved edit of the Dockerfile: WORKDIR /app before the COPY.
+        client.insert(dockerfile, 1, 0, "WORKDIR /app\n")
+        await client.until(lambda: "CL401" not in client.codes(dockerfile)
+                           and any("runs in `/app`" in m for m in _messages(client, compose, "CL203")),
+                           "the Dockerfile's CL401 gone and the compose file's CL203 updated")
+        assert (project / "api" / "Dockerfile").read_text() == DOCKERFILE  # the server never writes
+        assert await stop(client) == 0
+
+    run(scenario())
+
+
+def test_a_finding_that_disappears_is_cleared_with_an_empty_list(project):
+    async def scenario():
+        client = await start(project)
+        compose = client.open(project / "compose.yaml")
+        await client.until(lambda: "CL201" in client.codes(compose), "CL201")
+        client.replace(compose, "services:\n  api:\n    image: nginx:1.27\n    init: true\n"
+                                "    deploy: {resources: {limits: {memory: 64m, cpus: '0.5'}}}\n")
+        dockerfile = (project / "api" / "Dockerfile").as_uri()
+        await client.until(lambda: client.codes(compose) == [], "the compose file's findings to clear")
+        # The Dockerfile is no longer built by anyone; its own findings stay published.
+        assert "CL401" in client.codes(dockerfile)
+        await stop(client)
+
+    run(scenario())
+
+
+def test_hover_shows_the_rule_documentation(project):
+    async def scenario():
+        client = await start(project)
+        compose = client.open(project / "compose.yaml")
+        await client.until(lambda: "CL201" in client.codes(compose), "CL201")
+        hover = await client.lsp.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=compose), position=types.Position(line=3, character=25)))
+        assert hover is not None
+        text = hover.contents.value
+        assert "**CL201 runtime-install** (error)" in text
+        assert "## What it does" in text  # the page, its headings one level down
+        nothing = await client.lsp.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=compose), position=types.Position(line=0, character=2)))
+        assert nothing is None
+        await stop(client)
+
+    run(scenario())
+
+
+def _apply(text: str, edits) -> str:
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        start = offsets[edit.range.start.line] + edit.range.start.character
+        end = offsets[edit.range.end.line] + edit.range.end.character
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
+@pytest.mark.parametrize("relpath, line, code, expected", [
+    ("compose.yaml", 3, "CL201",
+     'services:\n  api:\n    build: ./api\n    command: sh -c "pip install flask && python app.py"'
+     '  # composelint: ignore[runtime-install] -- reason\n'),
+    ("api/Dockerfile", 1, "CL401",
+     'FROM python:3.12\n# composelint: ignore[missing-workdir] -- reason\nCOPY . .\nCMD ["python", "app.py"]\n'),
+])
+def test_the_suppression_code_action_silences_the_finding(project, relpath, line, code, expected):
+    async def scenario():
+        client = await start(project)
+        path = project / relpath
+        uri = client.open(path)
+        await client.until(lambda: code in client.codes(uri), code)
+        finding = next(d for d in client.diagnostics[uri] if d.code == code)
+        actions = await client.lsp.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)),
+            context=types.CodeActionContext(diagnostics=[finding])))
+        suppress = [a for a in actions if code in a.title and "Suppress" in a.title]
+        assert len(suppress) == 1, [a.title for a in actions]
+        action = suppress[0]
+        assert action.kind == types.CodeActionKind.QuickFix and action.diagnostics[0].code == code
+        fixed = _apply(path.read_text(), action.edit.changes[uri])
+        assert fixed == expected
+        client.replace(uri, fixed)
+        await client.until(lambda: code not in client.codes(uri), f"{code} to be suppressed")
+        await stop(client)
+
+    run(scenario())
+
+
+def test_a_multi_line_yaml_value_is_suppressed_on_the_line_above_it(project):
+    compose = ("services:\n  api:\n    build: ./api\n    command:\n      - sh\n      - -c\n      - |\n"
+               "        pip install flask\n        python app.py\n")
+    (project / "compose.yaml").write_text(compose)
+
+    async def scenario():
+        client = await start(project)
+        uri = client.open(project / "compose.yaml")
+        await client.until(lambda: "CL201" in client.codes(uri), "CL201")
+        finding = next(d for d in client.diagnostics[uri] if d.code == "CL201")
+        assert (finding.range.start.line, finding.range.end.line) == (6, 9)  # the whole block scalar
+        actions = await client.lsp.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), range=finding.range,
+            context=types.CodeActionContext(diagnostics=[finding])))
+        action = next(a for a in actions if "CL201" in a.title)
+        fixed = _apply(compose, action.edit.changes[uri])
+        # Not inside the script (a line there would become part of it): above the item.
+        assert fixed.split("\n")[6:8] == ["      # composelint: ignore[runtime-install] -- reason", "      - |"]
+        client.replace(uri, fixed)
+        await client.until(lambda: "CL201" not in client.codes(uri), "CL201 to be suppressed")
+        await stop(client)
+
+    run(scenario())
