@@ -54,6 +54,7 @@ class _Loader:
     # file some deployment runs
     required_known: set = field(default_factory=set)
     empty_files: dict = field(default_factory=dict)  # relpath -> its CL001, reported per deployment
+    parsed: object = None  # a composelint.parsecache.ParseCache kept between builds, or None
 
     def _fetch(self, relpath: str) -> ReadResult:
         if relpath in self.overrides:
@@ -134,8 +135,9 @@ def _read_problem(relpath: str, result: ReadResult, code_for_content: str) -> Pa
 
 
 def build_project(root: Path, config: Config, overrides: Mapping[str, str] | None = None,
-                  fileset: FileSet | None = None) -> Project:
-    loader = _Loader(root, config, dict(overrides or {}))
+                  fileset: FileSet | None = None, parsed=None) -> Project:
+    """``parsed``: a composelint.parsecache.ParseCache kept between builds of this project."""
+    loader = _Loader(root, config, dict(overrides or {}), parsed=parsed)
     found = fileset if fileset is not None else walk(root, config.exclude, config.limits.max_file_size)
     for relpath in loader.overrides:
         found.all_files.add(relpath)  # so every later `in found.all_files` covers the stdin buffers too
@@ -320,7 +322,8 @@ def load_compose_file(loader: _Loader, relpath: str, sources: SourceIndex) -> Co
     if text is None:
         return empty
     limits = YamlLimits(loader.config.limits.yaml_nodes, loader.config.limits.yaml_depth)
-    document = load_yaml(text, relpath, limits)
+    parsed = loader.parsed
+    document = parsed.yaml(text, relpath, limits) if parsed is not None else load_yaml(text, relpath, limits)
     problems: list[ParseProblem] = []
     for problem in document.problems:
         problems.append(ParseProblem(_YAML_KIND_CODE.get(problem.kind, "CL001"), problem.message, problem.span,
@@ -525,7 +528,8 @@ def load_dockerfile(loader: _Loader, relpath: str) -> Dockerfile | None:
         return None
     from composelint.parsers.dockerfile import parse_dockerfile
 
-    dockerfile = parse_dockerfile(text, relpath)
+    parsed = loader.parsed
+    dockerfile = parsed.dockerfile(text, relpath) if parsed is not None else parse_dockerfile(text, relpath)
     loader.problems.extend(dockerfile.problems)
     return dockerfile
 

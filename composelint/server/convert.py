@@ -23,6 +23,10 @@ class Lines:
     def __init__(self, text: str | None, codec):
         self.lines = (text or "").split("\n")
         self.codec = codec
+        encoding = getattr(codec, "encoding", "utf-16")
+        encoding = getattr(encoding, "value", encoding)  # a PositionEncodingKind or its string
+        # Counted by the codecs in C: pygls's codec counts in Python, char by char (~4 us a line).
+        self._encoding = "utf-32" if encoding == "utf-32" else ("utf-8" if encoding == "utf-8" else "utf-16")
 
     def position(self, line: int, column: int) -> types.Position:
         """1-based (line, code-point column) -> the client's 0-based position, clamped to the text."""
@@ -34,7 +38,11 @@ class Lines:
         return types.Position(line=index, character=self.units(text[:character]))
 
     def units(self, text: str) -> int:
-        return self.codec.client_num_units(text)
+        if self._encoding == "utf-32" or text.isascii():
+            return len(text)
+        if self._encoding == "utf-8":
+            return len(text.encode("utf-8", "surrogatepass"))
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
     def range_of(self, span) -> types.Range:
         start = self.position(span.start.line, span.start.column)

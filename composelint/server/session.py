@@ -7,11 +7,11 @@ kept between runs, and why (measured in benchmarks/server.py):
 * the process itself: imports, rule modules and data tables are loaded once;
 * the walk of the tree (FileSet), refreshed only when files appear or disappear
   (``workspace/didChangeWatchedFiles``, a buffer of a new file) or the configuration changes;
-* the parse of every compose file and Dockerfile whose text did not change
-  (composelint.parsers.memo: YAML documents and Dockerfiles are pure functions of their text).
+* the parse of every compose file and Dockerfile whose text did not change (the YAML document,
+  the Dockerfile model): composelint.parsecache.
 
-Everything after parsing (interpolation, deployments, the service graph, the rules) is
-recomputed on each run: a finding may depend on any file of the project, and the rules do
+Everything after parsing (interpolation, the schema check, deployments, the service graph, the
+rules) is recomputed on each run: a finding may depend on any file of the project, and the rules do
 not record which model parts they read.
 """
 
@@ -28,6 +28,7 @@ from typing import Callable, Mapping
 from composelint.config import Config, ConfigError, find_config_file, load_config
 from composelint.diagnostics import Diagnostic, Position, Severity, Span
 from composelint.discovery import FileSet, walk
+from composelint.parsecache import ParseCache
 from composelint.records import record
 
 CONFIG_NAMES = (".composelint.yaml", ".composelint.yml", "pyproject.toml")
@@ -57,6 +58,7 @@ class Session:
     config: Config = field(default_factory=Config)
     config_problem: Diagnostic | None = None
     fileset: FileSet | None = None
+    parsed: ParseCache = field(default_factory=ParseCache)
     last: Outcome | None = None
 
     @classmethod
@@ -74,6 +76,7 @@ class Session:
         except (ConfigError, ValueError) as exc:
             self.config_problem = config_diagnostic(self.root, str(exc))
         self.fileset = None  # `exclude` may have changed what the walk keeps
+        self.parsed = ParseCache()  # and limits or `env` how files parse
 
     def files_changed(self) -> None:
         """Files appeared or disappeared on disk: walk again before the next run."""
@@ -93,7 +96,7 @@ class Session:
         try:
             fileset = self._fileset()
             overrides = {path: text for path, text in buffers.items() if self._overlays(path, fileset)}
-            project = build_project(self.root, self.config, overrides, _copy(fileset))
+            project = build_project(self.root, self.config, overrides, _copy(fileset), self.parsed)
             if cancelled():
                 return None
             if overrides:

@@ -1,0 +1,33 @@
+"""The parts of the server that need no client: positions, suppression placement, hover text."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pygls", reason="the `lsp` extra (pygls) is not installed")
+
+from pygls.workspace.position_codec import PositionCodec  # noqa: E402
+
+from composelint.diagnostics import Position, Span  # noqa: E402
+from composelint.server.convert import Lines  # noqa: E402
+
+
+@pytest.mark.parametrize("encoding, expected", [("utf-16", 6), ("utf-8", 8), ("utf-32", 5)])
+def test_columns_are_converted_to_the_negotiated_code_units(encoding, expected):
+    # "x: 😋 y": the emoji is 1 code point, 2 UTF-16 units, 4 UTF-8 bytes; column 6 is "y" (after "😋 ").
+    lines = Lines("a\nx: 😋 y\n", PositionCodec(encoding))
+    position = lines.position(2, 6)
+    assert (position.line, position.character) == (1, expected)
+    # The same as pygls's own (slower) conversion.
+    assert position.character == PositionCodec(encoding).client_num_units("x: 😋 ")
+
+
+def test_a_span_without_an_end_underlines_the_rest_of_its_line():
+    lines = Lines("services:\n  web:   \n", PositionCodec("utf-16"))
+    marked = lines.range_of(Span("compose.yaml", Position(2, 3)))
+    assert (marked.start.character, marked.end.line, marked.end.character) == (2, 1, 6)
+
+
+def test_positions_beyond_the_text_are_clamped():
+    lines = Lines("FROM x\n", PositionCodec("utf-16"))
+    assert (lines.position(9, 1).line, lines.position(1, 99).character) == (1, 6)

@@ -1,0 +1,63 @@
+"""Builds that reuse parsed files (the language server's ParseCache) find exactly what fresh builds find."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import REPO
+
+from composelint.config import Config, load_config
+from composelint.discovery import walk
+from composelint.engine import run
+from composelint.parsecache import ParseCache
+from composelint.project import build_project
+
+PROJECTS = sorted({path.parent for pattern in ("compose*.y*ml", "docker-compose*.y*ml", "Dockerfile")
+                   for path in (REPO / "fixtures").rglob(pattern)
+                   if "hostile" not in path.parts or path.parent.name in ("compose", "yaml")})
+
+
+def _findings(root: Path, config: Config, overrides: dict, parsed=None) -> tuple:
+    project = build_project(root, config, overrides, parsed=parsed)
+    result = run(project, config, fork=False)
+    return result.diagnostics + result.suppressed
+
+
+def _config(root: Path) -> Config:
+    try:
+        return load_config(root)
+    except Exception:
+        return Config()
+
+
+@pytest.mark.parametrize("root", PROJECTS, ids=[str(p.relative_to(REPO / "fixtures")) for p in PROJECTS])
+def test_reused_parses_change_no_finding(root):
+    config = _config(root)
+    found = walk(root, config.exclude)
+    edited = (found.compose or found.dockerfiles)[0]
+    text = (root / edited).read_text(encoding="utf-8", errors="surrogateescape")
+    parsed = ParseCache()
+    fresh = _findings(root, config, {})
+    assert _findings(root, config, {}, parsed) == fresh
+    # Every file again: all reused, same findings.
+    misses = parsed.misses
+    assert _findings(root, config, {}, parsed) == fresh
+    assert parsed.misses == misses and parsed.hits > 0
+    # One file edited (a line appended, then a service added): that file alone is parsed again.
+    for changed in (text + "\n# edited\n", text.replace("services:", "services:\n  added-by-test:\n    image: x:1", 1)):
+        assert _findings(root, config, {edited: changed}, parsed) == _findings(root, config, {edited: changed})
+    assert parsed.misses <= misses + 2 * (1 + len(found.compose))
+
+
+def test_a_changed_environment_is_not_reused(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".env").write_text("TAG=1.0\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:${TAG}\n    ports: ['${PORT}:80']\n")
+    config = Config()
+    parsed = ParseCache()
+    before = _findings(tmp_path, config, {}, parsed)
+    assert any(d.code == "CL005" and "PORT" in d.message for d in before)
+    after = _findings(tmp_path, config, {".env": "TAG=1.0\nPORT=8080\n"}, parsed)
+    assert after == _findings(tmp_path, config, {".env": "TAG=1.0\nPORT=8080\n"})
+    assert not any(d.code == "CL005" and "PORT" in d.message for d in after)
