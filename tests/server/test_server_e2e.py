@@ -155,3 +155,52 @@ def test_a_multi_line_yaml_value_is_suppressed_on_the_line_above_it(project):
         await stop(client)
 
     run(scenario())
+
+
+def _watched(client, path: Path, kind: types.FileChangeType) -> None:
+    client.lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        changes=[types.FileEvent(uri=path.as_uri(), type=kind)]))
+
+
+def test_files_changed_on_disk_and_the_configuration_are_picked_up(project):
+    async def scenario():
+        client = await start(project)
+        compose = client.open(project / "compose.yaml")
+        await client.until(lambda: "CL203" in client.codes(compose), "CL203: app.py is missing")
+        # A file created outside the editor: the script the command runs now exists.
+        (project / "api" / "app.py").write_text("print('hello')\n")
+        _watched(client, project / "api" / "app.py", types.FileChangeType.Created)
+        await client.until(lambda: "CL203" not in client.codes(compose) and "CL201" in client.codes(compose),
+                           "CL203 gone once app.py exists")
+        # The configuration changed on disk: reloaded.
+        (project / ".composelint.yaml").write_text("ignore: [runtime-install]\n")
+        _watched(client, project / ".composelint.yaml", types.FileChangeType.Created)
+        await client.until(lambda: "CL201" not in client.codes(compose), "CL201 ignored by the new configuration")
+        # An invalid one is reported on its file; the last valid one stays in force.
+        (project / ".composelint.yaml").write_text("ignore: [no-such-rule]\n")
+        _watched(client, project / ".composelint.yaml", types.FileChangeType.Changed)
+        config = (project / ".composelint.yaml").as_uri()
+        await client.until(lambda: client.codes(config) == ["config"], "the configuration error on its file")
+        assert "no-such-rule" in client.diagnostics[config][0].message
+        assert "CL201" not in client.codes(compose)
+        (project / ".composelint.yaml").write_text("ignore: [missing-resource-limits]\n")
+        _watched(client, project / ".composelint.yaml", types.FileChangeType.Changed)
+        await client.until(lambda: client.codes(config) == [] and "CL201" in client.codes(compose)
+                           and "CL301" not in client.codes(compose), "the fixed configuration in force")
+        await stop(client)
+
+    run(scenario())
+
+
+def test_a_burst_of_edits_ends_with_the_findings_of_the_last_buffer(project):
+    async def scenario():
+        client = await start(project)
+        compose = client.open(project / "compose.yaml")
+        await client.until(lambda: "CL201" in client.codes(compose), "CL201")
+        for number in range(12):  # typing: each edit makes the previous run stale
+            client.replace(compose, COMPOSE.replace("flask", f"flask{number}"))
+        client.replace(compose, "services:\n  api:\n    image: nginx:1.27\n")
+        await client.until(lambda: client.codes(compose) == ["CL301"], "only the last buffer's finding")
+        await stop(client)
+
+    run(scenario())
