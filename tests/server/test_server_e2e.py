@@ -21,6 +21,14 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+async def _opened(project: Path, code: str, relpath: str = "compose.yaml"):
+    """A server on ``project`` with ``relpath`` open, once its ``code`` finding has arrived."""
+    client = await start(project)
+    uri = client.open(project / relpath)
+    await client.until(lambda: code in client.codes(uri), code)
+    return client, uri
+
+
 def _messages(client, uri: str, code: str) -> list[str]:
     return [d.message for d in client.diagnostics.get(uri, ()) if d.code == code]
 
@@ -56,9 +64,7 @@ def test_a_dockerfile_edit_updates_the_findings_of_the_compose_file_that_builds_
 
 def test_a_finding_that_disappears_is_cleared_with_an_empty_list(project):
     async def scenario():
-        client = await start(project)
-        compose = client.open(project / "compose.yaml")
-        await client.until(lambda: "CL201" in client.codes(compose), "CL201")
+        client, compose = await _opened(project, "CL201")
         client.replace(compose, "services:\n  api:\n    image: nginx:1.27\n    init: true\n"
                                 "    deploy: {resources: {limits: {memory: 64m, cpus: '0.5'}}}\n")
         dockerfile = (project / "api" / "Dockerfile").as_uri()
@@ -72,9 +78,7 @@ def test_a_finding_that_disappears_is_cleared_with_an_empty_list(project):
 
 def test_hover_shows_the_rule_documentation(project):
     async def scenario():
-        client = await start(project)
-        compose = client.open(project / "compose.yaml")
-        await client.until(lambda: "CL201" in client.codes(compose), "CL201")
+        client, compose = await _opened(project, "CL201")
         hover = await client.lsp.text_document_hover_async(types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=compose), position=types.Position(line=3, character=25)))
         assert hover is not None
@@ -110,10 +114,8 @@ def _apply(text: str, edits) -> str:
 ])
 def test_the_suppression_code_action_silences_the_finding(project, relpath, line, code, expected):
     async def scenario():
-        client = await start(project)
+        client, uri = await _opened(project, code, relpath)
         path = project / relpath
-        uri = client.open(path)
-        await client.until(lambda: code in client.codes(uri), code)
         finding = next(d for d in client.diagnostics[uri] if d.code == code)
         actions = await client.lsp.text_document_code_action_async(types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -138,9 +140,7 @@ def test_a_multi_line_yaml_value_is_suppressed_on_the_line_above_it(project):
     (project / "compose.yaml").write_text(compose)
 
     async def scenario():
-        client = await start(project)
-        uri = client.open(project / "compose.yaml")
-        await client.until(lambda: "CL201" in client.codes(uri), "CL201")
+        client, uri = await _opened(project, "CL201")
         finding = next(d for d in client.diagnostics[uri] if d.code == "CL201")
         assert (finding.range.start.line, finding.range.end.line) == (6, 9)  # the whole block scalar
         actions = await client.lsp.text_document_code_action_async(types.CodeActionParams(
@@ -164,9 +164,7 @@ def _watched(client, path: Path, kind: types.FileChangeType) -> None:
 
 def test_files_changed_on_disk_and_the_configuration_are_picked_up(project):
     async def scenario():
-        client = await start(project)
-        compose = client.open(project / "compose.yaml")
-        await client.until(lambda: "CL203" in client.codes(compose), "CL203: app.py is missing")
+        client, compose = await _opened(project, "CL203")
         # A file created outside the editor: the script the command runs now exists.
         (project / "api" / "app.py").write_text("print('hello')\n")
         _watched(client, project / "api" / "app.py", types.FileChangeType.Created)
@@ -194,9 +192,7 @@ def test_files_changed_on_disk_and_the_configuration_are_picked_up(project):
 
 def test_a_burst_of_edits_ends_with_the_findings_of_the_last_buffer(project):
     async def scenario():
-        client = await start(project)
-        compose = client.open(project / "compose.yaml")
-        await client.until(lambda: "CL201" in client.codes(compose), "CL201")
+        client, compose = await _opened(project, "CL201")
         for number in range(12):  # typing: each edit makes the previous run stale
             client.replace(compose, COMPOSE.replace("flask", f"flask{number}"))
         client.replace(compose, "services:\n  api:\n    image: nginx:1.27\n")
