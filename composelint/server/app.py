@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from composelint import __version__
-from composelint.discovery import find_project_root
+from composelint.discovery import SKIP_DIRS, find_project_root
 from composelint.server.actions import actions_for
 from composelint.server.convert import Lines, path_to_uri, to_lsp, uri_to_path
 from composelint.server.hover import findings_at, hover_markdown
@@ -237,10 +237,14 @@ def create_server() -> ComposelintServer:
                 if root not in path.parents:
                     continue
                 relpath = path.relative_to(root).as_posix()
+                if any(part in SKIP_DIRS for part in relpath.split("/")):
+                    continue  # .git/index changes on every `git status`: nothing composelint reads
                 if state.session.is_config(relpath):
                     state.session.reload_config()
                 elif event.type != types.FileChangeType.Changed:
                     state.session.files_changed()
+                elif not state.session.reads(relpath):
+                    continue
                 changed[root] = state
         for state in changed.values():
             ls.schedule(state)

@@ -60,6 +60,7 @@ class Session:
     fileset: FileSet | None = None
     parsed: ParseCache = field(default_factory=ParseCache)
     last: Outcome | None = None
+    epoch: int = 0  # bumped when the walk must be redone; a walk begun before a bump is not kept
 
     @classmethod
     def open(cls, root: Path) -> "Session":
@@ -75,12 +76,22 @@ class Session:
             self.config_problem = None
         except (ConfigError, ValueError) as exc:
             self.config_problem = config_diagnostic(self.root, str(exc))
-        self.fileset = None  # `exclude` may have changed what the walk keeps
+        self.files_changed()  # `exclude` may have changed what the walk keeps
         self.parsed = ParseCache()  # and limits or `env` how files parse
 
     def files_changed(self) -> None:
         """Files appeared or disappeared on disk: walk again before the next run."""
+        self.epoch += 1
         self.fileset = None
+
+    def reads(self, relpath: str) -> bool:
+        """Whether a change to the content of ``relpath`` can change the findings: the last run
+        read it (a file no run reads changes nothing; existence is what the walk records)."""
+        last = self.last
+        if last is None:
+            return True
+        project = last.project
+        return relpath in project.sources or relpath in (project.extras.get("read_text") or {})
 
     def is_config(self, relpath: str) -> bool:
         return relpath in CONFIG_NAMES
@@ -120,9 +131,13 @@ class Session:
         return outcome
 
     def _fileset(self) -> FileSet:
-        if self.fileset is None:
-            self.fileset = walk(self.root, self.config.exclude)
-        return self.fileset
+        fileset = self.fileset
+        if fileset is None:
+            epoch = self.epoch  # the server's thread may invalidate the walk while this one walks
+            fileset = walk(self.root, self.config.exclude)
+            if epoch == self.epoch:
+                self.fileset = fileset
+        return fileset
 
     def _overlays(self, relpath: str, fileset: FileSet) -> bool:
         """A buffer counts when its file is part of the project: walked, or new and not excluded."""

@@ -170,6 +170,13 @@ def test_files_changed_on_disk_and_the_configuration_are_picked_up(project):
         _watched(client, project / "api" / "app.py", types.FileChangeType.Created)
         await client.until(lambda: "CL203" not in client.codes(compose) and "CL201" in client.codes(compose),
                            "CL203 gone once app.py exists")
+        # A file the model reads, changed on disk (not open in the editor: its findings are published too).
+        dockerfile = (project / "api" / "Dockerfile").as_uri()
+        assert "CL401" in client.codes(dockerfile)
+        (project / "api" / "Dockerfile").write_text(DOCKERFILE.replace("COPY", "WORKDIR /app\nCOPY"))
+        _watched(client, project / ".git" / "index", types.FileChangeType.Changed)  # ignored
+        _watched(client, project / "api" / "Dockerfile", types.FileChangeType.Changed)
+        await client.until(lambda: "CL401" not in client.codes(dockerfile), "CL401 gone with WORKDIR on disk")
         # The configuration changed on disk: reloaded.
         (project / ".composelint.yaml").write_text("ignore: [runtime-install]\n")
         _watched(client, project / ".composelint.yaml", types.FileChangeType.Created)
