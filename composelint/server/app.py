@@ -59,19 +59,18 @@ class ComposelintServer(LanguageServer):
     # ------------------------------------------------------------------ documents
 
     def state_for(self, uri: str) -> tuple[_State, str] | None:
+        """The project a document belongs to (found as the CLI finds it), and its path there."""
         path = uri_to_path(uri)
         if path is None:
             return None
-        for root, state in self.states.items():
-            if path == root or root in path.parents:
-                if find_project_root(_existing(path)) == root:
-                    return state, path.relative_to(root).as_posix()
-        root = find_project_root(_existing(path))
+        root = find_project_root(_existing(path))  # resolved, as the walk's paths are
         try:
-            relpath = path.relative_to(root).as_posix()
-        except ValueError:
+            relpath = path.resolve().relative_to(root).as_posix()
+        except (ValueError, OSError):
             return None
-        state = self.states[root] = _State(Session.open(root))
+        state = self.states.get(root)
+        if state is None:
+            state = self.states[root] = _State(Session.open(root))
         return state, relpath
 
     def document_changed(self, uri: str, closed: bool = False) -> None:
@@ -233,6 +232,7 @@ def create_server() -> ComposelintServer:
             path = uri_to_path(event.uri)
             if path is None:
                 continue
+            path = path.resolve()
             for root, state in ls.states.items():
                 if root not in path.parents:
                     continue
