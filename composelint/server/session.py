@@ -6,7 +6,8 @@ kept between runs, and why (measured in benchmarks/server.py):
 
 * the process itself: imports, rule modules and data tables are loaded once;
 * the walk of the tree (FileSet), refreshed only when files appear or disappear
-  (``workspace/didChangeWatchedFiles``, a buffer of a new file) or the configuration changes;
+  (``workspace/didChangeWatchedFiles``) or the configuration changes; the buffer of a file not on
+  disk yet joins each build as ``--stdin-filename``'s does;
 * the parse of every compose file and Dockerfile whose text did not change (the YAML document,
   the Dockerfile model): composelint.parsecache.
 
