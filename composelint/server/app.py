@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from composelint import __version__
-from composelint.discovery import SKIP_DIRS, find_project_root
+from composelint.discovery import SKIP_DIRS, find_project_root, yaml_candidate_kind
 from composelint.server.actions import actions_for
 from composelint.server.convert import Lines, path_to_uri, to_lsp, uri_to_path
 from composelint.server.hover import findings_at, hover_markdown
@@ -241,8 +241,8 @@ def create_server() -> ComposelintServer:
                     continue  # .git/index changes on every `git status`: nothing composelint reads
                 if state.session.is_config(relpath):
                     state.session.reload_config()
-                elif event.type != types.FileChangeType.Changed:
-                    state.session.files_changed()
+                elif event.type != types.FileChangeType.Changed or yaml_candidate_kind(path.name):
+                    state.session.files_changed()  # the walk tells compose files from other YAML by content
                 elif not state.session.reads(relpath):
                     continue
                 changed[root] = state

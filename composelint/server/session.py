@@ -135,7 +135,7 @@ class Session:
         fileset = self.fileset
         if fileset is None:
             epoch = self.epoch  # the server's thread may invalidate the walk while this one walks
-            fileset = walk(self.root, self.config.exclude)
+            fileset = walk(self.root, self.config.exclude, self.config.limits.max_file_size)
             if epoch == self.epoch:
                 self.fileset = fileset
         return fileset
@@ -153,7 +153,8 @@ class Session:
 
 def _copy(fileset: FileSet) -> FileSet:
     """build_project adds the buffers of new files to the set it is given: keep the cached one clean."""
-    return replace(fileset, compose=list(fileset.compose), dockerfiles=list(fileset.dockerfiles),
+    return replace(fileset, compose=list(fileset.compose), compose_by_content=list(fileset.compose_by_content),
+                   compose_copies=dict(fileset.compose_copies), dockerfiles=list(fileset.dockerfiles),
                    dockerignores=list(fileset.dockerignores), automation=list(fileset.automation),
                    all_files=set(fileset.all_files), directories=set(fileset.directories),
                    skipped=list(fileset.skipped))

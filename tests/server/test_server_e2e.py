@@ -207,3 +207,25 @@ def test_a_burst_of_edits_ends_with_the_findings_of_the_last_buffer(project):
         await stop(client)
 
     run(scenario())
+
+
+def test_a_compose_file_recognised_by_its_content_is_linted(project):
+    stack = 'services:\n  worker:\n    image: python:3.12\n    command: sh -c "pip install celery && celery worker"\n'
+
+    async def scenario():
+        client = await start(project)
+        # An unsaved buffer of a new file, and a file changed on disk into a compose file.
+        buffer = client.open(project / "deploy" / "stack.yml", text=stack)
+        await client.until(lambda: "CL201" in client.codes(buffer), "CL201 in the buffer recognised by content")
+        (project / "other.yml").write_text("just: data\n")
+        _watched(client, project / "other.yml", types.FileChangeType.Created)
+        # Runs are one at a time: once an edit made after the event is linted, the walk saw plain data.
+        client.replace(buffer, stack + "    init: true\n")
+        await client.until(lambda: "CL205" not in client.codes(buffer), "the run after the event")
+        (project / "other.yml").write_text(stack.replace("worker", "beat"))
+        _watched(client, project / "other.yml", types.FileChangeType.Changed)
+        other = (project / "other.yml").as_uri()
+        await client.until(lambda: "CL201" in client.codes(other), "CL201 in the file changed into a compose file")
+        await stop(client)
+
+    run(scenario())
