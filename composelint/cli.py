@@ -656,10 +656,10 @@ def _project(path, config_path, use_environment):
 
 
 def _graph(path, output_format, deployment_name, config_path, use_environment) -> str:
-    from composelint.graph import render_graph
+    from composelint.graph import graph_of, render_graph
 
     project, config = _project(path, config_path, use_environment)
-    graph = project.graph
+    graph = graph_of(project)
     if deployment_name is not None and deployment_name not in graph.scopes:
         known = ", ".join(f"`{name}`" for name in graph.scopes) or "none"
         raise _fail(f"no deployment is named `{deployment_name}` (deployments: {known})")

@@ -1,6 +1,6 @@
 """The deployment graph: every service of every deployment and what it references.
 
-One multigraph, built once per project (``Project.graph``). Nodes are a
+One multigraph, built once per project (:func:`graph_of`). Nodes are a
 service of a deployment, a name that is referenced but defined nowhere the deployment
 loads (``undefined``), a service that only undeployed compose files define
 (``undeployed``), or a base service of an ``extends.file`` outside the deployment
@@ -515,6 +515,11 @@ def _ref_key(ref: Reference) -> tuple:
 
 
 # --------------------------------------------------------------------------- building
+
+
+def graph_of(project: "Project") -> DeploymentGraph:
+    """The project's deployment graph, built on first use and shared by every rule and renderer that asks."""
+    return project.derived("graph", build_graph)
 
 
 def build_graph(project: "Project") -> DeploymentGraph:

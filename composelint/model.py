@@ -8,18 +8,15 @@ re-reads a file to say where something is.
 from __future__ import annotations
 
 from dataclasses import field
-from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Generic, Iterator, Mapping, TypeVar
+from typing import Generic, Iterator, Mapping, TypeVar
 
 from composelint.diagnostics import Related, Severity, Span
 from composelint.records import record
 from composelint.textnumbers import decimal_value
 from composelint.yamltree import YamlDocument, YMap, YNode
 
-if TYPE_CHECKING:  # networkx is imported only when a rule asks for the graph
-    from composelint.graph import DeploymentGraph
 
 T = TypeVar("T")
 EMPTY: Mapping = MappingProxyType({})
@@ -353,12 +350,6 @@ class Project:
     # Facts derived from the model on first use (image contents, graph, imports); see derived().
     extras: dict = field(default_factory=dict, repr=False, compare=False)
 
-    @cached_property
-    def graph(self) -> "DeploymentGraph":
-        from composelint.graph import build_graph
-
-        return build_graph(self)
-
     def read_text(self, relpath: str) -> str | None:
         """Text of a project file for the analysis layers (build-context sources, requirements).
 
@@ -426,9 +417,3 @@ class Project:
     def linted_deployments(self) -> tuple[Deployment, ...]:
         """The deployments, then the variants: every context a service is linted in."""
         return self.deployments + self.variants
-
-    def undeployed_files(self) -> tuple[str, ...]:
-        """Compose files that no deployment runs, directly or through include: / extends.file."""
-        from composelint.deployments import undeployed_files
-
-        return undeployed_files(self)

@@ -12,6 +12,7 @@ from helpers import FIXTURES, REPO, write_tree
 
 from composelint import discovery
 from composelint.config import load_config
+from composelint.deployments import undeployed_files
 from composelint.discovery import SERVICE_KEYS, is_compose_content, walk, yaml_candidate_kind
 from composelint.project import build_project
 
@@ -123,7 +124,7 @@ def test_a_compose_file_found_by_content_is_loaded_and_listed_as_not_deployed():
     project = build_project(SCENARIO, load_config(SCENARIO))
     assert "docker-stack.yml" in project.compose_files
     assert set(project.compose_files["docker-stack.yml"].services) == {"api", "worker"}
-    assert "docker-stack.yml" in project.undeployed_files()
+    assert "docker-stack.yml" in undeployed_files(project)
     # The override template is loaded only as the stand-in for the uncommitted compose.override.yaml.
     (default,) = [d for d in project.deployments if d.source == "default"]
     assert default.files == ("compose.yaml", "compose.override.yaml.example")

@@ -18,7 +18,7 @@ from helpers import FIXTURES, REPO, lint_lines, write_tree
 
 from composelint.cli import cli
 from composelint.config import Config, load_config
-from composelint.graph import ORDER_KINDS, closest_name, render_graph
+from composelint.graph import ORDER_KINDS, closest_name, graph_of, render_graph
 from composelint.project import build_project
 
 SCENARIOS = FIXTURES / "graph"
@@ -95,7 +95,7 @@ def test_clean_scenario_is_silent():
 def test_realistic_patterns_are_silent_but_seen():
     """Kafka listeners, Traefik flags, bind addresses, served names, image tags: no finding; real references found."""
     assert lint_lines(SCENARIOS / "realistic", select=GRAPH_CODES) == []
-    found = {(source, target) for _, source, target, *_ in edges(project_of(SCENARIOS / "realistic").graph,
+    found = {(source, target) for _, source, target, *_ in edges(graph_of(project_of(SCENARIOS / "realistic")),
                                                                   ("host",))}
     assert found == {("app", "db"), ("app", "redis"), ("dashboard", "vpn"), ("kafka", "zookeeper"),
                      ("phpmyadmin", "db"), ("wordpress", "db"), ("worker", "redis")}
@@ -108,7 +108,7 @@ def test_platform_scenario_has_one_finding_of_every_kind():
 
 
 def test_platform_graph_structure():
-    graph = project_of(SCENARIOS / "platform").graph
+    graph = graph_of(project_of(SCENARIOS / "platform"))
     (scope,) = graph.deployment_scopes()
     name = scope.name
     assert name == "compose.yaml + compose.prod.yaml"
@@ -142,7 +142,7 @@ def test_references_carry_condition_and_required(tmp_path):
     project = tree(tmp_path, {"compose.yaml": (
         "services:\n  a:\n    image: x:1\n    depends_on:\n      b: {condition: service_healthy, required: false}\n"
         "      c:\n        condition: service_completed_successfully\n  b:\n    image: x:1\n  c:\n    image: x:1\n")})
-    refs = {ref.target.name: ref for ref in project.graph.references(("depends_on",))}
+    refs = {ref.target.name: ref for ref in graph_of(project).references(("depends_on",))}
     assert (refs["b"].condition, refs["b"].required) == ("service_healthy", False)
     assert refs["b"].label == "depends_on (healthy, optional)"
     assert refs["c"].condition == "service_completed_successfully"
@@ -156,15 +156,15 @@ def test_every_reference_kind_is_an_edge(tmp_path):
         "    ipc: service:d\n    pid: 'service:d'\n    environment:\n      B_URL: http://bee:80\n"
         "  b:\n    extends: {service: c}\n    network_mode: service:c\n"
         "  c:\n    image: x:1\n  d:\n    image: x:1\n")})
-    found = edges(project.graph)
+    found = edges(graph_of(project))
     assert found == sorted([
         ("links", "a", "b", "service", 4, 14), ("volumes_from", "a", "c", "service", 5, 21),
         ("ipc", "a", "d", "service", 6, 18), ("pid", "a", "d", "service", 7, 19),
         ("host", "a", "b", "service", 9, 21), ("extends", "b", "c", "service", 11, 24),
         ("network_mode", "b", "c", "service", 12, 27)])
-    host = next(project.graph.references(("host",)))
+    host = next(graph_of(project).references(("host",)))
     assert host.via == "link"
-    assert project.graph.start_order("compose.yaml") == [["c", "d"], ["b"], ["a"]]
+    assert graph_of(project).start_order("compose.yaml") == [["c", "d"], ["b"], ["a"]]
 
 
 def test_cycles_self_loops_and_start_order(tmp_path):
@@ -172,7 +172,7 @@ def test_cycles_self_loops_and_start_order(tmp_path):
         "services:\n  a:\n    image: x:1\n    depends_on: [b]\n  b:\n    image: x:1\n    volumes_from: [c]\n"
         "  c:\n    image: x:1\n    depends_on: [a]\n  d:\n    image: x:1\n    depends_on: [d]\n"
         "  e:\n    image: x:1\n")})
-    graph = project.graph
+    graph = graph_of(project)
     cycles = [[ref.source.name for ref in cycle] for cycle in graph.dependency_cycles()]
     assert cycles == [["a", "b", "c"], ["d"]]
     assert [ref.kind for ref in graph.dependency_cycles()[0]] == ["depends_on", "volumes_from", "depends_on"]
@@ -210,7 +210,7 @@ def test_profile_disabled_dependency(tmp_path):
         "services:\n  web:\n    image: x:1\n    depends_on: [dbg]\n  opt:\n    image: x:1\n    depends_on:\n"
         "      dbg: {condition: service_started, required: false}\n"
         "  dbg:\n    image: x:1\n    profiles: [debug]\n    depends_on: [ghost]\n")})
-    graph = project.graph
+    graph = graph_of(project)
     assert [ref.source.name for ref in graph.inactive_dependencies()] == ["web"]
     assert [(ref.source.name, ref.name) for ref in graph.undefined_references()] == [("dbg", "ghost")]
     lines = lint_lines(tmp_path, select=("CL101",))
@@ -393,16 +393,16 @@ def test_hostile_shapes_never_raise(tmp_path):
     for code in GRAPH_CODES:
         lint_lines(tmp_path, select=(code,))
     for fmt in ("dot", "mermaid", "json"):
-        render_graph(build_project(tmp_path, Config()).graph, fmt)
+        render_graph(graph_of(build_project(tmp_path, Config())), fmt)
 
 
 def test_a_long_dependency_chain_needs_no_recursion(tmp_path):
     count = 3000
     services = "".join(f"  s{i}:\n    image: x:1\n    depends_on: [s{i + 1}]\n" for i in range(count))
     project = tree(tmp_path, {"compose.yaml": "services:\n" + services + f"  s{count}:\n    image: x:1\n"})
-    order = project.graph.start_order("compose.yaml")
+    order = graph_of(project).start_order("compose.yaml")
     assert order[0] == [f"s{count}"] and len(order) == count + 1
-    assert project.graph.dependency_cycles() == []
+    assert graph_of(project).dependency_cycles() == []
 
 
 def test_closest_name():

@@ -20,7 +20,7 @@ from helpers import FIXTURES, REPO, write_tree
 from composelint.cli import cli
 from composelint.config import load_config
 from composelint.engine import run
-from composelint.graph import dependency_layers
+from composelint.graph import dependency_layers, graph_of
 from composelint.graph_html import attach_findings, render_html
 from composelint.project import build_project
 
@@ -173,12 +173,12 @@ def test_every_finding_is_on_the_page_once_or_per_service():
     diagnostics = run(project, config).diagnostics
     from composelint.graph import GraphView
 
-    view = GraphView(project.graph)
-    attached, loose = attach_findings(project.graph, view.nodes, diagnostics)
+    view = GraphView(graph_of(project))
+    attached, loose = attach_findings(graph_of(project), view.nodes, diagnostics)
     placed = {id(d) for found in attached.values() for d in found} | {id(d) for d in loose}
     assert placed == {id(d) for d in diagnostics}
     assert not {id(d) for d in loose} & {id(d) for found in attached.values() for d in found}
-    names = {project.graph.node(node_id).name for node_id in attached}
+    names = {graph_of(project).node(node_id).name for node_id in attached}
     assert names == INCIDENT_SERVICES | UNDEPLOYED
     assert [d.code for d in loose] == ["CL005"]
 
@@ -328,7 +328,7 @@ def _big_project(tmp_path: Path, count: int):
 
 def test_a_thousand_services_render_quickly_and_compactly(tmp_path):
     project = _big_project(tmp_path, 1000)
-    graph = project.graph
+    graph = graph_of(project)
     start = time.perf_counter()
     text = render_html(graph, ())
     elapsed = time.perf_counter() - start

@@ -10,6 +10,7 @@ import pytest
 from helpers import write_tree
 
 from composelint.config import Config
+from composelint.deployments import undeployed_files
 from composelint.merge import merge_files_roots, merge_mappings, parse_port, port_identity
 from composelint.parsers.yaml_loader import load_yaml
 from composelint.project import build_project
@@ -217,7 +218,7 @@ def test_nested_include_resolves_paths_against_each_included_files_directory(tmp
     assert problems(built) == []
     # the included files are part of that deployment, not deployments of their own
     assert [d.files for d in built.deployments] == [("compose.yaml",)]
-    assert built.undeployed_files() == ()
+    assert undeployed_files(built) == ()
 
 
 def test_include_interpolates_with_its_own_env_but_the_outer_values_win(tmp_path):

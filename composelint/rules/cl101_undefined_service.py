@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from composelint.diagnostics import Related
-from composelint.graph import VERBS, closest_name, incomplete, names_list, reported_by_loader
+from composelint.graph import VERBS, closest_name, graph_of, incomplete, names_list, reported_by_loader
 from composelint.rules._rule import Violation, rule
 
 
 @rule(code="CL101", name="undefined-service", severity="error",
       summary="`depends_on`, `links`, `extends`, `network_mode` or `volumes_from` names an undefined service")
 def check(project, options):
-    graph = project.graph
+    graph = graph_of(project)
     for ref in graph.undefined_references():
         source, target = ref.source, ref.target
         if incomplete(source) or (ref.kind == "extends" and reported_by_loader(project, ref.span)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from composelint.diagnostics import Related, Severity
-from composelint.graph import VERBS, names_list
+from composelint.graph import VERBS, graph_of, names_list
 from composelint.rules._rule import Violation, rule
 
 _NOTES = 8
@@ -18,7 +18,7 @@ _PLURAL = {"depends_on": "depend on", "links": "link to", "host": "address", "ex
       summary="a service is defined only in compose files no deployment runs (error when a deployed service "
               "needs it)")
 def check(project, options):
-    graph = project.graph
+    graph = graph_of(project)
     for item in graph.undeployed_services():
         node = item.node
         needers = sorted({ref.source.name for ref in item.needers})

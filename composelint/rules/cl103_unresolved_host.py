@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from composelint.analysis.service_facts import inherited_notes
 from composelint.diagnostics import Related
-from composelint.graph import closest_name, incomplete, names_list
+from composelint.graph import closest_name, graph_of, incomplete, names_list
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import scalar_text
 
@@ -12,7 +12,7 @@ from composelint.yamltree import scalar_text
 @rule(code="CL103", name="unresolved-host", severity="warning",
       summary="a deployed service addresses a host that resolves to nothing in its deployment")
 def check(project, options):
-    graph = project.graph
+    graph = graph_of(project)
     for ref in graph.unresolved_hosts():
         source, target, host = ref.source, ref.target, ref.host
         service = source.service

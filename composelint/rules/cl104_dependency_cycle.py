@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from composelint.diagnostics import Related
-from composelint.graph import VERBS
+from composelint.graph import VERBS, graph_of
 from composelint.rules._rule import Violation, rule
 
 
 @rule(code="CL104", name="dependency-cycle", severity="error",
       summary="a `depends_on` cycle: Compose refuses to start any of its services")
 def check(project, options):
-    for cycle in project.graph.dependency_cycles():
+    for cycle in graph_of(project).dependency_cycles():
         first = cycle[0]
         names = [ref.source.name for ref in cycle] + [first.source.name]
         kinds = {ref.kind for ref in cycle}

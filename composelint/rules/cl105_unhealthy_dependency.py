@@ -6,6 +6,7 @@ import fnmatch
 
 from composelint.analysis.service_facts import healthcheck, parse_image
 from composelint.diagnostics import Related
+from composelint.graph import graph_of
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
@@ -23,7 +24,7 @@ class Options:
 @rule(code="CL105", name="unhealthy-dependency", severity="error",
       summary="`condition: service_healthy` on a service without a healthcheck", options=Options)
 def check(project, options: Options):
-    for ref in project.graph.healthy_dependencies():
+    for ref in graph_of(project).healthy_dependencies():
         if ref.source.deployment is not None and ref.source.deployment.swarm:
             continue  # Swarm ignores depends_on: nothing waits, nothing fails
         target = ref.target.service

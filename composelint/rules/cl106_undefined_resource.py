@@ -7,7 +7,7 @@ from typing import Iterator
 
 from composelint.diagnostics import Span
 from composelint.analysis.hosts import narrow_in_value
-from composelint.graph import closest_name
+from composelint.graph import closest_name, graph_of
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YMap, YScalar, YSeq, scalar_text
 
@@ -18,7 +18,7 @@ _SINGULAR = {"networks": "network", "volumes": "volume", "secrets": "secret", "c
 @rule(code="CL106", name="undefined-resource", severity="error",
       summary="a service uses a network, volume, secret or config its deployment does not declare")
 def check(project, options):
-    graph = project.graph
+    graph = graph_of(project)
     lines: dict = {}
     for scope in graph.deployment_scopes():
         if scope.deployment is not None and not getattr(scope.deployment, "complete", True):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from composelint.analysis.service_facts import inherited_notes
 from composelint.diagnostics import Related
+from composelint.graph import graph_of
 from composelint.rules._rule import Violation, rule
 
 
 @rule(code="CL107", name="unordered-dependency", severity="warning",
       summary="a service addresses another by hostname without `depends_on` on it")
 def check(project, options):
-    for ref in project.graph.unordered_host_references():
+    for ref in graph_of(project).unordered_host_references():
         source, target, host = ref.source, ref.target, ref.host
         related = inherited_notes(project, source.deployment, source.service, ref.span)
         related += (Related(target.service.name_span, f"`{target.name}` is defined here"),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from composelint.analysis.service_facts import healthcheck, matches, subject
 from composelint.diagnostics import Related
+from composelint.graph import graph_of
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
@@ -26,7 +27,7 @@ def _how(ref) -> str:
 @rule(code="CL303", name="missing-healthcheck", severity="warning",
       summary="a service that others depend on has no healthcheck", options=Options)
 def check(project, options: Options):
-    graph = project.graph
+    graph = graph_of(project)
     for deployment, service in project.deployed_services():
         node = graph.service_node(deployment.name, service.name)
         if node is None:

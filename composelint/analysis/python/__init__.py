@@ -13,8 +13,10 @@ imported or executed. The modules, from the bottom up:
 * :mod:`.installers` — what those commands install (which commands install at all is decided by
   :func:`composelint.analysis.shell.install_of`, one table shared with the start-command rules);
 * :mod:`.builds` — the images a project builds and the files of each build context;
+* :mod:`.stagefiles` — each stage's file system: which context file COPY/ADD or a bind mount put at an image
+  path;
 * :mod:`.install` — :class:`~.install.PythonInstall`, the installed set and its dependency closure;
-* :mod:`.stages` — each stage's filesystem and installs, :func:`~.stages.installed_python`;
+* :mod:`.stages` — each stage's installs (on its file system), :func:`~.stages.installed_python`;
 * :mod:`.missing` — imports no installed distribution provides (CL407).
 
 Rules import the public API from :mod:`composelint.analysis.python_deps`.

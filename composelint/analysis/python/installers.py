@@ -12,22 +12,20 @@ every ecosystem (CL405).
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from composelint.analysis.python.builds import image_path
 from composelint.analysis.python.commands import ShellCommand, ShellWord, stage_run_commands
 from composelint.analysis.python.requirements import (URL_RE, Collected, Requirement, Unresolved, file_name_requirement,
                                                       local_spec, normalize, parse_requirement, read_local_project,
                                                       read_requirements_file)
+from composelint.analysis.python.stagefiles import Entry, StageFiles
 from composelint.analysis.python.tables import system_python_package
 from composelint.analysis.shell import (INSTALLERS, PIP_VALUE_OPTIONS, SHELLS, install_of, is_python,
                                         python_package_install, start_analysis)
 from composelint.diagnostics import Span
 from composelint.model import Service
 from composelint.records import record
-
-if TYPE_CHECKING:
-    from composelint.analysis.python.stages import Entry, StageAnalysis
 
 
 @record(frozen=True, slots=True)
@@ -245,7 +243,7 @@ def runtime_install(project, service: Service) -> bool:
     return any(python_package_install(invocation) for invocation in start_analysis(project, start).invocations)
 
 
-def read_install(facts: StageAnalysis, stage: int, install: InstallCommand, workdir: str, position: int,
+def read_install(facts: StageFiles, stage: int, install: InstallCommand, workdir: str, position: int,
                  mounts: tuple[Entry, ...], out: Collected) -> None:
     """Add what ``install`` (a RUN command of ``stage``) installs to ``out``, or why it cannot be read.
 

@@ -1,0 +1,175 @@
+"""The package's import graph: no cycle, and each layer imports only from the layers beneath it.
+
+Every module of the package is imported (so a module that does not import fails here first), then
+every ``import`` statement in its source is read with :mod:`ast` — module level, inside functions and
+under ``if TYPE_CHECKING:`` alike, since a lazy or type-only import is still a dependency a reader
+must hold in their head. The layers follow the flow of STYLE.md, bottom first:
+
+    foundation -> sources -> model -> parsers -> config -> assembly -> analysis -> rules -> engine
+    -> reporters -> cli
+
+``model`` sits beneath ``parsers`` in import terms: it holds the node types (Dockerfile, Instruction,
+Service, …) every parser returns, so the data flows parsers -> model while the imports point the
+other way. A module may import its own layer or any layer beneath it, never one above.
+
+EXCEPTIONS lists, with a reason each, the edges that still break a rule; they are left out of both
+checks. The list may only shrink: an exception that no longer exists fails the test, so remove it
+when its reason is gone. Empty is the goal.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "composelint"
+
+# Bottom first. A module's layer is that of the longest prefix listed (a package stands for its
+# submodules); every module must fall in exactly one.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("foundation", ("composelint", "composelint.records", "composelint.diagnostics", "composelint.textnumbers",
+                    "composelint.relpaths", "composelint.datafiles", "composelint.plain", "composelint.forked",
+                    "composelint.yamltree", "composelint.docs")),
+    ("sources", ("composelint.discovery",)),
+    ("model", ("composelint.model",)),
+    ("parsers", ("composelint.parsers",)),
+    ("config", ("composelint.config",)),
+    ("assembly", ("composelint.project", "composelint.merge", "composelint.linking", "composelint.deployments",
+                  "composelint.created")),
+    ("analysis", ("composelint.analysis", "composelint.graph", "composelint.concerns")),
+    # The pragma index (suppressions) names rules through the registry; the engine applies it and the rule
+    # CL009 judges it, so it sits with the rules.
+    ("rules", ("composelint.rules", "composelint.suppressions")),
+    ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache")),
+    ("reporters", ("composelint.reporters", "composelint.graph_html")),
+    ("cli", ("composelint.cli", "composelint.__main__", "composelint.dev")),
+)
+
+# (importer, imported) -> why the edge is still there and what removes it.
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("composelint.parsers.compose", "composelint.analysis.shellwords"):
+        "the compose parser splits a string `command:` with the shell-word splitter, which depends on nothing "
+        "but records; the command-analysis package (issue 14, step 1) owns it and moves it beneath the parsers",
+    ("composelint.created", "composelint.analysis.service_facts"):
+        "what automation creates (read at assembly) names images with service_facts.parse_image; one ImageRef "
+        "value beneath the model (issue 14, step 4) removes it",
+    ("composelint.config", "composelint.rules"):
+        "the configuration checks rule codes and options against the registry when it loads; the registry "
+        "(code -> metadata) must move beneath config, or that validation into the engine",
+    ("composelint.analysis.image", "composelint.analysis.mounts"):
+        "image.py's service view (an image seen through a service's mounts) uses the overlay, which itself "
+        "reads image.py's file lookups; splitting image.py along its seams (issue 14, step 3) puts the "
+        "service view above both",
+}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> set[str]:
+    """The package modules one import statement loads (``from pkg import mod`` names the submodule)."""
+    if isinstance(node, ast.Import):
+        targets = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+            package = package[:len(package) - node.level + 1]
+            base = ".".join(package + ([node.module] if node.module else []))
+        targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+    found = set()
+    for target in targets:
+        parts = target.split(".")
+        while parts and ".".join(parts) not in MODULES:
+            parts.pop()  # `import composelint.x.y` loads composelint.x.y; an attribute is not a module
+        if parts:
+            found.add(".".join(parts))
+    found.discard(module)
+    return found
+
+
+def _edges() -> dict[str, set[str]]:
+    edges = {}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        edges[module] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                edges[module] |= _imported(module, path, node)
+    return edges
+
+
+def _layer(module: str) -> int:
+    best, layer = -1, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, layer = len(prefix), index
+    return layer
+
+
+EDGES = _edges()
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_every_module_imports(module):
+    importlib.import_module(module)
+
+
+def test_every_module_has_a_layer():
+    assert [module for module in MODULES if _layer(module) < 0] == []
+
+
+def test_layers_import_only_downward():
+    upward = sorted(f"{a} ({LAYERS[_layer(a)][0]}) imports {b} ({LAYERS[_layer(b)][0]})"
+                    for a, targets in EDGES.items() for b in targets
+                    if _layer(b) > _layer(a) and (a, b) not in EXCEPTIONS)
+    assert upward == []
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = {a: {b for b in targets if (a, b) not in EXCEPTIONS} for a, targets in EDGES.items()}
+    cycles, state, stack = [], {}, []
+
+    def visit(node: str) -> None:  # depth-first; a grey node met again closes a cycle
+        state[node] = "grey"
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == "grey":
+                cycles.append(" -> ".join(stack[stack.index(target):] + [target]))
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = "black"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert cycles == []
+
+
+def test_every_exception_still_exists():
+    """An exception whose edge is gone must leave the list, so the list only shrinks."""
+    assert [edge for edge in EXCEPTIONS if edge[1] not in EDGES.get(edge[0], ())] == []
+
+
+def test_the_checks_see_function_level_and_type_only_imports():
+    source = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from composelint.graph import X\n"
+              "def f():\n    from composelint.rules import _rule\n    from .. import model\n")
+    tree = ast.parse(source)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found |= _imported("composelint.parsers.compose", PACKAGE / "parsers" / "compose.py", node)
+    assert found == {"composelint.graph", "composelint.rules._rule", "composelint.model"}
