@@ -1,31 +1,18 @@
-"""Image-build rules CL402-CL405 and CL407 on scenario trees, the incident, options and the real-world corpus.
+"""Image-build rules CL402-CL405 and CL407 on the incident, options and the real-world corpus.
 
-Each ``fixtures/rules/CL40x-<scenario>/`` is a project root (it holds a ``.composelint.yaml``); only the
-rule named by the directory's prefix runs, and its concise output must equal the scenario's
-``expected.txt``. ``COMPOSELINT_UPDATE_SNAPSHOTS=1`` rewrites them (read the diff).
+Their scenario trees (``fixtures/rules/CL40x-<scenario>/``) run in test_rule_scenarios.py.
 """
 
 from __future__ import annotations
 
 import pytest
-from helpers import CORPUS, FIXTURES, lint, lint_lines, scenario_lines, scenarios, write_tree
+from helpers import CORPUS, FIXTURES, lint, lint_lines, write_tree
 
 from composelint.config import Config, with_overrides
 from composelint.engine import run
 from composelint.project import build_project
 
 CODES = ("CL402", "CL403", "CL404", "CL405", "CL407")
-SCENARIOS = scenarios(*CODES)
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[path.name for path in SCENARIOS])
-def test_scenario(scenario):
-    actual, expected = scenario_lines(scenario)
-    assert actual == expected
-
-
-def test_every_rule_has_a_scenario():
-    assert {path.name.split("-", 1)[0] for path in SCENARIOS} == set(CODES)
 
 
 # --------------------------------------------------------------------------- the incident

@@ -1,8 +1,6 @@
-"""Service-configuration rules CL301-CL309 on scenario trees, options, shared anchors and secrets.
+"""Service-configuration rules CL301-CL309 on options, shared anchors and secrets.
 
-Each ``fixtures/rules/CL30x-<scenario>/`` is a project root (it holds a ``.composelint.yaml``);
-only the rule named by the directory's prefix runs, and its concise output must equal the
-scenario's ``expected.txt``. ``COMPOSELINT_UPDATE_SNAPSHOTS=1`` rewrites them (read the diff).
+Their scenario trees (``fixtures/rules/CL30x-<scenario>/``) run in test_rule_scenarios.py.
 """
 
 from __future__ import annotations
@@ -12,25 +10,9 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from helpers import FIXTURES, lint, lint_lines, scenario_lines, scenarios, write_tree
+from helpers import FIXTURES, lint, lint_lines, write_tree
 
 from composelint.cli import cli
-
-SCENARIOS = scenarios("CL3[0-9][0-9]")
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[path.name for path in SCENARIOS])
-def test_scenario(scenario):
-    actual, expected = scenario_lines(scenario)
-    assert actual == expected
-
-
-def test_every_service_rule_has_a_scenario():
-    from composelint.rules import MODULES
-
-    codes = {name[:5].upper() for name in MODULES if name.startswith("cl3")}
-    assert {path.name.split("-", 1)[0] for path in SCENARIOS} == codes
-
 
 def invoke(*args):
     return CliRunner().invoke(cli, list(args))
