@@ -85,13 +85,11 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
         index = build_index(project)
     _apply_suppressions(diagnostics, index, baseline, reported, suppressed)
     if last:
-        from composelint.rules.cl009_unused_suppression import USAGE_KEY
-
-        project.extras[USAGE_KEY] = (index, frozenset(runnable))
+        project.facts.suppression_usage = (index, frozenset(runnable))
         try:
             hygiene = _run_rule(load(UNUSED_SUPPRESSION), project, config, lines_of, debug)
         finally:
-            del project.extras[USAGE_KEY]
+            project.facts.suppression_usage = None
         if config.per_file_ignores:
             hygiene = [d for d in hygiene if not _per_file_ignored(d, config)]
         if wanted is not None:  # pragmas of files outside the run saw none of their findings
@@ -141,7 +139,7 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     # What the child read and probed counts as read here: the result cache's manifest and the
     # suppression pragmas in analysed files (suppressions.build_index) depend on it.
     import_observations(payload["observed"])
-    read_text = project.extras.setdefault("read_text", {})
+    read_text = project.facts.read_text
     for path, text in payload["read_text"].items():
         read_text.setdefault(path, text)
     return found
@@ -152,12 +150,12 @@ def _forked_rules(codes: list[str], project, config: Config, lines_of: _SourceLi
     from composelint.discovery import export_observations, is_observing, observing
     from composelint.plain import encode
 
-    read_before = set(project.extras.get("read_text", ()))
+    read_before = set(project.facts.read_text)
     recording = is_observing()
     with observing() as observed:
         found = {code: [encode(diagnostic) for diagnostic in _run_rule(load(code), project, config, lines_of, debug)]
                  for code in codes}
-    read_text = {path: text for path, text in project.extras.get("read_text", {}).items() if path not in read_before}
+    read_text = {path: text for path, text in project.facts.read_text.items() if path not in read_before}
     return {"found": found, "observed": export_observations(observed) if recording else [], "read_text": read_text}
 
 

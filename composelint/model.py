@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Generic, Iterator, Mapping, TypeVar
+from typing import Callable, Generic, Iterator, Mapping, TypeVar
 
 from composelint.diagnostics import Related, Severity, Span
 from composelint.records import record
@@ -330,6 +330,43 @@ class Deployment:
         return self.base_dirs.get(path, self.project_dir)
 
 
+class DerivedFacts:
+    """The facts analysis derives from a project's frozen model, each computed once, on first use.
+
+    The model never changes after assembly; this is its one mutable companion, and only a cache: what
+    it holds follows from the model and the files on disk. Computed facts are named by a string key
+    (:meth:`get`, or a :meth:`table` for a fact computed piece by piece); the file reads and probes of
+    the analysis layers are named fields, because the engine carries them across processes: the
+    forked child (composelint/forked.py) fills its own copy, and the engine merges what it read back
+    into the parent's, for the result cache's manifest (cache.py) and the suppression pragmas.
+    """
+
+    __slots__ = ("_computed", "_tables", "read_text", "realpaths", "path_exists", "suppression_usage")
+
+    def __init__(self) -> None:
+        self._computed: dict[str, object] = {}
+        self._tables: dict[str, dict] = {}
+        self.read_text: dict[str, str | None] = {}  # project-relative path -> text read beyond ``sources``
+        self.realpaths: dict = {}  # discovery.read_text's memo of resolved directories
+        self.path_exists: dict[str, bool] = {}  # project-relative path -> whether it exists (one stat each)
+        # Set by the engine while CL009 runs: (the suppression index, the codes that ran); see engine.run.
+        self.suppression_usage: tuple | None = None
+
+    def get(self, key: str, compute: Callable[..., T], *args) -> T:
+        """The fact named ``key``, computed as ``compute(*args)`` the first time it is asked for."""
+        computed = self._computed
+        if key not in computed:
+            computed[key] = compute(*args)
+        return computed[key]  # type: ignore[return-value]
+
+    def table(self, key: str) -> dict:
+        """A memo for a fact computed piece by piece (one entry per image, stage or service)."""
+        found = self._tables.get(key)
+        if found is None:
+            found = self._tables[key] = {}
+        return found
+
+
 @record(frozen=True)
 class Project:
     root: Path  # absolute
@@ -348,7 +385,7 @@ class Project:
     # Copies of compose files nothing runs as they are: path -> "template" | "backup" (discovery.FileSet)
     compose_copies: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     # Facts derived from the model on first use (image contents, graph, imports); see derived().
-    extras: dict = field(default_factory=dict, repr=False, compare=False)
+    facts: DerivedFacts = field(default_factory=DerivedFacts, repr=False, compare=False)
 
     def read_text(self, relpath: str) -> str | None:
         """Text of a project file for the analysis layers (build-context sources, requirements).
@@ -359,12 +396,12 @@ class Project:
         """
         if relpath in self.sources:
             return self.sources[relpath]
-        cache = self.extras.setdefault("read_text", {})
+        cache = self.facts.read_text
         if relpath not in cache:
             from composelint.discovery import read_text
 
-            cache[relpath] = read_text(self.root, relpath, self.read_limit, self.extras.setdefault(
-                "realpaths", {})).text if relpath in self.files else None
+            cache[relpath] = read_text(self.root, relpath, self.read_limit,
+                                       self.facts.realpaths).text if relpath in self.files else None
         return cache[relpath]
 
     def path_exists(self, relpath: str) -> bool:
@@ -379,7 +416,7 @@ class Project:
         parts = relpath.split("/")
         if relpath.startswith("/") or ".." in parts or "\x00" in relpath:
             return True
-        cache = self.extras.setdefault("path_exists", {})
+        cache = self.facts.path_exists
         if relpath not in cache:
             from composelint.discovery import note, probe_exists
 
@@ -395,10 +432,7 @@ class Project:
 
     def derived(self, key: str, compute):
         """A fact computed once from the model by an analysis layer, shared by every rule that asks."""
-        cache = self.extras
-        if key not in cache:
-            cache[key] = compute(self)
-        return cache[key]
+        return self.facts.get(key, compute, self)
 
     def deployed_services(self) -> Iterator[tuple[Deployment, Service]]:
         """Every service to lint, with the context it runs in: the active services of every deployment,

@@ -181,7 +181,7 @@ def build_index(project) -> SuppressionIndex:
             suppressions.extend(scan(path, text, lambda dockerfile=dockerfile: _dockerfile_ranges(dockerfile),
                                      malformed))
     # Other files an analysis read (Python sources, requirements): line and file pragmas.
-    for path, text in list((project.extras.get("read_text") or {}).items()):
+    for path, text in list(project.facts.read_text.items()):
         if text and path not in project.sources:
             suppressions.extend(scan(path, text, {}, malformed))
     return SuppressionIndex(suppressions, malformed)

@@ -54,8 +54,8 @@ def test_what_the_child_read_counts_as_read_in_the_parent():
     beside: list = []
     _, project_beside = _run(root, fork=True, observed=beside)
     assert sorted(discovery.export_observations(beside)) == sorted(discovery.export_observations(alone))
-    assert project_beside.extras["read_text"] == project_alone.extras["read_text"]
-    assert any(path.endswith(".py") for path in project_beside.extras["read_text"])  # read by CL407, in the child
+    assert project_beside.facts.read_text == project_alone.facts.read_text
+    assert any(path.endswith(".py") for path in project_beside.facts.read_text)  # read by CL407, in the child
 
 
 @pytest.mark.parametrize("failure", ["exception", "killed"])

@@ -125,3 +125,17 @@ def test_profiles_make_services_inactive(tmp_path):
     deployment, = project.deployments
     assert sorted(deployment.services) == ["debug", "web"]
     assert deployment.active == {"web"}
+
+
+def test_derived_facts_are_computed_once_and_kept_apart_from_the_frozen_model(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n", "notes.txt": "hello\n"})
+    project = build_project(tmp_path, Config())
+    calls = []
+    first = project.derived("test.fact", lambda p: calls.append(p) or len(calls))
+    assert project.derived("test.fact", lambda p: calls.append(p) or len(calls)) == first == 1
+    assert calls == [project]
+    assert project.facts.table("test.table") is project.facts.table("test.table")
+    # the file reads of the analysis layers land in named caches, which the engine carries across processes
+    assert project.read_text("notes.txt") == "hello\n" and project.facts.read_text == {"notes.txt": "hello\n"}
+    assert project.path_exists("missing/dir") is False and project.facts.path_exists == {"missing/dir": False}
+    assert not hasattr(project, "extras") and "DerivedFacts" not in repr(project)

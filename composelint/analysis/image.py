@@ -1328,7 +1328,7 @@ class ImageModel:
 
 def _python_install(project, dockerfile: Dockerfile, stage: Stage, context: str | None):
     """(distributions, complete, console scripts) from analysis.python_deps, or None if unavailable."""
-    cache = project.extras.setdefault("image.python_install", {})
+    cache = project.facts.table("image.python_install")
     key = (dockerfile.path, stage.index, context)
     if key in cache:
         return cache[key]
@@ -1397,7 +1397,7 @@ def _absolute(dest: str | None, workdir: str | None, workdir_unknown: bool) -> s
 def model_for(project, dockerfile: Dockerfile, stage: Stage, context: Context,
               args: Mapping[str, str] | None = None, depth: int = 0) -> ImageModel:
     """The (cached) image model of a stage built in a context."""
-    cache = project.extras.setdefault("image.models", {})
+    cache = project.facts.table("image.models")
     ignore_key = context.ignore.path if context.ignore is not None else None
     key = (dockerfile.path, stage.index, context.path, ignore_key, tuple(sorted((args or {}).items())))
     model = cache.get(key)
@@ -1408,7 +1408,7 @@ def model_for(project, dockerfile: Dockerfile, stage: Stage, context: Context,
 
 
 def context_for(project, context_path: str | None, dockerfile_path: str | None) -> Context:
-    cache = project.extras.setdefault("image.contexts", {})
+    cache = project.facts.table("image.contexts")
     key = (context_path, dockerfile_path)
     context = cache.get(key)
     if context is None:
@@ -1615,7 +1615,7 @@ class StartTarget:
 
 def service_view(project, service: Service) -> ServiceView | None:
     """The container a service runs in, or None when nothing is known about its image."""
-    cache = project.extras.setdefault("image.views", {})
+    cache = project.facts.table("image.views")
     key = id(service)
     hit = cache.get(key)
     if hit is not None and hit[0] is service:
@@ -1651,10 +1651,8 @@ def _service_view(project, service: Service) -> ServiceView | None:
 
 def _deployment_of(project, service: Service) -> Deployment | None:
     """The deployment a service object belongs to (its relative paths resolve as that deployment says)."""
-    owners = project.extras.get("image.service_deployments")
-    if owners is None:
-        owners = {id(s): (s, deployment) for deployment in project.deployments for s in deployment.services.values()}
-        project.extras["image.service_deployments"] = owners
+    owners = project.derived("image.service_deployments", lambda p: {
+        id(s): (s, deployment) for deployment in p.deployments for s in deployment.services.values()})
     hit = owners.get(id(service))
     return hit[1] if hit is not None and hit[0] is service else None
 
@@ -2308,7 +2306,7 @@ def gitignored(project, relpath: str) -> bool:
 
 
 def _gitignore_patterns(project, directory: str) -> list[tuple[bool, str, bool, bool]]:
-    cache = project.extras.setdefault("image.gitignore", {})
+    cache = project.facts.table("image.gitignore")
     if directory in cache:
         return cache[directory]
     path = f"{directory}/.gitignore" if directory else ".gitignore"

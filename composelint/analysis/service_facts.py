@@ -322,7 +322,7 @@ def has_variable(raw: str | None) -> bool:
 
 
 def _source_line(project, path: str, number: int) -> str | None:
-    cache = project.extras.setdefault("service_facts.lines", {})
+    cache = project.facts.table("service_facts.lines")
     lines = cache.get(path)
     if lines is None:
         text = project.sources.get(path)

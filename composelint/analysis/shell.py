@@ -296,7 +296,7 @@ def json_strings(text: str) -> list[tuple[str, list[int], list[int]]] | None:
 def dockerfile_instruction(project, span: Span):
     """The instruction of ``project``'s Dockerfile at ``span.path`` whose span is ``span``, with the file's
     escape character; None when there is none (cached per file)."""
-    cache = project.extras.setdefault("shell.instructions", {})
+    cache = project.facts.table("shell.instructions")
     found = cache.get(span.path)
     if found is None:
         dockerfile = project.dockerfiles.get(span.path) if getattr(project, "dockerfiles", None) else None
@@ -1306,7 +1306,7 @@ def start_analysis(project, start: EffectiveCommand, prefix: Sequence[str] = ())
     ``prefix`` is an ENTRYPOINT the image brings that the model cannot show (a distroless image's
     ``python3``): its words come first and have no position.
     """
-    cache = project.extras.setdefault("shell.start_analysis", {})
+    cache = project.facts.table("shell.start_analysis")
     key = (id(start), tuple(prefix))
     hit = cache.get(key)
     if hit is not None and hit[0] is start:
@@ -1355,7 +1355,7 @@ def image_part_maps(project, part: CommandPart) -> list[tuple[Span, object] | No
     the exec form; the script of the shell form (its shell words are not written in the file)."""
     if not part.origin.startswith("image-") or not part.words:
         return None
-    cache = project.extras.setdefault("shell.image_part_maps", {})
+    cache = project.facts.table("shell.image_part_maps")
     key = (part.span, part.form, len(part.words))  # many services share one Dockerfile's CMD
     if key not in cache:
         cache[key] = _image_part_maps(project, part)

@@ -7,10 +7,9 @@ import re
 from composelint.diagnostics import Span
 from composelint.rules._rule import Violation, rule
 
-# The engine runs this rule after every other rule and the suppressions, and leaves under this key
-# of ``project.extras`` the suppression index (which selector covered a finding) and the codes that
-# ran; without it (the rule called on its own) only malformed pragmas and unknown names are found.
-USAGE_KEY = "suppression-usage"
+# The engine runs this rule after every other rule and the suppressions, and leaves in
+# ``project.facts.suppression_usage`` the suppression index (which selector covered a finding) and the
+# codes that ran; without it (the rule called on its own) only malformed pragmas and unknown names are found.
 SYNTAX = "`# composelint: ignore[CODE-OR-NAME, …] -- reason` (or `file-ignore[…]`)"
 _KINDS = ("ignore", "file-ignore")
 _LOOSE = re.compile(r"#\s*composelint\s*:\s*(?P<kind>[A-Za-z-]*)\s*(?P<rest>.*)$")
@@ -19,7 +18,7 @@ _LOOSE = re.compile(r"#\s*composelint\s*:\s*(?P<kind>[A-Za-z-]*)\s*(?P<rest>.*)$
 @rule(code="CL009", name="unused-suppression", severity="warning",
       summary="a `# composelint:` comment suppresses nothing: malformed, naming no rule, or covering no finding")
 def check(project, options):
-    usage = project.extras.get(USAGE_KEY)
+    usage = project.facts.suppression_usage
     if usage is None:
         from composelint.suppressions import build_index
 
