@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "composelint.yamltree", "composelint.docs")),
     ("sources", ("composelint.discovery",)),
     ("model", ("composelint.model",)),
-    ("parsers", ("composelint.parsers",)),
+    ("parsers", ("composelint.parsers", "composelint.parsecache")),
     ("config", ("composelint.config",)),
     ("assembly", ("composelint.project", "composelint.merge", "composelint.linking", "composelint.deployments",
                   "composelint.created")),
@@ -45,7 +45,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rules", ("composelint.rules", "composelint.suppressions")),
     ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache")),
     ("reporters", ("composelint.reporters", "composelint.graph_html")),
-    ("cli", ("composelint.cli", "composelint.__main__", "composelint.dev")),
+    ("cli", ("composelint.cli", "composelint.__main__", "composelint.dev", "composelint.server")),
 )
 
 # (importer, imported) -> why the edge is still there and what removes it.

@@ -75,7 +75,7 @@ def suppression_fix(diagnostic: Diagnostic, outcome) -> Fix | None:
                        if instruction.span.line <= line <= instruction.span.end_line), None)
         if target is None:
             return None  # a comment or parser directive line: nothing to suppress there
-    elif path in (project.extras.get("read_text") or {}) and path not in project.sources:
+    elif path in project.facts.read_text and path not in project.sources:
         target = line
     else:
         return None

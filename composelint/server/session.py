@@ -49,7 +49,7 @@ class Outcome:
         if text is None:
             text = self.project.sources.get(relpath)
         if text is None:
-            text = (self.project.extras.get("read_text") or {}).get(relpath)
+            text = self.project.facts.read_text.get(relpath)
         return text
 
 
@@ -92,7 +92,7 @@ class Session:
         if last is None:
             return True
         project = last.project
-        return relpath in project.sources or relpath in (project.extras.get("read_text") or {})
+        return relpath in project.sources or relpath in project.facts.read_text
 
     def is_config(self, relpath: str) -> bool:
         return relpath in CONFIG_NAMES
@@ -113,7 +113,7 @@ class Session:
                 return None
             if overrides:
                 # Files the analysis reads itself (requirements, Python sources) see the buffer too.
-                read_text = project.extras.setdefault("read_text", {})
+                read_text = project.facts.read_text
                 for path, text in overrides.items():
                     if path not in project.sources:
                         read_text[path] = text
