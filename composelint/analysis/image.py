@@ -32,6 +32,7 @@ from dataclasses import field
 from functools import lru_cache
 from typing import Iterable, Iterator, Mapping
 
+from composelint.analysis.gitignore import gitignored  # noqa: F401  (rules import it from here)
 from composelint.analysis.mounts import Mount, mounts_of  # noqa: F401  (the overlay lives there)
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
@@ -2281,51 +2282,3 @@ def automation_creates(project, relpath: str):
     from composelint.created import project_created_paths
 
     return project_created_paths(project).creator(relpath)
-
-
-def gitignored(project, relpath: str) -> bool:
-    """Whether a project path is ignored by the repository's `.gitignore` files (a build output such as
-    `dist/` or `target/app.jar` that CI creates before `docker build`, so its absence proves nothing)."""
-    parts = relpath.split("/")
-    verdict = False
-    for depth in range(len(parts)):
-        directory = "/".join(parts[:depth])
-        for negate, pattern, anchored, only_dir in _gitignore_patterns(project, directory):
-            rest = parts[depth:]
-            # `dist/` matches directories only; a missing path may be one, so it counts too.
-            for end in range(1, len(rest) + 1):
-                candidate = "/".join(rest[:end])
-                if anchored:
-                    matched = fnmatch.fnmatchcase(candidate, pattern)
-                else:
-                    matched = fnmatch.fnmatchcase(rest[end - 1], pattern)
-                if matched:
-                    verdict = not negate
-                    break
-    return verdict
-
-
-def _gitignore_patterns(project, directory: str) -> list[tuple[bool, str, bool, bool]]:
-    cache = project.facts.table("image.gitignore")
-    if directory in cache:
-        return cache[directory]
-    path = f"{directory}/.gitignore" if directory else ".gitignore"
-    patterns = []
-    text = project.read_text(path) if path in project.files else None
-    for line in (text or "").splitlines()[:5000]:
-        line = line.rstrip()
-        if not line or line.startswith("#"):
-            continue
-        negate = line.startswith("!")
-        if negate:
-            line = line[1:]
-        only_dir = line.endswith("/")
-        line = line.strip("/") if only_dir else line
-        anchored = "/" in line.rstrip("/")
-        line = line.lstrip("/")
-        if line.startswith("**/"):
-            line, anchored = line[3:], "/" in line[3:]
-        if line:
-            patterns.append((negate, line, anchored, only_dir))
-    cache[directory] = patterns
-    return patterns

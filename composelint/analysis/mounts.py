@@ -170,7 +170,8 @@ def made_before_up(project, relpath: str) -> bool:
     """Whether a path missing from the repository is made on the host before `up`: ignored by
     `.gitignore` (a build output, local state), under a dependency directory (`node_modules`), or
     written or created by the repository's automation or documentation (`mkdir -p data`, `> .env`)."""
-    from composelint.analysis.image import SKIP_DIRS, gitignored
+    from composelint.analysis.gitignore import gitignored
+    from composelint.analysis.image import SKIP_DIRS
 
     parts = relpath.split("/")
     if any(part in SKIP_DIRS for part in parts):
