@@ -21,10 +21,32 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import sys
+from typing import TYPE_CHECKING, Callable, TypeVar, overload
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+elif TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:  # Python 3.10 at run time: the marker only informs type checkers, which take the branch above
+    def dataclass_transform(**_kwargs):
+        return lambda decorator: decorator
 
 _MISSING = dataclasses.MISSING
+_T = TypeVar("_T")
 
 
+@overload
+def record(cls: type[_T], /) -> type[_T]: ...
+
+
+@overload
+def record(*, frozen: bool = False, slots: bool = False, eq: bool = True,
+           order: bool = False) -> Callable[[type[_T]], type[_T]]: ...
+
+
+# Type checkers then see each record's constructor, equality and ordering as they do a dataclass's.
+@dataclass_transform(eq_default=True, order_default=False, field_specifiers=(dataclasses.field, dataclasses.Field))
 def record(cls=None, /, *, frozen: bool = False, slots: bool = False, eq: bool = True, order: bool = False):
     """Decorate like ``@dataclass``/``@dataclass(frozen=True, slots=True)``."""
     def wrap(cls):
