@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +13,6 @@ from hypothesis import strategies as st
 from composelint.diagnostics import Position, Severity
 from composelint.parsers.dockerfile import (
     MAX_PROBLEMS,
-    _Parser,
     parse_dockerfile,
     stage_environment,
     substitute,
@@ -472,38 +469,6 @@ def test_substitute_deep_nesting_is_bounded():
     assert substitute(text, {}).startswith("${A:-")
 
 
-# --------------------------------------------------------------------------- dockerfile-parse as the basis
-
-
-@pytest.mark.parametrize(("name", "corrections"), [
-    ("heredocs.Dockerfile", 0), ("windows-escape.Dockerfile", 0), ("multistage.Dockerfile", 0),
-    ("problems.Dockerfile", 0), ("unterminated-heredoc.Dockerfile", 0),
-    ("continuations.Dockerfile", 1),  # `RUN echo trailing \` at the end: dockerfile-parse drops it
-])
-def test_dockerfile_parse_agrees_with_the_pre_pass(name, corrections):
-    parser = _Parser((FIXTURES / name).read_text(encoding="utf-8"), name)
-    parser.run()
-    assert parser.dockerfile_parse_corrections == corrections
-
-
-class _ReadOnlyBuffer(io.BytesIO):
-    def write(self, data):  # pragma: no cover - reaching it is the failure
-        raise AssertionError("dockerfile-parse tried to write")
-
-    def truncate(self, size=None):  # pragma: no cover
-        raise AssertionError("dockerfile-parse tried to truncate")
-
-
-def test_dockerfile_parse_never_writes(tmp_path, monkeypatch):
-    import composelint.parsers.dockerfile as module
-
-    monkeypatch.chdir(tmp_path)  # without fileobj, dockerfile-parse would use ./Dockerfile
-    monkeypatch.setattr(module, "io", SimpleNamespace(BytesIO=_ReadOnlyBuffer))
-    dockerfile = fixture("heredocs.Dockerfile")
-    assert len(dockerfile.instructions) == 12
-    assert list(tmp_path.iterdir()) == []
-
-
 # --------------------------------------------------------------------------- the corpus
 
 
@@ -533,10 +498,6 @@ def test_corpus_parses_cleanly_and_fast():
         markers = sum(len(re.findall(r"<<EO[FT]", line)) for line in lines)
         assert sum(len(i.heredocs) for i in dockerfile.instructions) == markers, name
         heredoc_files += bool(markers)
-        # dockerfile-parse, run on the masked text, agrees with the pre-pass on every instruction.
-        parser = _Parser(text, name)
-        parser.run()
-        assert parser.dockerfile_parse_corrections == 0, name
     assert heredoc_files >= 23
 
 
