@@ -179,20 +179,11 @@ def _check_copy(parser: _Checker, instruction: Instruction) -> list[tuple[str, s
     return []
 
 
-def _at_least_one(noun: str) -> Callable[[_Checker, Instruction], list[tuple[str, str]]]:
+def _needs(amount: str, noun: str) -> Callable[[_Checker, Instruction], list[tuple[str, str]]]:
+    """A check that the instruction has arguments: ``amount`` is "a" or "at least one"."""
     def check(parser: _Checker, instruction: Instruction) -> list[tuple[str, str]]:
         if not instruction.arguments:
-            return [(f"`{instruction.keyword}` needs at least one {noun}",
-                     f"write `{instruction.keyword} <{noun}>`; Docker refuses the instruction without one")]
-        return []
-
-    return check
-
-
-def _exactly_one(noun: str) -> Callable[[_Checker, Instruction], list[tuple[str, str]]]:
-    def check(parser: _Checker, instruction: Instruction) -> list[tuple[str, str]]:
-        if not instruction.arguments:
-            return [(f"`{instruction.keyword}` needs a {noun}",
+            return [(f"`{instruction.keyword}` needs {amount} {noun}",
                      f"write `{instruction.keyword} <{noun}>`; Docker refuses the instruction without one")]
         return []
 
@@ -300,12 +291,12 @@ _ARGUMENT_CHECKS: Mapping[str, Callable[[_Checker, Instruction], list[tuple[str,
     "ARG": _check_arg,
     "ENV": _check_key_values,
     "LABEL": _check_key_values,
-    "EXPOSE": _at_least_one("port"),
+    "EXPOSE": _needs("at least one", "port"),
     "VOLUME": _check_volume,
-    "USER": _exactly_one("user"),
-    "WORKDIR": _exactly_one("path"),
-    "STOPSIGNAL": _exactly_one("signal"),
-    "MAINTAINER": _exactly_one("name"),
+    "USER": _needs("a", "user"),
+    "WORKDIR": _needs("a", "path"),
+    "STOPSIGNAL": _needs("a", "signal"),
+    "MAINTAINER": _needs("a", "name"),
     "RUN": _check_run,
     "SHELL": _check_shell,
     "HEALTHCHECK": _check_healthcheck,

@@ -277,19 +277,12 @@ def _parse_words(rest: str, escape: str) -> list[str]:
                 continue
             if char in "'\"":
                 quote, blank_ok = char, True
-            if char == escape:
-                if position + 1 == length:
-                    position += 1
-                    continue
-                word.append(char)
-                position += 1
-                char = rest[position]
-            word.append(char)
-            position += 1
-            continue
-        if char == quote:
-            quote = ""
-        if char == escape and quote != "'":
+            escaped = char == escape
+        else:
+            if char == quote:
+                quote = ""
+            escaped = char == escape and quote != "'"  # nothing escapes inside single quotes
+        if escaped:
             if position + 1 == length:
                 position += 1
                 continue
