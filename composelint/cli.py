@@ -121,15 +121,20 @@ def cli() -> None:
                    "report only new findings.")
 @click.option("--no-cache", is_flag=True,
               help="Do not reuse or record results in .composelint_cache/ (also: COMPOSELINT_NO_CACHE=1).")
+@click.option("--path-base", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Directory that paths in json, sarif, github and gitlab output are relative to (default: the "
+                   "repository root, the nearest ancestor holding .git; text and concise print paths relative "
+                   "to the current directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
           exit_zero, statistics, quiet, show_suppressed, no_inline_ignores, stdin_filename, use_environment, color,
-          baseline_path, write_baseline, debug, no_cache=False, env_files=()) -> None:
+          baseline_path, write_baseline, debug, no_cache=False, env_files=(), path_base=None) -> None:
     """Lint a repository (default: the current directory)."""
     output_format = output_format or "text"
     if statistics and output_format not in STATISTICS_FORMATS:
         raise _fail(f"--statistics prints {' or '.join(STATISTICS_FORMATS)}, not {output_format}")
     view = _View(output_format, output_file, show_suppressed, color, statistics, quiet)
+    view.path_base = path_base
     if fail_on == "never":
         fail_on, exit_zero = None, True
     try:
@@ -152,6 +157,7 @@ class _View:
     def __init__(self, output_format, output_file, show_suppressed, color, statistics=False, quiet=False):
         self.format, self.output_file, self.show_suppressed = output_format, output_file, show_suppressed
         self.color, self.statistics, self.quiet = color, statistics, quiet
+        self.path_base: Path | None = None  # --path-base; then the configuration's, then the repository root
 
     def note(self, message: str) -> None:
         """A line for people on standard error; --quiet leaves only the findings."""
@@ -233,6 +239,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
         config = with_overrides(config, **overrides)
     except (ConfigError, ValueError) as exc:
         raise _fail(f"invalid configuration: {exc}") from None
+    view.path_base = _path_base(root, config, view.path_base)
 
     stdin_overrides = {}
     only_paths = _only_paths(root, targets if paths else [])
@@ -437,6 +444,63 @@ class _PathFilter(set):
         return False
 
 
+def _path_base(root: Path, config, given: Path | None) -> Path:
+    """What machine formats' paths are relative to: --path-base, the configuration's `path-base`
+    (relative to the project root), else the repository root (the nearest ancestor of the project
+    root holding .git), else the project root. One base, however deep the run starts, so that
+    annotations and code-scanning results name files as the repository has them."""
+    if given is not None:
+        return given.resolve()
+    if config.path_base is not None:
+        base = (root / config.path_base).resolve()
+        if not base.is_dir():
+            raise _fail(f"invalid configuration: `path-base`: {config.path_base} is not a directory")
+        return base
+    for candidate in (root, *root.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return root
+
+
+MACHINE_FORMATS = ("json", "sarif", "github", "gitlab")
+
+
+def display_paths(output_format: str, root: Path, base: Path, cwd: Path | None = None):
+    """How the report prints a project-relative path.
+
+    Machine formats: relative to the path base, whatever the current directory (stable in CI).
+    Text and concise, for people and for editors' problem matchers (which run from the workspace
+    folder): relative to the current directory, as ruff does, so a terminal or editor can open
+    them from where the command ran; when the run starts outside the repository and the file is
+    not below the current directory, relative to the path base instead.
+    """
+    import posixpath
+
+    root_text, base_text = str(root), str(base)
+    if root_text == base_text and output_format in MACHINE_FORMATS:
+        return str  # the common case: nothing to translate
+    if output_format not in MACHINE_FORMATS:
+        cwd_text = str((cwd or Path.cwd()).resolve())
+        inside = _is_within(cwd_text, base_text)
+    cache: dict[str, str] = {}
+
+    def display(path: str) -> str:
+        shown = cache.get(path)
+        if shown is None:
+            full = os.path.join(root_text, path) if path else root_text
+            target = base_text
+            if output_format not in MACHINE_FORMATS and (inside or _is_within(full, cwd_text)):
+                target = cwd_text
+            shown = cache[path] = posixpath.normpath(os.path.relpath(full, target).replace(os.sep, "/"))
+        return shown
+
+    return display
+
+
+def _is_within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
 def _use_color(choice: str, stream) -> bool:
     """--color wins; then NO_COLOR (no-color.org) and FORCE_COLOR (force-color.org), set to anything
     but the empty string; then whether the output is a terminal."""
@@ -465,7 +529,8 @@ def _report(result, project, view: _View) -> None:
         rules=result.rules, sources=project.sources, root=str(project.root), version=__version__,
         color=_use_color(view.color, sys.stdout) if view.output_file is None else False,
         show_suppressed=view.show_suppressed, summary=not view.quiet, rule_docs=_rule_docs,
-        baselined=0 if view.show_suppressed else sum(d.suppression == "baseline" for d in result.suppressed))
+        baselined=0 if view.show_suppressed else sum(d.suppression == "baseline" for d in result.suppressed),
+        display=display_paths(view.format, Path(project.root), view.path_base or Path(project.root)))
     if view.statistics:
         from composelint.reporters.statistics import render_statistics
 

@@ -63,6 +63,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     use_environment: bool = False  # opt-in: interpolate from the linting machine's environment too
     inline_ignores: bool = True
+    path_base: str | None = None  # `path-base`, relative to the project root; None: the repository root
     source: str | None = None  # the file the config came from
 
     def fingerprint(self) -> str:
@@ -256,6 +257,7 @@ def config_from_data(data: object, display: str, where=lambda _path, key=False: 
         python_module_map=MappingProxyType(dict(data.get("python-module-map") or {})),
         rule_options=MappingProxyType(rule_options),
         limits=limits,
+        path_base=data.get("path-base"),
         source=display,
     )
 

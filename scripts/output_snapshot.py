@@ -52,7 +52,9 @@ def record(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, path in inputs().items():
         for suffix, command in COMMANDS.items():
-            done = subprocess.run([sys.executable, "-m", "composelint", *command, str(path)], cwd=REPO,
+            # Paths relative to the input, not to this repository, which holds two of the inputs.
+            base = ["--path-base", str(path)] if command[0] == "check" else []
+            done = subprocess.run([sys.executable, "-m", "composelint", *command, *base, str(path)], cwd=REPO,
                                   capture_output=True, text=True, env={"COMPOSELINT_NO_CACHE": "1", "PATH": "/usr/bin:/bin"})
             text = done.stdout.replace(str(path), "<INPUT>") + f"\n--- exit {done.returncode}\n"
             if done.returncode >= 2:

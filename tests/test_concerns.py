@@ -128,7 +128,8 @@ def test_the_services_are_not_part_of_the_fingerprint():
 def test_json_lists_the_services_of_the_incident_dockerfiles():
     import jsonschema
 
-    output = CliRunner().invoke(cli, [str(FIXTURES / "incident"), "--format", "json"]).output
+    output = CliRunner().invoke(cli, [str(FIXTURES / "incident"), "--format", "json",
+                                   "--path-base", str(FIXTURES / "incident")]).output
     document = json.loads(output)
     schema = json.loads((REPO / "composelint" / "data" / "output-schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(document)

@@ -145,8 +145,9 @@ def test_stdin_buffer_of_a_file_not_saved_yet_in_a_new_directory(project, monkey
     monkeypatch.chdir(project.parent)  # the editor's working directory is not the project
     result = _stdin(str(project / "services" / "api" / "compose.yaml"), BAD_COMPOSE)
     assert result.exit_code == 1
+    # As ruff does: relative to the current directory, so that the path opens from there.
     assert result.stdout.splitlines() == [
-        "services/api/compose.yaml:4:5: CL004 error: duplicate key `image`: it is already defined at line 3"]
+        f"{project.name}/services/api/compose.yaml:4:5: CL004 error: duplicate key `image`: it is already defined at line 3"]
     assert not (project / "services").exists()
 
 
@@ -164,7 +165,7 @@ def test_stdin_relative_path(project, monkeypatch):
     result = _stdin("compose.yaml", BAD_COMPOSE)
     assert result.stdout.startswith("compose.yaml:4:5: CL004")
     monkeypatch.chdir(project / ".git")
-    assert _stdin("../compose.yaml", BAD_COMPOSE).stdout == result.stdout
+    assert _stdin("../compose.yaml", BAD_COMPOSE).stdout == "../" + result.stdout
 
 
 def test_stdin_reports_only_the_buffer(project):

@@ -57,7 +57,7 @@ PLANTED = [
 
 @pytest.fixture(scope="module")
 def report():
-    result = CliRunner().invoke(cli, [str(INCIDENT), "--format", "json"])
+    result = CliRunner().invoke(cli, [str(INCIDENT), "--format", "json", "--path-base", str(INCIDENT)])
     assert result.exit_code == 1
     return json.loads(result.output)
 
@@ -75,7 +75,7 @@ def test_correct_services_get_no_error(report):
     assert errors == []
 
 
-def test_every_dockerfile_finding_says_which_agent_it_breaks(report):
+def test_every_dockerfile_finding_says_which_agent_it_breaks(report, monkeypatch):
     built = {(d["path"], d["code"]): [(s["name"], s["path"], s["line"], s["relation"]) for s in d["services"]]
              for d in report["diagnostics"] if d["path"].endswith("Dockerfile")}
     assert built == {
@@ -86,12 +86,14 @@ def test_every_dockerfile_finding_says_which_agent_it_breaks(report):
         ("agents/scanner/Dockerfile", "CL401"): [("agent-scanner", "docker-compose.yml", 13, "build")],
         ("backend/Dockerfile", "CL404"): [("backend", "docker-compose.yml", 30, "build")],
     }
+    monkeypatch.chdir(INCIDENT)  # text paths are relative to the current directory
     text = CliRunner().invoke(cli, [str(INCIDENT), "--color", "never"]).output
     block = text.split("agents/scanner/Dockerfile:2:8: CL401", 1)[1].split("\n\n", 1)[0]
     assert "= note: built by service 'agent-scanner' (docker-compose.yml:13)" in block
 
 
-def test_concise_snapshot():
+def test_concise_snapshot(monkeypatch):
+    monkeypatch.chdir(INCIDENT)  # concise paths are relative to the current directory
     result = CliRunner().invoke(cli, [str(INCIDENT), "--format", "concise"])
     if os.environ.get("COMPOSELINT_UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(result.output, encoding="utf-8")

@@ -30,6 +30,10 @@ def no_docs(meta: "RuleMeta") -> None:
     return None
 
 
+def same_path(path: str) -> str:
+    return path
+
+
 @record(frozen=True)
 class RenderContext:
     rules: Mapping[str, "RuleMeta"]  # code -> metadata of every enabled rule
@@ -43,6 +47,9 @@ class RenderContext:
     # The rule's documentation page (Markdown), for formats that carry rule help (SARIF).
     rule_docs: Callable[["RuleMeta"], "str | None"] = no_docs
     baselined: int = 0  # findings the baseline covers that are not in the diagnostics (not shown)
+    # How a project-relative path is printed in this format: relative to the path base (the repository
+    # root) for machine formats, to the current directory for people (see cli.display_paths).
+    display: Callable[[str], str] = same_path
 
 
 Reporter = Callable[[Sequence["Diagnostic"], RenderContext], str]

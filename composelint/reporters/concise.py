@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from composelint.diagnostics import Diagnostic
 
 
-def format_line(diagnostic: "Diagnostic") -> str:
+def format_line(diagnostic: "Diagnostic", display=str) -> str:
     span = diagnostic.span
-    line = (f"{one_line(span.path)}:{span.line}:{span.column}: {diagnostic.code} "
+    line = (f"{one_line(display(span.path))}:{span.line}:{span.column}: {diagnostic.code} "
             f"{diagnostic.severity.label}: {one_line(diagnostic.message)}")
     if diagnostic.suppression is not None:
         line += " (suppressed)"
@@ -25,4 +25,4 @@ def format_line(diagnostic: "Diagnostic") -> str:
 
 
 def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
-    return "".join(format_line(diagnostic) + "\n" for diagnostic in diagnostics)
+    return "".join(format_line(diagnostic, ctx.display) + "\n" for diagnostic in diagnostics)

@@ -32,9 +32,9 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(diagnostic: "Diagnostic") -> str:
+def command(diagnostic: "Diagnostic", display=str) -> str:
     span = diagnostic.span
-    properties = [("file", span.path), ("line", str(span.line))]
+    properties = [("file", display(span.path)), ("line", str(span.line))]
     if span.end_line == span.line:
         properties.append(("col", str(span.column)))
         properties.append(("endLine", str(span.line)))
@@ -56,4 +56,4 @@ def command(diagnostic: "Diagnostic") -> str:
 
 
 def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
-    return "".join(command(diagnostic) + "\n" for diagnostic in diagnostics)
+    return "".join(command(diagnostic, ctx.display) + "\n" for diagnostic in diagnostics)

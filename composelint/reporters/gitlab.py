@@ -32,7 +32,7 @@ SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 CATEGORIES = ("Bug Risk",)
 
 
-def issue(diagnostic: "Diagnostic", fingerprint: str) -> dict:
+def issue(diagnostic: "Diagnostic", fingerprint: str, display=str) -> dict:
     description = f"{diagnostic.code} [{diagnostic.name}] {diagnostic.message}"
     severity = SEVERITIES[diagnostic.severity.label]
     if diagnostic.suppression is not None:
@@ -47,13 +47,13 @@ def issue(diagnostic: "Diagnostic", fingerprint: str) -> dict:
         "severity": severity,
         "fingerprint": fingerprint,
         "location": {
-            "path": span.path,
+            "path": display(span.path),
             "lines": {"begin": span.line, "end": last_line(span)},
         },
     }
 
 
 def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
-    issues = [issue(diagnostic, fingerprint)
+    issues = [issue(diagnostic, fingerprint, ctx.display)
               for diagnostic, fingerprint in zip(diagnostics, unique_fingerprints(diagnostics))]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 
 
-def _position(span: "Span") -> dict:
+def _position(span: "Span", display=str) -> dict:
     return {
-        "path": span.path,
+        "path": display(span.path),
         "line": span.line,
         "column": span.column,
         "end_line": span.end_line,
@@ -28,10 +28,10 @@ def _position(span: "Span") -> dict:
     }
 
 
-def service_object(ref: "ServiceRef") -> dict:
+def service_object(ref: "ServiceRef", display=str) -> dict:
     """One entry of a diagnostic's ``services`` (also SARIF's ``properties.services``)."""
     return dict(name=ref.name, deployment=ref.deployment, stage=ref.stage, relation=ref.relation,
-                **_position(ref.span))
+                **_position(ref.span, display))
 
 
 def diagnostic_object(diagnostic: "Diagnostic", ctx: RenderContext) -> dict:
@@ -40,13 +40,13 @@ def diagnostic_object(diagnostic: "Diagnostic", ctx: RenderContext) -> dict:
         "name": diagnostic.name,
         "severity": diagnostic.severity.label,
         "message": diagnostic.message,
-        **_position(diagnostic.span),
+        **_position(diagnostic.span, ctx.display),
         "help": diagnostic.help,
         "subject": diagnostic.subject,
-        "services": [service_object(ref) for ref in diagnostic.services],
+        "services": [service_object(ref, ctx.display) for ref in diagnostic.services],
         "url": rule_url(diagnostic, ctx),
         "fingerprint": diagnostic.fingerprint(),
-        "related": [{**_position(related.span), "message": related.message} for related in diagnostic.related],
+        "related": [{**_position(related.span, ctx.display), "message": related.message} for related in diagnostic.related],
         "suppressed": None if diagnostic.suppression is None else {"reason": diagnostic.suppression},
     }
 

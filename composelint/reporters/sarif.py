@@ -1,6 +1,6 @@
 """SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards.
 
-Locations are relative to ``%SRCROOT%``, the project root. ``originalUriBaseIds``
+Locations are relative to ``%SRCROOT%``, the path base (the repository root by default). ``originalUriBaseIds``
 describes it without an absolute URI (SARIF 2.1.0 §3.14.14 allows leaving it
 out), so the log is the same on any machine; code scanning resolves it to the
 checkout. Columns count Unicode code points (``columnKind``) and end positions
@@ -54,7 +54,7 @@ SRCROOT_DESCRIPTION = "The root of the linted repository; every artifact URI in 
 _RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#|/)([^)\s]+)\)")
 
 
-def _physical_location(span: "Span") -> dict:
+def _physical_location(span: "Span", display=str) -> dict:
     start_line = max(span.line, 1)
     start_column = max(span.column, 1)
     end_line = max(span.end_line, start_line)
@@ -62,7 +62,7 @@ def _physical_location(span: "Span") -> dict:
     if end_line == start_line:
         end_column = max(end_column, start_column)
     return {
-        "artifactLocation": {"uri": artifact_uri(span.path), "uriBaseId": SRCROOT},
+        "artifactLocation": {"uri": artifact_uri(display(span.path)), "uriBaseId": SRCROOT},
         "region": {
             "startLine": start_line,
             "startColumn": start_column,
@@ -124,17 +124,17 @@ def _suppression(reason: str) -> dict:
     return {"kind": kind, "justification": reason}
 
 
-def _result(diagnostic: "Diagnostic", rule_index: int, fingerprint: str) -> dict:
+def _result(diagnostic: "Diagnostic", rule_index: int, fingerprint: str, display=str) -> dict:
     result: dict = {
         "ruleId": diagnostic.code,
         "ruleIndex": rule_index,
         "level": _level(diagnostic.severity),
         "message": {"text": diagnostic.message},
-        "locations": [{"physicalLocation": _physical_location(diagnostic.span)}],
+        "locations": [{"physicalLocation": _physical_location(diagnostic.span, display)}],
     }
     if diagnostic.related:
         result["relatedLocations"] = [
-            {"id": index, "physicalLocation": _physical_location(related.span), "message": {"text": related.message}}
+            {"id": index, "physicalLocation": _physical_location(related.span, display), "message": {"text": related.message}}
             for index, related in enumerate(diagnostic.related)
         ]
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
@@ -149,7 +149,7 @@ def _result(diagnostic: "Diagnostic", rule_index: int, fingerprint: str) -> dict
         # The same objects as the JSON output's `services` (docs/json-output.md).
         from composelint.reporters.json import service_object
 
-        properties["services"] = [service_object(ref) for ref in diagnostic.services]
+        properties["services"] = [service_object(ref, display) for ref in diagnostic.services]
     if properties:
         result["properties"] = properties
     return result
@@ -171,7 +171,7 @@ def sarif_log(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> dict:
     run: dict = {"tool": {"driver": driver}}
     run["originalUriBaseIds"] = {SRCROOT: {"description": {"text": SRCROOT_DESCRIPTION}}}
     run["columnKind"] = "unicodeCodePoints"
-    run["results"] = [_result(diagnostic, rule_index[diagnostic.code], fingerprint)
+    run["results"] = [_result(diagnostic, rule_index[diagnostic.code], fingerprint, ctx.display)
                       for diagnostic, fingerprint in zip(diagnostics, unique_fingerprints(diagnostics))]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -149,11 +149,11 @@ def _mask(line_text: str, diagnostic: "Diagnostic") -> str:
     return line_text[:start] + "*" * (end - start) + line_text[end:]
 
 
-def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) -> list[str]:
+def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter, display=str) -> list[str]:
     span = diagnostic.span
     severity = diagnostic.severity.label
     color = _SEVERITY_COLOR[severity]
-    header = (f"{paint(f'{one_line(span.path)}:{span.line}:{span.column}:', _BOLD)} "
+    header = (f"{paint(f'{one_line(display(span.path))}:{span.line}:{span.column}:', _BOLD)} "
               f"{paint(diagnostic.code, _BOLD, color)} {paint(f'[{diagnostic.name}]', _DIM)} "
               f"{paint(severity + ':', _BOLD, color)} {one_line(diagnostic.message)}")
     if diagnostic.suppression is not None:
@@ -176,8 +176,8 @@ def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) ->
     if diagnostic.suppression is not None:
         notes.append(f"{paint('suppressed', _BOLD)}: {one_line(diagnostic.suppression)}")
     for related in diagnostic.related:
-        notes.append(f"{paint('note', _BOLD, _GREEN)}: {one_line(str(related.span))}: {one_line(related.message)}")
-    built_by = _built_by(diagnostic)
+        notes.append(f"{paint('note', _BOLD, _GREEN)}: {one_line(display(related.span.path))}:{related.span.line}:{related.span.column}: {one_line(related.message)}")
+    built_by = _built_by(diagnostic, display)
     if built_by:
         notes.append(f"{paint('note', _BOLD, _GREEN)}: {one_line(built_by)}")
     if diagnostic.help:
@@ -194,7 +194,7 @@ def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter) ->
 BUILT_BY_LISTED = 3
 
 
-def _built_by(diagnostic: "Diagnostic") -> str | None:
+def _built_by(diagnostic: "Diagnostic", display=str) -> str | None:
     """``built by service 'api' (compose.yaml:3)``: who builds the image a finding is in.
 
     Only for the "build" relation: a finding about a service already names it in its message.
@@ -207,7 +207,7 @@ def _built_by(diagnostic: "Diagnostic") -> str | None:
         if ref.relation == "build" and key not in seen:
             seen.add(key)
             target = f", target `{ref.stage}`" if ref.stage else ""
-            builders.append(f"'{ref.name}' ({ref.span.path}:{ref.span.line}{target})")
+            builders.append(f"'{ref.name}' ({display(ref.span.path)}:{ref.span.line}{target})")
     if not builders:
         return None
     if len(builders) == 1:
@@ -246,7 +246,7 @@ def summary(diagnostics: Sequence["Diagnostic"], baselined: int = 0) -> str:
 def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
     paint = _Painter(ctx.color)
     sources = _Sources(ctx.sources)
-    blocks = ["\n".join(_render_one(diagnostic, sources, paint)) for diagnostic in diagnostics]
+    blocks = ["\n".join(_render_one(diagnostic, sources, paint, ctx.display)) for diagnostic in diagnostics]
     counts = severity_counts(diagnostics)
     if counts["error"]:
         summary_color = _RED
