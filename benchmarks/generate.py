@@ -24,7 +24,7 @@ def generate(count: int, out: Path, seed: int = 7) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / ".composelint.yaml").write_text("# benchmark repository\n")
+    (out / ".composelint.yaml").write_text("# benchmark repository\nroot: true\n")
     (out / ".env").write_text("REGISTRY=registry.example.com\nTAG=1.4.2\nLOG_LEVEL=info\n")
     names = [f"svc-{i:05d}" for i in range(count)]
     files = []

@@ -74,7 +74,7 @@ def generate(root: Path, services: int, edges: int, seed: int = 11) -> dict[str,
             lines += ["    links:", "      - svc-00000:first", "      - svc-0000o"]
             written["links"] += 2
     root.mkdir(parents=True, exist_ok=True)
-    (root / ".composelint.yaml").write_text("# graph benchmark\n", encoding="utf-8")
+    (root / ".composelint.yaml").write_text("# graph benchmark\nroot: true\n", encoding="utf-8")
     (root / "compose.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "docker-compose.infrastructure.yml").write_text(
         "services:\n  consul:\n    image: hashicorp/consul:1.19\n", encoding="utf-8")

@@ -188,6 +188,8 @@ def _split(value: str | None) -> list[str] | None:
 def _check(paths, view, config_path, select, extend_select, ignore, severities, fail_on, no_inline_ignores,
            stdin_filename, use_environment, debug, baseline_path=None, write_baseline=None, no_cache=False,
            env_files=()) -> int:
+    from types import MappingProxyType
+
     from composelint.config import ConfigError, load_config, with_overrides
     from composelint.diagnostics import Severity
     from composelint.discovery import find_project_root
@@ -205,29 +207,17 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
     root = find_project_root(start)
     try:
         config = load_config(root, config_path)
-        overrides = {}
         chosen = {name: _split(value) for name, value in
                   (("select", select), ("extend_select", extend_select), ("ignore", ignore))}
         chosen = {name: resolve_codes(items) for name, items in chosen.items() if items is not None}
-        if "select" in chosen:
-            # An explicit --select is a fresh selection: the file's lists no longer apply.
-            overrides["select"] = chosen["select"]
-            overrides["extend_select"] = chosen.get("extend_select", ())
-            overrides["ignore"] = chosen.get("ignore", ())
-        else:
-            if "extend_select" in chosen:
-                overrides["extend_select"] = config.extend_select + chosen["extend_select"]
-            if "ignore" in chosen:
-                overrides["ignore"] = config.ignore + chosen["ignore"]
-        if severities:
-            table = dict(config.severity)
-            for item in severities:
-                key, sep, level = item.partition("=")
-                meta = rule_by_key(key)
-                if not sep or meta is None:
-                    raise ConfigError(f"--severity {item}: expected CODE=LEVEL with a known rule code or name")
-                table[meta.code] = Severity.parse(level)
-            overrides["severity"] = table
+        severity_flags = {}
+        for item in severities:
+            key, sep, level = item.partition("=")
+            meta = rule_by_key(key)
+            if not sep or meta is None:
+                raise ConfigError(f"--severity {item}: expected CODE=LEVEL with a known rule code or name")
+            severity_flags[meta.code] = Severity.parse(level)
+        overrides = {}
         if fail_on:
             overrides["fail_on"] = Severity.parse(fail_on)
         if use_environment:
@@ -237,12 +227,20 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
         if env_files:
             overrides["env_files"] = tuple(_env_file_path(root, Path(path)) for path in env_files)
         config = with_overrides(config, **overrides)
+        config, fileset = _configure(root, config, explicit=config_path is not None)
+        # The command line's selection wins over every configuration, nested ones included (as ruff's).
+        config = _select(config, chosen, severity_flags)
+        if config.nested:
+            config = with_overrides(config, nested=MappingProxyType(
+                {directory: _select(nested, chosen, severity_flags) for directory, nested in config.nested.items()}))
     except (ConfigError, ValueError) as exc:
         raise _fail(f"invalid configuration: {exc}") from None
     view.path_base = _path_base(root, config, view.path_base)
 
     stdin_overrides = {}
-    only_paths = _only_paths(root, targets if paths else [])
+    # Without a path, the current directory: `cd services/api && composelint` reports what
+    # `composelint services/api` reports from the root, on the same model.
+    only_paths = _only_paths(root, targets if paths or stdin_filename is None else [])
     if stdin_filename is not None:
         rel = _relative(root, Path(stdin_filename))
         if rel is None:
@@ -262,7 +260,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
             baseline = Baseline.load(baseline_path)
         except BaselineError as exc:
             raise _fail(str(exc)) from None
-    cache = fileset = None
+    cache = None
     # An env file outside the project is not among the files a cached run is checked against.
     outside = any(os.path.isabs(path) for path in config.env_files)
     if not (no_cache or outside or stdin_overrides or baseline is not None or write_baseline is not None or debug
@@ -272,9 +270,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
         cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)})
     if cache is not None:
         from composelint.cache import fileset_digest
-        from composelint.discovery import walk
 
-        fileset = walk(root, config.exclude, config.limits.max_file_size)
         fileset_hash = fileset_digest(fileset)
         hit = cache.load(fileset_hash)
         if hit is not None:  # nothing the previous run read has changed: its findings stand
@@ -442,6 +438,70 @@ class _PathFilter(set):
                 return True
             parent, sep, _ = parent.rpartition("/")
         return False
+
+
+def _select(config, chosen: dict, severity_flags: dict):
+    """--select / --extend-select / --ignore / --severity over one configuration's."""
+    from types import MappingProxyType
+
+    from composelint.config import with_overrides
+
+    overrides = {}
+    if "select" in chosen:
+        # An explicit --select is a fresh selection: the file's lists no longer apply.
+        overrides["select"] = chosen["select"]
+        overrides["extend_select"] = chosen.get("extend_select", ())
+        overrides["ignore"] = chosen.get("ignore", ())
+    else:
+        if "extend_select" in chosen:
+            overrides["extend_select"] = config.extend_select + chosen["extend_select"]
+        if "ignore" in chosen:
+            overrides["ignore"] = config.ignore + chosen["ignore"]
+    if severity_flags:
+        overrides["severity"] = MappingProxyType({**config.severity, **severity_flags})
+    return with_overrides(config, **overrides)
+
+
+def _configure(root: Path, config, explicit: bool = False):
+    """The root configuration with the nested ones below it, and the files of the project.
+
+    As ruff does, the closest configuration governs a file: a `.composelint.yaml` (or a pyproject
+    with [tool.composelint]) below the root decides selection, severities, per-file ignores and
+    exclusions for the files below it, whichever directory the run starts from. A directory whose
+    configuration says `root: true` is a project of its own, left out here. An explicit --config
+    governs every file (ruff's --config does the same).
+    """
+    from types import MappingProxyType
+
+    from composelint.config import is_root_config, load_nested_config, nested_config_dirs, nested_exclude
+    from composelint.config import find_config_file, with_overrides
+    from composelint.discovery import walk
+
+    fileset = walk(root, config.exclude, config.limits.max_file_size)
+    if explicit:
+        return config, fileset
+    nested, separate, exclude = {}, [], list(config.exclude)
+    for directory in nested_config_dirs(fileset.all_files):
+        if any(directory.startswith(other + "/") for other in separate):
+            continue
+        path = find_config_file(root / directory)
+        if path is not None and is_root_config(path):
+            separate.append(directory)
+            exclude.append(directory)
+            continue
+        loaded = load_nested_config(root, directory)
+        if loaded is None:
+            continue
+        nested[directory] = loaded
+        exclude.extend(nested_exclude(directory, loaded.exclude))
+    if len(exclude) > len(config.exclude):
+        config = with_overrides(config, exclude=tuple(exclude))
+        fileset = walk(root, config.exclude, config.limits.max_file_size)
+        nested = {directory: loaded for directory, loaded in nested.items()
+                  if f"{directory}/{find_config_file(root / directory).name}" in fileset.all_files}
+    if nested:
+        config = with_overrides(config, nested=MappingProxyType(nested))
+    return config, fileset
 
 
 def _path_base(root: Path, config, given: Path | None) -> Path:
@@ -715,9 +775,10 @@ def _project(path, config_path, use_environment):
         config = load_config(root, config_path)
         if use_environment:
             config = with_overrides(config, use_environment=True)
+        config, fileset = _configure(root, config, explicit=config_path is not None)
     except (ConfigError, ValueError) as exc:
         raise _fail(f"invalid configuration: {exc}") from None
-    return build_project(root, config), config
+    return build_project(root, config, None, fileset), config
 
 
 def _graph(path, output_format, deployment_name, config_path, use_environment) -> str:

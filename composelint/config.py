@@ -65,6 +65,9 @@ class Config:
     inline_ignores: bool = True
     path_base: str | None = None  # `path-base`, relative to the project root; None: the repository root
     source: str | None = None  # the file the config came from
+    # Nested configurations (issue 17): project-relative directory -> the configuration that governs
+    # the findings whose file is below it (closest wins, as in ruff). Only SUBTREE_KEYS matter there.
+    nested: Mapping[str, "Config"] = field(default_factory=lambda: EMPTY)
 
     def fingerprint(self) -> str:
         """What a cache must be invalidated by: every setting, as canonical JSON."""
@@ -97,13 +100,80 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     display = _display(path, root)
-    if path.name == "pyproject.toml" or path.suffix == ".toml":
-        data, locate = _load_toml(path, display)
-    else:
-        data, locate = _load_yaml(path, display)
+    data, locate = _read(path, display)
     if data is None:
         return Config(source=display)
     return config_from_data(data, display, locate)
+
+
+def _read(path: Path, display: str):
+    if path.name == "pyproject.toml" or path.suffix == ".toml":
+        return _load_toml(path, display)
+    return _load_yaml(path, display)
+
+
+# What a nested configuration governs for the files below it: which findings are reported, at which
+# severity, and which files are read. Everything else shapes the one cross-file model (deployments,
+# interpolation, hosts, rule options, limits) or the run (fail-on, path-base), so it is the root
+# configuration's alone.
+SUBTREE_KEYS = frozenset(("select", "extend-select", "ignore", "severity", "per-file-ignores", "exclude", "root"))
+
+
+def is_root_config(path: Path) -> bool:
+    """Whether the configuration file says `root: true`, read without a YAML or TOML parser
+    (it is asked for every configuration above the linted path)."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return False
+    if path.name == "pyproject.toml":
+        section = re.search(r"(?m)^\[tool\.composelint\]\s*$(.*?)(?=^\[|\Z)", text, re.S)
+        text = section.group(1) if section else ""
+    return re.search(r"(?m)^root\s*[:=]\s*(?i:true)\s*(#.*)?$", text) is not None
+
+
+def nested_config_dirs(all_files) -> list[str]:
+    """Project-relative directories below the root that hold a configuration file, outermost first."""
+    found = set()
+    for relpath in all_files:
+        directory, _, name = relpath.rpartition("/")
+        if directory and (name in CONFIG_NAMES or name == "pyproject.toml"):
+            found.add(directory)
+    return sorted(found, key=lambda d: (d.count("/"), d))
+
+
+def load_nested_config(root: Path, directory: str) -> "Config | None":
+    """The configuration of ``directory`` (project-relative) below the root, or None when it has none
+    (a pyproject.toml without [tool.composelint]). A project-wide key is a ConfigError."""
+    path = find_config_file(root / directory)
+    if path is None:
+        return None
+    display = _display(path, root)
+    data, locate = _read(path, display)
+    if data is None:
+        return Config(source=display)
+    if isinstance(data, dict):
+        for key in data:
+            if key not in SUBTREE_KEYS:
+                raise ConfigError(
+                    f"{locate([key], True) or display}: `{key}` applies to the whole project, so a nested "
+                    f"configuration cannot set it (one governs only {', '.join(sorted(SUBTREE_KEYS - {'root'}))} "
+                    f"for the files below it): move it to the root configuration, or add `root: true` to "
+                    f"lint {directory}/ as a project of its own")
+    return config_from_data(data, display, locate)
+
+
+def nested_exclude(directory: str, patterns) -> tuple[str, ...]:
+    """A nested configuration's `exclude` as project-relative patterns: a bare name (`vendor`, `*.bak`)
+    matches at any depth below the directory, a path (`legacy/old.yml`) from the directory."""
+    prefixed = []
+    for pattern in patterns:
+        prefixed.append(f"{directory}/{pattern}")
+        if "/" not in pattern.rstrip("/"):
+            prefixed.append(f"{directory}/*/{pattern}")
+    return tuple(prefixed)
 
 
 def _display(path: Path, root: Path) -> str:

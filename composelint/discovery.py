@@ -211,23 +211,41 @@ def is_compose_content(text: str, complete: bool = True) -> bool | None:
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest ancestor holding .git, .composelint.yaml or a pyproject with [tool.composelint]."""
+    """The nearest ancestor holding .git: the repository is one project, and a configuration below
+    its root governs only the files below it (see cli._configure). A configuration that says
+    `root: true` makes its directory a project of its own and ends the search there. Outside any
+    repository: the nearest ancestor holding .composelint.yaml or a pyproject with
+    [tool.composelint], else the start directory."""
+    from composelint.config import is_root_config
+
     start = start.resolve()
     directory = start if start.is_dir() else start.parent
+    configured = None
     for candidate in (directory, *directory.parents):
-        for marker in ROOT_MARKERS:
-            if (candidate / marker).exists():
+        if (candidate / ".git").exists():
+            return candidate
+        config = _config_file(candidate)
+        if config is not None:
+            if is_root_config(config):
                 return candidate
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                with open(pyproject, "rb") as handle:
-                    head = handle.read(1_000_000)
-            except OSError:
-                continue
-            if b"[tool.composelint" in head:
-                return candidate
-    return directory
+            configured = configured or candidate
+    return configured or directory
+
+
+def _config_file(directory: Path) -> Path | None:
+    for marker in ROOT_MARKERS[1:]:
+        if (directory / marker).exists():
+            return directory / marker
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            with open(pyproject, "rb") as handle:
+                head = handle.read(1_000_000)
+        except OSError:
+            return None
+        if b"[tool.composelint" in head:
+            return pyproject
+    return None
 
 
 @record

@@ -44,7 +44,15 @@ class RunResult:
 
 
 def enabled_rules(config: Config) -> RuleCatalog:
-    return RuleCatalog(selected_codes(config.select, config.extend_select, config.ignore))
+    """The rules the root configuration or any nested one selects (each finding is then kept or
+    dropped by the configuration that governs its file: see _govern)."""
+    codes = selected_codes(config.select, config.extend_select, config.ignore)
+    for nested in config.nested.values():
+        more = [code for code in selected_codes(nested.select, nested.extend_select, nested.ignore)
+                if code not in codes]
+        if more:
+            codes = sorted({*codes, *more})
+    return RuleCatalog(codes)
 
 
 # The start-command and image-build families share the costliest facts (what each image
@@ -71,8 +79,7 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     raw: list[Diagnostic] = [diagnostic for code in runnable for diagnostic in found[code]]
     diagnostics = _deduplicate(raw)
     diagnostics = _collapse_shared(diagnostics)
-    if config.per_file_ignores:
-        diagnostics = [d for d in diagnostics if not _per_file_ignored(d, config)]
+    diagnostics = _govern(diagnostics, config)
     wanted = None
     if only_paths is not None:
         wanted = only_paths if isinstance(only_paths, set) else set(only_paths)
@@ -90,8 +97,7 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
             hygiene = _run_rule(load(UNUSED_SUPPRESSION), project, config, lines_of, debug)
         finally:
             project.facts.suppression_usage = None
-        if config.per_file_ignores:
-            hygiene = [d for d in hygiene if not _per_file_ignored(d, config)]
+        hygiene = _govern(hygiene, config)
         if wanted is not None:  # pragmas of files outside the run saw none of their findings
             hygiene = [d for d in hygiene if d.span.path in wanted]
         _apply_suppressions(hygiene, index, baseline, reported, suppressed)
@@ -164,7 +170,8 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
         options = build_options(meta, config.rule_options.get(meta.code))
     except ConfigError:
         options = meta.options()  # validated when the config loaded; defaults if it changed since
-    severity_override = config.severity.get(meta.code)
+    # With nested configurations the governing one sets the severity, per finding (_govern).
+    severity_override = None if config.nested else config.severity.get(meta.code)
     found = []
     try:
         for violation in meta.check(project, options):
@@ -265,10 +272,38 @@ def _short(subject: str) -> str:
     return subject.replace("service ", "")
 
 
-def _per_file_ignored(diagnostic: Diagnostic, config: Config) -> bool:
+def _govern(diagnostics: list[Diagnostic], config: Config) -> list[Diagnostic]:
+    """Selection, severity and per-file ignores of the configuration that governs each finding's
+    file: the closest nested configuration above it, else the root's (as ruff's hierarchy)."""
+    if not config.nested:
+        if config.per_file_ignores:
+            return [d for d in diagnostics if not _per_file_ignored(d, config, d.span.path)]
+        return diagnostics
+    scopes = sorted(config.nested.items(), key=lambda item: -len(item[0]))
+    enabled: dict[str, frozenset] = {}
+    kept = []
+    for diagnostic in diagnostics:
+        path = diagnostic.span.path
+        directory, governing = next(((directory, nested) for directory, nested in scopes
+                                     if path.startswith(directory + "/")), ("", config))
+        codes = enabled.get(directory)
+        if codes is None:
+            codes = enabled[directory] = frozenset(
+                selected_codes(governing.select, governing.extend_select, governing.ignore))
+        # CL000 (a rule crashed) is never deselected: it says a result is missing.
+        if diagnostic.code != INTERNAL_ERROR and diagnostic.code not in codes:
+            continue
+        if _per_file_ignored(diagnostic, governing, path[len(directory) + 1:] if directory else path):
+            continue
+        severity = governing.severity.get(diagnostic.code)
+        kept.append(diagnostic if severity is None else replace(diagnostic, severity=severity))
+    return kept
+
+
+def _per_file_ignored(diagnostic: Diagnostic, config: Config, path: str) -> bool:
+    """``path``: the file relative to the configuration's directory."""
     for pattern, selectors in config.per_file_ignores.items():
-        if fnmatch.fnmatchcase(diagnostic.span.path, pattern) and code_matches(diagnostic.code, diagnostic.name,
-                                                                                 selectors):
+        if fnmatch.fnmatchcase(path, pattern) and code_matches(diagnostic.code, diagnostic.name, selectors):
             return True
     return False
 
