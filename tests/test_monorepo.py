@@ -208,3 +208,25 @@ def test_without_a_repository_the_nearest_configuration_is_the_root(tmp_path, mo
     assert invoke("--format", "concise").output == ""  # today's behaviour: its own project
     monkeypatch.chdir(tmp_path)
     assert _findings(invoke("--format", "json").output) == [("compose.yaml", "CL004", "error")]
+
+
+@pytest.mark.parametrize("workspace", ["", "services/api"])
+def test_the_vs_code_tasks_find_the_files_they_report(layered, monkeypatch, workspace):
+    """editors/vscode/tasks.json runs from ${workspaceFolder}, the matcher's files are relative to it."""
+    import re
+
+    from helpers import REPO
+
+    tasks = json.loads((REPO / "editors" / "vscode" / "tasks.json").read_text(encoding="utf-8"))["tasks"]
+    folder = layered / workspace
+    monkeypatch.chdir(folder)
+    for task in tasks:
+        assert task["options"]["cwd"] == "${workspaceFolder}"
+        assert task["problemMatcher"]["fileLocation"] == ["relative", "${workspaceFolder}"]
+        pattern = re.compile(task["problemMatcher"]["pattern"]["regexp"])
+        current = str(layered / "services" / "api" / "compose.yaml")
+        args = [current if arg == "${file}" else arg for arg in task["args"]]
+        output = invoke(*args).output
+        matched = [pattern.match(line) for line in output.splitlines()]
+        assert matched and all(matched), output
+        assert all((folder / match.group(1)).is_file() for match in matched)
