@@ -190,7 +190,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
            env_files=()) -> int:
     from types import MappingProxyType
 
-    from composelint.config import ConfigError, load_config, with_overrides
+    from composelint.config import ConfigError, load_config, with_nested, with_overrides
     from composelint.diagnostics import Severity
     from composelint.discovery import find_project_root
     from composelint.rules import resolve_codes, rule_by_key
@@ -227,7 +227,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
         if env_files:
             overrides["env_files"] = tuple(_env_file_path(root, Path(path)) for path in env_files)
         config = with_overrides(config, **overrides)
-        config, fileset = _configure(root, config, explicit=config_path is not None)
+        config, fileset = with_nested(root, config, explicit=config_path is not None)
         # The command line's selection wins over every configuration, nested ones included (as ruff's).
         config = _select(config, chosen, severity_flags)
         if config.nested:
@@ -460,48 +460,6 @@ def _select(config, chosen: dict, severity_flags: dict):
     if severity_flags:
         overrides["severity"] = MappingProxyType({**config.severity, **severity_flags})
     return with_overrides(config, **overrides)
-
-
-def _configure(root: Path, config, explicit: bool = False):
-    """The root configuration with the nested ones below it, and the files of the project.
-
-    As ruff does, the closest configuration governs a file: a `.composelint.yaml` (or a pyproject
-    with [tool.composelint]) below the root decides selection, severities, per-file ignores and
-    exclusions for the files below it, whichever directory the run starts from. A directory whose
-    configuration says `root: true` is a project of its own, left out here. An explicit --config
-    governs every file (ruff's --config does the same).
-    """
-    from types import MappingProxyType
-
-    from composelint.config import is_root_config, load_nested_config, nested_config_dirs, nested_exclude
-    from composelint.config import find_config_file, with_overrides
-    from composelint.discovery import walk
-
-    fileset = walk(root, config.exclude, config.limits.max_file_size)
-    if explicit:
-        return config, fileset
-    nested, separate, exclude = {}, [], list(config.exclude)
-    for directory in nested_config_dirs(fileset.all_files):
-        if any(directory.startswith(other + "/") for other in separate):
-            continue
-        path = find_config_file(root / directory)
-        if path is not None and is_root_config(path):
-            separate.append(directory)
-            exclude.append(directory)
-            continue
-        loaded = load_nested_config(root, directory)
-        if loaded is None:
-            continue
-        nested[directory] = loaded
-        exclude.extend(nested_exclude(directory, loaded.exclude))
-    if len(exclude) > len(config.exclude):
-        config = with_overrides(config, exclude=tuple(exclude))
-        fileset = walk(root, config.exclude, config.limits.max_file_size)
-        nested = {directory: loaded for directory, loaded in nested.items()
-                  if f"{directory}/{find_config_file(root / directory).name}" in fileset.all_files}
-    if nested:
-        config = with_overrides(config, nested=MappingProxyType(nested))
-    return config, fileset
 
 
 def _path_base(root: Path, config, given: Path | None) -> Path:
@@ -763,7 +721,7 @@ def server_command() -> None:
 def _project(path, config_path, use_environment):
     """The project at ``path`` (default: the current directory) and its configuration, for the
     commands that show the model rather than lint it."""
-    from composelint.config import ConfigError, load_config, with_overrides
+    from composelint.config import ConfigError, load_config, with_nested, with_overrides
     from composelint.discovery import find_project_root
     from composelint.project import build_project
 
@@ -775,7 +733,7 @@ def _project(path, config_path, use_environment):
         config = load_config(root, config_path)
         if use_environment:
             config = with_overrides(config, use_environment=True)
-        config, fileset = _configure(root, config, explicit=config_path is not None)
+        config, fileset = with_nested(root, config, explicit=config_path is not None)
     except (ConfigError, ValueError) as exc:
         raise _fail(f"invalid configuration: {exc}") from None
     return build_project(root, config, None, fileset), config

@@ -165,6 +165,45 @@ def load_nested_config(root: Path, directory: str) -> "Config | None":
     return config_from_data(data, display, locate)
 
 
+def with_nested(root: Path, config: Config, explicit: bool = False):
+    """The root configuration with the nested ones below it, and the files of the project (one walk,
+    two when a nested configuration excludes files).
+
+    As ruff does, the closest configuration governs a file: a `.composelint.yaml` (or a pyproject
+    with [tool.composelint]) below the root decides selection, severities, per-file ignores and
+    exclusions for the files below it, whichever directory the run starts from. A directory whose
+    configuration says `root: true` is a project of its own, left out here. An explicit --config
+    governs every file (ruff's --config does the same).
+    """
+    from composelint.discovery import walk
+
+    fileset = walk(root, config.exclude, config.limits.max_file_size)
+    if explicit:
+        return config, fileset
+    nested, separate, exclude = {}, [], list(config.exclude)
+    for directory in nested_config_dirs(fileset.all_files):
+        if any(directory.startswith(other + "/") for other in separate):
+            continue
+        path = find_config_file(root / directory)
+        if path is not None and is_root_config(path):
+            separate.append(directory)
+            exclude.append(directory)
+            continue
+        loaded = load_nested_config(root, directory)
+        if loaded is None:
+            continue
+        nested[directory] = loaded
+        exclude.extend(nested_exclude(directory, loaded.exclude))
+    if len(exclude) > len(config.exclude):
+        config = with_overrides(config, exclude=tuple(exclude))
+        fileset = walk(root, config.exclude, config.limits.max_file_size)
+        nested = {directory: loaded for directory, loaded in nested.items()
+                  if f"{directory}/{find_config_file(root / directory).name}" in fileset.all_files}
+    if nested:
+        config = with_overrides(config, nested=MappingProxyType(nested))
+    return config, fileset
+
+
 def nested_exclude(directory: str, patterns) -> tuple[str, ...]:
     """A nested configuration's `exclude` as project-relative patterns: a bare name (`vendor`, `*.bak`)
     matches at any depth below the directory, a path (`legacy/old.yml`) from the directory."""

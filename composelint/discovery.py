@@ -212,7 +212,7 @@ def is_compose_content(text: str, complete: bool = True) -> bool | None:
 
 def find_project_root(start: Path) -> Path:
     """The nearest ancestor holding .git: the repository is one project, and a configuration below
-    its root governs only the files below it (see cli._configure). A configuration that says
+    its root governs only the files below it (see config.with_nested). A configuration that says
     `root: true` makes its directory a project of its own and ends the search there. Outside any
     repository: the nearest ancestor holding .composelint.yaml or a pyproject with
     [tool.composelint], else the start directory."""

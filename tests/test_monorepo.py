@@ -230,3 +230,13 @@ def test_the_vs_code_tasks_find_the_files_they_report(layered, monkeypatch, work
         matched = [pattern.match(line) for line in output.splitlines()]
         assert matched and all(matched), output
         assert all((folder / match.group(1)).is_file() for match in matched)
+
+
+def test_the_language_server_applies_nested_configurations_as_the_cli(layered):
+    from composelint.server.session import Session
+
+    session = Session.open(layered)
+    outcome = session.lint({})
+    found = sorted((path, d.code, d.severity.label) for path, items in outcome.by_path.items() for d in items)
+    assert found == [("compose.yaml", "CL004", "error"), ("services/api/compose.yaml", "CL004", "warning")]
+    assert session.is_config("services/api/.composelint.yaml")

@@ -26,7 +26,7 @@ from dataclasses import field, replace
 from pathlib import Path
 from typing import Callable, Mapping
 
-from composelint.config import Config, ConfigError, find_config_file, load_config
+from composelint.config import Config, ConfigError, find_config_file, load_config, with_nested
 from composelint.diagnostics import Diagnostic, Position, Severity, Span
 from composelint.discovery import FileSet, walk
 from composelint.parsecache import ParseCache
@@ -73,7 +73,7 @@ class Session:
         """Read the configuration again; an invalid one is reported on its file and the last
         valid one stays in force (as the editor keeps showing the last findings)."""
         try:
-            self.config = load_config(self.root)
+            self.config, _ = with_nested(self.root, load_config(self.root))  # as the CLI: nested ones too
             self.config_problem = None
         except (ConfigError, ValueError) as exc:
             self.config_problem = config_diagnostic(self.root, str(exc))
@@ -95,7 +95,8 @@ class Session:
         return relpath in project.sources or relpath in project.facts.read_text
 
     def is_config(self, relpath: str) -> bool:
-        return relpath in CONFIG_NAMES
+        name = relpath.rpartition("/")[2]  # a nested configuration governs the files below it
+        return name in CONFIG_NAMES
 
     def lint(self, buffers: Mapping[str, str], cancelled: Callable[[], bool] = lambda: False) -> Outcome | None:
         """Lint the project with ``buffers`` (relpath -> text) over the disk; None when cancelled."""
