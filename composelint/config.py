@@ -119,21 +119,6 @@ def _read(path: Path, display: str):
 SUBTREE_KEYS = frozenset(("select", "extend-select", "ignore", "severity", "per-file-ignores", "exclude", "root"))
 
 
-def is_root_config(path: Path) -> bool:
-    """Whether the configuration file says `root: true`, read without a YAML or TOML parser
-    (it is asked for every configuration above the linted path)."""
-    import re
-
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return False
-    if path.name == "pyproject.toml":
-        section = re.search(r"(?m)^\[tool\.composelint\]\s*$(.*?)(?=^\[|\Z)", text, re.S)
-        text = section.group(1) if section else ""
-    return re.search(r"(?m)^root\s*[:=]\s*(?i:true)\s*(#.*)?$", text) is not None
-
-
 def nested_config_dirs(all_files) -> list[str]:
     """Project-relative directories below the root that hold a configuration file, outermost first."""
     found = set()
@@ -175,7 +160,7 @@ def with_nested(root: Path, config: Config, explicit: bool = False):
     configuration says `root: true` is a project of its own, left out here. An explicit --config
     governs every file (ruff's --config does the same).
     """
-    from composelint.discovery import walk
+    from composelint.discovery import is_root_config, walk
 
     fileset = walk(root, config.exclude, config.limits.max_file_size)
     if explicit:

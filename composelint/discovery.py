@@ -216,8 +216,6 @@ def find_project_root(start: Path) -> Path:
     `root: true` makes its directory a project of its own and ends the search there. Outside any
     repository: the nearest ancestor holding .composelint.yaml or a pyproject with
     [tool.composelint], else the start directory."""
-    from composelint.config import is_root_config
-
     start = start.resolve()
     directory = start if start.is_dir() else start.parent
     configured = None
@@ -230,6 +228,19 @@ def find_project_root(start: Path) -> Path:
                 return candidate
             configured = configured or candidate
     return configured or directory
+
+
+def is_root_config(path: Path) -> bool:
+    """Whether the configuration file says `root: true`, read without a YAML or TOML parser
+    (it is asked for every configuration above the linted path)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return False
+    if path.name == "pyproject.toml":
+        section = re.search(r"(?m)^\[tool\.composelint\]\s*$(.*?)(?=^\[|\Z)", text, re.S)
+        text = section.group(1) if section else ""
+    return re.search(r"(?m)^root\s*[:=]\s*(?i:true)\s*(#.*)?$", text) is not None
 
 
 def _config_file(directory: Path) -> Path | None:
