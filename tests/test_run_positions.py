@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from composelint.analysis.python.commands import run_commands
 from composelint.analysis.python.installers import install_command
-from composelint.analysis.shell import argument_map, heredoc_map, json_strings, start_analysis
+from composelint.analysis.commands.maps import argument_map, heredoc_map, json_strings
+from composelint.analysis.commands.start import start_analysis
 from composelint.config import Config
 from composelint.diagnostics import Span
 from composelint.parsers.dockerfile import parse_dockerfile, stage_environment

@@ -1,4 +1,4 @@
-"""composelint.analysis.shell: scripts split like a shell, wrappers looked through, positions kept."""
+"""composelint.analysis.commands: scripts split like a shell, wrappers looked through, positions kept."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from helpers import write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from composelint.analysis.shell import (align, dev_mode, expand, install_of, operands, package_install, parse_script,
-                                        python_package_install, start_analysis)
+from composelint.analysis.commands.maps import align
+from composelint.analysis.commands.syntax import expand, parse_script
+from composelint.analysis.commands.start import start_analysis
+from composelint.analysis.commands.installs import install_of, package_install, python_package_install
+from composelint.analysis.commands.operands import dev_mode, operands
 from composelint.config import load_config
 from composelint.diagnostics import Position, Span
 from composelint.project import build_project
@@ -215,7 +218,7 @@ def test_shell_form_is_an_implicit_shell(tmp_path):
 
 
 def invocation(text: str):
-    from composelint.analysis.shell import _Walker, words_of
+    from composelint.analysis.commands.start import _Walker, words_of
     from composelint.model import CommandPart, CommandWord
 
     span = Span("x", Position(1, 1))

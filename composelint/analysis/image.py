@@ -641,7 +641,7 @@ def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None,
 
 
 def _classify_script(script: str, info: RunInfo, depth: int) -> None:
-    from composelint.analysis.shell import parse_script
+    from composelint.analysis.commands.syntax import parse_script
 
     parsed = parse_script(script)
     if not parsed.complete:
@@ -1834,7 +1834,7 @@ def dev_intent(target: StartTarget) -> bool:
 
 def package_scripts(project, target: StartTarget, invocation) -> tuple[str, str, Span | None, object] | None:
     """For `npm start` / `npm run x` / `yarn x`: (script label, script text, where it is defined, word)."""
-    from composelint.analysis.shell import _first_operand
+    from composelint.analysis.commands.installs import _first_operand
 
     words = invocation.words
     name = invocation.name
@@ -1917,7 +1917,8 @@ def missing_start_files(project) -> list[MissingFile]:
 
 
 def _missing_start_files(project) -> list[MissingFile]:
-    from composelint.analysis.shell import Operand, operands, start_analysis
+    from composelint.analysis.commands.start import start_analysis
+    from composelint.analysis.commands.operands import Operand, operands
 
     found_missing = []
     for target in start_targets(project):
@@ -2041,7 +2042,7 @@ def check_operand(target: StartTarget, invocation, operand) -> OperandCheck:
 
 
 def _check_module(target: StartTarget, invocation, operand, cwd: str | None) -> OperandCheck:
-    from composelint.analysis.shell import option_value
+    from composelint.analysis.commands.start import option_value
 
     view = target.view
     model = view.model
@@ -2229,7 +2230,7 @@ def _context_matches(context: Context, name: str) -> list[str]:
 
 def copy_word_spans(project, instruction: Instruction) -> list[tuple[str, Span]]:
     """The words of a COPY/ADD (sources, then destination) with the span of each."""
-    from composelint.analysis.shell import align
+    from composelint.analysis.commands.maps import align
 
     words = copy_words(instruction)
     start = instruction.arguments_span.start if instruction.arguments_span is not None else instruction.span.start

@@ -12,7 +12,7 @@ import re
 from types import MappingProxyType
 from typing import Callable, Iterator, Mapping
 
-from composelint.analysis.shellwords import UnterminatedQuote, split_words
+from composelint.analysis.commands.words import UnterminatedQuote, split_words
 from composelint.diagnostics import Position, Span
 from composelint.model import (EMPTY, Build, CommandPart, CommandWord, Dependency, EnvValue, Located,
                                ParseProblem, Service)

@@ -6,7 +6,7 @@ import posixpath
 
 from composelint.analysis.image import ABSENT, DEFAULT_PATH, first_line, hint, instruction_note, start_targets
 from composelint.diagnostics import Related
-from composelint.analysis.shell import start_analysis
+from composelint.analysis.commands.start import start_analysis
 from composelint.rules._rule import Violation, rule
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composelint.analysis.image import start_targets
-from composelint.analysis.shell import describe, start_analysis
+from composelint.analysis.commands.start import describe, start_analysis
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YScalar
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from composelint.analysis.shell import parse_script
+from composelint.analysis.commands.syntax import parse_script
 from composelint.rules._rule import Violation, rule
 
 

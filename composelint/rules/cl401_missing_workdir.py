@@ -5,7 +5,8 @@ from __future__ import annotations
 import posixpath
 
 from composelint.analysis.image import copy_word_spans, instruction_note, stage_models, start_targets
-from composelint.analysis.shell import operands, start_analysis
+from composelint.analysis.commands.start import start_analysis
+from composelint.analysis.commands.operands import operands
 from composelint.diagnostics import Severity
 from composelint.rules._rule import Violation, rule
 

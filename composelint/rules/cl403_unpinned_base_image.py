@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from composelint.analysis.shellwords import UnterminatedQuote, split_words
+from composelint.analysis.commands.words import UnterminatedQuote, split_words
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 

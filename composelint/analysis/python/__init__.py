@@ -8,10 +8,10 @@ imported or executed. The modules, from the bottom up:
 * :mod:`.tables` — the packaged tables: import name -> distribution, known dependencies, console
   scripts, the packages of known base images;
 * :mod:`.imports` — the imports a Python file runs when it loads (:mod:`ast`);
-* :mod:`.commands` — the simple commands of a RUN step, split by :mod:`composelint.analysis.shell`, each
+* :mod:`.commands` — the simple commands of a RUN step, split by :mod:`composelint.analysis.commands`, each
   word with its exact position in the Dockerfile;
 * :mod:`.installers` — what those commands install (which commands install at all is decided by
-  :func:`composelint.analysis.shell.install_of`, one table shared with the start-command rules);
+  :func:`composelint.analysis.commands.installs.install_of`, one table shared with the start-command rules);
 * :mod:`.builds` — the images a project builds and the files of each build context;
 * :mod:`.stagefiles` — each stage's file system: which context file COPY/ADD or a bind mount put at an image
   path;

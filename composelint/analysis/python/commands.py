@@ -1,7 +1,7 @@
 """The simple commands a Dockerfile RUN instruction executes, read for the Python dependency analysis.
 
 The shell text (a RUN line, an exec form's ``sh -c`` script, a heredoc body) is split by
-:func:`composelint.analysis.shell.parse_script`, composelint's one shell parser. This module adds what a
+:func:`composelint.analysis.commands.syntax.parse_script`, composelint's one shell parser. This module adds what a
 RUN step needs on top of it: words expanded with the variables the Dockerfile defines (ARG, ENV),
 wrappers (``sudo``, ``env``, ``nice``, ``gosu`` …) and nested ``sh -c`` scripts looked through, and the
 position of any word in the Dockerfile (:meth:`ShellCommand.span`), computed from the offsets the parser
@@ -17,8 +17,10 @@ from dataclasses import field, replace
 from typing import Mapping, Sequence
 
 from composelint.analysis.python.builds import stage_environments_of
-from composelint.analysis.shell import (SHELLS, LazyMap, ShWord, SubMap, WholeMap, argument_map, exec_element_maps,
-                                        heredoc_map, parse_script, shell_script_index)
+from composelint.analysis.commands.tables import SHELLS
+from composelint.analysis.commands.maps import LazyMap, SubMap, WholeMap, argument_map, heredoc_map
+from composelint.analysis.commands.syntax import ShWord, parse_script
+from composelint.analysis.commands.start import exec_element_maps, shell_script_index
 from composelint.diagnostics import Position, Span
 from composelint.model import Dockerfile, Instruction, Project, Stage
 from composelint.parsers.dockerfile import substitute
@@ -36,7 +38,7 @@ class ShellWord:
     start: int  # offset of its first character (a quote included) in its script
     dynamic: bool = False  # holds an expansion composelint cannot resolve ($1, $(…), an unset variable)
     end: int = -1  # exclusive offset in its script; -1: ``start + len(raw)``
-    # Maps offsets of its script to Dockerfile positions (see analysis.shell.TextMap); None: unknown.
+    # Maps offsets of its script to Dockerfile positions (see analysis.commands.maps.TextMap); None: unknown.
     where: object = field(default=None, compare=False, repr=False)
 
     @property

@@ -2,7 +2,7 @@
 
 :func:`install_command` reads the Python installs (pip, ``python -m pip``, uv, Poetry, Pipenv, PDM, conda,
 pipx, ``setup.py install``) and the system package managers' (apt, apk, dnf …) of a :class:`ShellCommand`;
-which commands install at all is decided by :func:`composelint.analysis.shell.install_of` (one table, shared
+which commands install at all is decided by :func:`composelint.analysis.commands.installs.install_of` (one table, shared
 with the start-command rules: CL201, and :func:`runtime_install` for CL407). :func:`read_install` reads the
 requirements one of them installs, following the files it names through the stage's filesystem. Also:
 commands that run scripts or generate code composelint cannot read, and the manifest-first installs of
@@ -21,8 +21,9 @@ from composelint.analysis.python.requirements import (URL_RE, Collected, Require
                                                       read_requirements_file)
 from composelint.analysis.python.stagefiles import Entry, StageFiles
 from composelint.analysis.python.tables import system_python_package
-from composelint.analysis.shell import (INSTALLERS, PIP_VALUE_OPTIONS, SHELLS, install_of, is_python,
-                                        python_package_install, start_analysis)
+from composelint.analysis.commands.tables import SHELLS
+from composelint.analysis.commands.start import is_python, start_analysis
+from composelint.analysis.commands.installs import INSTALLERS, PIP_VALUE_OPTIONS, install_of, python_package_install
 from composelint.diagnostics import Span
 from composelint.model import Service
 from composelint.records import record
@@ -95,14 +96,14 @@ def _parse_options(words: tuple[ShellWord, ...], value_options: frozenset) -> tu
     return {k: tuple(v) for k, v in options.items()}, positionals
 
 
-# analysis.shell.INSTALLERS' tools -> this module's names for them
+# analysis.commands.installs.INSTALLERS' tools -> this module's names for them
 _TOOLS = {"pip": "pip", "uv pip": "uv pip", "poetry": "poetry", "pipenv": "pipenv", "pdm": "pdm", "pipx": "tool",
           "uv tool": "tool", "easy_install": "easy_install", "pip-sync": "pip", "setup.py": "setup.py"}
 
 
 def install_command(command: ShellCommand) -> InstallCommand | None:
     """The Python or system package install ``command`` performs, if it is one (pip, uv, poetry, pipenv, pdm,
-    conda, pipx, apt …); which commands install is decided by :func:`composelint.analysis.shell.install_of`."""
+    conda, pipx, apt …); which commands install is decided by :func:`composelint.analysis.commands.installs.install_of`."""
     words = command.words
     found = install_of(command.argv)
     if found is None or found.ecosystem not in ("python", "system"):
@@ -236,7 +237,7 @@ def manifest_install(command: ShellCommand, install: InstallCommand | None) -> t
 def runtime_install(project, service: Service) -> bool:
     """Whether the service's start command installs Python packages its code could import (CL201 reports
     every runtime install; this is the part that may provide imports, see
-    :func:`composelint.analysis.shell.python_package_install`)."""
+    :func:`composelint.analysis.commands.installs.python_package_install`)."""
     start = service.effective_start
     if start is None or not start.words:
         return False

@@ -15,7 +15,7 @@ from typing import Mapping
 
 from composelint.analysis.python.builds import build_context, image_path, stage_environments_of
 from composelint.analysis.python.requirements import URL_RE
-from composelint.analysis.shellwords import UnterminatedQuote, split_words
+from composelint.analysis.commands.words import UnterminatedQuote, split_words
 from composelint.model import Dockerfile, Instruction, Project, Stage
 from composelint.parsers.dockerfile import substitute
 from composelint.records import record
