@@ -52,6 +52,7 @@ import re
 from dataclasses import field, replace
 from typing import Callable, Iterator, Mapping, Sequence
 
+from composelint.analysis.commands.tables import WRAPPERS
 from composelint.diagnostics import Position, Span
 from composelint.model import Located, ParseProblem
 from composelint.records import record
@@ -333,8 +334,9 @@ _TARGET_SUBCOMMANDS = {
     "start": set(),
     "restart": {"-t", "--timeout"},
 }
-_WRAPPERS = frozenset(("sudo", "exec", "time", "nohup", "command", "env", "xargs", "npx", "nice", "then", "do",
-                       "else", "if", "while", "until", "!", "{", "-", "@"))
+# Words before the program: the wrappers automation is read through, reserved words, Makefile's `-`/`@`.
+_WRAPPERS = frozenset(name for name, wrapper in WRAPPERS.items() if wrapper.automation) | frozenset((
+    "then", "do", "else", "if", "while", "until", "!", "{", "-", "@"))
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 

@@ -32,6 +32,7 @@ from dataclasses import field
 from functools import lru_cache
 from typing import Iterable, Iterator, Mapping
 
+from composelint.analysis.commands.tables import INSTALLERS, SHELLS
 from composelint.analysis.gitignore import gitignored  # noqa: F401  (rules import it from here)
 from composelint.analysis.mounts import Mount, mounts_of  # noqa: F401  (the overlay lives there)
 from composelint.diagnostics import Position, Related, Span
@@ -531,15 +532,6 @@ _LOCAL = frozenset((
     "flask", "alembic", "prisma", "protoc", "gcc", "g++", "cc", "c++", "strip", "upx", "jlink", "jdeps",
     "dos2unix", "envsubst", "patch", "diff", "cmake", "ninja", "meson", "tofu", "yq", "jq", "xargs",
 ))
-_PACKAGE_MANAGERS = {"apt-get": "apt", "apt": "apt", "aptitude": "apt", "apk": "apk", "yum": "rpm", "dnf": "rpm",
-                     "microdnf": "rpm", "zypper": "rpm", "tdnf": "rpm"}
-_INSTALL_WORDS = {"apt": ("install",), "apk": ("add",), "rpm": ("install", "in")}
-_VALUE_OPTIONS = {
-    "apt": ("-o", "-t", "--target-release", "-c", "--config-file"),
-    "apk": ("-X", "--repository", "-t", "--virtual", "-p", "--root", "--repositories-file", "--cache-dir",
-            "--arch"),
-    "rpm": ("--setopt", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "-c", "--config"),
-}
 _PIP_LOCAL_FLAGS = ("-e", "--editable", "-t", "--target", "--prefix", "--root", "--src")
 
 
@@ -608,7 +600,6 @@ def _writes_cwd(name: str, argv: list[str]) -> bool | None:
         directory = value("-d")
         return directory is None or not directory.startswith("/")
     return None
-_SHELLS = ("sh", "bash", "ash", "dash", "zsh")
 
 
 def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None, depth: int = 0) -> RunInfo:
@@ -628,7 +619,7 @@ def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None,
     if instruction.heredocs:
         head = arguments.split()[:2]
         first = head[0] if head else ""
-        shells = _SHELLS + ("/bin/sh", "/bin/bash")
+        shells = SHELLS | {"/bin/sh", "/bin/bash"}
         if first.startswith("<<") or (first in shells and len(head) > 1 and head[1].startswith("<<")):
             scripts = [heredoc.body for heredoc in instruction.heredocs]
         elif "<<" in arguments and posixpath.basename(first) not in shells:
@@ -668,7 +659,7 @@ def _classify_script(script: str, info: RunInfo, depth: int) -> None:
             elif not target or target.startswith(("-", "~", "$")):
                 cwd = "?"
             continue
-        if command.piped and posixpath.basename(argv[0]) in _SHELLS \
+        if command.piped and posixpath.basename(argv[0]) in SHELLS \
                 and not any(a.startswith("-") and "c" in a for a in argv[1:2]):
             _bump(info, "opaque")  # curl … | sh
             info.programs_unknown = True
@@ -695,27 +686,27 @@ def _local(info: RunInfo, argv: list[str], cwd: str | None) -> None:
 
 def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirect: bool,
                    cwd: str | None) -> None:
+    from composelint.analysis.commands.tables import wrapped_program
+
     # Look through wrappers that do not change what runs.
     while argv:
         name = posixpath.basename(argv[0])
-        if name in ("sudo", "nice", "nohup", "time", "exec", "command", "builtin", "gosu", "su-exec", "env",
-                    "stdbuf", "ionice"):
+        if name == "env":
             rest = argv[1:]
-            if name in ("gosu", "su-exec") and rest:
-                rest = rest[1:]
-            while rest and (rest[0].startswith("-") or (name == "env" and "=" in rest[0])):
-                if name == "sudo" and rest[0] in ("-u", "-g") and len(rest) > 1:
-                    rest = rest[1:]
+            while rest and (rest[0].startswith("-") or "=" in rest[0]):
                 rest = rest[1:]
             argv = rest
             continue
-        break
+        wrapped = wrapped_program(name, argv, 0, "run")
+        if wrapped is None:
+            break
+        argv = argv[wrapped[0]:]
     if not argv:
         return
     if any(word == "/" for word in argv[1:]):
         info.slash_argument = True
     name = posixpath.basename(argv[0])
-    if name in _SHELLS:
+    if name in SHELLS:
         script = None
         for index, word in enumerate(argv[1:], 1):
             if word.startswith("-") and "c" in word[1:] and index + 1 < len(argv):
@@ -729,9 +720,9 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
         return
     if name in ("cd", "pushd", "popd"):
         return
-    manager = _PACKAGE_MANAGERS.get(name)
-    if manager is not None:
-        _packages(manager, argv, info)
+    installer = INSTALLERS.get(name)
+    if installer is not None and installer.database is not None:
+        _packages(installer, argv, info)
         return
     if name in ("pip", "pip3") or re.fullmatch(r"pip3\.\d+", name):
         _pip(argv[1:], info, cwd)
@@ -801,10 +792,12 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
     info.programs_unknown = True
 
 
-def _packages(manager: str, argv: list[str], info: RunInfo) -> None:
+def _packages(installer, argv: list[str], info: RunInfo) -> None:
+    """A system package manager's install: (database, package) for each package it names."""
+    manager = installer.database
     words = argv[1:]
-    install_words = _INSTALL_WORDS[manager]
-    takes = _VALUE_OPTIONS.get(manager, ())
+    install_words = installer.verbs
+    takes = installer.value_options
     index = 0
     while index < len(words) and words[index].startswith("-"):
         index += 2 if words[index] in takes else 1

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from composelint.analysis.image import start_targets
+from composelint.analysis.commands.tables import INIT_PROGRAMS
 from composelint.analysis.commands.start import describe, start_analysis
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YScalar
-
-_INITS = frozenset(("tini", "tini-static", "dumb-init", "catatonit", "docker-init"))
 
 
 @rule(code="CL205", name="missing-init", severity="warning",
@@ -17,7 +16,7 @@ def check(project, options):
         if _has_init(target) or target.argv_semantics() not in ("direct", "node"):
             continue
         analysis = start_analysis(project, target.start)
-        if any(inv.role == "wrapper" and inv.name in _INITS for inv in analysis.invocations):
+        if any(inv.role == "wrapper" and inv.name in INIT_PROGRAMS for inv in analysis.invocations):
             continue
         shells = [shell for shell in analysis.shells if not shell.implicit]
         if not shells:

@@ -11,10 +11,9 @@ from typing import Sequence
 from composelint.records import record
 from composelint.analysis.commands.syntax import ShWord
 from composelint.analysis.commands.start import Invocation, is_python
+from composelint.analysis.commands.tables import INSTALLERS, NPM_INSTALL_VERBS
 
-_NPM_INSTALL = frozenset(("install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
-                          "isntall", "add", "ci", "clean-install", "install-clean", "isntall-clean", "update", "up",
-                          "upgrade", "udpate"))
+
 def _first_operand(words: Sequence[ShWord], start: int) -> tuple[int, str] | None:
     for index in range(start, len(words)):
         text = words[index].text
@@ -23,76 +22,6 @@ def _first_operand(words: Sequence[ShWord], start: int) -> tuple[int, str] | Non
     return None
 
 
-# Options of the Python installers that take the next word as their value (pip, uv, Poetry, PDM …): the
-# option parser of analysis/python/installers.py reads them too.
-PIP_VALUE_OPTIONS = frozenset((
-    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target", "--prefix",
-    "--root", "--platform", "--python-version", "--implementation", "--abi", "--no-binary", "--only-binary",
-    "--progress-bar", "--cache-dir", "--log", "--log-file", "--proxy", "--retries", "--timeout", "--exists-action",
-    "--cert", "--client-cert", "--src", "--upgrade-strategy", "-C", "--config-settings", "--global-option",
-    "--install-option", "--python", "--report", "--root-user-action", "--keyring-provider", "--python-platform",
-    "--index-strategy", "--resolution", "--prerelease", "-p", "--extra", "--group", "--only-group", "--no-group",
-    "--directory", "--project", "--package", "--link-mode", "--exclude-newer", "--torch-backend", "--index",
-    "--default-index", "--config-file", "--use-feature", "--use-deprecated", "-w", "--wheel-dir", "-d", "--dest",
-    "-o", "--output-file", "--only", "--with", "--without", "-E", "--extras", "-r", "--requirement",
-    "-c", "--constraint", "-e", "--editable", "--overrides", "--build-constraint", "--no-binary-package",
-))
-SYSTEM_VALUE_OPTIONS = frozenset(("-o", "-t", "--target-release", "-c", "-X", "--repository", "--root"))
-_CONDA_VALUE_OPTIONS = frozenset(("-n", "--name", "-p", "--prefix", "-c", "--channel", "-f", "--file"))
-_NPM_VALUE_OPTIONS = frozenset(("--prefix", "-C", "--workspace", "-w", "--registry", "--cache", "--userconfig"))
-
-
-@record(frozen=True, slots=True)
-class _Installer:
-    ecosystem: str  # "python" | "system" | "node" | "ruby" | "php" | "rust"
-    verbs: frozenset | None  # the subcommands that install; None: the program installs whatever follows
-    value_options: frozenset = frozenset()
-    bare: bool = False  # the program alone (no subcommand) installs too: `yarn`
-    isolated: bool = False  # installs applications into their own environments (pipx): nothing to import
-
-
-def _installer(ecosystem: str, *verbs: str, **more) -> _Installer:
-    return _Installer(ecosystem, frozenset(verbs), **more)
-
-
-# THE table of package installs: program (or "uv pip", "uv tool", "setup.py") -> how it installs. CL201
-# (`package_install`), CL407 (`python_package_install`) and the Python analysis of RUN steps
-# (analysis/python/installers.py) all read it through `install_of`.
-INSTALLERS: dict[str, _Installer] = {
-    "pip": _installer("python", "install", value_options=PIP_VALUE_OPTIONS),
-    "uv pip": _installer("python", "install", "sync", value_options=PIP_VALUE_OPTIONS),
-    "uv": _installer("python", "sync", "add", value_options=PIP_VALUE_OPTIONS),
-    "uv tool": _installer("python", "install", value_options=PIP_VALUE_OPTIONS, isolated=True),
-    "poetry": _installer("python", "install", "add", "update", "sync", value_options=PIP_VALUE_OPTIONS),
-    "pipenv": _installer("python", "install", "sync", "update", value_options=PIP_VALUE_OPTIONS),
-    "pdm": _installer("python", "install", "sync", "add", "update", value_options=PIP_VALUE_OPTIONS),
-    "conda": _installer("python", "install", "create", "update", value_options=_CONDA_VALUE_OPTIONS),
-    "conda env": _installer("python", "create", "update", value_options=_CONDA_VALUE_OPTIONS),
-    "pipx": _installer("python", "install", value_options=PIP_VALUE_OPTIONS, isolated=True),
-    "easy_install": _Installer("python", None),
-    "pip-sync": _Installer("python", None),
-    "setup.py": _installer("python", "install", "develop"),
-    "apt-get": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
-    "apt": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
-    "aptitude": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
-    "apk": _installer("system", "add", value_options=SYSTEM_VALUE_OPTIONS),
-    "yum": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
-    "dnf": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
-    "microdnf": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
-    "tdnf": _installer("system", "install", value_options=SYSTEM_VALUE_OPTIONS),
-    "zypper": _installer("system", "install", "in", value_options=SYSTEM_VALUE_OPTIONS),
-    "npm": _Installer("node", _NPM_INSTALL, _NPM_VALUE_OPTIONS),
-    "yarn": _installer("node", "install", "add", "upgrade", bare=True),
-    "pnpm": _installer("node", "install", "i", "add", "update", "up", value_options=_NPM_VALUE_OPTIONS),
-    "bun": _installer("node", "install", "i", "add"),
-    "gem": _installer("ruby", "install"),
-    "bundle": _installer("ruby", "install", "update", bare=True),  # `bundle` alone runs `bundle install`
-    "composer": _installer("php", "install", "require", "update"),
-    "cargo": _installer("rust", "install"),
-}
-for _alias in ("mamba", "micromamba"):  # conda's drop-in replacements
-    INSTALLERS[_alias] = INSTALLERS["conda"]
-    INSTALLERS[f"{_alias} env"] = INSTALLERS["conda env"]
 _PIP_PROGRAM_RE = re.compile(r"pip(?:\d+(?:\.\d+)?)?\Z")
 _PYTHON_VALUE_OPTIONS = frozenset(("-X", "-W", "--check-hash-based-pycs"))
 

@@ -8,10 +8,10 @@ from dataclasses import field
 from typing import Callable, Mapping, Sequence
 
 from composelint.records import record
-from composelint.analysis.commands.tables import SHELLS
+from composelint.analysis.commands.tables import NPM_INSTALL_VERBS, SHELLS
 from composelint.analysis.commands.syntax import Script, ShWord, expand
 from composelint.analysis.commands.start import Invocation, describe, is_python
-from composelint.analysis.commands.installs import _NPM_INSTALL, _PYTHON_VALUE_OPTIONS, _first_operand, install_of
+from composelint.analysis.commands.installs import _PYTHON_VALUE_OPTIONS, _first_operand, install_of
 
 def _truthy(value: str | None) -> bool:
     return value is not None and value.strip().strip("'\"").lower() in ("1", "true", "yes", "on")
@@ -236,7 +236,7 @@ def operands(invocation: Invocation, env: Mapping[str, str] | None = None) -> li
     if name in ("npm", "yarn", "pnpm"):
         operand = _first_operand(words, 1)
         if operand is not None and (operand[1] in ("start", "run", "run-script", "test") or
-                                    (name != "npm" and operand[1] not in _NPM_INSTALL and operand[1] not in (
+                                    (name != "npm" and operand[1] not in NPM_INSTALL_VERBS and operand[1] not in (
                                         "install", "add", "exec", "dlx", "global", "create", "init", "config",
                                         "cache", "--version", "version", "help"))):
             found.append(Operand(words[operand[0]], "package.json", "package.json"))

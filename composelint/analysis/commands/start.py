@@ -13,9 +13,10 @@ from typing import Iterable, Mapping, Sequence
 from composelint.diagnostics import Span
 from composelint.model import CommandPart, CommandWord, EffectiveCommand
 from composelint.records import record
-from composelint.analysis.commands.tables import SHELLS
+from composelint.analysis.commands.tables import SHELLS, wrapped_program
 from composelint.analysis.commands.maps import Frame, SubMap, argument_map, dockerfile_instruction, json_strings
-from composelint.analysis.commands.syntax import Script, ShWord, SimpleCommand, _ASSIGNMENT_RE, assignment_value, parse_script
+from composelint.analysis.commands.syntax import (Script, ShWord, SimpleCommand, _ASSIGNMENT_RE, assignment_value,
+                                                 parse_script)
 
 MAX_DEPTH = 4  # sh -c inside sh -c …
 
@@ -93,64 +94,7 @@ class StartAnalysis:
 
 def _wrapper_skip(name: str, words: Sequence[ShWord], i: int) -> tuple[int, str] | None:
     """For a wrapper program at ``words[i]``: (index of the wrapped program, kind) or None."""
-    n = len(words)
-    j = i + 1
-
-    def options(with_value: Iterable[str] = (), stop_at_dashdash: bool = True) -> int:
-        k = j
-        takes = frozenset(with_value)
-        while k < n:
-            text = words[k].text
-            if text == "--" and stop_at_dashdash:
-                return k + 1
-            if not text.startswith("-") or text == "-":
-                return k
-            if text in takes:
-                k += 2
-                continue
-            k += 1
-        return k
-
-    if name in ("tini", "tini-static", "docker-init"):
-        return options(("-p", "-e", "-l")), "init"
-    if name == "dumb-init":
-        return options(("-r", "--rewrite")), "init"
-    if name == "catatonit":
-        return options(("-P",)), "init"
-    if name in ("gosu", "su-exec", "s6-setuidgid"):
-        return (j + 1, "user") if j < n else None
-    if name in ("nohup", "builtin"):
-        return j, "plain"
-    if name == "exec":
-        return options(("-a",)), "exec"
-    if name == "command":
-        if j < n and words[j].text in ("-v", "-V"):
-            return None  # `command -v x` looks a program up; it does not run it
-        return options(), "plain"
-    if name == "time":
-        return options(("-f", "-o")), "plain"
-    if name == "nice":
-        return options(("-n", "--adjustment")), "plain"
-    if name == "ionice":
-        return options(("-c", "-n", "-p", "-P", "-u")), "plain"
-    if name == "stdbuf":
-        return options(("-i", "-o", "-e")), "plain"
-    if name == "timeout":
-        k = options(("-s", "-k", "--signal", "--kill-after"))
-        return (k + 1, "plain") if k < n else None
-    if name == "taskset":
-        k = options(("-c",))
-        return (k + 1, "plain") if k < n and not words[j].text.startswith("-c") else (k, "plain")
-    if name == "setpriv":
-        return options(("--reuid", "--regid", "--groups", "--ruid", "--rgid", "--euid", "--egid")), "user"
-    if name in ("runuser",):
-        return options(("-u", "-g", "-G", "--user", "--group")), "user"
-    if name == "sudo":
-        return options(("-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D", "--user", "--group")), "user"
-    if name == "chpst":
-        return options(("-u", "-U", "-e", "-/", "-n", "-l", "-L", "-m", "-d", "-o", "-p", "-f", "-c", "-r",
-                        "-t")), "user"
-    return None
+    return wrapped_program(name, [word.text for word in words], i, "start")
 
 
 # Runners find their program themselves (a virtualenv, node_modules/.bin): never a PATH lookup.

@@ -1,6 +1,182 @@
-"""The command tables: shell names (one list for every reader of commands)."""
+"""The command tables, each once, as data: every reader of commands (start commands, RUN steps, the
+repository's automation, the Python analysis) looks programs up here.
+
+* :data:`SHELLS` — programs that run a script (``sh -c``);
+* :data:`WRAPPERS` — programs that run another program (``exec``, ``tini --``, ``gosu USER``, ``timeout 5`` …),
+  with the options that take a value, the operands before the wrapped program, and per context whether a
+  reader looks through them;
+* :data:`INSTALLERS` — package installs, read by :func:`composelint.analysis.commands.installs.install_of`
+  and by the image model's RUN classifier.
+
+An AST test (tests/test_command_tables.py) keeps these names out of every other module.
+"""
 
 from __future__ import annotations
 
+from typing import Sequence
+
+from composelint.records import record
 
 SHELLS = frozenset(("sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox-sh"))
+
+
+@record(frozen=True, slots=True)
+class Wrapper:
+    kind: str  # "init" (tini …: reaps zombies) | "user" (gosu …: changes user) | "exec" | "plain"
+    value_options: frozenset = frozenset()  # options that take the next word as their value
+    operands: int = 0  # words after the options before the wrapped program: gosu USER, timeout DURATION
+    options: bool = True  # reads options of its own (`gosu`, `nohup` do not: the next word is theirs)
+    # Per context, whether a reader looks through the wrapper:
+    start: bool = True  # effective start commands (analysis.commands.start)
+    run: bool = True  # Dockerfile RUN steps (image model, Python analysis)
+    automation: bool = False  # the repository's scripts, read for `docker compose` calls (deployments)
+
+
+def _w(kind: str, *value_options: str, **more) -> Wrapper:
+    return Wrapper(kind, frozenset(value_options), **more)
+
+
+WRAPPERS: dict[str, Wrapper] = {
+    "tini": _w("init", "-p", "-e", "-l", run=False),
+    "tini-static": _w("init", "-p", "-e", "-l", run=False),
+    "docker-init": _w("init", "-p", "-e", "-l", run=False),
+    "dumb-init": _w("init", "-r", "--rewrite", run=False),
+    "catatonit": _w("init", "-P", run=False),
+    "gosu": _w("user", operands=1, options=False),
+    "su-exec": _w("user", operands=1, options=False),
+    "s6-setuidgid": _w("user", operands=1, options=False, run=False),
+    "nohup": _w("plain", options=False, automation=True),
+    "builtin": _w("plain", options=False),
+    "exec": _w("exec", "-a", automation=True),
+    "command": _w("plain", automation=True),  # but `command -v x` looks x up and runs nothing
+    "time": _w("plain", "-f", "-o", automation=True),
+    "noglob": _w("plain", options=False, start=False),
+    "nice": _w("plain", "-n", "--adjustment", automation=True),
+    "ionice": _w("plain", "-c", "-n", "-p", "-P", "-u"),
+    "stdbuf": _w("plain", "-i", "-o", "-e"),
+    "timeout": _w("plain", "-s", "-k", "--signal", "--kill-after", operands=1),
+    "taskset": _w("plain", "-c"),
+    "chroot": _w("plain", operands=1, start=False),
+    "setpriv": _w("user", "--reuid", "--regid", "--groups", "--ruid", "--rgid", "--euid", "--egid"),
+    "runuser": _w("user", "-u", "-g", "-G", "--user", "--group", run=False),
+    "sudo": _w("user", "-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D", "--user", "--group", automation=True),
+    "chpst": _w("user", "-u", "-U", "-e", "-/", "-n", "-l", "-L", "-m", "-d", "-o", "-p", "-f", "-c", "-r", "-t",
+                run=False),
+    # env's NAME=value operands are read by each reader (they set the wrapped program's environment)
+    "env": _w("plain", "-u", "-C", "-S", "--unset", "--chdir", start=False, automation=True),
+    # automation only: `xargs docker compose …`, `npx docker-compose …`
+    "xargs": _w("plain", start=False, run=False, automation=True),
+    "npx": _w("plain", start=False, run=False, automation=True),
+}
+INIT_PROGRAMS = frozenset(name for name, wrapper in WRAPPERS.items() if wrapper.kind == "init")
+
+
+def wrapped_program(name: str, argv: Sequence[str], i: int, context: str) -> tuple[int, str] | None:
+    """For a wrapper ``name`` at ``argv[i]`` read in ``context`` ("start" | "run" | "automation"): (index of
+    the program it runs, the wrapper's kind), or None when ``name`` runs no program there."""
+    wrapper = WRAPPERS.get(name)
+    if wrapper is None or not getattr(wrapper, context):
+        return None
+    n = len(argv)
+    j = i + 1
+    if name == "command" and j < n and argv[j] in ("-v", "-V"):
+        return None  # `command -v x` looks a program up; it does not run it
+    k = j
+    if wrapper.options:
+        while k < n:
+            text = argv[k]
+            if text == "--":
+                k += 1
+                break
+            if not text.startswith("-") or text == "-":
+                break
+            k += 2 if text in wrapper.value_options else 1
+    if name == "taskset":  # `taskset MASK cmd`, but `taskset -c LIST cmd`
+        return (k + 1, wrapper.kind) if k < n and not argv[j].startswith("-c") else (k, wrapper.kind)
+    if wrapper.operands:
+        return (k + wrapper.operands, wrapper.kind) if k < n else None
+    return k, wrapper.kind
+
+
+NPM_INSTALL_VERBS = frozenset(("install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
+                          "isntall", "add", "ci", "clean-install", "install-clean", "isntall-clean", "update", "up",
+                          "upgrade", "udpate"))
+
+
+# Options of the Python installers that take the next word as their value (pip, uv, Poetry, PDM …): the
+# option parser of analysis/python/installers.py reads them too.
+PIP_VALUE_OPTIONS = frozenset((
+    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "-t", "--target", "--prefix",
+    "--root", "--platform", "--python-version", "--implementation", "--abi", "--no-binary", "--only-binary",
+    "--progress-bar", "--cache-dir", "--log", "--log-file", "--proxy", "--retries", "--timeout", "--exists-action",
+    "--cert", "--client-cert", "--src", "--upgrade-strategy", "-C", "--config-settings", "--global-option",
+    "--install-option", "--python", "--report", "--root-user-action", "--keyring-provider", "--python-platform",
+    "--index-strategy", "--resolution", "--prerelease", "-p", "--extra", "--group", "--only-group", "--no-group",
+    "--directory", "--project", "--package", "--link-mode", "--exclude-newer", "--torch-backend", "--index",
+    "--default-index", "--config-file", "--use-feature", "--use-deprecated", "-w", "--wheel-dir", "-d", "--dest",
+    "-o", "--output-file", "--only", "--with", "--without", "-E", "--extras", "-r", "--requirement",
+    "-c", "--constraint", "-e", "--editable", "--overrides", "--build-constraint", "--no-binary-package",
+))
+# Options of the system package managers that take the next word as their value, per package database.
+_APT_VALUE_OPTIONS = frozenset(("-o", "-t", "--target-release", "-c", "--config-file"))
+_APK_VALUE_OPTIONS = frozenset(("-X", "--repository", "-t", "--virtual", "-p", "--root", "--repositories-file",
+                                "--cache-dir", "--arch"))
+_RPM_VALUE_OPTIONS = frozenset(("--setopt", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "-c",
+                                "--config"))
+_CONDA_VALUE_OPTIONS = frozenset(("-n", "--name", "-p", "--prefix", "-c", "--channel", "-f", "--file"))
+_NPM_VALUE_OPTIONS = frozenset(("--prefix", "-C", "--workspace", "-w", "--registry", "--cache", "--userconfig"))
+
+
+@record(frozen=True, slots=True)
+class _Installer:
+    ecosystem: str  # "python" | "system" | "node" | "ruby" | "php" | "rust"
+    verbs: frozenset | None  # the subcommands that install; None: the program installs whatever follows
+    value_options: frozenset = frozenset()
+    bare: bool = False  # the program alone (no subcommand) installs too: `yarn`
+    isolated: bool = False  # installs applications into their own environments (pipx): nothing to import
+    database: str | None = None  # system managers: the package database they fill ("apt" | "apk" | "rpm")
+
+
+def _installer(ecosystem: str, *verbs: str, **more) -> _Installer:
+    return _Installer(ecosystem, frozenset(verbs), **more)
+
+
+# THE table of package installs: program (or "uv pip", "uv tool", "setup.py") -> how it installs. CL201
+# (`package_install`), CL407 (`python_package_install`) and the Python analysis of RUN steps
+# (analysis/python/installers.py) all read it through `install_of`.
+INSTALLERS: dict[str, _Installer] = {
+    "pip": _installer("python", "install", value_options=PIP_VALUE_OPTIONS),
+    "uv pip": _installer("python", "install", "sync", value_options=PIP_VALUE_OPTIONS),
+    "uv": _installer("python", "sync", "add", value_options=PIP_VALUE_OPTIONS),
+    "uv tool": _installer("python", "install", value_options=PIP_VALUE_OPTIONS, isolated=True),
+    "poetry": _installer("python", "install", "add", "update", "sync", value_options=PIP_VALUE_OPTIONS),
+    "pipenv": _installer("python", "install", "sync", "update", value_options=PIP_VALUE_OPTIONS),
+    "pdm": _installer("python", "install", "sync", "add", "update", value_options=PIP_VALUE_OPTIONS),
+    "conda": _installer("python", "install", "create", "update", value_options=_CONDA_VALUE_OPTIONS),
+    "conda env": _installer("python", "create", "update", value_options=_CONDA_VALUE_OPTIONS),
+    "pipx": _installer("python", "install", value_options=PIP_VALUE_OPTIONS, isolated=True),
+    "easy_install": _Installer("python", None),
+    "pip-sync": _Installer("python", None),
+    "setup.py": _installer("python", "install", "develop"),
+    "apt-get": _installer("system", "install", value_options=_APT_VALUE_OPTIONS, database="apt"),
+    "apt": _installer("system", "install", value_options=_APT_VALUE_OPTIONS, database="apt"),
+    "aptitude": _installer("system", "install", value_options=_APT_VALUE_OPTIONS, database="apt"),
+    "apk": _installer("system", "add", value_options=_APK_VALUE_OPTIONS, database="apk"),
+    # `in` is dnf's (and so RHEL 8+ yum's) and zypper's short form of install
+    "yum": _installer("system", "install", "in", value_options=_RPM_VALUE_OPTIONS, database="rpm"),
+    "dnf": _installer("system", "install", "in", value_options=_RPM_VALUE_OPTIONS, database="rpm"),
+    "microdnf": _installer("system", "install", value_options=_RPM_VALUE_OPTIONS, database="rpm"),
+    "tdnf": _installer("system", "install", value_options=_RPM_VALUE_OPTIONS, database="rpm"),
+    "zypper": _installer("system", "install", "in", value_options=_RPM_VALUE_OPTIONS, database="rpm"),
+    "npm": _Installer("node", NPM_INSTALL_VERBS, _NPM_VALUE_OPTIONS),
+    "yarn": _installer("node", "install", "add", "upgrade", bare=True),
+    "pnpm": _installer("node", "install", "i", "add", "update", "up", value_options=_NPM_VALUE_OPTIONS),
+    "bun": _installer("node", "install", "i", "add"),
+    "gem": _installer("ruby", "install"),
+    "bundle": _installer("ruby", "install", "update", bare=True),  # `bundle` alone runs `bundle install`
+    "composer": _installer("php", "install", "require", "update"),
+    "cargo": _installer("rust", "install"),
+}
+for _alias in ("mamba", "micromamba"):  # conda's drop-in replacements
+    INSTALLERS[_alias] = INSTALLERS["conda"]
+    INSTALLERS[f"{_alias} env"] = INSTALLERS["conda env"]

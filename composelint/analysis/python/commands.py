@@ -17,7 +17,7 @@ from dataclasses import field, replace
 from typing import Mapping, Sequence
 
 from composelint.analysis.python.builds import stage_environments_of
-from composelint.analysis.commands.tables import SHELLS
+from composelint.analysis.commands.tables import SHELLS, WRAPPERS, wrapped_program
 from composelint.analysis.commands.maps import LazyMap, SubMap, WholeMap, argument_map, heredoc_map
 from composelint.analysis.commands.syntax import ShWord, parse_script
 from composelint.analysis.commands.start import exec_element_maps, shell_script_index
@@ -115,15 +115,6 @@ def _expand(word: ShWord, env: Mapping[str, str], where) -> ShellWord:
     return ShellWord(text, raw, start, dynamic, end, where)
 
 
-# Programs that run the rest of their argv (-> options that take a value). RUN steps use other wrappers than
-# start commands (chroot, noglob; never an init such as tini), so these are not shell.py's start-command wrappers.
-_WRAPPERS_WITH_VALUE = {"sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"}, "nice": {"-n"},
-                        "timeout": {"-s", "-k", "--signal", "--kill-after"}, "stdbuf": {"-i", "-o", "-e"},
-                        "env": {"-u", "-C", "-S", "--unset", "--chdir"}, "chroot": set(), "setpriv": set(),
-                        "ionice": {"-c", "-n", "-p"}, "taskset": set()}
-_PLAIN_WRAPPERS = frozenset(("exec", "nohup", "command", "builtin", "time", "noglob"))
-
-
 def script_commands(script: str, env: Mapping[str, str], instruction: Instruction, index: int,
                     depth: int = 0, where=None) -> list[ShellCommand]:
     """The simple commands of the shell text ``script``, wrappers removed and ``sh -c`` scripts followed.
@@ -149,24 +140,17 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
                 name, _, value = head.partition("=")
                 assignments[name] = value
                 words = words[1:]
-            elif head in _PLAIN_WRAPPERS:
-                words = words[1:]
-            elif head in _WRAPPERS_WITH_VALUE:
-                with_value = _WRAPPERS_WITH_VALUE[head]
+            elif head == "env":
+                with_value = WRAPPERS["env"].value_options
                 position = 1
-                while position < len(words) and (words[position].text.startswith("-") or (
-                        head == "env" and "=" in words[position].text)):
-                    if head == "env" and "=" in words[position].text and not words[position].text.startswith("-"):
+                while position < len(words) and (words[position].text.startswith("-") or "=" in words[position].text):
+                    if "=" in words[position].text and not words[position].text.startswith("-"):
                         name, _, value = words[position].text.partition("=")
                         assignments[name] = value
                     position += 2 if words[position].text in with_value else 1
-                if head == "timeout" and position < len(words):
-                    position += 1  # the duration
-                if head in ("chroot", "taskset") and position < len(words):
-                    position += 1
                 words = words[position:]
-            elif head in ("gosu", "su-exec") and len(words) > 1:
-                words = words[2:]
+            elif (wrapped := wrapped_program(head, [word.text for word in words], 0, "run")) is not None:
+                words = words[wrapped[0]:]
             else:
                 break
         if not words:

@@ -21,9 +21,9 @@ from composelint.analysis.python.requirements import (URL_RE, Collected, Require
                                                       read_requirements_file)
 from composelint.analysis.python.stagefiles import Entry, StageFiles
 from composelint.analysis.python.tables import system_python_package
-from composelint.analysis.commands.tables import SHELLS
+from composelint.analysis.commands.tables import INSTALLERS, PIP_VALUE_OPTIONS, SHELLS
 from composelint.analysis.commands.start import is_python, start_analysis
-from composelint.analysis.commands.installs import INSTALLERS, PIP_VALUE_OPTIONS, install_of, python_package_install
+from composelint.analysis.commands.installs import install_of, python_package_install
 from composelint.diagnostics import Span
 from composelint.model import Service
 from composelint.records import record

@@ -1,0 +1,120 @@
+"""The command tables exist once: no installer, wrapper or shell name outside composelint/analysis/commands/.
+
+Issue 14: four wrapper tables (only one knew tini), two package-install tables and three shell-name
+lists disagreed. Every reader now looks programs up in analysis/commands/tables.py; this test finds a
+new private table by its string literals (an exact ``"apt-get"``, ``"gosu"``, ``"sh"`` …).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from composelint.analysis.commands.tables import INSTALLERS, SHELLS, WRAPPERS
+
+PACKAGE = Path(__file__).resolve().parent.parent / "composelint"
+COMMANDS = PACKAGE / "analysis" / "commands"
+
+# Names that are only ever program names (not "env", "exec", "command", "time": compose keys and words too).
+NAMES = (SHELLS | {name for name, entry in INSTALLERS.items() if entry.ecosystem == "system"}
+         | {name for name, wrapper in WRAPPERS.items() if wrapper.kind in ("init", "user")}
+         | {"nohup", "stdbuf", "ionice", "taskset", "noglob", "pip", "pip3", "npm", "yarn"})
+
+# Literals that are legitimately elsewhere, each with its reason. This list may only shrink.
+_DATABASE = "a package database or ecosystem named in a message or a key, not a program looked up"
+_REMAINING = ("remaining twin: image.classify_run dispatches language installers itself; to be rebuilt on "
+              "commands.installs.install_of")
+ALLOWED = {
+    ("composelint/rules/cl204_command_not_found.py", "apk"): _DATABASE,
+    ("composelint/rules/cl204_command_not_found.py", "apt"): _DATABASE,
+    ("composelint/rules/cl204_command_not_found.py", "pip"): _DATABASE,
+    ("composelint/rules/cl402_pip_cache.py", "pip"): _DATABASE + " (and the `pip cache purge` advice)",
+    ("composelint/rules/cl402_pip_cache.py", "pip3"): _DATABASE + " (and the `pip3 cache purge` advice)",
+    ("composelint/rules/cl405_cache_busting_copy.py", "pip"): _DATABASE,
+    ("composelint/analysis/python/requirements.py", "pip"): _DATABASE,
+    ("composelint/analysis/python/installers.py", "pip"): _DATABASE + " (the advice: `pip install -r …`)",
+    ("composelint/analysis/python/installers.py", "npm"): _DATABASE + " (the advice: `npm ci`)",
+    ("composelint/analysis/python/installers.py", "yarn"): _DATABASE + " (the advice: `yarn install`)",
+    ("composelint/deployments.py", "sh"): "a Markdown fence language (```sh), not a program",
+    ("composelint/deployments.py", "bash"): "a Markdown fence language (```bash), not a program",
+    ("composelint/deployments.py", "zsh"): "a Markdown fence language (```zsh), not a program",
+    ("composelint/analysis/image.py", "apt"): _DATABASE + " (INSTALLERS' `database`)",
+    ("composelint/analysis/image.py", "pip"): _REMAINING + "; also the program a python base image provides",
+    ("composelint/analysis/image.py", "pip3"): _REMAINING,
+    ("composelint/analysis/image.py", "npm"): _REMAINING,
+    ("composelint/analysis/image.py", "yarn"): _REMAINING,
+    ("composelint/analysis/image.py", "runuser"): _REMAINING,
+}
+
+
+def _literals(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in NAMES:
+            yield node.value, node.lineno
+
+
+def test_no_command_tables_outside_the_commands_package():
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if COMMANDS in path.parents:
+            continue
+        relative = path.relative_to(PACKAGE.parent).as_posix()
+        for value, line in _literals(path):
+            if (relative, value) not in ALLOWED:
+                found.add(f"{relative}:{line}: {value!r}")
+    assert not found, "command names outside composelint/analysis/commands/ (use its tables):\n" + "\n".join(
+        sorted(found))
+
+
+def test_the_allowlist_only_names_literals_that_exist():
+    present = {(path.relative_to(PACKAGE.parent).as_posix(), value)
+               for path in PACKAGE.rglob("*.py") if COMMANDS not in path.parents for value, _ in _literals(path)}
+    assert set(ALLOWED) <= present, sorted(set(ALLOWED) - present)
+
+
+# Where the twins disagreed, the one table decides (each of these failed before it).
+
+def _run(text: str):
+    from composelint.analysis.image import classify_run
+    from composelint.parsers.dockerfile import parse_dockerfile
+
+    return classify_run(parse_dockerfile(f"FROM debian\n{text}\n", "Dockerfile").instructions[1])
+
+
+def test_the_image_model_reads_every_shell_of_the_list():
+    # image.py knew five shells; `mksh -c` hid the install (the image model called the RUN opaque)
+    info = _run('RUN mksh -c "apt-get install -y curl"')
+    assert info.packages == [("apt", "curl")] and not info.programs_unknown
+
+
+def test_the_image_model_looks_through_the_run_wrappers_of_the_python_analysis():
+    # timeout/taskset/chroot were wrappers for the Python analysis of RUN steps, not for the image model
+    assert _run("RUN timeout 600 apt-get install -y curl").packages == [("apt", "curl")]
+    assert _run("RUN taskset -c 0 apk add gcc").packages == [("apk", "gcc")]
+
+
+def test_system_installers_read_their_own_options_and_short_verbs():
+    from composelint.analysis.commands.installs import install_of
+
+    # `dnf in` is dnf's install (the image model knew it; install_of did not)
+    assert install_of(["dnf", "in", "-y", "gcc"]) is not None
+    assert install_of(["microdnf", "in", "gcc"]) is None
+    # apk's -t/--virtual takes a value: the virtual package's name is no package to fetch
+    apk = install_of(["apk", "add", "-t", ".build-deps", "gcc"])
+    assert apk is not None and apk.operands(["apk", "add", "-t", ".build-deps", "gcc"]) == ["gcc"]
+    assert _run("RUN apk add -t .build-deps gcc").packages == [("apk", "gcc")]
+
+
+def test_start_commands_and_run_steps_share_the_wrappers():
+    from composelint.analysis.commands.tables import wrapped_program
+
+    argv = ["gosu", "app", "sudo", "-u", "root", "nice", "-n", "5", "python", "app.py"]
+    index = 0
+    for context in ("start", "run"):
+        index = 0
+        while (found := wrapped_program(argv[index], argv, index, context)) is not None:
+            index = found[0]
+        assert argv[index] == "python", context
+    assert wrapped_program("tini", ["tini", "--", "x"], 0, "start") == (2, "init")
+    assert wrapped_program("command", ["command", "-v", "x"], 0, "run") is None
