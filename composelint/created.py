@@ -156,15 +156,17 @@ def _ci_units(path: str, text: str):
 def _commands_with_cwd(unit, start: str | None):
     """(words, working directory) of each simple command of ``unit``, following cd/pushd/popd; a
     function body starts again where the script starts (functions run in any order)."""
-    from composelint.deployments import commands_of, shell_tokens
+    from composelint.analysis.commands.syntax import command_tokens
 
     cwd: str | None = start
     stack: list[str | None] = []
-    for words in commands_of(shell_tokens(unit.text)):
+    outside: tuple[str | None, list] | None = None  # the script's state while in a function body
+    for words, command in command_tokens(unit.text):
         program = words[0].text.rsplit("/", 1)[-1]
-        if program == "function" or (len(words) >= 1 and words[0].text.endswith("()")) or \
-                (len(words) > 1 and words[1].text == "()"):
-            cwd, stack = start, []
+        if command.in_function and outside is None:
+            outside, cwd, stack = (cwd, stack), start, []
+        elif not command.in_function and outside is not None:
+            (cwd, stack), outside = outside, None
         if program in ("cd", "pushd"):
             target = words[1] if len(words) > 1 else None
             if program == "pushd":

@@ -52,6 +52,7 @@ import re
 from dataclasses import field, replace
 from typing import Callable, Iterator, Mapping, Sequence
 
+from composelint.analysis.commands.syntax import Token, command_tokens
 from composelint.analysis.commands.tables import WRAPPERS
 from composelint.diagnostics import Position, Span
 from composelint.model import Located, ParseProblem
@@ -118,185 +119,6 @@ class Plan:
 
     def key(self) -> tuple:
         return (self.files, tuple(sorted(self.profiles)), self.env_files, self.project_dir, self.orchestrator)
-
-
-# ============================================================================ shell words
-
-
-@record(frozen=True, slots=True)
-class Token:
-    text: str
-    start: int
-    end: int
-    symbolic: bool = False
-    op: bool = False  # a control operator or a line break
-
-
-_OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
-
-
-def shell_tokens(text: str) -> list[Token]:
-    """Words and control operators of a shell script, with offsets; never raises.
-
-    Backslash-newline joins lines; quotes are removed; a word that holds ``$``-expansions or
-    backticks outside single quotes is marked symbolic. Here-document bodies are skipped.
-    """
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    pending_heredocs: list[tuple[str, bool]] = []
-    while i < n:
-        char = text[i]
-        if char == "\\" and i + 1 < n and text[i + 1] == "\n":
-            i += 2
-            continue
-        if char in " \t\r":
-            i += 1
-            continue
-        if char == "\n":
-            tokens.append(Token("\n", i, i + 1, op=True))
-            i += 1
-            if pending_heredocs:
-                i = _skip_heredocs(text, i, pending_heredocs)
-                pending_heredocs = []
-            continue
-        if char == "#":
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline
-            continue
-        if text.startswith("<<", i) and not text.startswith("<<<", i):
-            j = i + 2
-            strip = j < n and text[j] == "-"
-            j += 1 if strip else 0
-            while j < n and text[j] in " \t":
-                j += 1
-            word, j = _read_word(text, j)
-            if word is not None:
-                pending_heredocs.append((word.text, strip))
-            i = j
-            continue
-        operator = next((op for op in _OPERATORS if text.startswith(op, i)), None)
-        if operator is not None:
-            tokens.append(Token(operator, i, i + len(operator), op=True))
-            i += len(operator)
-            continue
-        if char in "<>":
-            i += 1
-            continue
-        word, i = _read_word(text, i)
-        if word is not None:
-            tokens.append(word)
-    return tokens
-
-
-def _skip_heredocs(text: str, i: int, heredocs: list[tuple[str, bool]]) -> int:
-    for delimiter, strip in heredocs:
-        while i < len(text):
-            end = text.find("\n", i)
-            end = len(text) if end < 0 else end
-            line = text[i:end]
-            i = end + 1
-            if (line.lstrip("\t") if strip else line) == delimiter:
-                break
-    return min(i, len(text))
-
-
-def _read_word(text: str, i: int) -> tuple[Token | None, int]:
-    n = len(text)
-    start = i
-    chars: list[str] = []
-    symbolic = False
-    while i < n:
-        char = text[i]
-        if char in " \t\r\n;&|()<>":
-            break
-        if char == "\\":
-            if i + 1 < n and text[i + 1] != "\n":
-                chars.append(text[i + 1])
-            i += 2
-        elif char == "'":
-            close = text.find("'", i + 1)
-            close = n if close < 0 else close
-            chars.append(text[i + 1:close])
-            i = close + 1
-        elif char == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                if text[i] == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
-                    if text[i + 1] != "\n":
-                        chars.append(text[i + 1])
-                    i += 2
-                    continue
-                if text[i] == "$" and i + 1 < n and (text[i + 1].isalnum() or text[i + 1] in "_{(@*#?!-$"):
-                    symbolic = True
-                    end = _expansion_end(text, i)
-                    chars.append(text[i:end])
-                    i = end
-                    continue
-                if text[i] == "`":
-                    symbolic = True
-                chars.append(text[i])
-                i += 1
-            i += 1
-        elif char == "$" and i + 1 < n and (text[i + 1].isalnum() or text[i + 1] in "_{(@*#?!-$"):
-            symbolic = True
-            end = _expansion_end(text, i)
-            chars.append(text[i:end])
-            i = end
-        elif char == "`":
-            symbolic = True
-            close = text.find("`", i + 1)
-            close = n if close < 0 else close
-            chars.append(text[i:close + 1])
-            i = close + 1
-        else:
-            chars.append(char)
-            i += 1
-    if i == start:
-        return None, i + 1
-    return Token("".join(chars), start, i, symbolic), i
-
-
-def _expansion_end(text: str, i: int) -> int:
-    """End of ``$NAME``, ``${…}``, ``$(…)`` or ``$((…))`` starting at ``i`` (nesting counted)."""
-    n = len(text)
-    if i + 1 >= n:
-        return n
-    opener = text[i + 1]
-    if opener in "({":
-        closer = ")" if opener == "(" else "}"
-        depth = 0
-        j = i + 1
-        while j < n:
-            if text[j] == opener:
-                depth += 1
-            elif text[j] == closer:
-                depth -= 1
-                if depth == 0:
-                    return j + 1
-            elif text[j] == "\n" and opener == "{":
-                return j
-            j += 1
-        return n
-    j = i + 1
-    if text[j].isalpha() or text[j] == "_":
-        while j < n and (text[j].isalnum() or text[j] == "_"):
-            j += 1
-        return j
-    return j + 1
-
-
-def commands_of(tokens: Sequence[Token]) -> Iterator[list[Token]]:
-    """Simple commands: runs of words between control operators."""
-    current: list[Token] = []
-    for token in tokens:
-        if token.op:
-            if current:
-                yield current
-            current = []
-        else:
-            current.append(token)
-    if current:
-        yield current
 
 
 # ============================================================================ invocations
@@ -926,7 +748,6 @@ def automation_requests(path: str, text: str, source: str = "automation",
     requests = []
     generated = written_files(path, text) if source == "automation" else frozenset()
     for unit in automation_units(path, text) if units is None else units:
-        tokens = shell_tokens(unit.text)
         # The directories the unit may run in, most likely first (a script's caller is unknown:
         # its own directory, or one above); a `cd` moves each, and one that names no directory of
         # the repository drops out in the planner.
@@ -943,7 +764,7 @@ def automation_requests(path: str, text: str, source: str = "automation",
                 return Span(path, Position(line, column), Position(line, end_column + 1))
             return Span(path, Position(line, column))
 
-        for words in commands_of(tokens):
+        for words, _ in command_tokens(unit.text):
             head = words[0].text if not words[0].symbolic else ""
             if head in ("cd", "pushd"):
                 target = words[1] if len(words) > 1 else None

@@ -118,3 +118,20 @@ def test_start_commands_and_run_steps_share_the_wrappers():
         assert argv[index] == "python", context
     assert wrapped_program("tini", ["tini", "--", "x"], 0, "start") == (2, "init")
     assert wrapped_program("command", ["command", "-v", "x"], 0, "run") is None
+
+
+# One tokenizer: deployments and created.py read the repository's automation with analysis.commands.syntax,
+# where they had a tokenizer of their own. Where it read a script wrongly (each failed before):
+
+def test_a_redirection_target_is_no_service_of_a_compose_invocation():
+    from composelint.deployments import automation_requests
+
+    (request,) = automation_requests("run.sh", "docker compose -f a.yml up web > up.log\n")
+    assert request.targets == ("web",)  # was ("web", "up.log"): `>` was dropped and its target kept
+
+
+def test_a_cd_in_a_function_body_does_not_move_the_script_after_it():
+    from composelint.created import created_paths
+
+    created = created_paths([("setup.sh", "f() {\n  cd sub\n}\nmkdir out\n")])
+    assert sorted(created.by_path) == ["out"]  # was ["sub/out"]: the body's `cd` leaked past its `}`

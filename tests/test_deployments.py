@@ -12,8 +12,8 @@ from helpers import FIXTURES, lint_lines, write_tree
 
 from composelint.cli import cli
 from composelint.config import Config, load_config
-from composelint.deployments import (automation_requests, commands_of, find_invocations, shell_tokens,
-                                     undeployed_files, written_files)
+from composelint.analysis.commands.syntax import command_tokens
+from composelint.deployments import automation_requests, find_invocations, undeployed_files, written_files
 from composelint.diagnostics import Position, Span
 from composelint.project import build_project
 
@@ -249,7 +249,7 @@ def test_the_same_problem_seen_by_two_deployments_is_reported_once(tmp_path):
 
 def invocations(text: str):
     span = lambda token: Span("t.sh", Position(1, token.start + 1))  # noqa: E731
-    return [inv for words in commands_of(shell_tokens(text)) for inv in find_invocations(words, span)]
+    return [inv for words, _ in command_tokens(text) for inv in find_invocations(words, span)]
 
 
 @pytest.mark.parametrize("text, files, profiles, subcommand", [

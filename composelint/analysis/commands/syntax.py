@@ -60,6 +60,7 @@ class SimpleCommand:
     conditional: bool = False  # may not run: inside if/while/case, after `||`
     depth: int = 0  # ( ) subshell / { } group nesting
     subshell: int = 0  # ( ) nesting only
+    in_function: bool = False  # in the body of a function definition (runs when called)
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -327,7 +328,7 @@ _RESERVED_END = frozenset(("fi", "done", "esac", "}"))
 
 
 def parse_script(text: str, base: Sequence[int] | None = None, frame: Frame | None = None, *,
-                 case_arms: bool = False, starts: Sequence[int] | None = None) -> Script:
+                 case_arms: bool = False, starts: Sequence[int] | None = None, limit: int = MAX_SCRIPT) -> Script:
     """Split a shell script into simple commands (see the module docstring); never raises.
 
     ``base`` maps offsets of ``text`` into the frame (a script that is itself a word: its ``offsets``),
@@ -338,7 +339,7 @@ def parse_script(text: str, base: Sequence[int] | None = None, frame: Frame | No
     (as ``conditional``) and only ``case WORD in`` and the ``pattern)`` of each arm are left out. A
     start command's arms are guesses, but a RUN step's installs must all count, whichever arm runs.
     """
-    if len(text) > MAX_SCRIPT:
+    if len(text) > limit:
         return Script((), False, "script too long to analyse")
     try:
         tokenizer = _Tokenizer(text, base, frame, starts)
@@ -373,7 +374,7 @@ def _commands(tokens: list[_Token], case_arms: bool = False) -> tuple[list[Simpl
             conditional = conditional_depth > 0 or or_chain or function_depth is not None
             commands.append(SimpleCommand(
                 tuple(words), tuple(assignments), tuple(redirects), terminator == "&", after,
-                piped_in or terminator in ("|", "|&"), conditional, depth, subshell))
+                piped_in or terminator in ("|", "|&"), conditional, depth, subshell, function_depth is not None))
         words, assignments, redirects = [], [], []
         piped_in = terminator in ("|", "|&")
         if terminator == "||":
@@ -533,3 +534,49 @@ def expand(word: ShWord, env: Mapping[str, str] | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- what runs
+
+
+# --------------------------------------------------------------------------- words only
+
+
+@record(frozen=True, slots=True)
+class Token:
+    """A word of a simple command for readers that need no character map (the repository's automation)."""
+
+    text: str  # after quote removal
+    start: int  # offset of its first character (a quote included) in the script
+    end: int  # exclusive
+    symbolic: bool = False  # holds a `$` expansion or a backquote outside single quotes
+
+
+def _symbolic(raw: str) -> bool:
+    if "$" not in raw and "`" not in raw:
+        return False
+    i, n, quoted = 0, len(raw), False
+    while i < n:
+        char = raw[i]
+        if char == "\\" and not quoted:
+            i += 2
+            continue
+        if char == "'" and not quoted:
+            close = raw.find("'", i + 1)
+            i = n if close < 0 else close + 1
+            continue
+        if char == '"':
+            quoted = not quoted
+        elif char == "`" or (char == "$" and i + 1 < n and (raw[i + 1].isalnum() or raw[i + 1] in "_{(@*#?!-$")):
+            return True
+        i += 1
+    return False
+
+
+def command_tokens(text: str) -> list[tuple[list[Token], SimpleCommand]]:
+    """Each simple command of ``text`` (every ``case`` arm included) as its words, ``NAME=value``
+    prefixes first, with offsets in ``text``; never raises."""
+    found = []
+    # No length limit of its own: the repository's files are read within the size limits of discovery.
+    for command in parse_script(text, case_arms=True, limit=len(text)).commands:
+        words = [word for _, word in command.assignments] + list(command.words)
+        if words:
+            found.append(([Token(word.text, word.start, word.end, _symbolic(word.raw)) for word in words], command))
+    return found
