@@ -156,30 +156,18 @@ def _ci_units(path: str, text: str):
 def _commands_with_cwd(unit, start: str | None):
     """(words, working directory) of each simple command of ``unit``, following cd/pushd/popd; a
     function body starts again where the script starts (functions run in any order)."""
+    from composelint.analysis.commands.directories import Directories
     from composelint.analysis.commands.syntax import command_tokens
 
-    cwd: str | None = start
-    stack: list[str | None] = []
-    outside: tuple[str | None, list] | None = None  # the script's state while in a function body
+    def change(cwd: str | None, target) -> str | None:
+        if cwd is None or target.symbolic or target.text.startswith("/"):
+            return None
+        return resolve_relative(cwd, target.text)
+
+    directories = Directories(start, change, None)
     for words, command in command_tokens(unit.text):
-        program = words[0].text.rsplit("/", 1)[-1]
-        if command.in_function and outside is None:
-            outside, cwd, stack = (cwd, stack), start, []
-        elif not command.in_function and outside is not None:
-            (cwd, stack), outside = outside, None
-        if program in ("cd", "pushd"):
-            target = words[1] if len(words) > 1 else None
-            if program == "pushd":
-                stack.append(cwd)
-            if target is None or target.symbolic or target.text.startswith(("/", "~", "-")):
-                cwd = None
-            elif cwd is not None:
-                cwd = resolve_relative(cwd, target.text)
-            continue
-        if program == "popd":
-            cwd = stack.pop() if stack else None
-            continue
-        yield words, cwd
+        if not directories.follow(words, command.subshell, command.in_function):
+            yield words, directories.current
 
 
 def _unit_creations(path: str, unit, start: str | None) -> list[Creation]:

@@ -52,6 +52,7 @@ import re
 from dataclasses import field, replace
 from typing import Callable, Iterator, Mapping, Sequence
 
+from composelint.analysis.commands.directories import Directories
 from composelint.analysis.commands.syntax import Token, command_tokens
 from composelint.analysis.commands.tables import WRAPPERS
 from composelint.diagnostics import Position, Span
@@ -751,9 +752,17 @@ def automation_requests(path: str, text: str, source: str = "automation",
         # The directories the unit may run in, most likely first (a script's caller is unknown:
         # its own directory, or one above); a `cd` moves each, and one that names no directory of
         # the repository drops out in the planner.
-        cwds: tuple[str, ...] | None = (unit.cwd,) + tuple(unit.fallback_dirs) if unit.cwd is not None else None
-        pushed: list[tuple[str, ...] | None] = []
-        previous = cwds
+        start = (unit.cwd,) + tuple(unit.fallback_dirs) if unit.cwd is not None else None
+
+        def change(cwds: tuple[str, ...] | None, target: Token, unit=unit) -> tuple[str, ...] | None:
+            moved = _change_directory(cwds, target, unit.own_dir)
+            if source == "documented" and cwds and moved is not None:
+                # `git clone …/app.git && cd app`: the reader's clone is this repository, so the
+                # directory may not exist in it; the planner keeps the first candidate that does.
+                moved = tuple(dict.fromkeys(moved + cwds))
+            return moved
+
+        directories = Directories(start, change, None)
         environment = dict(unit.environment)
         where = dict(unit.where)
 
@@ -764,28 +773,11 @@ def automation_requests(path: str, text: str, source: str = "automation",
                 return Span(path, Position(line, column), Position(line, end_column + 1))
             return Span(path, Position(line, column))
 
-        for words, _ in command_tokens(unit.text):
+        for words, parsed in command_tokens(unit.text):
+            if directories.follow(words, parsed.subshell, parsed.in_function):
+                continue
+            cwds = directories.current
             head = words[0].text if not words[0].symbolic else ""
-            if head in ("cd", "pushd"):
-                target = words[1] if len(words) > 1 else None
-                if target is not None and target.text == "-" and head == "cd":
-                    cwds, previous = previous, cwds
-                    continue
-                if target is None or target.text == "~" or target.text.startswith("-"):
-                    continue
-                if head == "pushd":
-                    pushed.append(cwds)
-                previous = cwds
-                cwds = _change_directory(cwds, target, unit.own_dir)
-                if source == "documented" and previous and cwds is not None:
-                    # `git clone …/app.git && cd app`: the reader's clone is this repository, so the
-                    # directory may not exist in it; the planner keeps the first candidate that does.
-                    cwds = tuple(dict.fromkeys(cwds + previous))
-                continue
-            if head == "popd":
-                if pushed:
-                    previous, cwds = cwds, pushed.pop()
-                continue
             if head in ("export", "unset"):
                 for word in words[1:]:
                     name, eq, value = word.text.partition("=")

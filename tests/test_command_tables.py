@@ -135,3 +135,39 @@ def test_a_cd_in_a_function_body_does_not_move_the_script_after_it():
 
     created = created_paths([("setup.sh", "f() {\n  cd sub\n}\nmkdir out\n")])
     assert sorted(created.by_path) == ["out"]  # was ["sub/out"]: the body's `cd` leaked past its `}`
+
+
+# One working-directory tracker (analysis.commands.directories) for deployments and created.py, which
+# followed cd/pushd/popd each their own way. Where they read a script wrongly (each failed before):
+
+def _cwds(script: str) -> list:
+    from composelint.deployments import automation_requests
+
+    return [request.cwd for request in automation_requests("run.sh", script)]
+
+
+def test_a_cd_inside_a_subshell_ends_with_it():
+    assert _cwds("(cd sub && docker compose up)\ndocker compose -f x.yml up\n") == ["sub", ""]
+    from composelint.created import created_paths
+
+    assert sorted(created_paths([("setup.sh", "(cd sub && mkdir a)\nmkdir b\n")]).by_path) == ["b", "sub/a"]
+
+
+def test_cd_options_home_and_function_bodies():
+    assert _cwds("cd -P sub && docker compose up\n") == ["sub"]  # was "": any `cd -…` was ignored
+    assert _cwds("cd\ndocker compose up\n") == [None]  # was "": `cd` alone goes home, out of the repository
+    assert _cwds("up() {\n cd sub\n}\ndocker compose up\n") == [""]  # was "sub": the body is not run here
+
+
+def test_cd_dash_and_an_empty_popd_keep_the_directory_known():
+    from composelint.created import created_paths
+
+    assert sorted(created_paths([("setup.sh", "cd sub\ncd -\nmkdir out\n")]).by_path) == ["out"]
+    assert sorted(created_paths([("setup.sh", "popd\nmkdir out\n")]).by_path) == ["out"]
+
+
+def test_the_image_model_follows_the_same_directories_in_run_steps():
+    # was {"/tmp"}: the subshell's cd leaked; `cd -` was unknown; popd was ignored
+    assert _run("RUN (cd /tmp && wget https://x/y.tgz) && wget https://x/z.tgz").write_dirs == {"/tmp", None}
+    assert _run("RUN cd /opt && cd /srv && cd - && wget https://x/z.tgz").write_dirs == {"/opt"}
+    assert _run("RUN pushd /opt && popd && wget https://x/z.tgz").write_dirs == {None}

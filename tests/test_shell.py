@@ -330,3 +330,12 @@ def test_dev_mode(text, env, expected):
 ])
 def test_operands(text, expected):
     assert [(o.kind, o.value) for o in operands(invocation(text))] == expected
+
+
+def test_cd_options_and_cd_dash_in_a_start_command(tmp_path):
+    # One directory tracker (analysis.commands.directories): `cd -P DIR` went to "./-P"; `cd -` was unknown.
+    project = project_of(tmp_path, {"compose.yaml": (
+        "services:\n  s:\n    image: python:3.12-slim\n"
+        "    command: [\"sh\", \"-c\", \"cd -P /srv && ls && cd /tmp && cd - && python app.py\"]\n")})
+    main = [i for i in analysis_of(project).invocations if i.role == "main"]
+    assert [(i.argv[0], i.cwd, i.cwd_unknown) for i in main] == [("ls", "/srv", False), ("python", "/srv", False)]

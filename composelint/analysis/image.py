@@ -632,14 +632,25 @@ def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None,
 
 
 def _classify_script(script: str, info: RunInfo, depth: int) -> None:
+    from composelint.analysis.commands.directories import Directories
     from composelint.analysis.commands.syntax import parse_script
 
     parsed = parse_script(script)
     if not parsed.complete:
         _bump(info, "opaque")
         info.programs_unknown = True
-    cwd: str | None = None  # None: the instruction's WORKDIR (or a directory below it)
+    def change(cwd: str | None, target) -> str | None:
+        if target.text.startswith("/") and target.literal:
+            return _norm(target.text)
+        if target.text.startswith("$"):
+            return "?"
+        return _norm(posixpath.join(cwd, target.text)) if cwd is not None else None
+
+    # None: the instruction's WORKDIR (or a directory below it); "?": unknown
+    directories = Directories(None, change, "?")
     for command in parsed.commands:
+        moved = directories.follow(command.words, command.subshell, command.in_function)
+        cwd = directories.previous if moved else directories.current  # `cd x > log` writes log before it moves
         targets = [r.target for r in command.redirects
                    if r.operator in (">", ">>", ">|", "&>", "&>>") and r.target is not None
                    and r.target.text not in ("/dev/null", "/dev/stderr", "/dev/stdout")]
@@ -648,16 +659,7 @@ def _classify_script(script: str, info: RunInfo, depth: int) -> None:
             _bump(info, "local")
             info.write_dirs.add(cwd)  # `> out.txt`: a file in the working directory
         argv = [word.text for word in command.words]
-        if not argv:
-            continue
-        if argv[0] in ("cd", "pushd"):
-            target = argv[1] if len(argv) > 1 else ""
-            if target.startswith("/") and command.words[1].literal:
-                cwd = _norm(target)
-            elif cwd is not None and target and not target.startswith(("-", "~", "$")):
-                cwd = _norm(posixpath.join(cwd, target))
-            elif not target or target.startswith(("-", "~", "$")):
-                cwd = "?"
+        if not argv or moved:
             continue
         if command.piped and posixpath.basename(argv[0]) in SHELLS \
                 and not any(a.startswith("-") and "c" in a for a in argv[1:2]):

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping, Sequence
 from composelint.diagnostics import Span
 from composelint.model import CommandPart, CommandWord, EffectiveCommand
 from composelint.records import record
+from composelint.analysis.commands.directories import Directories
 from composelint.analysis.commands.tables import SHELLS, wrapped_program
 from composelint.analysis.commands.maps import Frame, SubMap, argument_map, dockerfile_instruction, json_strings
 from composelint.analysis.commands.syntax import (Script, ShWord, SimpleCommand, _ASSIGNMENT_RE, assignment_value,
@@ -278,23 +279,20 @@ class _Walker:
             any(command.words and command.words[0].text == "wait" for command in commands),
             any(command.words and command.words[0].text == "trap" for command in commands), implicit)
         self.shells.append(call)
-        directory_stack: list[tuple[int, str | None, bool]] = []
-        current_cwd, current_unknown = cwd, cwd_unknown
+        directories = Directories((cwd, cwd_unknown), _change, lambda state: (state[0], True), stack=False)
         for command in commands:
-            # A `cd` inside ( ) ends with the subshell.
-            while directory_stack and command.subshell < directory_stack[-1][0]:
-                _, current_cwd, current_unknown = directory_stack.pop()
-            if command.words and command.words[0].text == "cd":
-                if command.subshell and (not directory_stack or directory_stack[-1][0] < command.subshell):
-                    directory_stack.append((command.subshell, current_cwd, current_unknown))
-                target = command.words[1] if len(command.words) > 1 else None
-                if target is None or not target.literal or target.text in ("-",) or command.conditional:
-                    current_unknown = True
-                else:
-                    current_cwd = _join(current_cwd, target.text)
+            if directories.follow(command.words, command.subshell, command.in_function, command.conditional):
                 continue
+            current_cwd, current_unknown = directories.current
             self.argv(command.words, depth=depth, shell=call, command=command, cwd=current_cwd,
                       cwd_unknown=current_unknown, wrapped=wrapped, inherited=inherited)
+
+
+def _change(state: tuple[str | None, bool], target: ShWord) -> tuple[str | None, bool]:
+    """The (directory, unknown) after ``cd TARGET`` in a start command."""
+    if not target.literal:
+        return state[0], True
+    return _join(state[0], target.text), state[1]
 
 
 def _join(cwd: str | None, target: str) -> str:
