@@ -362,7 +362,7 @@ def project_built_images(project) -> frozenset:
     its `build:`, and the `-t` of a `docker build` in its automation. A service that names one of
     them runs that local build (Compose pulls nothing when the image exists), not a moving tag."""
     def compute(p):
-        from composelint.analysis.service_facts import parse_image
+        from composelint.analysis.imageref import parse_image_ref
 
         names = {tag for contexts in project_named_contexts(p).values() for context in contexts
                  for tag in context.tags}
@@ -371,6 +371,6 @@ def project_built_images(project) -> frozenset:
                 for service in deployment.services.values():
                     if service.image is not None and service.get("build") is not None:
                         names.add(service.image.value)
-        return frozenset(parse_image(name).repository for name in names)
+        return frozenset(parse_image_ref(name).name for name in names)
 
     return project.derived("created.built_images", compute)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from composelint.analysis.image import (ABSENT, PRESENT, UNKNOWN, base_info, classify_run, dockerfile_builds,
-                                        is_system_path, package_provides, parse_ref, service_view, start_targets,
+                                        is_system_path, package_provides, service_view, start_targets,
                                         table)
 from composelint.config import load_config
 from composelint.parsers.dockerfile import parse_dockerfile
@@ -45,19 +45,6 @@ def test_table_is_consistent():
         assert set(hint) <= {"apk", "apt", "image", "pip", "note"}, program
     for path in data.system_paths:
         assert path.startswith("/") and not path.endswith("/"), path
-
-
-@pytest.mark.parametrize("text, name, tag", [
-    ("python:3.12-slim", "python", "3.12-slim"),
-    ("docker.io/library/python:3.12", "python", "3.12"),
-    ("library/node", "node", ""),
-    ("public.ecr.aws/docker/library/redis:7@sha256:abc", "redis", "7"),
-    ("localhost:5000/python:3.12", "localhost:5000/python", "3.12"),
-    ("registry.example.com/team/python:3.12", "registry.example.com/team/python", "3.12"),
-])
-def test_parse_ref(text, name, tag):
-    ref = parse_ref(text)
-    assert (ref.name, ref.tag) == (name, tag)
 
 
 @pytest.mark.parametrize("image, program, state", [

@@ -104,9 +104,7 @@ def test_system_packages(package, distribution):
     assert pd.system_python_package(package) == distribution
 
 
-def test_image_repository():
-    assert pd.image_repository("docker.io/library/python:3.12@sha256:abc") == "python"
-    assert pd.image_repository("localhost:5000/tools:1") == "localhost:5000/tools"
+def test_base_image_packages():
     assert pd.base_image_packages("python:3.12-slim") == ("pip", "setuptools", "wheel")
     assert pd.base_image_packages("alpine:3.20") == ()
     assert pd.base_image_packages("tiangolo/uvicorn-gunicorn-fastapi:python3.11") is None

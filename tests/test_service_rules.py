@@ -132,6 +132,15 @@ def test_cl304_allow_matches_service_name_and_image_forms(tmp_path):
     assert [line.split(":")[1] for line in lint_lines(tmp_path, select=("CL304",))] == ["7"]
 
 
+def test_cl304_an_image_the_project_builds_matches_in_any_spelling(tmp_path):
+    """`myorg/app` and `docker.io/myorg/app` name one image (Docker's normalised name): the service runs the build."""
+    write_tree(tmp_path, {
+        "Dockerfile": "FROM alpine:3.20\n",
+        "compose.yaml": "services:\n  builder:\n    build: .\n    image: docker.io/myorg/app\n"
+                        "  runner:\n    image: myorg/app\n  other:\n    image: myorg/other\n"})
+    assert [line.split(":")[1] for line in lint_lines(tmp_path, select=("CL304",))] == ["8"]
+
+
 def test_cl307_names_and_allow(tmp_path):
     write_tree(tmp_path, {
         ".composelint.yaml": "rules:\n  CL307:\n    names: [CREDENTIALS]\n    allow: ['LEGACY_*']\n",

@@ -34,6 +34,7 @@ from typing import Iterable, Iterator, Mapping
 
 from composelint.analysis.commands.tables import INSTALLERS, SHELLS
 from composelint.analysis.gitignore import gitignored  # noqa: F401  (rules import it from here)
+from composelint.analysis.imageref import parse_image_ref
 from composelint.analysis.mounts import Mount, mounts_of  # noqa: F401  (the overlay lives there)
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
@@ -91,38 +92,6 @@ def table() -> Table:
         python_scripts=frozenset(data["python-scripts"]),
         hints=data["hints"],
     )
-
-
-@record(frozen=True)
-class ImageRef:
-    text: str
-    name: str  # normalised repository: "python", "gcr.io/distroless/python3-debian12"
-    tag: str
-    digest: str
-
-    @property
-    def display(self) -> str:
-        return self.text
-
-
-_OFFICIAL_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/",
-                      "docker.io/", "library/", "public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
-
-
-def parse_ref(text: str) -> ImageRef:
-    text = text.strip()
-    rest, _, digest = text.partition("@")
-    name, tag = rest, ""
-    slash = rest.rfind("/")
-    colon = rest.rfind(":")
-    if colon > slash:
-        name, tag = rest[:colon], rest[colon + 1:]
-    name = name.lower()
-    for prefix in _OFFICIAL_PREFIXES:
-        if name.startswith(prefix) and "/" not in name[len(prefix):]:
-            name = name[len(prefix):]
-            break
-    return ImageRef(text, name, tag, digest)
 
 
 @record(frozen=True)
@@ -205,28 +174,29 @@ def _userland(name: str) -> tuple[frozenset, frozenset, bool, bool, str | None]:
 
 def base_info(text: str) -> BaseInfo:
     """What the table says about an image reference (``FROM`` text, compose ``image:``)."""
-    ref = parse_ref(text)
-    if ref.name == "scratch":
+    ref = parse_image_ref(text)
+    name, tag = ref.short, ref.tag or ""
+    if name == "scratch":
         return BaseInfo(text, "scratch", "scratch", "scratch", closed=True, userland_known=True, workdir=None,
                         workdir_known=True, entrypoint="none")
-    if not ref.name or "$" in ref.name:
+    if not name or "$" in name:
         return BaseInfo(text, "unknown")
     images = table().images
-    entry = images.get(ref.name)
-    family = ref.name
+    entry = images.get(name)
+    family = name
     if entry is None:
         for key in images:
-            if "/" in key and ref.name.startswith(key + "-"):
+            if "/" in key and name.startswith(key + "-"):
                 entry, family = images[key], key
                 break
     if entry is None:
         return BaseInfo(text, "unknown")
-    version = _version(ref.tag, entry.get("latest"))
+    version = _version(tag, entry.get("latest"))
     provides = set(entry.get("provides") or ())
     uncertain: set[str] = set()
     for rule in entry.get("versions") or ():
         programs = set(rule.get("programs") or ())
-        if version is None or "$" in ref.tag:
+        if version is None or "$" in tag:
             uncertain |= programs
             continue
         ok = True
@@ -238,8 +208,8 @@ def base_info(text: str) -> BaseInfo:
             provides |= programs
     userland_map = entry.get("userland") or {}
     userland_name = userland_map.get("default", "unknown")
-    words = [word for word in re.split(r"[-_.]", ref.tag.lower()) if word] if ref.tag else []
-    if "$" in ref.tag:
+    words = [word for word in re.split(r"[-_.]", tag.lower()) if word] if tag else []
+    if "$" in tag:
         userland_name = "unknown"
     else:
         for word in words:

@@ -30,12 +30,12 @@ from composelint.analysis.python.missing import MissingImport, missing_imports
 from composelint.analysis.python.requirements import Requirement, Unresolved, normalize, parse_requirement
 from composelint.analysis.python.stages import analysis, installed_python
 from composelint.analysis.python.tables import (base_image_packages, console_scripts, distribution_for_module,
-                                                image_repository, system_python_package, tables)
+                                                system_python_package, tables)
 
 __all__ = [
     "MANIFEST_FIRST", "ImageBuild", "ImportRef", "InstallCommand", "MissingImport", "PythonInstall", "Requirement",
     "ShellCommand", "ShellWord", "Unresolved", "analysis", "base_image_packages", "builds_of", "console_scripts",
-    "default_context", "distribution_for_module", "generates_code", "image_builds", "image_repository",
+    "default_context", "distribution_for_module", "generates_code", "image_builds",
     "install_command", "installed_python", "is_application_file", "manifest_install",
     "missing_imports", "normalize", "parse_requirement", "run_commands", "runs_script", "runtime_imports",
     "runtime_install", "shipped_stages", "stage_chain_of", "stage_environments_of", "stage_installs", "stage_run_commands",

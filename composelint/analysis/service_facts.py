@@ -12,6 +12,7 @@ import fnmatch
 import re
 from typing import Iterator
 
+from composelint.analysis.imageref import parse_image_ref
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import Deployment, Service
 from composelint.records import record
@@ -260,38 +261,6 @@ def _image_healthcheck(service: Service) -> Health:
 # --------------------------------------------------------------------------- images
 
 
-@record(frozen=True, slots=True)
-class ImageRef:
-    repository: str  # as written, without tag and digest: "ghcr.io/org/app", "postgres"
-    tag: str | None
-    digest: str | None
-
-    @property
-    def short(self) -> str:
-        """The repository without ``docker.io/`` and ``library/``: what people write."""
-        name = self.repository.lower()
-        for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
-            if name.startswith(prefix):
-                name = name[len(prefix):]
-                break
-        if name.startswith("library/") and name.count("/") == 1:
-            name = name[len("library/"):]
-        return name
-
-
-def parse_image(text: str) -> ImageRef:
-    reference = text.strip()
-    digest = None
-    if "@" in reference:
-        reference, _, digest = reference.partition("@")
-    tag = None
-    slash = reference.rfind("/")
-    colon = reference.rfind(":")
-    if colon > slash:
-        reference, tag = reference[:colon], reference[colon + 1:]
-    return ImageRef(reference, tag or None, digest or None)
-
-
 def matches(patterns, service: Service) -> bool:
     """Whether an allow-list entry names the service or its image repository (globs: ``portainer/*``).
 
@@ -301,7 +270,7 @@ def matches(patterns, service: Service) -> bool:
         return False
     images: tuple[str, ...] = ()
     if service.image is not None:
-        ref = parse_image(service.image.value)
+        ref = parse_image_ref(service.image.value)
         images = (ref.short, ref.repository.lower())
     for pattern in patterns:
         if fnmatch.fnmatchcase(service.name, pattern):

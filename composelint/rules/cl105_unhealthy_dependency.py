@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 
-from composelint.analysis.service_facts import healthcheck, parse_image
+from composelint.analysis.imageref import parse_image_ref
+from composelint.analysis.service_facts import healthcheck
 from composelint.diagnostics import Related
 from composelint.graph import graph_of
 from composelint.records import record
@@ -61,11 +62,11 @@ def check(project, options: Options):
 def _image_of(service) -> str | None:
     """The pulled image, or the external base its Dockerfile builds FROM, without tag."""
     if service.build is None and service.image is not None:
-        return parse_image(service.image.value).short
+        return parse_image_ref(service.image.value).short
     if service.dockerfile is not None and service.stage is not None:
         from composelint.linking import stage_chain
 
         base = stage_chain(service.dockerfile, service.stage)[-1].base_resolved
         if base.lower() != "scratch":
-            return parse_image(base).short
+            return parse_image_ref(base).short
     return None

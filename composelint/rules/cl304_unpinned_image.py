@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from composelint.created import project_built_images
-from composelint.analysis.service_facts import has_variable, inherited_notes, matches, parse_image, subject
+from composelint.analysis.imageref import parse_image_ref
+from composelint.analysis.service_facts import has_variable, inherited_notes, matches, subject
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
@@ -21,8 +22,8 @@ def check(project, options: Options):
             continue
         if has_variable(getattr(service.get("image"), "raw", None)):
             continue  # the tag comes from the deployment's environment
-        ref = parse_image(service.image.value)
-        if ref.digest is not None or not ref.repository or ref.repository in project_built_images(project):
+        ref = parse_image_ref(service.image.value)
+        if ref.digest is not None or not ref.repository or ref.name in project_built_images(project):
             continue
         if ref.tag is None:
             problem = "has no tag, so Compose pulls `latest`"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from composelint.analysis.commands.words import UnterminatedQuote, split_words
+from composelint.analysis.imageref import parse_image_ref
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 
@@ -28,16 +29,6 @@ def _global_defaults(dockerfile) -> dict[str, tuple[str, object]]:
     return defaults
 
 
-def split_reference(reference: str) -> tuple[str, str | None, str | None]:
-    """``registry:5000/repo:tag@sha256:…`` -> (repository, tag, digest)."""
-    name, _, digest = reference.partition("@")
-    head, slash, last = name.rpartition("/")
-    tag = None
-    if ":" in last:
-        last, _, tag = last.partition(":")
-    return f"{head}{slash}{last}", tag, digest or None
-
-
 @rule(code="CL403", name="unpinned-base-image", severity="warning",
       summary="FROM an image without a tag or digest, or with the moving `latest` tag")
 def check(project, options):
@@ -58,8 +49,9 @@ def check(project, options):
                 continue  # decided by a build argument without a default: nothing to check here
             related = tuple(Related(defaults[name][1].span, f"`{written}` takes `${name}` from this default")
                             for name in dict.fromkeys(names))
-            repository, tag, digest = split_reference(resolved)
-            if digest:
+            ref = parse_image_ref(resolved)
+            repository, tag = ref.repository, ref.tag
+            if ref.digest:
                 continue
             if tag is None:
                 message = (f"base image `{resolved}` has no tag, so it means `{repository}:latest`: each build "

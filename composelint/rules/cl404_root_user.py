@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from composelint.analysis.python_deps import builds_of, image_repository, stage_environments_of
+from composelint.analysis.imageref import parse_image_ref
+from composelint.analysis.python_deps import builds_of, stage_environments_of
 from composelint.linking import stage_chain
 from composelint.parsers.dockerfile import substitute
 from composelint.rules._rule import Violation, rule
@@ -24,7 +25,7 @@ _DROPS = re.compile(r"\b(gosu|su-exec|setpriv|s6-setuidgid|chpst|runuser|setuidg
 
 def _non_root_base(reference: str) -> bool:
     lowered = reference.lower()
-    repository = image_repository(lowered)
+    repository = parse_image_ref(lowered).short
     return any(fnmatch.fnmatchcase(lowered, pattern) or fnmatch.fnmatchcase(repository, pattern)
                for pattern in _NON_ROOT_IMAGES)
 

@@ -13,6 +13,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Iterable, Mapping
 
+from composelint.analysis.imageref import parse_image_ref
 from composelint.analysis.python.requirements import normalize, parse_requirement
 from composelint.records import record
 
@@ -116,26 +117,11 @@ def system_python_package(package: str) -> str | None:
     return normalize(name)
 
 
-def image_repository(reference: str) -> str:
-    """``docker.io/library/python:3.12@sha256:…`` -> ``python``; registry kept for other hosts."""
-    ref = reference.strip().lower()
-    ref = ref.split("@", 1)[0]
-    last = ref.rsplit("/", 1)
-    if ":" in last[-1]:
-        ref = ref[: len(ref) - len(last[-1]) + last[-1].index(":")]
-    for prefix in ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/",
-                   "docker.io/", "index.docker.io/", "library/"):
-        if ref.startswith(prefix):
-            ref = ref[len(prefix):]
-            break
-    return ref
-
-
 def base_image_packages(reference: str) -> tuple[str, ...] | None:
     """Python distributions a known base image ships; None for an image composelint does not know."""
     if not reference or "$" in reference:
         return None
-    repository = image_repository(reference)
+    repository = parse_image_ref(reference).short
     known = tables().base_images
     if repository in known:
         return known[repository]
