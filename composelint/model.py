@@ -7,6 +7,7 @@ re-reads a file to say where something is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +21,8 @@ from composelint.yamltree import YamlDocument, YMap, YNode
 
 T = TypeVar("T")
 EMPTY: Mapping = MappingProxyType({})
+# BuildKit's parseStringsWhitespaceDelimited: words between these blanks (not "\n", which ends the line first).
+_BLANK_DELIMITED = re.compile(r"[^\t\v\f\r ]+")
 
 
 @record(frozen=True, slots=True)
@@ -83,6 +86,42 @@ class Instruction:
             if flag.name == name:
                 return flag
         return None
+
+    @property
+    def first_line(self) -> str:
+        """The first line as written, blanks trimmed: how a diagnostic quotes the instruction, and what its
+        fingerprint keys on. A line ends at "\n" only, as BuildKit reads it (a lone "\r" or a form feed
+        inside the line is not a break)."""
+        return self.text.split("\n", 1)[0].strip()
+
+    @property
+    def copy_words(self) -> tuple[tuple[str, int], ...]:
+        """The words of a COPY/ADD, sources then destination, as written, each with its offset in ``arguments``.
+
+        As BuildKit splits them: the strings of the JSON (exec) form ``COPY ["a", "b", "/dest/"]``, else the
+        words between blanks; quotes stay (variable expansion removes them, per word)."""
+        stripped = self.arguments.strip()
+        if stripped.startswith("["):
+            import json
+
+            try:
+                values = json.loads(stripped)
+            except ValueError:
+                values = None
+            if isinstance(values, list) and all(isinstance(value, str) for value in values):
+                result = []
+                position = 0
+                for value in values:
+                    found = self.arguments.find(json.dumps(value)[1:-1], position)
+                    result.append((value, found if found >= 0 else 0))
+                    position = max(position, found + 1)
+                return tuple(result)
+        return tuple((match.group(), match.start()) for match in _BLANK_DELIMITED.finditer(self.arguments))
+
+    @property
+    def copy_sources(self) -> tuple[str, ...]:
+        """The sources of a COPY/ADD as written (every word but the destination)."""
+        return tuple(text for text, _ in self.copy_words[:-1])
 
 
 @record(frozen=True, slots=True)

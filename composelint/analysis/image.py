@@ -975,7 +975,7 @@ class ImageModel:
 
     def _copy(self, instruction: Instruction, workdir: str | None, workdir_unknown: bool,
               env: Mapping[str, str]) -> Op:
-        words = copy_words(instruction)
+        words = instruction.copy_words
         escape = self.dockerfile.escape
         expanded = [_expand_known(text, env, escape) for text, _ in words]
         if instruction.heredocs or any(text.startswith("<<") for text, _ in words):
@@ -1310,29 +1310,6 @@ def _python_install(project, dockerfile: Dockerfile, stage: Stage, context: str 
         result = None
     cache[key] = result
     return result
-
-
-def copy_words(instruction: Instruction) -> list[tuple[str, int]]:
-    """The source and destination words of COPY/ADD with their offsets in ``instruction.arguments``."""
-    arguments = instruction.arguments
-    stripped = arguments.strip()
-    if stripped.startswith("["):
-        import json
-
-        try:
-            values = json.loads(stripped)
-        except ValueError:
-            values = None
-        if isinstance(values, list) and all(isinstance(value, str) for value in values):
-            result = []
-            position = 0
-            for value in values:
-                found = arguments.find(json.dumps(value)[1:-1], position)
-                offset = found if found >= 0 else 0
-                result.append((value, offset))
-                position = max(position, found + 1)
-            return result
-    return [(match.group(), match.start()) for match in re.finditer(r"\S+", arguments)]
 
 
 def _expand_known(text: str, env: Mapping[str, str], escape: str = "\\") -> str | None:
@@ -1770,10 +1747,6 @@ def instruction_note(instruction: Instruction, message: str) -> Related:
     return Related(span, message)
 
 
-def first_line(instruction: Instruction) -> str:
-    return instruction.text.split("\n", 1)[0].strip()
-
-
 # --------------------------------------------------------------------------- development intent, package.json
 
 _DEV_NAME = re.compile(r"(?:^|[-_.])(?:dev|devel|develop|development|debug|local|dev-envs?|devcontainer)(?:[-_.]|$)",
@@ -2074,7 +2047,7 @@ def explain_missing(target: StartTarget, check: OperandCheck) -> tuple[str, str,
         flattened = _flattened_directory(model, name)
         if flattened is not None:
             op, rel = flattened
-            copy_text = first_line(op.instruction)
+            copy_text = op.instruction.first_line
             notes.append(instruction_note(op.instruction, f"`{copy_text}` copies what is inside `{rel}/` into "
                                                           f"`{op.dest}`, not the directory itself"))
             return (f"the build context's `{rel}/` is copied as the contents of `{op.dest}`, so there is no "
@@ -2086,7 +2059,7 @@ def explain_missing(target: StartTarget, check: OperandCheck) -> tuple[str, str,
     where = f"{check.cwd}" if check.cwd else "/"
     if landed:
         target_path, op = landed[0]
-        copy_text = first_line(op.instruction)
+        copy_text = op.instruction.first_line
         if op.workdir is None and not op.workdir_unknown and not op.instruction.arguments.split()[-1].startswith("/"):
             why_dest = "because no WORKDIR is set, relative destinations are under `/`"
             fix = f"add `WORKDIR {posixpath.dirname(path) or '/'}` before `{copy_text}`"
@@ -2166,7 +2139,7 @@ def _explain_mount(target: StartTarget, check: OperandCheck, shown: str) -> tupl
         reason += f", hiding the image's own `{path}`"
         fix = f"remove the mount (the image already has `{path}`), or " + fix.split(", or ", 1)[0]
         if hidden.op is not None:
-            notes.append(instruction_note(hidden.op.instruction, f"`{first_line(hidden.op.instruction)}` puts "
+            notes.append(instruction_note(hidden.op.instruction, f"`{hidden.op.instruction.first_line}` puts "
                                                                  f"{shown} at `{path}`, under the mount"))
     return reason, fix, tuple(notes)
 
@@ -2197,7 +2170,7 @@ def copy_word_spans(project, instruction: Instruction) -> list[tuple[str, Span]]
     """The words of a COPY/ADD (sources, then destination) with the span of each."""
     from composelint.analysis.commands.maps import align
 
-    words = copy_words(instruction)
+    words = instruction.copy_words
     start = instruction.arguments_span.start if instruction.arguments_span is not None else instruction.span.start
     region = Span(instruction.span.path, start, instruction.span.end)
     positions = align(project.sources, region, instruction.arguments)

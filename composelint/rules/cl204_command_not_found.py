@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import ABSENT, DEFAULT_PATH, first_line, hint, instruction_note, start_targets
+from composelint.analysis.image import ABSENT, DEFAULT_PATH, hint, instruction_note, start_targets
 from composelint.diagnostics import Related
 from composelint.analysis.commands.start import start_analysis
 from composelint.rules._rule import Violation, rule
@@ -53,7 +53,7 @@ def check(project, options):
                 mount, path, image = view.hidden_program(name)
                 notes = (Related(mount.span, f"{mount.describe()} replaces the image's `{mount.target}`"),)
                 if image.op is not None:
-                    notes += (instruction_note(image.op.instruction, f"`{first_line(image.op.instruction)}` puts "
+                    notes += (instruction_note(image.op.instruction, f"`{image.op.instruction.first_line}` puts "
                                                                      f"`{name}` at `{path}`"),)
                 yield Violation(
                     span,

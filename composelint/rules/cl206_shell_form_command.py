@@ -26,7 +26,7 @@ def check(project, options):
                 f"`{keyword} {_short(script)}` is in shell form: Docker runs `/bin/sh -c` as PID 1, which does not "
                 f"pass SIGTERM on to the application, so `docker stop` waits and then kills it{extra}",
                 help=_exec_form(keyword, script),
-                anchor_text=instruction.text.split("\n", 1)[0])
+                anchor_text=instruction.first_line)
 
 
 def _short(script: str) -> str:

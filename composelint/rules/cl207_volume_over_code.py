@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import first_line, instruction_note, service_view
+from composelint.analysis.image import instruction_note, service_view
 from composelint.analysis.mounts import beside_bind, image_content_under, service_mounts, volume_definition
 from composelint.rules._rule import Violation, rule
 
@@ -46,6 +46,6 @@ def check(project, options):
                 f"next build the container still uses the {old} in the volume",
                 help=f"remove the volume from `{mount.target}` (keep volumes for what the service writes, such as "
                      f"uploads or a database), or mount it at a path the image does not fill",
-                related=(instruction_note(content.op.instruction, f"`{first_line(content.op.instruction)}` puts "
+                related=(instruction_note(content.op.instruction, f"`{content.op.instruction.first_line}` puts "
                                                                   f"{what} in `{content.where}`"),),
                 subject=who, anchor_text=mount.source or mount.target)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import first_line, instruction_note, missing_start_files, service_view
+from composelint.analysis.image import instruction_note, missing_start_files, service_view
 from composelint.analysis.mounts import MISSING, bind_source, image_content_under, service_mounts
 from composelint.diagnostics import Related, Severity
 from composelint.rules._rule import Violation, rule
@@ -46,7 +46,7 @@ def check(project, options):
                 notes = [Related(span, f"the start command runs `{found.check.path}`")]
                 hidden = view.image_file(found.check.path, "any") if view is not None else None
                 if hidden is not None and hidden.op is not None and hidden.state == "present":
-                    notes.append(instruction_note(hidden.op.instruction, f"`{first_line(hidden.op.instruction)}` "
+                    notes.append(instruction_note(hidden.op.instruction, f"`{hidden.op.instruction.first_line}` "
                                                                          f"puts `{found.check.path}` in the image"))
                 yield Violation(
                     mount.span,
@@ -65,6 +65,6 @@ def check(project, options):
                 f"{empty}, which hides {what} the image puts in `{mount.target}`",
                 help=f"remove the mount so the image's `{mount.target}` is used, or mount the directory that holds "
                      f"the code (a directory for the service's data belongs where the image puts nothing)",
-                related=(instruction_note(content.op.instruction, f"`{first_line(content.op.instruction)}` puts "
+                related=(instruction_note(content.op.instruction, f"`{content.op.instruction.first_line}` puts "
                                                                   f"{what} in `{content.where}`"),),
                 subject=who, anchor_text=mount.source)

@@ -26,10 +26,10 @@ def check(project, options):
             flagged.add(key)
             yield Violation(
                 relative.arguments_span or relative.span,
-                f"`{relative.text.splitlines()[0].strip()}` is relative, and no absolute WORKDIR comes before it: "
+                f"`{relative.first_line}` is relative, and no absolute WORKDIR comes before it: "
                 f"it depends on the base image's working directory (here `/`)",
                 help=f"use an absolute path: `WORKDIR {posixpath.normpath('/' + relative.arguments.strip())}`",
-                anchor_text=relative.text.splitlines()[0])
+                anchor_text=relative.first_line)
             continue
         ops = [op for op in model.ops if op.kind in _COPY_KINDS and op.instruction.stage == model.stage.index
                and op.workdir is None and not op.workdir_unknown]
@@ -45,11 +45,11 @@ def check(project, options):
                            for other, _ in relative_copies[1:4])
             yield Violation(
                 span,
-                f"`{op.instruction.text.splitlines()[0].strip()}` copies to the relative path `{dest}` but no "
+                f"`{op.instruction.first_line}` copies to the relative path `{dest}` but no "
                 f"WORKDIR is set: it lands in `{op.dest}`, mixed with the system's directories",
                 help="set the application directory first, e.g. `WORKDIR /app`, before the first COPY",
                 related=others,
-                anchor_text=op.instruction.text.splitlines()[0])
+                anchor_text=op.instruction.first_line)
     yield from _relative_start_paths(project, flagged)
 
 

@@ -95,4 +95,4 @@ def check(project, options):
                         "ships with the image and makes it larger",
                         help=f"add `{flag}`, set `ENV {variable}=1` in the stage, or use a cache mount that stays "
                              f"out of the image: `RUN --mount=type=cache,target={directory} {program} …`",
-                        anchor_text=instruction.text.splitlines()[0])
+                        anchor_text=instruction.first_line)

@@ -25,7 +25,7 @@ def check(project, options):
             for instruction, commands, installs in zip(stage.instructions, stage_run_commands(project, dockerfile, stage),
                                                        stage_installs(project, dockerfile, stage)):
                 if instruction.keyword in ("COPY", "ADD") and instruction.flag("from") is None and whole_copy is None:
-                    sources = instruction.arguments.split()[:-1]
+                    sources = instruction.copy_sources
                     if any(source in _WHOLE_CONTEXT for source in sources):
                         whole_copy = instruction
                     continue
@@ -46,7 +46,7 @@ def check(project, options):
                     manifests, install = MANIFEST_FIRST[ecosystem]
                     if ecosystem == "pip":
                         manifests, install = manifest, f"pip install --no-cache-dir -r {manifest}"
-                    first_line = whole_copy.text.splitlines()[0]
+                    first_line = whole_copy.first_line
                     shown = " ".join(command.argv)
                     shown = shown if len(shown) <= 60 else shown[:59] + "…"
                     yield Violation(

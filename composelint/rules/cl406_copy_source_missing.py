@@ -118,4 +118,4 @@ def _violation(op, context, written, span, source, state, pattern, used):
         help_text += "; if another directory is the build context, name it (a compose `build:`, or " \
                      "`docker build -f Dockerfile CONTEXT` in a script)"
     return Violation(span, message, help=help_text, related=related, severity=None if used else Severity.WARNING,
-                     anchor_text=op.instruction.text.splitlines()[0])
+                     anchor_text=op.instruction.first_line)

@@ -8,14 +8,12 @@ with it, and :class:`.stages.StageAnalysis` adds the installs on top.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from fnmatch import fnmatchcase
 from typing import Mapping
 
 from composelint.analysis.python.builds import build_context, image_path, stage_environments_of
 from composelint.analysis.python.requirements import URL_RE
-from composelint.analysis.commands.words import UnterminatedQuote, split_words
 from composelint.model import Dockerfile, Instruction, Project, Stage
 from composelint.parsers.dockerfile import substitute
 from composelint.records import record
@@ -36,19 +34,7 @@ class Entry:
 
 
 def _copy_words(instruction: Instruction, env: Mapping[str, str]) -> list[str]:
-    text = instruction.arguments.strip()
-    if text.startswith("["):
-        try:
-            values = json.loads(text)
-        except ValueError:
-            values = None
-        if isinstance(values, list) and all(isinstance(v, str) for v in values):
-            return [substitute(v, env) for v in values]
-    try:
-        raw = [word.text for word in split_words(text)]
-    except UnterminatedQuote:
-        raw = text.split()
-    return [substitute(word, env) for word in raw]
+    return [substitute(word, env) for word, _ in instruction.copy_words]
 
 
 class StageFiles:

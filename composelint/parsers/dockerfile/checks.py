@@ -34,7 +34,7 @@ class _Checker(_LineReader):
         if check is not None:
             for message, help_text in check(self, instruction):
                 self.problem(message, instruction.arguments_span or self._keyword_span(instruction),
-                             help=help_text, anchor=instruction.text.split("\n", 1)[0])
+                             help=help_text, anchor=instruction.first_line)
         if keyword == "FROM":
             self._check_from(instruction)
         elif keyword in ("COPY", "ADD") and instruction.heredocs:
@@ -160,7 +160,7 @@ class _Checker(_LineReader):
     def _keyword_span(self, instruction: Instruction) -> Span:
         # The keyword as written on its first line: `ß`.upper() is `SS`, and a continuation can split a word.
         start = instruction.span.start
-        first_line = instruction.text.split("\n", 1)[0]
+        first_line = instruction.first_line
         written = _WORD_RE.match(first_line)
         width = min(len(written.group()) if written else 1, len(first_line))
         return Span(self.path, start, Position(start.line, start.column + width))
