@@ -37,6 +37,7 @@ from typing import Callable, Iterable, Mapping, Protocol
 
 from composelint.diagnostics import Position, Span
 from composelint.model import ParseProblem
+from composelint.parsers.ports import parse_port_spec, port_key
 from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
 from composelint.textnumbers import decimal_value
@@ -334,46 +335,9 @@ def _plain_text(item: YNode) -> str:
 def port_identity(item: YNode) -> str:
     """Host IP, published port, target port and protocol, as compose-go compares ports."""
     if isinstance(item, YMap):
-        host = scalar_text(item.get("host_ip")) or "0.0.0.0"
-        published = scalar_text(item.get("published")) or ""
-        target = scalar_text(item.get("target")) or ""
-        protocol = scalar_text(item.get("protocol")) or "tcp"
-        return f"{host}:{published}:{target}/{protocol}"
-    text = scalar_text(item) or ""
-    parsed = parse_port(text)
-    if parsed is None:
-        return text
-    host, published, target, protocol = parsed
-    return f"{host or '0.0.0.0'}:{published}:{target}/{protocol}"
-
-
-def parse_port(text: str) -> tuple[str, str, str, str] | None:
-    """``[HOST:][PUBLISHED:]TARGET[/PROTOCOL]`` -> (host, published, target, protocol); None if malformed."""
-    body, _, protocol = text.partition("/")
-    protocol = protocol or "tcp"
-    host = ""
-    if body.startswith("["):  # [::1]:8080:80
-        close = body.find("]")
-        if close < 0:
-            return None
-        host = body[1:close]
-        rest = body[close + 1:]
-        if not rest.startswith(":"):
-            return None
-        body = rest[1:]
-        parts = body.split(":")
-        if len(parts) == 1:
-            return host, "", parts[0], protocol
-        if len(parts) != 2:
-            return None
-        return host, parts[0], parts[1], protocol
-    parts = body.rsplit(":", 2)
-    if len(parts) == 1:
-        return "", "", parts[0], protocol
-    if len(parts) == 2:
-        return "", parts[0], parts[1], protocol
-    host, published, target = parts
-    return host, published, target, protocol
+        return port_key(scalar_text(item.get("host_ip")) or "", scalar_text(item.get("published")) or "",
+                        scalar_text(item.get("target")) or "", scalar_text(item.get("protocol")) or "")
+    return parse_port_spec(scalar_text(item) or "").identity
 
 
 def _range(text: str) -> tuple[int, int] | None:
@@ -388,10 +352,10 @@ def _range(text: str) -> tuple[int, int] | None:
 def _expanded_port(item: YNode) -> list[YScalar] | None:
     """A short-syntax port range as one entry per port (as compose-go's canonical form has it)."""
     text = scalar_text(item)
-    parsed = parse_port(text) if isinstance(item, YScalar) and text else None
-    if parsed is None:
+    if not isinstance(item, YScalar) or not text:
         return None
-    host, published, target, protocol = parsed
+    spec = parse_port_spec(text)
+    host, published, target, protocol = spec.address, spec.published, spec.target, spec.protocol or "tcp"
     targets = _range(target)
     publisheds = _range(published) if published else None
     if targets is None or targets[0] == targets[1] or targets[1] - targets[0] > 65535:

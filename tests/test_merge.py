@@ -11,7 +11,8 @@ from helpers import write_tree
 
 from composelint.config import Config
 from composelint.deployments import undeployed_files
-from composelint.merge import merge_files_roots, merge_mappings, parse_port, port_identity
+from composelint.merge import merge_files_roots, merge_mappings, port_identity
+from composelint.parsers.ports import parse_port_spec
 from composelint.parsers.yaml_loader import load_yaml
 from composelint.project import build_project
 from composelint.yamltree import YMap, plain
@@ -171,9 +172,19 @@ def test_untouched_services_keep_their_nodes():
     ("127.0.0.1:8080:80/udp", ("127.0.0.1", "8080", "80", "udp")),
     ("[::1]:8080:80", ("::1", "8080", "80", "tcp")),
     ("127.0.0.1::80", ("127.0.0.1", "", "80", "tcp")),
+    ("::1:8080:80/UDP", ("::1", "8080", "80", "udp")),
+    ("80/", ("", "", "80", "tcp")),
 ])
 def test_parse_port(text, expected):
-    assert parse_port(text) == expected
+    spec = parse_port_spec(text)
+    assert (spec.address, spec.published, spec.target, spec.transport) == expected
+
+
+def test_protocol_case_does_not_make_two_ports():
+    """`80/TCP` and `80/tcp` are one binding for Compose: merging two files keeps one."""
+    assert port_identity(root_of("p: '8080:80/TCP'").get("p")) == port_identity(root_of("p: '8080:80/tcp'").get("p"))
+    assert port_identity(root_of("p: {target: 53, protocol: UDP}").get("p")) == \
+        port_identity(root_of("p: '53/udp'").get("p"))
 
 
 def test_short_and_long_port_syntax_have_the_same_identity():

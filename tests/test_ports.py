@@ -104,7 +104,7 @@ def test_overlapping_addresses(first, second, collide):
 ORACLE_PORTS = ["3000", "3000-3002", "8000:8000", "9090-9091:8080-8081", "127.0.0.1:8001:8001",
                 "127.0.0.1:5000-5002:5000-5002", "6060:6060/udp", "12400-12500:1240", "[::1]:8080:80",
                 "::1:8081:80", "[fe80::1]:9000-9001:90-91/udp", ":7000:70", "127.0.0.1::5432",
-                "0.0.0.0:81:80/sctp", "[::]:8443:443"]
+                "0.0.0.0:81:80/sctp", "[::]:8443:443", "8082:80/TCP", "8083:83/", "5353:53/Udp"]
 
 
 @pytest.mark.oracle
@@ -135,3 +135,32 @@ def test_expansion_matches_docker_compose_config(tmp_path):
         for host, target in zip(hosts, targets):
             actual.add((binding.host_ip, host, target, binding.protocol))
     assert actual == expected
+
+
+@pytest.mark.oracle
+@needs_compose
+def test_merged_files_keep_one_port_per_binding_as_compose_does(tmp_path):
+    """`80/TCP` in one file and `80/tcp` in the override were two bindings, and CL308 said the service took its
+    own port twice."""
+    from composelint.config import load_config
+    from composelint.project import build_project
+    from helpers import lint_lines, write_tree
+
+    write_tree(tmp_path, {
+        "compose.yaml": ('services:\n  web:\n    image: nginx:1.27\n    ports:\n      - "80/TCP"\n'
+                         '      - "8080:80/tcp"\n      - "127.0.0.1:9000:9000/UDP"\n'),
+        "compose.override.yaml": ('services:\n  web:\n    ports:\n      - "80/tcp"\n      - "8080:80/TCP"\n'
+                                  '      - target: 9000\n        published: "9000"\n        host_ip: 127.0.0.1\n'
+                                  '        protocol: udp\n')})
+    result = subprocess.run([str(compose_binary()), "-f", "compose.yaml", "-f", "compose.override.yaml", "config",
+                             "--format", "json"], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    expected = sorted((port.get("host_ip", ""), port.get("published", ""), port["target"], port["protocol"])
+                      for port in json.loads(result.stdout)["services"]["web"]["ports"])
+    project = build_project(tmp_path, load_config(tmp_path))
+    (deployment,) = [d for d in project.deployments if len(d.files) == 2]
+    ours = sorted((b.host_ip, "" if b.published is None else str(b.published[0]), b.target[0], b.protocol)
+                  for b in parse_ports(deployment.services["web"].get("ports")))
+    assert ours == expected
+    assert lint_lines(tmp_path, select=("CL308",)) == []

@@ -20,6 +20,7 @@ import ipaddress
 from typing import Iterable, Iterator
 
 from composelint.diagnostics import Span
+from composelint.parsers.ports import parse_port_spec
 from composelint.records import record
 from composelint.textnumbers import decimal_value
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, scalar_text
@@ -99,23 +100,13 @@ def parse_port(node: YNode) -> PortBinding | None:
 
 def parse_short(text: str, span: Span) -> PortBinding | None:
     """``[[host_ip:]published:]target[/protocol]``."""
-    spec = text.strip()
-    protocol = "tcp"
-    if "/" in spec:
-        spec, _, protocol = spec.rpartition("/")
-        protocol = protocol.lower()
-    if protocol not in PROTOCOLS or not spec:
+    spec = parse_port_spec(text.strip())
+    protocol = spec.transport
+    if protocol not in PROTOCOLS:
         return None
-    parts = spec.split(":")
-    target_text = parts[-1]
-    if len(parts) == 1:
-        ip_text, published_text = "", ""
-    elif len(parts) == 2:
-        ip_text, published_text = "", parts[0]
-    else:
-        ip_text, published_text = ":".join(parts[:-2]), parts[-2]
-    host_ip = normalize_ip(ip_text)
-    target = parse_range(target_text)
+    published_text = spec.published
+    host_ip = normalize_ip(spec.host_ip)
+    target = parse_range(spec.target)
     if host_ip is None or target is None:
         return None
     published = None

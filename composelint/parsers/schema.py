@@ -19,6 +19,7 @@ import os
 import re
 from typing import Any, Iterable
 
+from composelint.parsers.ports import parse_port_spec
 from composelint.records import record
 
 KeyPath = tuple  # tuple[str | int, ...]: mapping keys and list indexes from the root
@@ -373,20 +374,11 @@ def _port_problem(spec: str) -> str | None:
     """Why Compose rejects a short-syntax port ``[IP:][HOST:]CONTAINER[/PROTOCOL]``, or None."""
     if not spec:
         return "the mapping is empty"
-    mapping, _, protocol = spec.partition("/")
-    if protocol and protocol.lower() not in ("tcp", "udp", "sctp"):
-        return f"the protocol `{_scalar(protocol)}` is not `tcp`, `udp` or `sctp`"
-    parts = mapping.split(":")
-    host_ip, host, container = "", "", parts[-1]
-    if len(parts) == 2:
-        host = parts[0]
-    elif len(parts) > 2:
-        # An unbracketed IPv6 address holds colons of its own: it is everything
-        # before the last two parts.
-        host_ip, host = ":".join(parts[:-2]), parts[-2]
-    if host_ip.startswith("[") and host_ip.endswith("]"):
-        host_ip = host_ip[1:-1]
-    elif "[" in mapping:
+    port = parse_port_spec(spec)
+    if port.protocol and port.transport not in ("tcp", "udp", "sctp"):
+        return f"the protocol `{_scalar(port.protocol)}` is not `tcp`, `udp` or `sctp`"
+    host_ip, host, container = port.address, port.published, port.target
+    if host_ip == port.host_ip and "[" in spec.partition("/")[0]:  # a bracket, but not around the address
         return "a bracketed IPv6 address needs both ports after it, as in `[::1]:8080:80`"
     if host_ip and not _is_ip_address(host_ip):
         return f"`{_scalar(host_ip)}` is not an IP address"
