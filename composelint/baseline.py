@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from composelint.diagnostics import Diagnostic
+from composelint.sourcetext import SourceLines
 
 VERSION = 1
 TextOf = Callable[[str], "str | None"]
@@ -54,33 +55,15 @@ class BaselineError(Exception):
     """The baseline file is missing, unreadable or not a composelint baseline."""
 
 
-class _Lines:
-    """Source lines per file, split once."""
-
-    def __init__(self, text_of: TextOf | None) -> None:
-        self._text_of = text_of
-        self._cache: dict[str, list[str] | None] = {}
-
-    def line(self, path: str, number: int) -> str | None:
-        if path not in self._cache:
-            text = None
-            if self._text_of is not None:
-                try:
-                    text = self._text_of(path)
-                except Exception:  # a baseline must never crash the run
-                    text = None
-            self._cache[path] = text.split("\n") if text is not None else None
-        lines = self._cache[path]
-        if lines is None or not 1 <= number <= len(lines):
-            return None
-        return lines[number - 1]
+def _nothing(path: str) -> None:
+    return None
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def _key(diagnostic: Diagnostic, lines: _Lines) -> str:
+def _key(diagnostic: Diagnostic, lines: SourceLines) -> str:
     span = diagnostic.span
     if diagnostic.keyed_on_anchor:
         # What the finding is about (a stage, a service) and what is missing, not the line it points at.
@@ -104,7 +87,7 @@ def _key(diagnostic: Diagnostic, lines: _Lines) -> str:
 
 def finding_key(diagnostic: Diagnostic, text_of: TextOf | None) -> str:
     """The baseline key of one finding; ``text_of(path)`` gives a project file's text (or None)."""
-    return _key(diagnostic, _Lines(text_of))
+    return _key(diagnostic, SourceLines(text_of or _nothing))
 
 
 class Baseline:
@@ -115,7 +98,7 @@ class Baseline:
         self._recorded = dict(counts)
         self._entries = dict(entries or {})  # fingerprint -> (code, path, subject), for messages
         self._remaining = Counter(counts)
-        self._lines = _Lines(text_of)
+        self._lines = SourceLines(text_of or _nothing)
 
     @classmethod
     def load(cls, path: Path) -> "Baseline":
@@ -189,7 +172,7 @@ def _parse(data, path) -> tuple[dict[str, int], dict[str, tuple]]:
 
 def render(diagnostics: Iterable[Diagnostic], text_of: TextOf | None) -> str:
     """The baseline file's text for these findings."""
-    lines = _Lines(text_of)
+    lines = SourceLines(text_of or _nothing)
     entries: dict[str, dict] = {}
     for diagnostic in diagnostics:
         key = _key(diagnostic, lines)

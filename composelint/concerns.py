@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING, Iterable
 
 from composelint.diagnostics import ServiceRef, Span
+from composelint.sourcetext import source_text
 
 if TYPE_CHECKING:
     from composelint.model import Project, Service
@@ -87,7 +88,6 @@ class _Index:
             if service.dockerfile is not None:
                 self.builders.setdefault(service.dockerfile.path, []).append((deployment, service))
         self.definitions: dict[str, list[tuple[int, int, int, str]]] = {}  # compose file -> (line, end, col, name)
-        self._lines: dict[str, list[str]] = {}
         self._needs: dict[tuple[str, int], frozenset] = {}
 
     def everywhere(self) -> Iterable[tuple[str | None, "Service"]]:
@@ -153,9 +153,7 @@ class _Index:
         _, last, column, name = found[index]
         if line <= last:
             return name
-        if path not in self._lines:
-            self._lines[path] = self.project.sources.get(path, "").split("\n")
-        lines = self._lines[path]
+        lines = source_text(self.project.sources.get(path, "")).lines
         text = lines[line - 1] if line - 1 < len(lines) else ""
         between = lines[last:line - 1]
         indented = all(not row.strip() or len(row) - len(row.lstrip()) >= column for row in between)

@@ -59,6 +59,7 @@ from composelint.diagnostics import Position, Span
 from composelint.model import Located, ParseProblem
 from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
+from composelint.sourcetext import SourceText
 
 DEFAULT_BASES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 # A compose or env file the repository ships for users to copy into place (the real one is not committed).
@@ -318,17 +319,6 @@ def _sub_span(span: Span, offset: int) -> Span:
 
 
 # ============================================================================ text units
-
-
-class _Lines:
-    """Offsets to 1-based (line, column) in one text."""
-
-    def __init__(self, text: str):
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def position(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self.starts, offset) - 1
-        return index + 1, offset - self.starts[index] + 1
 
 
 @record
@@ -636,7 +626,7 @@ def _package_json_units(path: str, text: str, wanted=None) -> list[_Unit]:
     scripts = data.get("scripts") if isinstance(data, dict) else None
     if not isinstance(scripts, dict):
         return []
-    lines = _Lines(text)
+    lines = SourceText(text)
     units = []
     search_from = max(0, text.find('"scripts"'))
     for name, command in scripts.items():

@@ -20,6 +20,7 @@ from composelint.diagnostics import Diagnostic, Position, Related, Severity, Spa
 from composelint.records import record
 from composelint.rules import RuleCatalog, code_matches, compose_only, load, selected_codes
 from composelint.rules._rule import RuleMeta
+from composelint.sourcetext import SourceLines
 
 INTERNAL_ERROR = "CL000"
 # unused-suppression: runs after every other rule and the suppressions, whose use it judges (as
@@ -206,15 +207,10 @@ class _SourceLines:
     """The offending source line, for fingerprints that survive edits elsewhere in the file."""
 
     def __init__(self, sources):
-        self._sources = sources
-        self._split: dict[str, list[str]] = {}
+        self._lines = SourceLines(sources)
 
     def text(self, span: Span) -> str:
-        lines = self._split.get(span.path)
-        if lines is None:
-            lines = self._split[span.path] = self._sources.get(span.path, "").split("\n")
-        index = span.start.line - 1
-        return " ".join(lines[index].split()) if 0 <= index < len(lines) else ""
+        return " ".join((self._lines.line(span.path, span.start.line) or "").split())
 
 
 def _deduplicate(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:

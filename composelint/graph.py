@@ -276,7 +276,6 @@ class DeploymentGraph:
         self.templates: dict[tuple[str, str], Node] = {}
         self.included_files: set[str] = set()
         self.known_hosts = frozenset(h.lower() for h in getattr(project, "known_hosts", ()) or ())
-        self._lines: dict[str, list[str]] = {}
         self._host_cache: dict[int, tuple[HostRef, ...]] = {}
         self._pending: list[tuple[str, str, Reference]] = []
         self._levels_cache: dict[str, dict | None] = {}
@@ -809,7 +808,6 @@ def _add_service_references(graph: DeploymentGraph, scope: Scope, node: Node, de
     if service is None:
         return
     sources = graph.project.sources
-    lines = graph._lines
 
     def add(kind: str, name: str, span: Span, **extra) -> None:
         for target in _resolve_service(graph, scope, name, defined_in, undeployed_index):
@@ -828,17 +826,17 @@ def _add_service_references(graph: DeploymentGraph, scope: Scope, node: Node, de
         text = scalar_text(item)
         if text:
             target = text.partition(":")[0]
-            add("links", target, narrow_in_value(item.span, text, 0, len(target), lines, sources))
+            add("links", target, narrow_in_value(item.span, text, 0, len(target), sources))
     for key in ("network_mode", "ipc", "pid"):
         item = service.get(key)
         text = scalar_text(item)
         if text and text.startswith("service:") and len(text) > 8:
-            add(key, text[8:], narrow_in_value(item.span, text, 8, len(text) - 8, lines, sources))
+            add(key, text[8:], narrow_in_value(item.span, text, 8, len(text) - 8, sources))
     for item in _seq(service.get("volumes_from")):
         text = scalar_text(item)
         if text and not text.startswith("container:"):
             target = text.split(":", 1)[0]
-            add("volumes_from", target, narrow_in_value(item.span, text, 0, len(target), lines, sources))
+            add("volumes_from", target, narrow_in_value(item.span, text, 0, len(target), sources))
     _add_extends(graph, scope, node, defined_in)
 
 
@@ -918,7 +916,7 @@ def _add_host_references(graph: DeploymentGraph, scope: Scope, node: Node, defin
         return
     refs = graph._host_cache.get(id(service))
     if refs is None:
-        refs = graph._host_cache[id(service)] = host_references(service, graph.project.sources, graph._lines)
+        refs = graph._host_cache[id(service)] = host_references(service, graph.project.sources)
     for host in refs:
         if host.external:
             continue

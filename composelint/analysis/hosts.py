@@ -26,6 +26,7 @@ from typing import Iterator, Mapping
 from composelint.diagnostics import Position, Span
 from composelint.model import CommandPart, Service
 from composelint.records import record
+from composelint.sourcetext import source_text
 from composelint.textnumbers import decimal_value
 from composelint.yamltree import YMap, YScalar, YSeq, scalar_text
 
@@ -223,21 +224,15 @@ def _connection_fields(value: str, seen: set[int]) -> list[_Found]:
 # --------------------------------------------------------------------------- spans
 
 
-def narrow_in_value(span: Span, value: str, start: int, length: int, lines: Mapping[str, list[str]] | None,
-            sources: Mapping[str, str]) -> Span:
+def narrow_in_value(span: Span, value: str, start: int, length: int, sources: Mapping[str, str]) -> Span:
     """The span of ``value[start:start+length]`` when ``value`` ends the text written at ``span``."""
     if span.end is None or span.end.line != span.start.line:
         return span
-    path_lines = None
-    if lines is not None:
-        path_lines = lines.get(span.path)
-        if path_lines is None and span.path in sources:
-            path_lines = lines[span.path] = sources[span.path].split("\n")
-    elif span.path in sources:
-        path_lines = sources[span.path].split("\n")
-    if not path_lines or not 0 < span.start.line <= len(path_lines):
+    text = sources.get(span.path)
+    line = source_text(text).line(span.start.line) if text is not None else None
+    if line is None:
         return span
-    written = path_lines[span.start.line - 1][span.start.column - 1:span.end.column - 1]
+    written = line[span.start.column - 1:span.end.column - 1]
     column = span.start.column
     if len(written) >= 2 and written[0] in "'\"" and written[-1] == written[0]:
         written, column = written[1:-1], column + 1
@@ -250,27 +245,21 @@ def narrow_in_value(span: Span, value: str, start: int, length: int, lines: Mapp
 # --------------------------------------------------------------------------- per service
 
 
-def host_references(service: Service, sources: Mapping[str, str],
-                    lines: dict[str, list[str]] | None = None) -> tuple[HostRef, ...]:
-    """Every host a service addresses in its environment, command, entrypoint and healthcheck.
-
-    ``lines`` is a cache of split source files shared between calls (the graph passes one).
-    """
-    if lines is None:
-        lines = {}
+def host_references(service: Service, sources: Mapping[str, str]) -> tuple[HostRef, ...]:
+    """Every host a service addresses in its environment, command, entrypoint and healthcheck."""
     refs: list[HostRef] = []
     for key, env in service.environment.items():
         value = env.value
         if not value or len(value) > 65536:
             continue
         for item in _scan_key_value(key, value):
-            span = narrow_in_value(env.span, value, item.start, len(item.host), lines, sources)
+            span = narrow_in_value(env.span, value, item.start, len(item.host), sources)
             refs.append(HostRef(item.host, span, item.text, "environment", key, item.form, is_external(item.host)))
     for part, where in ((service.entrypoint, "entrypoint"), (service.command, "command")):
         if part is not None:
-            refs.extend(_command_refs(part, where, sources, lines,
+            refs.extend(_command_refs(part, where, sources,
                                       program=_program(service, part)))
-    refs.extend(_healthcheck_refs(service, sources, lines))
+    refs.extend(_healthcheck_refs(service, sources))
     return tuple(refs)
 
 
@@ -288,19 +277,19 @@ def _joined(texts: list[str]) -> tuple[str, list[int]]:
     return " ".join(texts), starts
 
 
-def _command_refs(part: CommandPart, where: str, sources, lines, program: str | None) -> list[HostRef]:
+def _command_refs(part: CommandPart, where: str, sources, program: str | None) -> list[HostRef]:
     refs = []
     if part.form == "exec":
         joined, starts = _joined([word.text for word in part.words])
         for item in _scan_command(joined, program):
             index = bisect.bisect_right(starts, item.start) - 1
             word = part.words[index]
-            span = narrow_in_value(word.span, word.text, item.start - starts[index], len(item.host), lines, sources)
+            span = narrow_in_value(word.span, word.text, item.start - starts[index], len(item.host), sources)
             refs.append(HostRef(item.host, span, item.text, where, None, item.form, is_external(item.host)))
         return refs
     for word in part.words:
         for item in _scan_command(word.text, program):
-            span = narrow_in_value(word.span, word.text, item.start, len(item.host), lines, sources)
+            span = narrow_in_value(word.span, word.text, item.start, len(item.host), sources)
             refs.append(HostRef(item.host, span, item.text, where, None, item.form, is_external(item.host)))
     # `--host db` split over two words of a string command
     client = program is not None and program.rsplit("/", 1)[-1] in _DB_CLIENTS
@@ -308,13 +297,13 @@ def _command_refs(part: CommandPart, where: str, sources, lines, program: str | 
         if first.text in ("--host", "--hostname", "--server") or (first.text == "-h" and client):
             host = second.text.split(":", 1)[0]
             if is_external(host) or _hostname(host):
-                span = narrow_in_value(second.span, second.text, 0, len(host), lines, sources)
+                span = narrow_in_value(second.span, second.text, 0, len(host), sources)
                 refs.append(HostRef(host, span, f"{first.text} {second.text}", where, None, "option",
                                     is_external(host)))
     return refs
 
 
-def _healthcheck_refs(service: Service, sources, lines) -> list[HostRef]:
+def _healthcheck_refs(service: Service, sources) -> list[HostRef]:
     node = service.get("healthcheck")
     test = node.get("test") if isinstance(node, YMap) else None
     refs = []
@@ -332,6 +321,6 @@ def _healthcheck_refs(service: Service, sources, lines) -> list[HostRef]:
     for found in _scan_command(joined, program):
         index = bisect.bisect_right(starts, found.start) - 1
         item = items[index]
-        span = narrow_in_value(item.span, texts[index], found.start - starts[index], len(found.host), lines, sources)
+        span = narrow_in_value(item.span, texts[index], found.start - starts[index], len(found.host), sources)
         refs.append(HostRef(found.host, span, found.text, "healthcheck", None, found.form, is_external(found.host)))
     return refs

@@ -16,6 +16,7 @@ from composelint.analysis.imageref import parse_image_ref
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import Deployment, Service
 from composelint.records import record
+from composelint.sourcetext import source_text
 from composelint.textnumbers import decimal_value
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, find, scalar_text
 
@@ -291,14 +292,8 @@ def has_variable(raw: str | None) -> bool:
 
 
 def _source_line(project, path: str, number: int) -> str | None:
-    cache = project.facts.table("service_facts.lines")
-    lines = cache.get(path)
-    if lines is None:
-        text = project.sources.get(path)
-        if text is None:
-            return None
-        lines = cache[path] = text.split("\n")
-    return lines[number - 1] if 0 < number <= len(lines) else None
+    text = project.sources.get(path)
+    return source_text(text).line(number) if text is not None else None
 
 
 def env_value_span(project, key: str, value) -> Span:

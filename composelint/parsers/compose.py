@@ -14,6 +14,7 @@ from typing import Callable, Iterator, Mapping
 
 from composelint.analysis.commands.words import UnterminatedQuote, split_words
 from composelint.diagnostics import Position, Span
+from composelint.sourcetext import SourceLines
 from composelint.model import (EMPTY, Build, CommandPart, CommandWord, Dependency, EnvValue, Located,
                                ParseProblem, Service)
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, scalar_text
@@ -21,21 +22,8 @@ from composelint.yamltree import YMap, YNode, YScalar, YSeq, scalar_text
 _REMOTE_CONTEXT = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/)", re.IGNORECASE)
 
 
-class SourceIndex:
-    """Lines of source files, split lazily, to narrow a span to part of a scalar."""
-
-    def __init__(self, sources: Mapping[str, str]):
-        self._sources = sources
-        self._lines: dict[str, list[str]] = {}
-
-    def line(self, path: str, number: int) -> str | None:
-        lines = self._lines.get(path)
-        if lines is None:
-            text = self._sources.get(path)
-            if text is None:
-                return None
-            lines = self._lines[path] = text.split("\n")
-        return lines[number - 1] if 0 < number <= len(lines) else None
+# The project's source files, as the compose parser narrows spans in them.
+SourceIndex = SourceLines
 
 
 def narrow(node: YScalar, start: int, end: int, sources: SourceIndex | None) -> Span:

@@ -10,12 +10,12 @@ schema, as Compose's YAML library does: ``8080:80`` and ``yes`` stay strings.
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 
 from composelint.diagnostics import Position, Related, Span
 from composelint.records import record
+from composelint.sourcetext import source_text
 from composelint.yamltree import YamlDocument, YamlProblem, YEntry, YMap, YScalar, YSeq
 
 
@@ -144,19 +144,6 @@ class _LimitExceeded(Exception):
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 
-class _Lines:
-    """1-based line and column of a character offset, counting only ``\n`` as a line break."""
-
-    def __init__(self, text: str):
-        self.length = len(text)
-        self.starts = [0] + [match.end() for match in re.finditer("\n", text)]
-
-    def position(self, index: int) -> Position:
-        index = max(0, min(index, self.length))
-        line = bisect.bisect_right(self.starts, index)
-        return Position(line, index - self.starts[line - 1] + 1)
-
-
 def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits()) -> YamlDocument:
     """Parse ``text``; never raises for any input. Problems come back in the document."""
     document = _load(text, path, limits, pure=False)
@@ -195,8 +182,7 @@ def _load(text: str, path: str, limits: YamlLimits, pure: bool) -> YamlDocument:
 def _syntax_problem(exc: Exception, path: str, text: str) -> YamlProblem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if mark is not None and isinstance(getattr(mark, "index", None), int):
-        position = _Lines(text).position(mark.index)  # inside the text, even for an error at its end
-        line, column = position.line, position.column
+        line, column = source_text(text).position(mark.index)  # inside the text, even for an error at its end
     else:
         line, column = 1, 1
     text_of_exc = str(exc).strip()
@@ -210,8 +196,7 @@ def _syntax_problem(exc: Exception, path: str, text: str) -> YamlProblem:
 
 
 def _syntax_hint(message: str, text: str, line: int) -> str:
-    lines = text.splitlines()
-    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    source = source_text(text).line(line) or ""
     if "control characters" in message:
         return "the file holds control characters (is it binary?); Compose reads only text YAML"
     if "\t" in source:
@@ -232,7 +217,7 @@ class _Builder:
         self.length = len(text)
         # Built when libyaml's line numbers would differ from the model's (other line breaks, or a
         # mark at the very end of a text without a final newline).
-        self.lines = _Lines(text) if _OTHER_BREAKS.search(text) else None
+        self.lines = source_text(text) if _OTHER_BREAKS.search(text) else None
         self.limits = limits
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[object, int]] = {}  # anchor -> (node, expanded size)
@@ -243,9 +228,9 @@ class _Builder:
 
     def position(self, mark) -> Position:
         if self.lines is None and mark.index >= self.length:
-            self.lines = _Lines(self.text)
+            self.lines = source_text(self.text)
         if self.lines is not None:
-            return self.lines.position(mark.index)
+            return Position(*self.lines.position(mark.index))
         return Position(mark.line + 1, mark.column + 1)
 
     def span(self, start, end) -> Span:

@@ -21,11 +21,11 @@ escape sequences to the terminal.
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from composelint.reporters import SEVERITY_LABELS, RenderContext, one_line, severity_counts
+from composelint.sourcetext import SourceLines
 
 if TYPE_CHECKING:
     from composelint.diagnostics import Diagnostic
@@ -37,7 +37,6 @@ SNIPPET_WIDTH = 120
 SNIPPET_CONTEXT_BEFORE = 30
 ELLIPSIS = "…"
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _RESET = "\x1b[0m"
 _BOLD = "1"
@@ -124,32 +123,13 @@ def _snippet(line_text: str, diagnostic: "Diagnostic") -> tuple[str, int, int]:
     return prefix + drawn + suffix, len(prefix) + caret_start, width
 
 
-class _Sources:
-    """Source lines by path, split once per render."""
-
-    def __init__(self, sources: Mapping[str, str]) -> None:
-        self._sources = sources
-        self._lines: dict[str, list[str]] = {}
-
-    def line(self, path: str, number: int) -> str | None:
-        lines = self._lines.get(path)
-        if lines is None:
-            text = self._sources.get(path)
-            if text is None:
-                return None
-            lines = self._lines[path] = _LINE_BREAK.split(text)
-        if 1 <= number <= len(lines):
-            return lines[number - 1]
-        return None
-
-
 def _mask(line_text: str, diagnostic: "Diagnostic") -> str:
     """The line with the primary span's text (a secret) replaced by asterisks."""
     start, end = _columns(line_text, diagnostic)
     return line_text[:start] + "*" * (end - start) + line_text[end:]
 
 
-def _render_one(diagnostic: "Diagnostic", sources: _Sources, paint: _Painter, display=str) -> list[str]:
+def _render_one(diagnostic: "Diagnostic", sources: SourceLines, paint: _Painter, display=str) -> list[str]:
     span = diagnostic.span
     severity = diagnostic.severity.label
     color = _SEVERITY_COLOR[severity]
@@ -245,7 +225,7 @@ def summary(diagnostics: Sequence["Diagnostic"], baselined: int = 0) -> str:
 
 def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
     paint = _Painter(ctx.color)
-    sources = _Sources(ctx.sources)
+    sources = SourceLines(ctx.sources)
     blocks = ["\n".join(_render_one(diagnostic, sources, paint, ctx.display)) for diagnostic in diagnostics]
     counts = severity_counts(diagnostics)
     if counts["error"]:

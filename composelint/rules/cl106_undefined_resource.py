@@ -19,12 +19,11 @@ _SINGULAR = {"networks": "network", "volumes": "volume", "secrets": "secret", "c
       summary="a service uses a network, volume, secret or config its deployment does not declare")
 def check(project, options):
     graph = graph_of(project)
-    lines: dict = {}
     for scope in graph.deployment_scopes():
         if scope.deployment is not None and not getattr(scope.deployment, "complete", True):
             continue  # a file composelint cannot resolve may declare what is missing
         for name, service in scope.services.items():
-            for kind, resource, span in _uses(service, project.sources, lines):
+            for kind, resource, span in _uses(service, project.sources):
                 declared = graph.declared_resources(scope.name, kind)
                 if resource in declared or (kind == "networks" and resource == "default"):
                     continue
@@ -41,7 +40,7 @@ def check(project, options):
                 )
 
 
-def _uses(service, sources, lines) -> Iterator[tuple[str, str, Span]]:
+def _uses(service, sources) -> Iterator[tuple[str, str, Span]]:
     node = service.node
     networks = node.get("networks")
     if not scalar_text(node.get("network_mode")):
@@ -62,7 +61,7 @@ def _uses(service, sources, lines) -> Iterator[tuple[str, str, Span]]:
             text = scalar_text(item) or ""
             source, colon, _ = text.partition(":")
             if colon and source and _named(item, source) and not _PATH.match(text):
-                yield "volumes", source, narrow_in_value(item.span, text, 0, len(source), lines, sources)
+                yield "volumes", source, narrow_in_value(item.span, text, 0, len(source), sources)
     for kind in ("secrets", "configs"):
         section = node.get(kind)
         for item in section.items if isinstance(section, YSeq) else ():

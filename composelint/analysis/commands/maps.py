@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import lru_cache
 from typing import Callable, Mapping, Sequence
 
 from composelint.diagnostics import Position, Span
 from composelint.model import CommandPart, CommandWord
+from composelint.sourcetext import source_text
 
 MAX_SCRIPT = 100_000  # characters of one script; longer scripts are not analysed
 
@@ -380,15 +380,9 @@ def _source_lines(sources: Mapping[str, str] | None, span: Span) -> tuple[list[s
     source = sources.get(span.path) if sources is not None else None
     if source is None:
         return None
-    lines = _lines(source)
+    lines = source_text(source).lines
     line_index = span.start.line - 1
     return (lines, line_index) if 0 <= line_index < len(lines) else None
-
-
-@lru_cache(maxsize=64)
-def _lines(source: str) -> list[str]:
-    """The lines of a source text, split once (a str caches its hash, so lookups are cheap)."""
-    return source.split("\n")
 
 
 # --------------------------------------------------------------------------- words and scripts
