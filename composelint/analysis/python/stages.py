@@ -95,7 +95,7 @@ class StageAnalysis(StageFiles):
             if source == "/" or re.search(r"python|site-packages|dist-packages|venv|/opt|/usr/local|/root|/home",
                                           source):
                 collected.unresolved.append(Unresolved(
-                    f"`{instruction.text.splitlines()[0]}` copies files from another image", instruction.span))
+                    f"`{instruction.first_line}` copies files from another image", instruction.span))
         if base_reason is not None:
             collected.unresolved.append(base_reason)
         result = combine(collected, baseline, parts)
