@@ -395,11 +395,11 @@ def _validate_schema(data: dict, display: str, where) -> None:
         if unknown:
             path = path + [unknown[0]]
             known = sorted(error.schema.get("properties", {}))
-            import difflib
+            from composelint.suggest import closest_name
 
-            close = difflib.get_close_matches(unknown[0], known, n=1)
+            close = closest_name(unknown[0], known)
             if close:
-                hint = f"; did you mean `{close[0]}`?"
+                hint = f"; did you mean `{close}`?"
             elif len(known) <= 12:
                 hint = f"; known keys: {', '.join(known) or 'none'}"
             else:

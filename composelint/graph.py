@@ -1191,25 +1191,6 @@ VERBS = {
 }
 
 
-def closest_name(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate a misspelt name most likely meant (``redis-cache`` -> ``redis``)."""
-    import difflib
-
-    pool = sorted(set(candidates) - {name})
-    if not pool:
-        return None
-    lowered = {candidate.lower(): candidate for candidate in pool}
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    if match:
-        return lowered[match[0]]
-    for candidate in pool:  # `redis-cache` for `redis`, `db` for `db-primary`
-        low, target = candidate.lower(), name.lower()
-        if target.startswith(low + "-") or target.startswith(low + "_") or low.startswith(target + "-") or \
-                low.startswith(target + "_"):
-            return candidate
-    return None
-
-
 def names_list(names: list[str], limit: int = 6) -> str:
     """`a`, `b` and `c` (and 3 more)."""
     quoted = [f"`{name}`" for name in names[:limit]]

@@ -643,7 +643,8 @@ class _Page:
     # ---------------------------------------------------------------- cards
 
     def _card(self, node: "Node", scope_name: str | None) -> str:
-        from composelint.graph import VERBS, closest_name
+        from composelint.graph import VERBS
+        from composelint.suggest import closest_name
 
         css, tag = _state(node)
         found = self.findings.get(node.id, [])

@@ -39,6 +39,7 @@ from composelint.analysis.mounts import Mount, mounts_of  # noqa: F401  (the ove
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
 from composelint.records import record
+from composelint.suggest import closest_name
 from composelint.linking import built_stages
 from composelint.textnumbers import decimal_value
 
@@ -2027,8 +2028,6 @@ def _check_module(target: StartTarget, invocation, operand, cwd: str | None) -> 
 
 def explain_missing(target: StartTarget, check: OperandCheck) -> tuple[str, str, tuple[Related, ...]]:
     """(why it is missing, how to fix it, notes) for an absent operand."""
-    import difflib
-
     view = target.view
     model = view.model if view is not None else None
     path = check.path or ""
@@ -2094,8 +2093,9 @@ def explain_missing(target: StartTarget, check: OperandCheck) -> tuple[str, str,
             notes.append(instruction_note(model.workdir_instruction, f"the working directory is `{model.workdir}`"))
         return reason, fix, tuple(notes)
     suffix = posixpath.splitext(name)[1]
-    similar = difflib.get_close_matches(name, sorted(f for f in files if f.endswith(suffix) or module), n=1,
-                                        cutoff=0.5) if suffix or module else []
+    close = closest_name(name, [f for f in files if f.endswith(suffix) or module], cutoff=0.5) \
+        if suffix or module else None
+    similar = [close] if close else []
     if not similar and suffix:
         same_kind = sorted(f for f in files if f.endswith(suffix))
         similar = same_kind[:1] if len(same_kind) == 1 else []

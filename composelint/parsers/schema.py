@@ -21,6 +21,7 @@ from typing import Any, Iterable
 
 from composelint.parsers.ports import parse_port_spec
 from composelint.records import record
+from composelint.suggest import closest_name
 
 KeyPath = tuple  # tuple[str | int, ...]: mapping keys and list indexes from the root
 
@@ -549,14 +550,8 @@ def _key_hint(key: object, known: dict, extensions_allowed: bool) -> str:
 def _suggestion(value: object, candidates: Iterable[object]) -> str:
     if not isinstance(value, str) or not value or len(value) > _SHOWN_LENGTH:
         return ""
-    names = [candidate for candidate in candidates if isinstance(candidate, str)]
-    lowered = {name.lower(): name for name in names}
-    if value.lower() in lowered and lowered[value.lower()] != value:
-        return f"; did you mean `{lowered[value.lower()]}`?"
-    import difflib  # only when there is something to suggest
-
-    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
+    close = closest_name(value, [candidate for candidate in candidates if isinstance(candidate, str)])
+    return f"; did you mean `{close}`?" if close else ""
 
 
 def _duplicate(path: KeyPath, items: object) -> SchemaError:

@@ -84,7 +84,7 @@ def _selector_span(suppression, position: int) -> Span:
 
 
 def _guesses(suppression, positions) -> str:
-    from composelint.graph import closest_name
+    from composelint.suggest import closest_name
     from composelint.rules import CODES, _BY_NAME
 
     hints = []
@@ -107,7 +107,7 @@ def _rewrite(text: str) -> str:
     kind = match.group("kind").lower() if match else ""
     rest = match.group("rest").strip() if match else ""
     if kind not in _KINDS:
-        from composelint.graph import closest_name
+        from composelint.suggest import closest_name
 
         guess = closest_name(kind, _KINDS) if kind else None
         if guess is None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from composelint.diagnostics import Related
-from composelint.graph import VERBS, closest_name, graph_of, incomplete, names_list, reported_by_loader
+from composelint.graph import VERBS, graph_of, incomplete, names_list, reported_by_loader
+from composelint.suggest import closest_name
 from composelint.rules._rule import Violation, rule
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from composelint.analysis.service_facts import inherited_notes
 from composelint.diagnostics import Related
-from composelint.graph import closest_name, graph_of, incomplete, names_list
+from composelint.graph import graph_of, incomplete, names_list
+from composelint.suggest import closest_name
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import scalar_text
 

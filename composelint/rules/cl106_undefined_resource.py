@@ -7,7 +7,8 @@ from typing import Iterator
 
 from composelint.diagnostics import Span
 from composelint.analysis.hosts import narrow_in_value
-from composelint.graph import closest_name, graph_of
+from composelint.graph import graph_of
+from composelint.suggest import closest_name
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YMap, YScalar, YSeq, scalar_text
 

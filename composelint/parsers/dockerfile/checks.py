@@ -12,9 +12,10 @@ from composelint.parsers.dockerfile.environment import _arg_pairs
 from composelint.parsers.dockerfile.lines import _LineReader, _Logical
 from composelint.parsers.dockerfile.words import (
     _BOOL, _EXEC_FORM_INSTRUCTIONS, _HEREDOC_INSTRUCTIONS, _HEREDOC_WORD_RE, _KNOWN, _STRING, _STRINGS,
-    _WORD_RE, FLAG_SPECS, INSTRUCTIONS, _closest, _heredoc_markers, _heredoc_name, _json_array,
+    _WORD_RE, FLAG_SPECS, INSTRUCTIONS, _heredoc_markers, _heredoc_name, _json_array,
     _parse_words, _split_first_word,
 )
+from composelint.suggest import closest_name
 
 _STAGE_NAME_RE = re.compile(r"[a-z][a-z0-9\-_.]*\Z")
 
@@ -58,7 +59,7 @@ class _Checker(_LineReader):
             hints.append(f"line {line} starts a heredoc in `{owner}`, but Docker reads heredocs only in RUN, COPY "
                          "and ADD, so the heredoc's lines are read as instructions")
         else:
-            suggestion = _closest(instruction.keyword, INSTRUCTIONS)
+            suggestion = closest_name(instruction.keyword, INSTRUCTIONS)
             if suggestion is not None:
                 hints.append(f"did you mean `{suggestion}`?")
         previous_line = logical.first_line - 1
@@ -106,7 +107,7 @@ class _Checker(_LineReader):
                 continue
             kind = spec.get(flag.name)
             if kind is None:
-                suggestion = None if self.capped else _closest(flag.name, tuple(spec))
+                suggestion = None if self.capped else closest_name(flag.name, tuple(spec))
                 accepted = ", ".join(f"--{name}" for name in spec)
                 self.problem(
                     f"unknown flag `--{flag.name}` for `{keyword}`: Docker refuses to build this instruction",

@@ -294,33 +294,3 @@ def _parse_words(rest: str, escape: str) -> list[str]:
     if in_word and (blank_ok or word):
         words.append("".join(word))
     return words
-
-
-def _closest(word: str, candidates: tuple[str, ...] | list[str]) -> str | None:
-    """The candidate within a small edit distance of ``word`` (case-insensitive), if any."""
-    word = word.upper()
-    if len(word) > 40:
-        return None
-    best, best_distance = None, max(1, min(2, len(word) // 3))
-    for candidate in candidates:
-        if abs(len(candidate) - len(word)) > best_distance:
-            continue
-        distance = _edit_distance(word, candidate.upper())
-        if distance <= best_distance and (best is None or distance < _edit_distance(word, best.upper())):
-            best, best_distance = candidate, distance
-    return best
-
-
-def _edit_distance(left: str, right: str) -> int:
-    """Levenshtein distance with adjacent transpositions (`CPOY` is one step from `COPY`)."""
-    previous_previous: list[int] = []
-    previous = list(range(len(right) + 1))
-    for i, left_char in enumerate(left, 1):
-        current = [i] + [0] * len(right)
-        for j, right_char in enumerate(right, 1):
-            cost = 0 if left_char == right_char else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and left_char == right[j - 2] and left[i - 2] == right_char:
-                current[j] = min(current[j], previous_previous[j - 2] + 1)
-        previous_previous, previous = previous, current
-    return previous[-1]
