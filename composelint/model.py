@@ -106,7 +106,7 @@ class Instruction:
 
             try:
                 values = json.loads(stripped)
-            except ValueError:
+            except (ValueError, RecursionError):  # `COPY [[[[…` nested past the decoder's depth
                 values = None
             if isinstance(values, list) and all(isinstance(value, str) for value in values):
                 result = []

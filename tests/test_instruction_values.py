@@ -51,6 +51,14 @@ def test_copy_words_forms(text, words):
     assert list(instruction.copy_sources) == words[:-1]
 
 
+def test_a_json_form_nested_past_the_decoders_depth_is_read_as_words(tmp_path):
+    """`COPY [[[[…` raised RecursionError out of the COPY splitter: nine rules failed with CL000."""
+    instruction = parse_dockerfile("FROM alpine\nCOPY " + "[" * 3_000 + " /x\n", "Dockerfile").instructions[-1]
+    assert [word for word, _ in instruction.copy_words] == ["[" * 3_000, "/x"]
+    write_tree(tmp_path, {"Dockerfile": "FROM alpine:3.20\nCOPY " + "[" * 3_000 + " /x\nCMD [\"sh\"]\n"})
+    assert not [line for line in lint_lines(tmp_path) if "CL000" in line]
+
+
 def test_first_line_ends_at_a_newline_only():
     """A lone carriage return is no line break for BuildKit: the anchor (and the fingerprint) keeps the rest."""
     text = "FROM alpine\nRUN echo a\rb \\\n  && c\n"

@@ -171,8 +171,7 @@ class _Checker(_LineReader):
 
 
 def _check_copy(parser: _Checker, instruction: Instruction) -> list[tuple[str, str]]:
-    array, _error = _json_array(instruction.arguments)
-    count = len(array) if array is not None else len(_WORD_RE.findall(instruction.arguments))
+    count = len(instruction.copy_words)
     if count < 2:
         keyword = instruction.keyword
         return [(f"`{keyword}` needs at least one source and a destination, but has {count} argument"
