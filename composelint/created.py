@@ -362,7 +362,7 @@ def project_built_images(project) -> frozenset:
     its `build:`, and the `-t` of a `docker build` in its automation. A service that names one of
     them runs that local build (Compose pulls nothing when the image exists), not a moving tag."""
     def compute(p):
-        from composelint.analysis.imageref import parse_image_ref
+        from composelint.imageref import parse_image_ref
 
         names = {tag for contexts in project_named_contexts(p).values() for context in contexts
                  for tag in context.tags}

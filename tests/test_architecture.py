@@ -53,9 +53,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # (importer, imported) -> why the edge is still there and what removes it.
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("composelint.created", "composelint.analysis.service_facts"):
-        "what automation creates (read at assembly) names images with service_facts.parse_image; one ImageRef "
-        "value beneath the model (issue 14, step 4) removes it",
     ("composelint.config", "composelint.rules"):
         "the configuration checks rule codes and options against the registry when it loads; the registry "
         "(code -> metadata) must move beneath config, or that validation into the engine",

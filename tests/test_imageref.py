@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from composelint.analysis.imageref import parse_image_ref
+from composelint.imageref import parse_image_ref
 from tests.helpers import CORPUS, FIXTURES
 
 docker_image = pytest.importorskip("docker_image.reference", reason="docker-image-py (test extra) is not installed")

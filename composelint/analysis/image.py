@@ -34,7 +34,7 @@ from typing import Iterable, Iterator, Mapping
 
 from composelint.analysis.commands.tables import INSTALLERS, SHELLS
 from composelint.analysis.gitignore import gitignored  # noqa: F401  (rules import it from here)
-from composelint.analysis.imageref import parse_image_ref
+from composelint.imageref import parse_image_ref
 from composelint.analysis.mounts import Mount, mounts_of  # noqa: F401  (the overlay lives there)
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)

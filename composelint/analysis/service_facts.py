@@ -12,7 +12,7 @@ import fnmatch
 import re
 from typing import Iterator
 
-from composelint.analysis.imageref import parse_image_ref
+from composelint.imageref import parse_image_ref
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import Deployment, Service
 from composelint.records import record

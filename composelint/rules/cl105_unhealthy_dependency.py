@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from composelint.analysis.imageref import parse_image_ref
+from composelint.imageref import parse_image_ref
 from composelint.analysis.service_facts import healthcheck
 from composelint.diagnostics import Related
 from composelint.graph import graph_of

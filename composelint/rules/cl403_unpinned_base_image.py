@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from composelint.analysis.commands.words import UnterminatedQuote, split_words
-from composelint.analysis.imageref import parse_image_ref
+from composelint.imageref import parse_image_ref
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from composelint.analysis.imageref import parse_image_ref
+from composelint.imageref import parse_image_ref
 from composelint.analysis.python_deps import builds_of, stage_environments_of
 from composelint.linking import stage_chain
 from composelint.parsers.dockerfile import substitute

@@ -13,7 +13,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Iterable, Mapping
 
-from composelint.analysis.imageref import parse_image_ref
+from composelint.imageref import parse_image_ref
 from composelint.analysis.python.requirements import normalize, parse_requirement
 from composelint.records import record
 
