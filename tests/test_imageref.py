@@ -9,7 +9,11 @@ import pytest
 from composelint.imageref import parse_image_ref
 from tests.helpers import CORPUS, FIXTURES
 
-docker_image = pytest.importorskip("docker_image.reference", reason="docker-image-py (test extra) is not installed")
+try:
+    from docker_image import reference as docker_image
+except ImportError:  # the oracle tests skip; the others still run
+    docker_image = None
+needs_docker_grammar = pytest.mark.skipif(docker_image is None, reason="docker-image-py (test extra) is not installed")
 
 TABLE = [
     "python", "python:3.12-slim", "library/python", "docker.io/python", "docker.io/library/python:3.12",
@@ -53,6 +57,7 @@ def _docker(text: str):
         return None
 
 
+@needs_docker_grammar
 @pytest.mark.parametrize("text", TABLE)
 def test_table_agrees_with_docker(text):
     expected = _docker(text)
@@ -62,6 +67,7 @@ def test_table_agrees_with_docker(text):
     assert ref.familiar == _familiar(expected)
 
 
+@needs_docker_grammar
 def test_written_references_agree_with_docker():
     references = _written_references()
     assert len(references) > 20  # the fixtures alone hold more
