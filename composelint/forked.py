@@ -24,11 +24,21 @@ def available() -> bool:
     threading = sys.modules.get("threading")  # never imported: no thread was started through it
     if threading is not None and threading.active_count() > 1:
         return False
+    if _os_threads() > 1:  # started outside `threading`: a C extension's or a Go runtime's threads
+        return False
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     return cpus >= 2
+
+
+def _os_threads() -> int:
+    """Threads of this process as the OS counts them (1 where it cannot be known)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
 
 
 class ForkedCall:
