@@ -304,8 +304,11 @@ def compose_reads_env_file(directory: Path, text: str) -> tuple[dict | None, str
 
 @pytest.fixture(scope="module")
 def compose_env_files(tmp_path_factory):
+    # The directories are made here, not in the threads: pytest creates its base temporary directory
+    # on first use, and two threads doing that at once make two of them (mktemp then refuses one).
+    directories = [tmp_path_factory.mktemp("dotenv") for _ in CASES]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda case: compose_reads_env_file(tmp_path_factory.mktemp("dotenv"), case[0]), CASES)
+        results = pool.map(lambda pair: compose_reads_env_file(pair[0], pair[1][0]), zip(directories, CASES))
         return dict(zip((case[0] for case in CASES), results))
 
 

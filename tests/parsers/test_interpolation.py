@@ -472,8 +472,11 @@ def compose_interpolates(directory: Path, template: str) -> tuple[str | None, li
 
 @pytest.fixture(scope="module")
 def compose_verdicts(tmp_path_factory):
+    # Directories made here, not in the threads: pytest's base temporary directory is created on
+    # first use, and two threads doing that at once make two of them.
+    directories = [tmp_path_factory.mktemp("interp") for _ in CASES]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda case: compose_interpolates(tmp_path_factory.mktemp("interp"), case[0]), CASES)
+        results = pool.map(lambda pair: compose_interpolates(pair[0], pair[1][0]), zip(directories, CASES))
         return dict(zip((case[0] for case in CASES), results))
 
 

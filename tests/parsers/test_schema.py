@@ -883,12 +883,15 @@ def compose_config_verdicts(tmp_path_factory):
     cases = [(variation.text, variation.files) for variation in VARIATIONS]
     cases += [(param.values[0], SECRET_FILE) for param in SHORT_SYNTAX_AND_CASTS]
 
-    def verdict(case):
-        text, files = case
-        return compose_config_accepts(tmp_path_factory.mktemp("compose"), text, files)
+    def verdict(pair):
+        directory, (text, files) = pair
+        return compose_config_accepts(directory, text, files)
 
+    # Directories made here, not in the threads: pytest's base temporary directory is created on
+    # first use, and two threads doing that at once make two of them.
+    directories = [tmp_path_factory.mktemp("compose") for _ in cases]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip((verdict_key(text, files) for text, files in cases), pool.map(verdict, cases)))
+        return dict(zip((verdict_key(text, files) for text, files in cases), pool.map(verdict, zip(directories, cases))))
 
 
 def verdict_key(text: str, files: dict) -> tuple:
