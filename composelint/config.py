@@ -51,7 +51,7 @@ class Config:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=lambda: EMPTY)
-    fail_on: Severity = Severity.WARNING
+    fail_on: Severity | None = Severity.WARNING  # None: `fail-on: never`, findings never fail the run
     exclude: tuple[str, ...] = ()
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: EMPTY)
     env: Mapping[str, str] = field(default_factory=lambda: EMPTY)
@@ -341,7 +341,8 @@ def config_from_data(data: object, display: str, where=lambda _path, key=False: 
         extend_select=codes("extend-select"),
         ignore=codes("ignore"),
         severity=MappingProxyType(severity),
-        fail_on=Severity.parse(data["fail-on"]) if "fail-on" in data else Severity.WARNING,
+        fail_on=(None if data["fail-on"] == "never" else Severity.parse(data["fail-on"])) if "fail-on" in data
+        else Severity.WARNING,
         exclude=tuple(data.get("exclude") or ()),
         per_file_ignores=MappingProxyType(per_file),
         env=MappingProxyType(env),

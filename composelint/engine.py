@@ -34,7 +34,10 @@ class RunResult:
     suppressed: tuple[Diagnostic, ...]  # covered by an inline suppression or the baseline
     rules: RuleCatalog  # code -> RuleMeta of the enabled rules
 
-    def exit_code(self, fail_on: Severity) -> int:
+    def exit_code(self, fail_on: Severity | None) -> int:
+        """1 when a finding is at or above ``fail_on``; None (`fail-on: never`) never fails."""
+        if fail_on is None:
+            return 0
         return 1 if any(d.severity >= fail_on for d in self.diagnostics) else 0
 
     def counts(self) -> dict[str, int]:

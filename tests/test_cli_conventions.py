@@ -83,6 +83,16 @@ def test_exit_zero_and_fail_on_never_keep_the_findings_but_exit_0(tmp_path):
     assert invoke(str(tmp_path / "missing"), "--exit-zero").exit_code == 2  # a usage error stays one
 
 
+def test_fail_on_never_in_the_configuration(tmp_path):
+    write_tree(tmp_path, {".git/HEAD": "", "compose.yaml": BAD, ".composelint.yaml": "fail-on: never\n"})
+    result = invoke(str(tmp_path), "--format", "concise", "--select", "CL0")
+    assert result.exit_code == 0 and "CL004" in result.output
+    # The command line still decides over the file.
+    assert invoke(str(tmp_path), "--select", "CL0", "--fail-on", "error").exit_code == 1
+    (tmp_path / ".composelint.yaml").write_text("fail-on: sometimes\n")
+    assert invoke(str(tmp_path), "--select", "CL0").exit_code == 2
+
+
 def test_statistics_count_findings_per_rule(tmp_path):
     write_tree(tmp_path, {"compose.yaml": BAD, "b/compose.yaml": BAD + "  db:\n    image: postgres:16.4\n"})
     result = invoke(str(tmp_path), "--statistics", "--select", "CL004,CL301")
