@@ -56,14 +56,13 @@ from composelint.analysis.commands.directories import Directories
 from composelint.analysis.commands.syntax import Token, command_tokens
 from composelint.analysis.commands.tables import WRAPPERS
 from composelint.diagnostics import Position, Span
+from composelint.discovery import TEMPLATE_SUFFIXES
 from composelint.model import Located, ParseProblem
 from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
 from composelint.sourcetext import SourceText
 
 DEFAULT_BASES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-# A compose or env file the repository ships for users to copy into place (the real one is not committed).
-TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".tpl", ".dist", ".default")
 DEFAULT_OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
                      "docker-compose.override.yaml")
 SOURCES = ("config", "dotenv", "automation", "documented", "default")

@@ -35,8 +35,12 @@ ROOT_MARKERS = (".git", ".composelint.yaml", ".composelint.yml")
 # place, not a file any command runs. A backup (`docker-compose.yml-e`, the file BSD `sed -i -e`
 # leaves behind; `.bak`, `.orig`, `~`) is neither: nothing runs it and linting it repeats the
 # findings of the file it copies.
+# A compose or env file the repository ships for users to copy into place (the real one is not
+# committed): the planner lets such a template stand in for a missing override or env file.
+TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".tmpl", ".tpl", ".dist", ".default")
+# `.in` is a template too, but one a tool (configure, envsubst) fills in: never a stand-in.
 _YAML_CANDIDATE = re.compile(
-    r"\.ya?ml(?:(?P<template>\.(?:example|sample|template|tmpl|tpl|dist|default|in))"
+    r"\.ya?ml(?:(?P<template>\.(?:" + "|".join(suffix[1:] for suffix in TEMPLATE_SUFFIXES + (".in",)) + r"))"
     r"|(?P<backup>-e|~|\.(?:bak|orig|old|backup|save|swp)))?$", re.IGNORECASE)
 _TOP_LEVEL_KEYS = frozenset(("version", "name", "include", "services", "networks", "volumes", "configs",
                              "secrets", "models"))

@@ -15,8 +15,9 @@ from typing import Callable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Position, Severity, Span
-from composelint.discovery import (FileSet, ReadResult, decode, is_compose_content, is_compose_name,
-                                   is_dockerfile_name, note, probe_is_file, read_text, walk, yaml_candidate_kind)
+from composelint.discovery import (TEMPLATE_SUFFIXES, FileSet, ReadResult, decode, is_compose_content,
+                                   is_compose_name, is_dockerfile_name, note, probe_is_file, read_text, walk,
+                                   yaml_candidate_kind)
 from composelint.linking import link_service
 from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex, services_of
@@ -917,8 +918,6 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
     context outside the root (a missing one inside it is CL305's)."""
     if not compose_files and not deployments:
         return  # no service to check (and no reason to import the deployment planner)
-    # A gitignored env file usually ships as a template next to where it must be created.
-    from composelint.deployments import TEMPLATE_SUFFIXES as _TEMPLATE_SUFFIXES
     from composelint.deployments import env_file_entries
     from composelint.relpaths import resolve_relative
 
@@ -960,7 +959,8 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
                     "or mark the entry `required: false`", severity=Severity.INFO, service=service.name))
             elif required and resolved not in found.all_files:
                 where = f" (`{resolved}`)" if resolved != written else ""
-                template = next((resolved + suffix for suffix in _TEMPLATE_SUFFIXES
+                # A gitignored env file usually ships as a template next to where it must be created.
+                template = next((resolved + suffix for suffix in TEMPLATE_SUFFIXES
                                  if resolved + suffix in found.all_files), None)
                 loader.problems.append(ParseProblem(
                     "CL008", f"env_file `{written}`{where} does not exist: Compose refuses to start service "
