@@ -623,11 +623,13 @@ def list_rules(output_format: str, family: str | None) -> None:
         import json
 
         click.echo(json.dumps([{"code": m.code, "name": m.name, "severity": m.severity.label, "family": m.family,
-                                "summary": m.summary, "url": m.url} for m in metas], indent=2))
+                                "summary": m.summary, "url": m.url, "default": not m.opt_in,
+                                "equivalents": list(m.equivalents)} for m in metas], indent=2))
         return
     width = max(len(m.name) for m in metas)
     for meta in metas:
-        click.echo(f"{meta.code}  {meta.name:<{width}}  {meta.severity.label:<7}  {meta.summary}")
+        off = "  (off by default)" if meta.opt_in else ""
+        click.echo(f"{meta.code}  {meta.name:<{width}}  {meta.severity.label:<7}  {meta.summary}{off}")
 
 
 @cli.command("rule")

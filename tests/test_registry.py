@@ -61,3 +61,34 @@ def test_compose_only_rules_find_nothing_without_a_compose_file(root):
         if compose_only(code):
             meta = load(code)
             assert list(meta.check(project, meta.options())) == [], code
+
+
+def test_an_opt_in_rule_runs_only_when_named_exactly(monkeypatch):
+    import composelint.rules as registry
+
+    monkeypatch.setattr(registry, "OPT_IN", frozenset({"CL404"}))
+    assert "CL404" not in registry.selected_codes(("CL",))
+    assert "CL404" not in registry.selected_codes(("CL4",))
+    assert "CL403" in registry.selected_codes(("CL4",))
+    assert "CL404" in registry.selected_codes(("CL",), extend_select=resolve_codes(["root-user"]))
+    assert "CL404" in registry.selected_codes(("CL404",))
+    assert "CL404" not in registry.selected_codes(("CL",), ("CL404",), ignore=("CL404",))
+    assert load("CL404").opt_in
+
+
+@pytest.mark.parametrize("code", list(CODES))
+def test_equivalents_name_a_tool_and_its_code(code):
+    for equivalent in load(code).equivalents:
+        tool, _, other = equivalent.partition(":")
+        assert tool in ("hadolint", "buildkit", "dclint", "shellcheck") and other, equivalent
+
+
+def test_rules_json_lists_equivalents_and_whether_a_rule_is_on_by_default():
+    import json
+
+    from click.testing import CliRunner
+
+    from composelint.cli import cli
+
+    listed = {entry["code"]: entry for entry in json.loads(CliRunner().invoke(cli, ["rules", "--format", "json"]).output)}
+    assert listed["CL402"]["equivalents"] == ["hadolint:DL3042"] and listed["CL402"]["default"] is True

@@ -57,6 +57,11 @@ MODULES = (
     "cl407_missing_python_dependency",
 )
 
+# Rules off by default (as hadolint's and ruff's opinionated checks are for many users): only their exact
+# code or name in `select` or `extend-select` turns them on; a prefix (`CL4`, `CL`, `ALL`) does not.
+# Listed here, not in the rule, so that selecting needs no import.
+OPT_IN: frozenset[str] = frozenset()
+
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}
 
@@ -137,6 +142,8 @@ def selected_codes(select, extend_select=(), ignore=()) -> list[str]:
     chosen = []
     selectors = tuple(select) + tuple(extend_select)
     for code in CODES:
+        if code in OPT_IN and code not in selectors:
+            continue
         picked = _longest(code, selectors)
         dropped = _longest(code, ignore)
         if picked >= 0 and picked > dropped:

@@ -57,10 +57,20 @@ class RuleMeta:
     summary: str
     options: type  # a frozen dataclass; its fields are the rule's config keys (kebab-case in config)
     check: Callable[..., Iterator[Violation]]
+    # The same check in other tools, "tool:CODE" (hadolint:DL3015, buildkit:JSONArgsRecommended):
+    # `composelint rules --format json` lists them, and `# hadolint ignore=` maps through them.
+    equivalents: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
         return FAMILIES.get(self.code[2:3], "other")
+
+    @property
+    def opt_in(self) -> bool:
+        """Off by default: only an exact code or name in `select`/`extend-select` turns it on."""
+        from composelint.rules import OPT_IN
+
+        return self.code in OPT_IN
 
     @property
     def page(self) -> str:
@@ -74,12 +84,13 @@ class RuleMeta:
         return {f.name.replace("_", "-"): f for f in dataclasses.fields(self.options)}
 
 
-def rule(*, code: str, name: str, severity: str, summary: str, options: type = NoOptions):
+def rule(*, code: str, name: str, severity: str, summary: str, options: type = NoOptions,
+         equivalents: tuple[str, ...] = ()):
     """Declare a rule; the decorated ``check`` gets a ``meta`` attribute."""
 
     def decorate(check):
         check.meta = RuleMeta(code=code, name=name, severity=Severity.parse(severity), summary=summary,
-                              options=options, check=check)
+                              options=options, check=check, equivalents=tuple(equivalents))
         return check
 
     return decorate

@@ -7,6 +7,7 @@ from composelint.rules._rule import rule
 
 
 @rule(code="CL003", name="dockerfile-syntax", severity="error",
-      summary="a Dockerfile has an unknown instruction, a missing argument or FROM, or a bad flag")
+      summary="a Dockerfile has an unknown instruction, a missing argument or FROM, or a bad flag",
+      equivalents=("hadolint:DL3024", "buildkit:DuplicateStageName"))
 def check(project, options):
     yield from problems_of(project, "CL003")

@@ -9,7 +9,8 @@ from composelint.rules._rule import Violation, rule
 
 
 @rule(code="CL206", name="shell-form-command", severity="warning",
-      summary="Dockerfile CMD/ENTRYPOINT in shell form: signals go to `/bin/sh`, not the application")
+      summary="Dockerfile CMD/ENTRYPOINT in shell form: signals go to `/bin/sh`, not the application",
+      equivalents=("hadolint:DL3025", "buildkit:JSONArgsRecommended"))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
         for instruction in dockerfile.instructions:

@@ -14,7 +14,8 @@ _COPY_KINDS = ("copy", "copy-stage", "copy-image", "heredoc", "add-remote", "add
 
 
 @rule(code="CL401", name="missing-workdir", severity="error",
-      summary="a built stage copies to or runs a relative path with no WORKDIR set (it lands under `/`)")
+      summary="a built stage copies to or runs a relative path with no WORKDIR set (it lands under `/`)",
+      equivalents=("hadolint:DL3045", "hadolint:DL3000", "buildkit:WorkdirRelativePath"))
 def check(project, options):
     flagged: set[tuple[str, int]] = set()  # (Dockerfile, stage) with a finding: start commands add nothing
     for model, _ in stage_models(project):

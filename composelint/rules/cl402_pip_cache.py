@@ -66,7 +66,8 @@ def _cleans_cache(tool: str, commands, env) -> bool:
 
 
 @rule(code="CL402", name="pip-cache", severity="warning",
-      summary="`pip install` in RUN without `--no-cache-dir`, `PIP_NO_CACHE_DIR` or a cache mount")
+      summary="`pip install` in RUN without `--no-cache-dir`, `PIP_NO_CACHE_DIR` or a cache mount",
+      equivalents=("hadolint:DL3042",))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
         shipped = shipped_stages(project, dockerfile)

@@ -30,7 +30,8 @@ def _global_defaults(dockerfile) -> dict[str, tuple[str, object]]:
 
 
 @rule(code="CL403", name="unpinned-base-image", severity="warning",
-      summary="FROM an image without a tag or digest, or with the moving `latest` tag")
+      summary="FROM an image without a tag or digest, or with the moving `latest` tag",
+      equivalents=("hadolint:DL3006", "hadolint:DL3007"))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
         defaults = _global_defaults(dockerfile)

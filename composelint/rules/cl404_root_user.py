@@ -38,7 +38,8 @@ def _targets(project, dockerfile) -> dict[int, list]:
 
 
 @rule(code="CL404", name="root-user", severity="info",
-      summary="the final stage runs as root: no USER instruction, or USER root/0 last")
+      summary="the final stage runs as root: no USER instruction, or USER root/0 last",
+      equivalents=("hadolint:DL3002",))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
         if not dockerfile.stages:
