@@ -608,7 +608,8 @@ def list_deployments(path, output_format, config_path, use_environment) -> None:
                    "3 service configuration, 4 image build.")
 def list_rules(output_format: str, family: str | None) -> None:
     """List every rule: code, name, default severity, summary."""
-    from composelint.rules import RULES
+    from composelint.docs import rules_listing
+    from composelint.rules import OPT_IN, RULES
     from composelint.rules._rule import FAMILIES
 
     metas = list(RULES.values())
@@ -619,17 +620,7 @@ def list_rules(output_format: str, family: str | None) -> None:
             known = ", ".join(f"{d} ({name})" for d, name in FAMILIES.items())
             raise _fail(f"--family {family}: no such family (families: {known})")
         metas = [meta for meta in metas if meta.code[2] == digit]
-    if output_format == "json":
-        import json
-
-        click.echo(json.dumps([{"code": m.code, "name": m.name, "severity": m.severity.label, "family": m.family,
-                                "summary": m.summary, "url": m.url, "default": not m.opt_in,
-                                "equivalents": list(m.equivalents)} for m in metas], indent=2))
-        return
-    width = max(len(m.name) for m in metas)
-    for meta in metas:
-        off = "  (off by default)" if meta.opt_in else ""
-        click.echo(f"{meta.code}  {meta.name:<{width}}  {meta.severity.label:<7}  {meta.summary}{off}")
+    click.echo(rules_listing(metas, output_format, OPT_IN))
 
 
 @cli.command("rule")

@@ -39,3 +39,16 @@ def page_sections(text: str) -> dict[str, str]:
         if current is not None:
             current.append(line)
     return {heading: "\n".join(body).strip() for heading, body in sections.items()}
+
+
+def rules_listing(metas, output_format: str, off_by_default) -> str:
+    """`composelint rules`: one line per rule, or JSON with each rule's equivalents in other tools."""
+    if output_format == "json":
+        import json
+
+        return json.dumps([{"code": m.code, "name": m.name, "severity": m.severity.label, "family": m.family,
+                            "summary": m.summary, "url": m.url, "default": m.code not in off_by_default,
+                            "equivalents": list(m.equivalents)} for m in metas], indent=2)
+    width = max(len(m.name) for m in metas)
+    return "\n".join(f"{m.code}  {m.name:<{width}}  {m.severity.label:<7}  {m.summary}"
+                     + ("  (off by default)" if m.code in off_by_default else "") for m in metas)

@@ -66,13 +66,6 @@ class RuleMeta:
         return FAMILIES.get(self.code[2:3], "other")
 
     @property
-    def opt_in(self) -> bool:
-        """Off by default: only an exact code or name in `select`/`extend-select` turns it on."""
-        from composelint.rules import OPT_IN
-
-        return self.code in OPT_IN
-
-    @property
     def page(self) -> str:
         return f"{self.code}-{self.name}.md"
 
