@@ -3,7 +3,8 @@
 Nothing here lists codes: a rule that declares ``equivalents=("hadolint:DL3015",)`` is what makes
 ``# hadolint ignore=DL3015`` and ``ignored: [DL3015]`` in a `.hadolint.yaml` reach it. An entry
 ending in ``*`` (``hadolint:SC*``) stands for every code with that prefix; a finding of such a rule
-is then covered only when its message starts with the code (ShellCheck findings start with theirs).
+is then covered only when its message starts with the code (ShellCheck findings start with theirs),
+and a `.hadolint.yaml` that ignores such codes puts them in that rule's `ignore` option.
 
 hadolint's pragmas, as hadolint reads them (its Pragma module):
 
@@ -98,8 +99,15 @@ def resolve(config):
             if code not in config.severity:
                 severity[code] = level
     changes = {"ignore": tuple(ignore), "severity": MappingProxyType(severity)}
+    options = dict(config.rule_options)
+    for code, codes in _ignored_by_option(settings).items():
+        if code not in options:
+            from composelint.rules import load
+
+            default = load(code).options().ignore
+            options[code] = MappingProxyType({"ignore": [*default, *codes]})
+            changes["rule_options"] = MappingProxyType(options)
     if settings.trusted_registries:
-        options = dict(config.rule_options)
         if UNTRUSTED_REGISTRY not in options:
             options[UNTRUSTED_REGISTRY] = MappingProxyType({"registries": list(settings.trusted_registries)})
             changes["rule_options"] = MappingProxyType(options)
@@ -118,9 +126,20 @@ def _fully_ignored(settings) -> list[str]:
     return [code for code, foreign in by_rule.items() if foreign <= ignored]
 
 
+def _ignored_by_option(settings) -> dict[str, list[str]]:
+    """Codes under a rule's wildcard equivalent (``hadolint:SC*``): that rule reports many codes of the
+    other tool and takes the ignored ones in its `ignore` option (CL416 and ShellCheck's codes)."""
+    found: dict[str, list[str]] = {}
+    for written in settings.ignored:
+        for declared, code in _declared():
+            if declared.endswith("*") and written.value.startswith(declared[:-1]):
+                found.setdefault(code, []).append(written.value)
+    return found
+
+
 def _partly_ignored(settings, foreign: str) -> list[str]:
     """The rules ``foreign`` maps to that stay on because the file leaves others of their codes."""
-    ignored = set(_fully_ignored(settings))
+    ignored = set(_fully_ignored(settings)) | set(_ignored_by_option(settings))
     return [code for code in rules_for(foreign) if code not in ignored]
 
 

@@ -18,6 +18,15 @@ from typing import Sequence
 from composelint.records import record
 
 SHELLS = frozenset(("sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox-sh"))
+# The dialect ShellCheck checks a script in (its --shell), by the shell that runs it; zsh and the others
+# ShellCheck does not read are left unchecked.
+POSIX_DIALECT = "sh"  # a RUN's dialect without SHELL or a shebang: /bin/sh
+SHELLCHECK_DIALECTS = {"sh": "sh", "ash": "sh", "busybox-sh": "sh", "dash": "dash", "bash": "bash", "ksh": "ksh",
+                       "mksh": "ksh"}
+# Images (last path component, or its prefix before "-") whose /bin/sh is bash, where ShellCheck's POSIX
+# portability warnings (SC3xxx) describe no failure: the Red Hat family. Debian's sh is dash, Alpine's BusyBox.
+SH_IS_BASH_IMAGES = ("fedora", "centos", "rockylinux", "almalinux", "amazonlinux", "oraclelinux", "ubi8", "ubi9",
+                     "ubi", "rhel")
 
 
 @record(frozen=True, slots=True)

@@ -1,0 +1,56 @@
+"""ShellCheck over each RUN script and heredoc: a curated set of its checks, at the offending token."""
+
+from __future__ import annotations
+
+from composelint.analysis.shellcheck import shellcheck_result
+from composelint.diagnostics import Severity, Span
+from composelint.records import record
+from composelint.rules._rule import Violation, rule
+
+# What breaks a build or a container at run time, not style: unquoted expansions that split and glob
+# (SC2086, SC2046), find | xargs on names with blanks (SC2038), a `$` that single quotes keep literal
+# (SC2016), backticks (SC2006); every parse error (SC1xxx); POSIX sh portability (SC3xxx) only where
+# /bin/sh is not bash (composelint/analysis/shellcheck.py decides per image).
+DEFAULT = ("SC1", "SC2086", "SC2046", "SC2038", "SC2016", "SC2006", "SC3")
+
+
+@record(frozen=True, slots=True)
+class Options:
+    select: tuple[str, ...] = DEFAULT  # ShellCheck codes or prefixes (SC2, SC2155) to report
+    extend_select: tuple[str, ...] = ()  # more codes or prefixes, on top of `select`
+    # never reported: "not following a sourced file" (composelint never reads what a script sources)
+    ignore: tuple[str, ...] = ("SC1090", "SC1091")
+
+
+@rule(code="CL416", name="shellcheck", severity="warning",
+      summary="ShellCheck finds a defect in a RUN script or heredoc (curated checks; needs `composelint[shellcheck]`)",
+      options=Options, equivalents=("hadolint:SC*",))
+def check(project, options: Options):
+    result = shellcheck_result(project)
+    if result.missing is not None and result.snippets:
+        first = result.snippets[0]
+        yield Violation(
+            Span.at(first.path, first.instruction.span.line, first.instruction.span.column),
+            f"the RUN scripts were not checked with ShellCheck: {result.missing}",
+            help="install the extra (`pip install 'composelint[shellcheck]'`), or turn CL416 off with "
+                 "`ignore: [CL416]`", severity=Severity.INFO)
+    wanted = tuple(options.select) + tuple(options.extend_select)
+    parse_errors = set()
+    for finding in result.findings:
+        code = f"SC{finding.code}"
+        if not _listed(code, wanted) or _listed(code, options.ignore):
+            continue
+        if code.startswith("SC3") and not finding.snippet.posix_sh:
+            continue
+        if code.startswith("SC1"):
+            if id(finding.snippet) in parse_errors:
+                continue  # ShellCheck stops at the first: the others describe the same place
+            parse_errors.add(id(finding.snippet))
+        yield Violation(
+            finding.span, f"{code}: {finding.message.rstrip('.')}",
+            help=f"see https://www.shellcheck.net/wiki/{code} (checked as a {finding.snippet.dialect} script)",
+            anchor_text=f"{code} {finding.snippet.instruction.first_line}")
+
+
+def _listed(code: str, selectors) -> bool:
+    return any(code.startswith(selector.strip().upper()) for selector in selectors if selector.strip())
