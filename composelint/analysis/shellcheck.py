@@ -18,7 +18,7 @@ import posixpath
 import sys
 
 from composelint.analysis.commands.maps import argument_map, heredoc_map
-from composelint.analysis.commands.tables import POSIX_DIALECT, SH_IS_BASH_IMAGES, SHELLCHECK_DIALECTS
+from composelint.analysis.commands.tables import POSIX_DIALECT, SH_NOT_DASH_IMAGES, SHELLCHECK_DIALECTS
 from composelint.records import record
 
 TIMEOUT = 120  # seconds for one batch; a project whose scripts take longer is reported as not checked
@@ -33,7 +33,7 @@ class Snippet:
     text: str  # the script as the shell reads it
     map: object  # offset in ``text`` -> file position (TextMap)
     dialect: str  # ShellCheck's --shell: sh, bash, dash, ksh
-    posix_sh: bool  # /bin/sh of the image is a POSIX shell (not bash): SC3xxx matter
+    posix_sh: bool  # /bin/sh of the image is dash (Debian's): SC3xxx describe real failures
     shebang: bool  # the text starts with its own #! line
 
 
@@ -90,8 +90,9 @@ def snippets_of(project) -> list[Snippet]:
 def _posix_sh(base: str) -> bool:
     from composelint.imageref import parse_image_ref
 
-    name = parse_image_ref(base).path.rsplit("/", 1)[-1]
-    return not any(name == image or name.startswith(image + "-") for image in SH_IS_BASH_IMAGES)
+    ref = parse_image_ref(base)
+    name, tag = ref.path.rsplit("/", 1)[-1], (ref.tag or "").lower()
+    return not any(name == image or name.startswith(image + "-") or image in tag for image in SH_NOT_DASH_IMAGES)
 
 
 def _interpreter(first_line: str) -> str:

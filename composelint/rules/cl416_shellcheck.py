@@ -10,7 +10,7 @@ from composelint.rules._rule import Violation, rule
 # What breaks a build or a container at run time, not style: unquoted expansions that split and glob
 # (SC2086, SC2046), find | xargs on names with blanks (SC2038), a `$` that single quotes keep literal
 # (SC2016), backticks (SC2006); every parse error (SC1xxx); POSIX sh portability (SC3xxx) only where
-# /bin/sh is not bash (composelint/analysis/shellcheck.py decides per image).
+# /bin/sh is dash, as in Debian-based images (composelint/analysis/shellcheck.py decides per image).
 DEFAULT = ("SC1", "SC2086", "SC2046", "SC2038", "SC2016", "SC2006", "SC3")
 
 
