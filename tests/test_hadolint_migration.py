@@ -125,3 +125,8 @@ def test_readme_hadolint_table_is_current():
 
     assert hadolint_table() in (REPO / "README.md").read_text(encoding="utf-8"), \
         "README.md's hadolint table is stale: run `python -m composelint.dev table`"
+
+
+def test_pragma_in_a_crlf_dockerfile(tmp_path):
+    (tmp_path / "Dockerfile").write_bytes(b"FROM python:3.12 AS a\r\n# hadolint ignore=DL3006\r\nFROM node\r\n")
+    assert lines(tmp_path, ("CL403", "CL009")) == []

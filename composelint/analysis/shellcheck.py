@@ -17,7 +17,6 @@ import os
 import posixpath
 import sys
 
-from composelint.analysis.commands.maps import argument_map, heredoc_map
 from composelint.analysis.commands.tables import POSIX_DIALECT, SH_NOT_DASH_IMAGES, SHELLCHECK_DIALECTS
 from composelint.records import record
 
@@ -69,6 +68,19 @@ def find_binary() -> str | None:
     return shutil.which("shellcheck")
 
 
+def binary_stamp() -> str:
+    """Which ShellCheck a run would use (path, size, mtime): part of the result cache's key, so that
+    installing or upgrading the extra is seen by the next run on unchanged files."""
+    binary = find_binary()
+    if binary is None:
+        return ""
+    try:
+        stat = os.stat(binary)
+    except OSError:
+        return binary
+    return f"{binary}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def snippets_of(project) -> list[Snippet]:
     found = []
     for path, dockerfile in sorted(project.dockerfiles.items()):
@@ -104,6 +116,8 @@ def _interpreter(first_line: str) -> str:
 
 
 def _run_snippets(path: str, instruction, dialect: str, posix: bool) -> list[Snippet]:
+    from composelint.analysis.commands.maps import argument_map, heredoc_map  # not on the cached path
+
     if instruction.heredocs:
         # `RUN <<EOF` runs the first heredoc with the shell, `RUN bash <<EOF` feeds it to bash; with any
         # other program (`RUN python3 <<EOF`) the body is not shell. Later heredocs are input, not script.
@@ -135,40 +149,58 @@ def _compute(project) -> ShellCheckResult:
     binary = find_binary()
     if binary is None:
         return ShellCheckResult((), tuple(snippets), f"ShellCheck is not installed (`{INSTALL}`)")
-    import json
-    import subprocess
     import tempfile
 
+    directory = tempfile.mkdtemp(prefix="composelint-shellcheck-")
+    written: list[str] = []
+    try:
+        return _check(binary, snippets, directory, written)
+    finally:  # by absolute path, one file at a time: nothing else is ever removed
+        for name in written:
+            try:
+                os.remove(name)
+            except OSError:
+                pass
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass
+
+
+def _check(binary: str, snippets: list[Snippet], directory: str, written: list[str]) -> ShellCheckResult:
+    import json
+    import subprocess
+
     findings: list[Finding] = []
-    with tempfile.TemporaryDirectory(prefix="composelint-shellcheck-") as directory:
-        for first in range(0, len(snippets), BATCH):
-            batch = snippets[first:first + BATCH]
-            files = []
-            for index, snippet in enumerate(batch):
-                name = os.path.join(directory, f"{first + index}.sh")
-                header = "" if snippet.shebang else f"#!/bin/{snippet.dialect}\n"
-                with open(name, "w", encoding="utf-8", errors="surrogateescape") as stream:
-                    stream.write(header + snippet.text)
-                files.append(name)
-            try:
-                done = subprocess.run([binary, "--format=json1", "--norc", "--severity=style", *files],
-                                      capture_output=True, timeout=TIMEOUT, env={}, cwd=directory, check=False)
-            except subprocess.TimeoutExpired:
-                return ShellCheckResult(tuple(findings), tuple(snippets), f"ShellCheck took over {TIMEOUT} s")
-            except OSError as exc:
-                return ShellCheckResult(tuple(findings), tuple(snippets), f"ShellCheck could not start: {exc}")
-            try:
-                comments = json.loads(done.stdout or b"{}").get("comments", [])
-            except ValueError:
-                return ShellCheckResult(tuple(findings), tuple(snippets),
-                                        f"ShellCheck failed: {done.stderr.decode(errors='replace')[:200]}")
-            by_file = dict(zip(files, batch))
-            for comment in comments:
-                snippet = by_file.get(comment.get("file"))
-                if snippet is not None:
-                    finding = _finding(snippet, comment)
-                    if finding is not None:
-                        findings.append(finding)
+    for first in range(0, len(snippets), BATCH):
+        batch = snippets[first:first + BATCH]
+        files = []
+        for index, snippet in enumerate(batch):
+            name = os.path.join(directory, f"{first + index}.sh")
+            header = "" if snippet.shebang else f"#!/bin/{snippet.dialect}\n"
+            written.append(name)
+            with open(name, "w", encoding="utf-8", errors="surrogateescape") as stream:
+                stream.write(header + snippet.text)
+            files.append(name)
+        try:
+            done = subprocess.run([binary, "--format=json1", "--norc", "--severity=style", *files],
+                                  capture_output=True, timeout=TIMEOUT, env={}, cwd=directory, check=False)
+        except subprocess.TimeoutExpired:
+            return ShellCheckResult(tuple(findings), tuple(snippets), f"ShellCheck took over {TIMEOUT} s")
+        except OSError as exc:
+            return ShellCheckResult(tuple(findings), tuple(snippets), f"ShellCheck could not start: {exc}")
+        try:
+            comments = json.loads(done.stdout or b"{}").get("comments", [])
+        except (ValueError, AttributeError):
+            return ShellCheckResult(tuple(findings), tuple(snippets),
+                                    f"ShellCheck failed: {done.stderr.decode(errors='replace')[:200]}")
+        by_file = dict(zip(files, batch))
+        for comment in comments:
+            snippet = by_file.get(comment.get("file"))
+            if snippet is not None:
+                finding = _finding(snippet, comment)
+                if finding is not None:
+                    findings.append(finding)
     return ShellCheckResult(tuple(findings), tuple(snippets))
 
 

@@ -41,12 +41,8 @@ def check(project, options: Options):
                 continue  # a stage, no image at all, or a build argument decides the registry
             registry = _untrusted(resolved, trusted)
             if registry is not None:
-                yield Violation(
-                    stage.base.span,
-                    f"base image `{resolved}` comes from {_named(registry)}, which is not a trusted registry "
-                    f"({listed}): the build pulls code your policy has not vetted",
-                    help=f"use a mirror of the image on a trusted registry, or add `{registry}` to the "
-                         "trusted registries (`rules.CL435.registries`)", anchor_text=resolved)
+                yield _violation(stage.base.span, f"base image `{resolved}`", registry, listed,
+                                 "the build pulls", resolved)
     built = project_built_images(project) if project.compose_files else frozenset()
     seen = set()
     for _deployment, service in project.deployed_services():
@@ -60,12 +56,17 @@ def check(project, options: Options):
             continue
         registry = _untrusted(service.image.value, trusted)
         if registry is not None:
-            yield Violation(
-                service.image.span,
-                f"image `{service.image.value}` of service '{service.name}' comes from {_named(registry)}, which "
-                f"is not a trusted registry ({listed}): the deployment runs code your policy has not vetted",
-                help=f"pull it from a mirror on a trusted registry, or add `{registry}` to the trusted registries "
-                     "(`rules.CL435.registries`)", subject=subject(service), anchor_text=service.image.value)
+            yield _violation(service.image.span, f"image `{service.image.value}` of service '{service.name}'",
+                             registry, listed, "the deployment runs", service.image.value, subject(service))
+
+
+def _violation(span, what: str, registry: str, listed: str, consequence: str, anchor: str,
+               subject_: str | None = None) -> Violation:
+    return Violation(
+        span, f"{what} comes from {_named(registry)}, which is not a trusted registry ({listed}): {consequence} "
+              "code your policy has not vetted",
+        help=f"use a mirror of the image on a trusted registry, or add `{registry}` to the trusted registries "
+             "(`rules.CL435.registries`)", subject=subject_, anchor_text=anchor)
 
 
 def _untrusted(reference: str, trusted: tuple[str, ...]) -> str | None:
