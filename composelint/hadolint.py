@@ -33,12 +33,15 @@ _PRAGMA = re.compile(r"#[ \t]*hadolint[ \t]+(?:(?P<scope>global|stage)[ \t]+)?ig
 
 @lru_cache(maxsize=None)
 def _declared() -> tuple[tuple[str, str], ...]:
-    """(equivalent code or prefix*, composelint code) for every rule, from the registry."""
-    from composelint.rules import RULES
+    """(equivalent code or prefix*, composelint code) for every rule that reads Dockerfiles, from the registry
+    (the compose-only families never see a Dockerfile, and a lone Dockerfile's run never imports them)."""
+    from composelint.rules import CODES, compose_only, load
 
     pairs = []
-    for code, meta in RULES.items():
-        for equivalent in meta.equivalents:
+    for code in CODES:
+        if compose_only(code):
+            continue
+        for equivalent in load(code).equivalents:
             tool, _, foreign = equivalent.partition(":")
             if tool == TOOL and foreign:
                 pairs.append((foreign, code))

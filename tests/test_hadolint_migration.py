@@ -113,10 +113,12 @@ def test_a_hadolint_config_that_is_not_a_mapping_is_a_config_error(tmp_path):
 
 def test_mapping_is_the_registry_equivalents():
     from composelint.hadolint import mapping
-    from composelint.rules import RULES
+    from composelint.rules import RULES, compose_only
 
     declared = {(equivalent.split(":", 1)[1], code) for code, meta in RULES.items()
                 for equivalent in meta.equivalents if equivalent.startswith("hadolint:")}
+    # A rule of a compose-only family never sees a Dockerfile: it cannot check what a DL code checks.
+    assert not {code for _, code in declared if compose_only(code)}
     assert {(foreign, code) for foreign, codes in mapping().items() for code in codes} == declared
 
 
