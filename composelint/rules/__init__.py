@@ -55,6 +55,7 @@ MODULES = (
     "cl405_cache_busting_copy",
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
+    "cl432_maintainer_instruction",
 )
 
 # Rules off by default (as hadolint's and ruff's opinionated checks are for many users): only their exact
