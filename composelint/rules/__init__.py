@@ -55,6 +55,7 @@ MODULES = (
     "cl405_cache_busting_copy",
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
+    "cl430_instruction_casing",
     "cl431_legacy_env_format",
     "cl432_maintainer_instruction",
 )
