@@ -55,6 +55,10 @@ MODULES = (
     "cl405_cache_busting_copy",
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
+    "cl426_unpinned_apt_package",
+    "cl427_unpinned_apk_package",
+    "cl428_unpinned_pip_package",
+    "cl429_unpinned_npm_package",
     "cl430_instruction_casing",
     "cl431_legacy_env_format",
     "cl432_maintainer_instruction",
@@ -63,7 +67,7 @@ MODULES = (
 # Rules off by default (as hadolint's and ruff's opinionated checks are for many users): only their exact
 # code or name in `select` or `extend-select` turns them on; a prefix (`CL4`, `CL`, `ALL`) does not.
 # Listed here, not in the rule, so that selecting needs no import.
-OPT_IN: frozenset[str] = frozenset()
+OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429"))
 
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}

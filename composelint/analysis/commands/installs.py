@@ -39,18 +39,22 @@ class PackageInstall:
 
     def operands(self, argv: Sequence[str]) -> list[str]:
         """The words after the subcommand that are not options (packages, paths; option values skipped)."""
+        return [argv[index] for index in self.operand_indices(argv)]
+
+    def operand_indices(self, argv: Sequence[str]) -> list[int]:
+        """The argv indices of :meth:`operands`, for callers that point at a word."""
         value_options = INSTALLERS[self.tool].value_options
         found = []
         index = self.verb_index + 1 if self.verb else self.program_end
         while index < len(argv):
             text = argv[index]
             if text == "--":
-                found.extend(argv[index + 1:])
+                found.extend(range(index + 1, len(argv)))
                 break
             if text.startswith("-") and len(text) > 1:
                 index += 2 if text in value_options else 1
                 continue
-            found.append(text)
+            found.append(index)
             index += 1
         return found
 

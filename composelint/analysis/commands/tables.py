@@ -180,3 +180,34 @@ INSTALLERS: dict[str, _Installer] = {
 for _alias in ("mamba", "micromamba"):  # conda's drop-in replacements
     INSTALLERS[_alias] = INSTALLERS["conda"]
     INSTALLERS[f"{_alias} env"] = INSTALLERS["conda env"]
+
+
+@record(frozen=True, slots=True)
+class PinSyntax:
+    """How a package operand of an install names its version, per package database (CL426-CL429, read by
+    composelint/analysis/pins.py)."""
+
+    database: str  # INSTALLERS' database for the system managers; the ecosystem's installer otherwise
+    tools: frozenset  # INSTALLERS keys whose installs it reads
+    verbs: frozenset  # the subcommands that take package operands
+    marks: tuple[str, ...]  # an operand holding one of these names a version (or a range of them)
+    files: tuple[str, ...] = ()  # suffixes of package files and archives: a file is its own version
+    # Options whose presence pins every operand of the command: a constraints file decides the versions.
+    pinning_options: frozenset = frozenset()
+    pinning_variables: frozenset = frozenset()  # the same, as environment variables (PIP_CONSTRAINT)
+
+
+# `pkg=1.2.3-1`, `pkg=1.2.*`; `pkg/bookworm-backports` chooses a release, as hadolint accepts.
+APT_PINS = PinSyntax("apt", frozenset(name for name, entry in INSTALLERS.items() if entry.database == "apt"),
+                     frozenset(("install",)), ("=", "/"), (".deb",))
+# `pkg=1.2.3-r0`, and the forms that survive Alpine dropping old revisions: `pkg~1.2`, `pkg=~1.2`, `pkg>=1.2`.
+APK_PINS = PinSyntax("apk", frozenset(("apk",)), frozenset(("add",)), ("=", "~", "<", ">"), (".apk",))
+PIP_PINS = PinSyntax("pip", frozenset(("pip", "uv pip")), frozenset(("install",)),
+                     ("==", ">=", "<=", "~=", "!=", "===", "<", ">", "@"), (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2"),
+                     frozenset(("-c", "--constraint")), frozenset(("PIP_CONSTRAINT", "UV_CONSTRAINT")))
+# npm's `install` verbs that add the named packages (not `ci` or `update`, which read package.json), and
+# the same in pnpm, bun and yarn (`yarn add`).
+NPM_PINS = PinSyntax("npm", frozenset(("npm", "pnpm", "bun", "yarn")),
+                     NPM_INSTALL_VERBS - frozenset(("ci", "clean-install", "install-clean", "isntall-clean", "update",
+                                                    "up", "upgrade", "udpate")),
+                     ("@",), (".tgz", ".tar.gz", ".tar"))

@@ -220,9 +220,13 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
     else:
         where = LazyMap(lambda: argument_map(instruction, escape))
         commands.extend(script_commands(instruction.arguments, env, instruction, 0, where=where))
+        # The bodies run as scripts when the RUN is only their markers, or a shell reading them on its
+        # standard input: `RUN <<EOF`, `RUN bash <<EOF`, `RUN <<EOF bash`, `RUN sh -ex <<EOF`.
         head = instruction.arguments.strip().split()
-        runs_body = bool(head) and (all(word.startswith("<<") for word in head) or (
-            posixpath.basename(head[0]) in SHELLS and len(head) == 2 and head[1].startswith("<<")))
+        others = [word for word in head if not word.startswith("<<")]
+        runs_body = len(others) < len(head) and (not others or (
+            posixpath.basename(others[0]) in SHELLS and all(word.startswith("-") and "c" not in word
+                                                            for word in others[1:])))
         if runs_body:
             for number, heredoc in enumerate(instruction.heredocs, 1):
                 first = heredoc.body.split("\n", 1)[0]
