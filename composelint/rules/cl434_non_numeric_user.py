@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from composelint.analysis.commands.tables import USER_CREATORS
 from composelint.analysis.python_deps import stage_run_commands
 from composelint.analysis.users import target_users
 from composelint.diagnostics import Position, Span
 from composelint.rules._rule import Violation, rule
 
-# Programs that create a user, and their options that give its UID.
-_USER_CREATORS = {"useradd": ("-u", "--uid"), "adduser": ("-u", "--uid")}
 
 
 def _created_uid(project, dockerfile, chain, name: str) -> str | None:
@@ -17,7 +16,7 @@ def _created_uid(project, dockerfile, chain, name: str) -> str | None:
         for commands in stage_run_commands(project, dockerfile, stage):
             for command in commands:
                 argv = command.argv
-                options = _USER_CREATORS.get(argv[0].rsplit("/", 1)[-1]) if argv else None
+                options = USER_CREATORS.get(argv[0].rsplit("/", 1)[-1]) if argv else None
                 if options is None or name not in argv[1:]:
                     continue
                 for index, word in enumerate(argv[:-1]):

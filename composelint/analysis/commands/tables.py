@@ -211,3 +211,7 @@ NPM_PINS = PinSyntax("npm", frozenset(("npm", "pnpm", "bun", "yarn")),
                      NPM_INSTALL_VERBS - frozenset(("ci", "clean-install", "install-clean", "isntall-clean", "update",
                                                     "up", "upgrade", "udpate")),
                      ("@",), (".tgz", ".tar.gz", ".tar"))
+
+# Programs that create a user (shadow's useradd, Debian's and BusyBox's adduser), with the options that give
+# its UID: CL434 names the UID a Dockerfile gives the user its USER names.
+USER_CREATORS = {"useradd": ("-u", "--uid"), "adduser": ("-u", "--uid")}
