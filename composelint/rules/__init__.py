@@ -62,13 +62,14 @@ MODULES = (
     "cl430_instruction_casing",
     "cl431_legacy_env_format",
     "cl432_maintainer_instruction",
+    "cl433_consecutive_run",
     "cl434_non_numeric_user",
 )
 
 # Rules off by default (as hadolint's and ruff's opinionated checks are for many users): only their exact
 # code or name in `select` or `extend-select` turns them on; a prefix (`CL4`, `CL`, `ALL`) does not.
 # Listed here, not in the rule, so that selecting needs no import.
-OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429", "CL434"))
+OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429", "CL433", "CL434"))
 
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}
