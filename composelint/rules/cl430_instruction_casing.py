@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from composelint.analysis.commands.maps import argument_map
+from composelint.parsers.dockerfile import INSTRUCTIONS
 from composelint.rules._rule import Violation, rule
 
+_KNOWN = frozenset(INSTRUCTIONS)
 _WORD = re.compile(r"[^\t\v\f\r ]+")  # BuildKit's separators of FROM's words
 
 
@@ -15,9 +17,11 @@ def _self_consistent(word: str) -> bool:
 
 
 def _keyword_findings(dockerfile):
-    # As BuildKit: the majority among keywords written all in one case; a tie goes to upper case.
+    # As BuildKit: the majority among keywords written all in one case; a tie goes to upper case. An unknown
+    # keyword (a command missing its `\` above) is CL003's: BuildKit stops there and checks nothing.
+    known = [instruction for instruction in dockerfile.instructions if instruction.keyword in _KNOWN]
     lower = upper = 0
-    for instruction in dockerfile.instructions:
+    for instruction in known:
         written = instruction.written_keyword
         if _self_consistent(written):
             if written == written.lower():
@@ -25,7 +29,7 @@ def _keyword_findings(dockerfile):
             else:
                 upper += 1
     majority_lower = lower > upper
-    for instruction in dockerfile.instructions:
+    for instruction in known:
         written = instruction.written_keyword
         wanted = written.lower() if majority_lower else written.upper()
         if written == wanted:
