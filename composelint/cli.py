@@ -595,7 +595,7 @@ def show_help(ctx, command) -> None:
               help="Let this machine's environment variables feed compose interpolation.")
 def list_deployments(path, output_format, config_path, use_environment) -> None:
     """List the deployments found: files, profiles, where each was found, and its services."""
-    from composelint.deployments import render_deployments
+    from composelint.reporters.deployments import render_deployments
 
     project, _config = _project(path, config_path, use_environment)
     click.echo(render_deployments(project, output_format).rstrip("\n"))
@@ -733,7 +733,8 @@ def _project(path, config_path, use_environment):
 
 
 def _graph(path, output_format, deployment_name, config_path, use_environment) -> str:
-    from composelint.graph import graph_of, render_graph
+    from composelint.graph import graph_of
+    from composelint.reporters.graph import render_graph
 
     project, config = _project(path, config_path, use_environment)
     graph = graph_of(project)
@@ -742,7 +743,7 @@ def _graph(path, output_format, deployment_name, config_path, use_environment) -
         raise _fail(f"no deployment is named `{deployment_name}` (deployments: {known})")
     if output_format == "html":
         from composelint.engine import run
-        from composelint.graph_html import render_html
+        from composelint.reporters.graph_html import render_html
 
         return render_html(graph, run(project, config).diagnostics, deployment_name)
     return render_graph(graph, output_format, deployment_name)

@@ -140,7 +140,7 @@ def test_a_stdin_buffer_is_a_compose_file_by_content(tmp_path):
 
 
 def test_the_deployments_listing_accounts_for_templates_and_backups():
-    from composelint.deployments import describe, render_deployments
+    from composelint.reporters.deployments import describe, render_deployments
 
     project = build_project(SCENARIO, load_config(SCENARIO))
     data = describe(project)

@@ -18,7 +18,8 @@ from helpers import FIXTURES, REPO, lint_lines, write_tree
 
 from composelint.cli import cli
 from composelint.config import Config, load_config
-from composelint.graph import ORDER_KINDS, graph_of, render_graph
+from composelint.graph import ORDER_KINDS, graph_of
+from composelint.reporters.graph import render_graph
 from composelint.suggest import closest_name
 from composelint.project import build_project
 
