@@ -1,4 +1,4 @@
-"""The deployment graph (composelint/graph.py), its rules CL101-CL107 on whole scenarios, and `composelint graph`.
+"""The deployment graph (composelint/graph/), its rules CL101-CL107 on whole scenarios, and `composelint graph`.
 
 Scenarios live in fixtures/graph/<name>/ (each a repository with a `.composelint.yaml` root marker);
 outputs are snapshots in tests/snapshots/graph/. COMPOSELINT_UPDATE_SNAPSHOTS=1 rewrites them: read the
