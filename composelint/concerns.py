@@ -68,7 +68,7 @@ class _Index:
     """The project's services by deployment, by name and by the Dockerfile they build (built once)."""
 
     def __init__(self, project: "Project"):
-        from composelint.deployments import deployed_files
+        from composelint.assembly.deployments import deployed_files
 
         self.project = project
         # (deployment name or None, service, files the deployment loads)

@@ -104,7 +104,7 @@ def project_created_paths(project) -> CreatedPaths:
 
 def _units(path: str, text: str):
     """(unit, the working directories it may start in) for each piece of shell the file runs."""
-    from composelint.deployments import _unit_from_text, automation_units
+    from composelint.assembly.deployments import unit_from_text, automation_units
 
     name = path.rsplit("/", 1)[-1]
     directory = dirname(path)
@@ -113,12 +113,12 @@ def _units(path: str, text: str):
         units = []
         for match in _FENCE.finditer(text):
             body = re.sub(r"^\s*\$ ", "", match.group(3), flags=re.MULTILINE)
-            units.append((_unit_from_text(body, text.count("\n", 0, match.start(3)) + 1, 1, directory),
+            units.append((unit_from_text(body, text.count("\n", 0, match.start(3)) + 1, 1, directory),
                           (directory,)))
         return units
     if name.endswith((".sh", ".bash")):
         # Run from its own directory or from the root (the usual callers); each resolution counts.
-        return [(_unit_from_text(text, 1, 1, directory), tuple(dict.fromkeys((directory, ""))))]
+        return [(unit_from_text(text, 1, 1, directory), tuple(dict.fromkeys((directory, ""))))]
     if path.startswith(".github/workflows/") or name.startswith(".gitlab-ci."):
         return [(unit, ("",)) for unit in _ci_units(path, text)]
     # Every recipe, not only those that run `docker compose`: `mkdir -p data` and `docker build -t web`
@@ -132,7 +132,7 @@ def _any_text(text: str) -> bool:
 
 def _ci_units(path: str, text: str):
     """The `run:` (GitHub) and `script:` (GitLab) shell of a CI file; each step starts at the root."""
-    from composelint.deployments import _unit_from_text
+    from composelint.assembly.deployments import unit_from_text
     from composelint.parsers.yaml_loader import YamlLimits, load_yaml
     from composelint.yamltree import YMap, YScalar, YSeq
 
@@ -148,7 +148,7 @@ def _ci_units(path: str, text: str):
         elif isinstance(node, YScalar) and isinstance(node.value, str) and key in (
                 "run", "script", "before_script", "after_script"):
             block = node.style in ("|", ">")
-            units.append(_unit_from_text(node.value, node.span.start.line + (1 if block else 0),
+            units.append(unit_from_text(node.value, node.span.start.line + (1 if block else 0),
                                          1 if block else node.span.start.column, ""))
     return units
 

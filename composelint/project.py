@@ -696,7 +696,7 @@ def _dotenv_entries(loader: _Loader, found: FileSet, cache: dict):
 
 def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: dict,
                               sources: SourceIndex) -> list[_Model]:
-    """Find the deployments (see composelint.deployments) and merge each one's files."""
+    """Find the deployments (see composelint.assembly.deployments) and merge each one's files."""
     dotenv_paths = sorted(path for path in found.all_files if path.rsplit("/", 1)[-1] == ".env")
     automation = []
     for path in sorted(set(found.automation)):
@@ -705,7 +705,7 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
             automation.append((path, text))
     if not (loader.config.deployments or dotenv_paths or automation or compose_files):
         return []  # nothing names or holds a deployment (a lone Dockerfile): no planner or merger to import
-    from composelint.deployments import is_document_path, mentions_deployment, name_plans, plan_deployments
+    from composelint.assembly.deployments import is_document_path, mentions_deployment, name_plans, plan_deployments
 
     documents = []
     compose_dirs = {dirname(path) for path in compose_files}
@@ -770,7 +770,7 @@ def _file_variants(loader: _Loader, source: _DeploymentSource, compose_files: di
     over the deployment that runs the default files of its directory, else of the nearest ancestor
     directory that has one, with that deployment's project directory and environment.
     """
-    from composelint.deployments import DEFAULT_BASES, Plan
+    from composelint.assembly.deployments import DEFAULT_BASES, Plan
     from composelint.merge import ModelBuilder
 
     by_directory: dict[str, _Model] = {}
@@ -918,7 +918,7 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
     context outside the root (a missing one inside it is CL305's)."""
     if not compose_files and not deployments:
         return  # no service to check (and no reason to import the deployment planner)
-    from composelint.deployments import env_file_entries
+    from composelint.assembly.deployments import env_file_entries
     from composelint.relpaths import resolve_relative
 
     created = []

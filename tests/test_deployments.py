@@ -13,7 +13,7 @@ from helpers import FIXTURES, lint_lines, write_tree
 from composelint.cli import cli
 from composelint.config import Config, load_config
 from composelint.analysis.commands.syntax import command_tokens
-from composelint.deployments import automation_requests, find_invocations, undeployed_files, written_files
+from composelint.assembly.deployments import automation_requests, find_invocations, undeployed_files, written_files
 from composelint.diagnostics import Position, Span
 from composelint.project import build_project
 
@@ -362,7 +362,7 @@ _MARKDOWNISH = st.text(alphabet=st.sampled_from(list("docker compose stack-fc $`
 @settings(max_examples=300, deadline=None)
 @given(text=_MARKDOWNISH)
 def test_reading_documents_and_sniffing_yaml_never_raises(text):
-    from composelint.deployments import document_units
+    from composelint.assembly.deployments import document_units
     from composelint.discovery import is_compose_content
 
     for request in automation_requests("docs/x.md", text, "documented", document_units("docs/x.md", text)):
@@ -602,7 +602,7 @@ def test_compose_file_exported_by_a_makefile(tmp_path):
 
 
 def test_document_units_keep_prompted_lines_of_a_session_where_they_are_written():
-    from composelint.deployments import document_units
+    from composelint.assembly.deployments import document_units
 
     text = ("# x\n\n```console\nme@box:~/shop$ docker compose \\\n  -f a.yml up\nStarting...\n❯ cd sub\n```\n"
             "```python\ndocker = 1\n```\n")

@@ -12,7 +12,7 @@ from helpers import FIXTURES, REPO, write_tree
 
 from composelint import discovery
 from composelint.config import load_config
-from composelint.deployments import undeployed_files
+from composelint.assembly.deployments import undeployed_files
 from composelint.discovery import SERVICE_KEYS, is_compose_content, walk, yaml_candidate_kind
 from composelint.project import build_project
 

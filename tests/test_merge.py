@@ -10,7 +10,7 @@ import pytest
 from helpers import write_tree
 
 from composelint.config import Config
-from composelint.deployments import undeployed_files
+from composelint.assembly.deployments import undeployed_files
 from composelint.merge import merge_files_roots, merge_mappings, port_identity
 from composelint.parsers.ports import parse_port_spec
 from composelint.parsers.yaml_loader import load_yaml

@@ -20,7 +20,7 @@ import pytest
 from helpers import CORPUS, FIXTURES, compose_binary, needs_compose
 
 from composelint.config import Config, load_config
-from composelint.deployments import resolved_environment
+from composelint.assembly.deployments import resolved_environment
 from composelint.relpaths import resolve_relative
 from composelint.diagnostics import Severity
 from composelint.engine import run

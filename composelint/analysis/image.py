@@ -1620,7 +1620,7 @@ def built_dockerfiles(project) -> dict[str, list[tuple[Service, Deployment | Non
 def _all_services(project) -> Iterator[tuple[Deployment | None, Service]]:
     if not project.compose_files:
         return  # no service anywhere (a lone Dockerfile), and no deployment module to import
-    from composelint.deployments import deployed_files
+    from composelint.assembly.deployments import deployed_files
 
     yield from project.deployed_services()
     covered = deployed_files(project) | {path for variant in project.variants for path in variant.files}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from composelint.deployments import undeployed_files
+from composelint.assembly.deployments import undeployed_files
 from composelint.diagnostics import Span
 
 
