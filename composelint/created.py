@@ -77,8 +77,6 @@ def created_paths(files: Iterable[tuple[str, str]]) -> CreatedPaths:
 
 
 _README = re.compile(r"(^|/)README[^/]*\.md$", re.IGNORECASE)
-_FENCE = re.compile(r"^(```+|~~~+)[ \t]*(sh|bash|shell|console|zsh|)[ \t]*\n(.*?)^\1[ \t]*$",
-                    re.MULTILINE | re.DOTALL)
 
 
 def is_creator_path(relpath: str) -> bool:
@@ -104,53 +102,23 @@ def project_created_paths(project) -> CreatedPaths:
 
 def _units(path: str, text: str):
     """(unit, the working directories it may start in) for each piece of shell the file runs."""
-    from composelint.assembly.deployments import unit_from_text, automation_units
+    from composelint.assembly.deployments import automation_units, document_units, unit_from_text
 
     name = path.rsplit("/", 1)[-1]
     directory = dirname(path)
     if _README.search(path):
         # Documented setup (`cp env.example .env`), run from the README's directory.
-        units = []
-        for match in _FENCE.finditer(text):
-            body = re.sub(r"^\s*\$ ", "", match.group(3), flags=re.MULTILINE)
-            units.append((unit_from_text(body, text.count("\n", 0, match.start(3)) + 1, 1, directory),
-                          (directory,)))
-        return units
+        return [(unit, (directory,)) for unit in document_units(path, text, wanted=_any_text)]
     if name.endswith((".sh", ".bash")):
         # Run from its own directory or from the root (the usual callers); each resolution counts.
         return [(unit_from_text(text, 1, 1, directory), tuple(dict.fromkeys((directory, ""))))]
-    if path.startswith(".github/workflows/") or name.startswith(".gitlab-ci."):
-        return [(unit, ("",)) for unit in _ci_units(path, text)]
-    # Every recipe, not only those that run `docker compose`: `mkdir -p data` and `docker build -t web`
-    # sit in recipes of their own.
+    # Every recipe and CI step, not only those that run `docker compose`: `mkdir -p data` and
+    # `docker build -t web` sit in recipes of their own.
     return [(unit, (unit.cwd,)) for unit in automation_units(path, text, wanted=_any_text) if unit.cwd is not None]
 
 
 def _any_text(text: str) -> bool:
     return True
-
-
-def _ci_units(path: str, text: str):
-    """The `run:` (GitHub) and `script:` (GitLab) shell of a CI file; each step starts at the root."""
-    from composelint.assembly.deployments import unit_from_text
-    from composelint.parsers.yaml_loader import YamlLimits, load_yaml
-    from composelint.yamltree import YMap, YScalar, YSeq
-
-    document = load_yaml(text, path, YamlLimits(200_000, 100))
-    units = []
-    stack = [(document.root, None)]
-    while stack:
-        node, key = stack.pop()
-        if isinstance(node, YMap):
-            stack.extend((entry.value, name) for name, entry in node.entries.items())
-        elif isinstance(node, YSeq):
-            stack.extend((item, key) for item in node.items)
-        elif isinstance(node, YScalar) and isinstance(node.value, str) and key in (
-                "run", "script", "before_script", "after_script"):
-            block = node.style in ("|", ">")
-            units.append(unit_from_text(node.value, node.span.start.line + (1 if block else 0),
-                                         1 if block else node.span.start.column, ""))
-    return units
 
 
 def _commands_with_cwd(unit, start: str | None):

@@ -750,3 +750,11 @@ def test_a_documented_cd_into_the_readers_clone_stays_at_the_root(tmp_path):
     assert [(d.source, str(d.origin), d.files) for d in project.deployments] == [
         ("documented", "README.md:4:1", ("docker-compose.yml",)),
         ("documented", "README.md:8:1", ("docker-compose-mysql.yml",))]
+
+
+def test_a_workflow_step_name_that_quotes_a_command_is_not_run():
+    text = ("on: push\njobs:\n  up:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - name: docker compose -f old.yml up\n        run: docker compose -f compose.yaml up -d\n")
+    requests = automation_requests(".github/workflows/ci.yml", text)
+    # was two: the step's `name:` was read as shell too, and named a file that may not exist (CL008)
+    assert [[arg.text for arg in request.files] for request in requests] == [["compose.yaml"]]

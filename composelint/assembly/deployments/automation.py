@@ -18,6 +18,10 @@ from composelint.relpaths import dirname, resolve_relative
 from composelint.sourcetext import SourceText
 
 
+# The keys whose strings a CI runner runs as shell; any other string is a name, an image, an expression…
+_SHELL_KEYS = {"workflow": frozenset(("run",)), "gitlab": frozenset(("script", "before_script", "after_script"))}
+
+
 def _yaml_units(path: str, text: str, kind: str, wanted=None) -> list[Unit]:
     from composelint.parsers.yaml_loader import load_yaml
     from composelint.yamltree import YMap, YScalar, YSeq
@@ -30,11 +34,12 @@ def _yaml_units(path: str, text: str, kind: str, wanted=None) -> list[Unit]:
     units: list[Unit] = []
     default_dir = dirname(path) if kind == "taskfile" else ""
     env_key = "variables" if kind == "gitlab" else "env"
-    # (node, working directory, COMPOSE_* variables of the enclosing env:/variables: blocks)
-    stack: list[tuple[object, str | None, dict, dict]] = [(root, None, {}, {})]
+    shell_keys = _SHELL_KEYS.get(kind)
+    # (node, its key, working directory, COMPOSE_* variables of the enclosing env:/variables: blocks)
+    stack: list[tuple[object, str | None, str | None, dict, dict]] = [(root, None, None, {}, {})]
     seen: set[int] = set()
     while stack:
-        node, working, environment, where = stack.pop()
+        node, key, working, environment, where = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
@@ -48,11 +53,12 @@ def _yaml_units(path: str, text: str, kind: str, wanted=None) -> list[Unit]:
             if isinstance(block, YMap):
                 values, spans = _ci_variables(block)
                 environment, where = {**environment, **values}, {**where, **spans}
-            for entry in node.entries.values():
-                stack.append((entry.value, working, environment, where))
+            for name, entry in node.entries.items():
+                stack.append((entry.value, name, working, environment, where))
         elif isinstance(node, YSeq):
-            stack.extend((item, working, environment, where) for item in node.items)
-        elif isinstance(node, YScalar) and isinstance(node.value, str) and (wanted or mentions_deployment)(node.value):
+            stack.extend((item, key, working, environment, where) for item in node.items)
+        elif isinstance(node, YScalar) and isinstance(node.value, str) and (
+                shell_keys is None or key in shell_keys) and (wanted or mentions_deployment)(node.value):
             cwd = _working_dir(default_dir, working)
             unit = _scalar_unit(node, source_lines, cwd)
             unit.environment, unit.where = environment, where

@@ -33,16 +33,20 @@ def is_document_path(relpath: str, compose_dirs: frozenset | set) -> bool:
     return any(part in ("docs", "doc") for part in parts) or dirname(relpath) in compose_dirs
 
 
-def document_units(path: str, text: str) -> list[Unit]:
+def document_units(path: str, text: str, wanted=None) -> list[Unit]:
     """The shell commands of a Markdown file's fenced code blocks, each line where it is written.
 
     ```sh / ```bash / ```shell blocks are scripts (a leading `$ ` prompt is dropped); ```console
     blocks with prompts, and any block whose lines carry prompts, are sessions: only the prompted
-    lines are commands, the rest is output. An unlabelled block counts only for its lines that start with
-    `docker`, `docker-compose`, `sudo docker` or `cd`. The blocks run one after the other, as a
-    reader types them (a `cd` stays), from the document's directory, else one above (a docs/ page
-    names files from the repository root)."""
-    if not mentions_deployment(text):
+    lines are commands, the rest is output. An unlabelled block counts only for its lines that
+    ``wanted`` keeps, and its `cd` lines. The blocks run one after the other, as a reader types them
+    (a `cd` stays), from the document's directory, else one above (a docs/ page names files from the
+    repository root).
+
+    ``wanted(text)`` keeps a document, and a line of an unlabelled block; by default those that may
+    run a deployment (``mentions_deployment``), which is all the planner reads."""
+    wanted = wanted or mentions_deployment
+    if not wanted(text):
         return []
     directory = dirname(path)
     fallback = tuple(d for d in parents(directory) if d != directory)
@@ -81,7 +85,7 @@ def document_units(path: str, text: str) -> list[Unit]:
                 elif session:
                     continue  # output of the command above
                 stripped = line.lstrip()
-                if not language and not stripped.startswith(("docker", "sudo docker", "cd ")):
+                if not language and not (stripped.startswith("cd ") or wanted(stripped)):
                     continue
                 chosen.append((line, body_start + offset + 1, column))
             continuing = line.rstrip().endswith("\\")
