@@ -133,7 +133,7 @@ class _Index:
     def _needed(self, dockerfile, stage) -> frozenset:
         key = (dockerfile.path, stage.index)
         if key not in self._needs:
-            from composelint.linking import built_stages
+            from composelint.assembly.linking import built_stages
 
             self._needs[key] = frozenset(needed.index for needed in built_stages(dockerfile, (stage,)))
         return self._needs[key]

@@ -160,7 +160,7 @@ def with_nested(root: Path, config: Config, explicit: bool = False):
     configuration says `root: true` is a project of its own, left out here. An explicit --config
     governs every file (ruff's --config does the same).
     """
-    from composelint.discovery import is_root_config, walk
+    from composelint.assembly.discovery import is_root_config, walk
 
     fileset = walk(root, config.exclude, config.limits.max_file_size)
     if explicit:

@@ -1,6 +1,6 @@
 """The one model of a repository that every rule reads.
 
-Built once by :mod:`composelint.project` from the parsed files; frozen
+Built once by :mod:`composelint.assembly.project` from the parsed files; frozen
 afterwards. Every value keeps the span it was written at, so a rule never
 re-reads a file to say where something is.
 """
@@ -449,7 +449,7 @@ class Project:
             return self.sources[relpath]
         cache = self.facts.read_text
         if relpath not in cache:
-            from composelint.discovery import read_text
+            from composelint.assembly.discovery import read_text
 
             cache[relpath] = read_text(self.root, relpath, self.read_limit,
                                        self.facts.realpaths).text if relpath in self.files else None
@@ -469,7 +469,7 @@ class Project:
             return True
         cache = self.facts.path_exists
         if relpath not in cache:
-            from composelint.discovery import note, probe_exists
+            from composelint.assembly.discovery import note, probe_exists
 
             cache[relpath] = probe_exists(self.root, relpath)
             note("exists", relpath, cache[relpath])  # recorded for composelint.cache

@@ -131,7 +131,7 @@ def test_a_redirection_target_is_no_service_of_a_compose_invocation():
 
 
 def test_a_cd_in_a_function_body_does_not_move_the_script_after_it():
-    from composelint.created import created_paths
+    from composelint.assembly.created import created_paths
 
     created = created_paths([("setup.sh", "f() {\n  cd sub\n}\nmkdir out\n")])
     assert sorted(created.by_path) == ["out"]  # was ["sub/out"]: the body's `cd` leaked past its `}`
@@ -148,7 +148,7 @@ def _cwds(script: str) -> list:
 
 def test_a_cd_inside_a_subshell_ends_with_it():
     assert _cwds("(cd sub && docker compose up)\ndocker compose -f x.yml up\n") == ["sub", ""]
-    from composelint.created import created_paths
+    from composelint.assembly.created import created_paths
 
     assert sorted(created_paths([("setup.sh", "(cd sub && mkdir a)\nmkdir b\n")]).by_path) == ["b", "sub/a"]
 
@@ -160,7 +160,7 @@ def test_cd_options_home_and_function_bodies():
 
 
 def test_cd_dash_and_an_empty_popd_keep_the_directory_known():
-    from composelint.created import created_paths
+    from composelint.assembly.created import created_paths
 
     assert sorted(created_paths([("setup.sh", "cd sub\ncd -\nmkdir out\n")]).by_path) == ["out"]
     assert sorted(created_paths([("setup.sh", "popd\nmkdir out\n")]).by_path) == ["out"]

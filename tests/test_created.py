@@ -1,4 +1,4 @@
-"""The paths a repository's automation and documented setup create (composelint/created.py).
+"""The paths a repository's automation and documented setup create (composelint/assembly/created.py).
 
 created.py reads README setup and CI steps with the same readers the deployments use
 (``document_units`` and ``automation_units`` with a ``wanted`` predicate that keeps every command),
@@ -7,7 +7,7 @@ so both agree on prompts, sessions, the order of blocks and a step's working dir
 
 from __future__ import annotations
 
-from composelint.created import created_paths
+from composelint.assembly.created import created_paths
 
 
 def created(path: str, text: str) -> list[str]:

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from helpers import FIXTURES, lint_lines, write_tree
 
-from composelint.cli import cli
-from composelint.config import Config, load_config
 from composelint.analysis.commands.syntax import command_tokens
 from composelint.assembly.deployments import automation_requests, find_invocations, undeployed_files, written_files
+from composelint.assembly.project import build_project
+from composelint.cli import cli
+from composelint.config import Config, load_config
 from composelint.diagnostics import Position, Span
-from composelint.project import build_project
 
 SCENARIOS = FIXTURES / "deployments"
 
@@ -363,7 +363,7 @@ _MARKDOWNISH = st.text(alphabet=st.sampled_from(list("docker compose stack-fc $`
 @given(text=_MARKDOWNISH)
 def test_reading_documents_and_sniffing_yaml_never_raises(text):
     from composelint.assembly.deployments import document_units
-    from composelint.discovery import is_compose_content
+    from composelint.assembly.discovery import is_compose_content
 
     for request in automation_requests("docs/x.md", text, "documented", document_units("docs/x.md", text)):
         assert request.origin is not None and request.origin.line >= 1

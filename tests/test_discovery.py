@@ -1,4 +1,4 @@
-"""Which files are compose files: by name, else by content (composelint.discovery.is_compose_content)."""
+"""Which files are compose files: by name, else by content (composelint.assembly.discovery.is_compose_content)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from helpers import FIXTURES, REPO, write_tree
 
-from composelint import discovery
-from composelint.config import load_config
+from composelint.assembly import discovery
 from composelint.assembly.deployments import undeployed_files
-from composelint.discovery import SERVICE_KEYS, is_compose_content, walk, yaml_candidate_kind
-from composelint.project import build_project
+from composelint.assembly.discovery import SERVICE_KEYS, is_compose_content, walk, yaml_candidate_kind
+from composelint.assembly.project import build_project
+from composelint.config import load_config
 
 SCENARIO = FIXTURES / "discovery"
 

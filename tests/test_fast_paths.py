@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from composelint import datafiles
-from composelint.discovery import read_text
+from composelint.assembly.discovery import read_text
 from composelint.graph.adjacency import DiGraph, MultiDiGraph
 from composelint.parsers import schema
 from composelint.parsers.yaml_loader import load_yaml

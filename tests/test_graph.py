@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES, REPO, lint_lines, write_tree
 
+from composelint.assembly.project import build_project
 from composelint.cli import cli
 from composelint.config import Config, load_config
 from composelint.graph import ORDER_KINDS, graph_of
 from composelint.reporters.graph import render_graph
 from composelint.suggest import closest_name
-from composelint.project import build_project
 
 SCENARIOS = FIXTURES / "graph"
 SNAPSHOTS = REPO / "tests" / "snapshots" / "graph"

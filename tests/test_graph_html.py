@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES, REPO, write_tree
 
+from composelint.assembly.project import build_project
 from composelint.cli import cli
 from composelint.config import load_config
 from composelint.engine import run
 from composelint.graph import graph_of
 from composelint.reporters.graph_diagram import dependency_layers
 from composelint.reporters.graph_html import attach_findings, render_html
-from composelint.project import build_project
 
 INCIDENT = FIXTURES / "incident"
 INCIDENT_SERVICES = {"agent-scanner", "agent-reporter", "agent-planner", "agent-summarizer", "backend", "frontend",

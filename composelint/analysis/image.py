@@ -40,7 +40,7 @@ from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
 from composelint.records import record
 from composelint.suggest import closest_name
-from composelint.linking import built_stages
+from composelint.assembly.linking import built_stages
 from composelint.textnumbers import decimal_value
 
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
@@ -875,7 +875,7 @@ class ImageModel:
 
     def __init__(self, project, dockerfile: Dockerfile, stage: Stage, context: Context,
                  args: Mapping[str, str] | None = None, _depth: int = 0) -> None:
-        from composelint.linking import stage_chain
+        from composelint.assembly.linking import stage_chain
 
         self.project = project
         self.dockerfile = dockerfile
@@ -1637,7 +1637,7 @@ def start_targets(project) -> list[StartTarget]:
 
 
 def _start_targets(project) -> list[StartTarget]:
-    from composelint.linking import image_start
+    from composelint.assembly.linking import image_start
 
     targets: list[StartTarget] = []
     for deployment, service in _all_services(project):
@@ -1670,7 +1670,7 @@ def unbuilt_contexts(project, dockerfile_path: str) -> list[tuple[str, str]]:
     """(context, how it is known) for a Dockerfile no compose service builds: the contexts the
     repository names for it (`docker build -f X CONTEXT`, docker-bake.hcl, a workflow's
     build-push-action), each with "path:line"; else its own directory with "" (assumed)."""
-    from composelint.created import project_named_contexts
+    from composelint.assembly.created import project_named_contexts
 
     named = [(entry.context, entry.origin) for entry in project_named_contexts(project).get(dockerfile_path, ())
              if project.path_exists(entry.context)]
@@ -2218,6 +2218,6 @@ def assumed_context_misses_sources(project, target) -> str | None:
 def automation_creates(project, relpath: str):
     """What the repository's automation runs to create ``relpath`` (or a directory holding it) before a
     build: a `mkdir -p .pki`, an `rsync … bundle-backend/`; None when nothing does."""
-    from composelint.created import project_created_paths
+    from composelint.assembly.created import project_created_paths
 
     return project_created_paths(project).creator(relpath)

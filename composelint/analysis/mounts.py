@@ -191,7 +191,7 @@ def created_names(project) -> frozenset:
     """Paths (and their last components) that automation and documentation write or create."""
     def compute(p):
         from composelint.assembly.deployments import written_files
-        from composelint.discovery import is_automation_path
+        from composelint.assembly.discovery import is_automation_path
 
         names: set[str] = set()
         for path in sorted(p.files):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from composelint.analysis.python_deps import builds_of, stage_environments_of
-from composelint.linking import stage_chain
+from composelint.assembly.linking import stage_chain
 from composelint.model import Dockerfile, Instruction, Project, Stage
 from composelint.parsers.dockerfile import substitute
 from composelint.records import record

@@ -1,7 +1,7 @@
 """Which compose files are deployed together, and where the repository says so.
 
 A deployment is what one ``docker compose`` command runs: an ordered list of files merged as
-``docker compose -f a -f b`` merges them (:mod:`composelint.merge`), the profiles it enables,
+``docker compose -f a -f b`` merges them (:mod:`composelint.assembly.merge`), the profiles it enables,
 its env files and its project directory. They are found, in this order:
 
 1. ``deployments:`` in the configuration. When the configuration lists deployments, they are
@@ -39,7 +39,7 @@ its env files and its project directory. They are found, in this order:
 Identical deployments (same files, profiles, env files, project directory and orchestrator)
 found twice count once, at the first place they were found.
 
-This package parses what it is given; :mod:`composelint.project` reads the files and builds the
+This package parses what it is given; :mod:`composelint.assembly.project` reads the files and builds the
 merged model of each deployment. It also answers, for the rules, which compose files no
 deployment includes (:func:`undeployed_files`).
 

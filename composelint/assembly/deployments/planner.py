@@ -12,8 +12,8 @@ from composelint.assembly.deployments.documents import document_units
 from composelint.assembly.deployments.requests import (DEFAULT_OVERRIDES, Arg, Plan, Request, config_request,
                                                        default_files, dotenv_files, dotenv_request, origin_span,
                                                        split_profiles, stand_in)
+from composelint.assembly.discovery import TEMPLATE_SUFFIXES
 from composelint.diagnostics import Position, Span
-from composelint.discovery import TEMPLATE_SUFFIXES
 from composelint.model import Located, ParseProblem
 from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative

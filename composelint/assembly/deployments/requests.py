@@ -10,8 +10,8 @@ import re
 from dataclasses import field
 from typing import Callable, Mapping
 
+from composelint.assembly.discovery import TEMPLATE_SUFFIXES
 from composelint.diagnostics import Position, Span
-from composelint.discovery import TEMPLATE_SUFFIXES
 from composelint.model import Located
 from composelint.records import record
 from composelint.relpaths import dirname

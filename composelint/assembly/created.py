@@ -81,7 +81,7 @@ _README = re.compile(r"(^|/)README[^/]*\.md$", re.IGNORECASE)
 
 def is_creator_path(relpath: str) -> bool:
     """Files whose commands may create paths: automation, and the setup steps a README documents."""
-    from composelint.discovery import is_automation_path
+    from composelint.assembly.discovery import is_automation_path
 
     return is_automation_path(relpath) or _README.search(relpath) is not None
 

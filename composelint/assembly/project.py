@@ -15,10 +15,10 @@ from typing import Callable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Position, Severity, Span
-from composelint.discovery import (TEMPLATE_SUFFIXES, FileSet, ReadResult, decode, is_compose_content,
+from composelint.assembly.discovery import (TEMPLATE_SUFFIXES, FileSet, ReadResult, decode, is_compose_content,
                                    is_compose_name, is_dockerfile_name, note, probe_is_file, read_text, walk,
                                    yaml_candidate_kind)
-from composelint.linking import link_service
+from composelint.assembly.linking import link_service
 from composelint.model import ComposeFile, Deployment, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex, services_of
 from composelint.parsers.yaml_loader import COMPOSE_TAGS, YamlLimits, load_yaml
@@ -90,7 +90,7 @@ class _Loader:
 
     def environment(self, directory: str):
         """The interpolation environment of ``directory`` (its .env, config env, opt-in os.environ)."""
-        from composelint.merge import Environment
+        from composelint.assembly.merge import Environment
 
         key = ("dir", directory)
         if key not in self.env_objects:
@@ -362,7 +362,7 @@ def raw_root(document: YamlDocument) -> YMap | None:
     if not isinstance(root, YMap):
         return None
     if document.more_roots:
-        from composelint.merge import merge_files_roots
+        from composelint.assembly.merge import merge_files_roots
 
         for extra in document.more_roots:
             if isinstance(extra, YMap):
@@ -626,7 +626,7 @@ class _DeploymentSource:
 
     def include_environment(self, outer, directory: str, env_files: tuple[str, ...]):
         """An included project's variables: its env files (or its .env), the outer ones winning."""
-        from composelint.merge import Environment
+        from composelint.assembly.merge import Environment
 
         cache_key = ("include", outer.key, directory, env_files)
         if cache_key not in self.loader.env_objects:
@@ -648,7 +648,7 @@ def env_file_values(loader: _Loader, env_files: tuple[str, ...]) -> dict[str, st
 
 def plan_environment(loader: _Loader, plan):
     """What interpolates a deployment: its --env-files, or the .env Compose reads for it."""
-    from composelint.merge import Environment
+    from composelint.assembly.merge import Environment
 
     # A script or CI job that runs Compose may export variables itself (Compose reads the process
     # environment before any env file): its deployments say so when a required variable is missing.
@@ -713,7 +713,7 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
         text = loader.read_quiet(path)
         if text is not None and mentions_deployment(text):
             documents.append((path, text))
-    from composelint.merge import ModelBuilder
+    from composelint.assembly.merge import ModelBuilder
 
     source = _DeploymentSource(loader, found, compose_files, sources)
     plans, defaults, problems = plan_deployments(
@@ -771,7 +771,7 @@ def _file_variants(loader: _Loader, source: _DeploymentSource, compose_files: di
     directory that has one, with that deployment's project directory and environment.
     """
     from composelint.assembly.deployments import DEFAULT_BASES, Plan
-    from composelint.merge import ModelBuilder
+    from composelint.assembly.merge import ModelBuilder
 
     by_directory: dict[str, _Model] = {}
     for model in models:
@@ -926,7 +926,7 @@ def check_env_files(loader: _Loader, found: FileSet, compose_files: Mapping[str,
     def creator(relpath: str):
         """What the repository's automation or documented setup runs to create ``relpath``."""
         if not created:
-            from composelint.created import created_paths, is_creator_path
+            from composelint.assembly.created import created_paths, is_creator_path
 
             files = [(path, text) for path in sorted(found.all_files) if is_creator_path(path)
                      and (text := loader.read_quiet(path)) is not None]
