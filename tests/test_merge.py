@@ -10,7 +10,8 @@ import pytest
 from helpers import write_tree
 
 from composelint.assembly.deployments import undeployed_files
-from composelint.assembly.merge import merge_files_roots, merge_mappings, port_identity
+from composelint.assembly.merge import merge_files_roots, merge_mappings
+from composelint.assembly.unicity import port_identity
 from composelint.assembly.project import build_project
 from composelint.config import Config
 from composelint.parsers.ports import parse_port_spec

@@ -65,7 +65,7 @@ def test_a_lone_dockerfile_needs_no_graph_library_no_schema_validator(tmp_path, 
     # No compose file: neither the deployment graph nor the service rules (families 1 and 3) load.
     assert loaded(modules, ("composelint.graph", "composelint.analysis.hosts", "composelint.analysis.service_facts",
                             "composelint.assembly.deployments", "composelint.assembly.merge",
-                            "hashlib", "importlib.resources", "tempfile",
+                            "composelint.assembly.loader", "hashlib", "importlib.resources", "tempfile",
                             # the parser is BuildKit's reading alone (README, Design notes); pathspec only for a .gitignore
                             "dockerfile_parse", "pathspec")) == []
     assert [name for name in modules if name.startswith(("composelint.rules.cl1", "composelint.rules.cl3"))] == []

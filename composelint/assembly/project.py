@@ -90,7 +90,7 @@ class _Loader:
 
     def environment(self, directory: str):
         """The interpolation environment of ``directory`` (its .env, config env, opt-in os.environ)."""
-        from composelint.assembly.merge import Environment
+        from composelint.assembly.loader import Environment
 
         key = ("dir", directory)
         if key not in self.env_objects:
@@ -626,7 +626,7 @@ class _DeploymentSource:
 
     def include_environment(self, outer, directory: str, env_files: tuple[str, ...]):
         """An included project's variables: its env files (or its .env), the outer ones winning."""
-        from composelint.assembly.merge import Environment
+        from composelint.assembly.loader import Environment
 
         cache_key = ("include", outer.key, directory, env_files)
         if cache_key not in self.loader.env_objects:
@@ -648,7 +648,7 @@ def env_file_values(loader: _Loader, env_files: tuple[str, ...]) -> dict[str, st
 
 def plan_environment(loader: _Loader, plan):
     """What interpolates a deployment: its --env-files, or the .env Compose reads for it."""
-    from composelint.assembly.merge import Environment
+    from composelint.assembly.loader import Environment
 
     # A script or CI job that runs Compose may export variables itself (Compose reads the process
     # environment before any env file): its deployments say so when a required variable is missing.
@@ -713,7 +713,7 @@ def plan_and_load_deployments(loader: _Loader, found: FileSet, compose_files: di
         text = loader.read_quiet(path)
         if text is not None and mentions_deployment(text):
             documents.append((path, text))
-    from composelint.assembly.merge import ModelBuilder
+    from composelint.assembly.loader import ModelBuilder
 
     source = _DeploymentSource(loader, found, compose_files, sources)
     plans, defaults, problems = plan_deployments(
@@ -771,7 +771,7 @@ def _file_variants(loader: _Loader, source: _DeploymentSource, compose_files: di
     directory that has one, with that deployment's project directory and environment.
     """
     from composelint.assembly.deployments import DEFAULT_BASES, Plan
-    from composelint.assembly.merge import ModelBuilder
+    from composelint.assembly.loader import ModelBuilder
 
     by_directory: dict[str, _Model] = {}
     for model in models:
