@@ -274,9 +274,9 @@ def _only_comments(text: str) -> bool:
 
 
 def _key_path(parts) -> str:
-    from composelint.parsers.schema import _render_path
+    from composelint.parsers.schema_messages import render_path
 
-    return _render_path(parts) or "(top level)"
+    return render_path(parts) or "(top level)"
 
 
 def config_from_data(data: object, display: str, where=lambda _path, key=False: "") -> Config:
@@ -379,7 +379,7 @@ def config_schema() -> dict:
 
 def _validate_schema(data: dict, display: str, where) -> None:
     schema = config_schema()
-    from composelint.parsers.schema import surely_valid
+    from composelint.parsers.schema_precheck import surely_valid
 
     if surely_valid(data, schema):
         return  # decided without importing jsonschema (~75 ms); an invalid file is worded by jsonschema

@@ -182,7 +182,6 @@ OVERSIZE: dict[str, int] = {
     "composelint/analysis/image.py": 2223,
     "composelint/assembly/project.py": 1017,
     "composelint/cli.py": 799,
-    "composelint/parsers/schema.py": 731,
 }
 
 
