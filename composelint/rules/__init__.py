@@ -55,6 +55,7 @@ MODULES = (
     "cl405_cache_busting_copy",
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
+    "cl420_apt_lists_kept",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
     "cl428_unpinned_pip_package",

@@ -72,6 +72,18 @@ def _subcommand(argv: Sequence[str], start: int, value_options: frozenset) -> in
     return None
 
 
+def subcommand_of(argv: Sequence[str]) -> tuple[str, int] | None:
+    """The subcommand of a package manager's argv (``apt-get -q update`` -> ("update", 2)), its options and
+    their values skipped; None for a program :data:`INSTALLERS` does not know, or without one."""
+    if not argv:
+        return None
+    installer = INSTALLERS.get(posixpath.basename(argv[0]))
+    if installer is None:
+        return None
+    index = _subcommand(argv, 1, installer.value_options)
+    return (argv[index], index) if index is not None else None
+
+
 def _with_verb(tool: str, argv: Sequence[str], program_end: int) -> PackageInstall | None:
     installer = INSTALLERS[tool]
     if installer.verbs is None:

@@ -60,6 +60,7 @@ WRAPPERS: dict[str, Wrapper] = {
     "setpriv": _w("user", "--reuid", "--regid", "--groups", "--ruid", "--rgid", "--euid", "--egid"),
     "runuser": _w("user", "-u", "-g", "-G", "--user", "--group", run=False),
     "sudo": _w("user", "-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D", "--user", "--group", automation=True),
+    "doas": _w("user", "-u", "-C", automation=True),  # OpenBSD's sudo, packaged by Alpine
     "chpst": _w("user", "-u", "-U", "-e", "-/", "-n", "-l", "-L", "-m", "-d", "-o", "-p", "-f", "-c", "-r", "-t",
                 run=False),
     # env's NAME=value operands are read by each reader (they set the wrapped program's environment)
@@ -215,3 +216,52 @@ NPM_PINS = PinSyntax("npm", frozenset(("npm", "pnpm", "bun", "yarn")),
 # Programs that create a user (shadow's useradd, Debian's and BusyBox's adduser), with the options that give
 # its UID: CL434 names the UID a Dockerfile gives the user its USER names.
 USER_CREATORS = {"useradd": ("-u", "--uid"), "adduser": ("-u", "--uid")}
+
+
+# --------------------------------------------------------------------------- what installs leave in a layer
+
+@record(frozen=True, slots=True)
+class LayerCache:
+    """A package manager's cache or index, written into the image layer of the RUN step that runs it, and
+    what keeps it out (CL420, CL422, CL423)."""
+
+    programs: frozenset  # the programs that write it
+    verbs: frozenset  # their subcommands that write it ("": the program alone, as `yarn`)
+    directories: tuple[str, ...]  # where it is written; "~/…": under the user's home
+    no_cache_flags: frozenset = frozenset()  # options that write nothing there (`apk add --no-cache`)
+    cleanups: tuple[tuple[str, ...], ...] = ()  # commands that empty it (`npm cache clean --force`)
+    variables: tuple[str, ...] = ()  # environment variables that move it
+    option: str | None = None  # the command's own option that moves it (`npm ci --cache DIR`)
+
+
+LAYER_CACHES: dict[str, LayerCache] = {
+    # `apt-get update` writes the package lists (tens of MB); installs only read them. `distclean` (apt 2.7.8+)
+    # removes them.
+    "apt-lists": LayerCache(frozenset(("apt-get", "apt", "aptitude")), frozenset(("update",)),
+                            ("/var/lib/apt/lists",),
+                            cleanups=(("apt-get", "distclean"), ("apt", "distclean"), ("apt-get", "dist-clean"),
+                                      ("apt", "dist-clean"))),
+    # apk stores the index it downloads (and, with /etc/apk/cache, the packages) under /var/cache/apk.
+    "apk": LayerCache(frozenset(("apk",)), frozenset(("add",)), ("/var/cache/apk", "/etc/apk/cache"),
+                      no_cache_flags=frozenset(("--no-cache",))),
+    "npm": LayerCache(frozenset(("npm",)), NPM_INSTALL_VERBS, ("~/.npm",), cleanups=(("npm", "cache", "clean"),),
+                      variables=("npm_config_cache", "NPM_CONFIG_CACHE"), option="--cache"),
+    # Yarn 1 keeps its cache under /usr/local/share/.cache/yarn as root (~/.cache/yarn otherwise); Yarn 2+ under
+    # ~/.yarn/berry/cache (its global cache).
+    "yarn": LayerCache(frozenset(("yarn",)), frozenset(("install", "add", "")),
+                       ("/usr/local/share/.cache/yarn", "~/.cache/yarn", "~/.yarn/berry/cache"),
+                       cleanups=(("yarn", "cache", "clean"),), variables=("YARN_CACHE_FOLDER",),
+                       option="--cache-folder"),
+}
+
+# apt's options that keep recommended packages out (CL421), per program; `-o APT::Install-Recommends=false`
+# (or 0/no) and the same setting in an apt.conf file do too.
+NO_RECOMMENDS: dict[str, frozenset] = {
+    "apt-get": frozenset(("--no-install-recommends",)),
+    "apt": frozenset(("--no-install-recommends",)),
+    "aptitude": frozenset(("-R", "--without-recommends")),
+}
+RECOMMENDS_SETTING = "APT::Install-Recommends"
+
+# Wrappers that raise privileges (CL417): `gosu`, `su-exec` and `setpriv` only drop them.
+ELEVATING = frozenset(("sudo", "doas"))
