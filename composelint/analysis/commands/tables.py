@@ -242,13 +242,13 @@ LAYER_CACHES: dict[str, LayerCache] = {
                             cleanups=(("apt-get", "distclean"), ("apt", "distclean"), ("apt-get", "dist-clean"),
                                       ("apt", "dist-clean"))),
     # apk stores the index it downloads (and, with /etc/apk/cache, the packages) under /var/cache/apk.
-    "apk": LayerCache(frozenset(("apk",)), frozenset(("add",)), ("/var/cache/apk", "/etc/apk/cache"),
+    "apk-index": LayerCache(frozenset(("apk",)), frozenset(("add",)), ("/var/cache/apk", "/etc/apk/cache"),
                       no_cache_flags=frozenset(("--no-cache",))),
-    "npm": LayerCache(frozenset(("npm",)), NPM_INSTALL_VERBS, ("~/.npm",), cleanups=(("npm", "cache", "clean"),),
+    "npm-cache": LayerCache(frozenset(("npm",)), NPM_INSTALL_VERBS, ("~/.npm",), cleanups=(("npm", "cache", "clean"),),
                       variables=("npm_config_cache", "NPM_CONFIG_CACHE"), option="--cache"),
     # Yarn 1 keeps its cache under /usr/local/share/.cache/yarn as root (~/.cache/yarn otherwise); Yarn 2+ under
     # ~/.yarn/berry/cache (its global cache).
-    "yarn": LayerCache(frozenset(("yarn",)), frozenset(("install", "add", "")),
+    "yarn-cache": LayerCache(frozenset(("yarn",)), frozenset(("install", "add", "")),
                        ("/usr/local/share/.cache/yarn", "~/.cache/yarn", "~/.yarn/berry/cache"),
                        cleanups=(("yarn", "cache", "clean"),), variables=("YARN_CACHE_FOLDER",),
                        option="--cache-folder"),
