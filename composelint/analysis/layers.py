@@ -21,18 +21,25 @@ HOMES = ("~", "$HOME", "${HOME}", "/root")
 _MOUNT_TARGET_KEYS = ("target", "dst", "destination")
 
 
-def shipped_runs(project) -> Iterator[tuple[object, object, object, tuple[ShellCommand, ...], Mapping[str, str]]]:
-    """(dockerfile, stage, RUN instruction, its commands, the stage's ARG/ENV values) for every RUN step of a
-    stage whose layers ship: the final stage, a compose `target:`, and the stages they are built FROM."""
+def run_steps(project, shipped_only: bool = False) -> Iterator[tuple[object, object, object,
+                                                                  tuple[ShellCommand, ...], Mapping[str, str]]]:
+    """(dockerfile, stage, RUN instruction, its commands, the stage's ARG/ENV values) for every RUN step (of
+    the stages whose layers ship, with ``shipped_only``)."""
     for dockerfile in project.dockerfiles.values():
-        shipped = shipped_stages(project, dockerfile)
+        shipped = shipped_stages(project, dockerfile) if shipped_only else None
         environments = stage_environments_of(project, dockerfile)
         for stage in dockerfile.stages:
-            if stage.index not in shipped:
+            if shipped is not None and stage.index not in shipped:
                 continue
             for instruction, commands in zip(stage.instructions, stage_run_commands(project, dockerfile, stage)):
                 if instruction.keyword == "RUN" and commands:
                     yield dockerfile, stage, instruction, commands, environments[stage.index]
+
+
+def shipped_runs(project):
+    """:func:`run_steps` of the stages whose layers end up in an image that runs: the final stage, a
+    compose `target:`, and the stages they are built FROM (a builder stage's layers stay behind)."""
+    return run_steps(project, shipped_only=True)
 
 
 def normal_path(path: str) -> str:

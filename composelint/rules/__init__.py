@@ -55,6 +55,7 @@ MODULES = (
     "cl405_cache_busting_copy",
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
+    "cl417_sudo_in_run",
     "cl418_secret_in_build_arg",
     "cl419_add_local_file",
     "cl420_apt_lists_kept",

@@ -156,6 +156,8 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
                     position += 2 if words[position].text in with_value else 1
                 words = words[position:]
             elif (wrapped := wrapped_program(head, [word.text for word in words], 0, "run")) is not None:
+                if wrapped[0] >= len(words):
+                    break  # `sudo --version`, `nice`: the wrapper runs nothing else, it is the command
                 wrappers.append(words[0])
                 words = words[wrapped[0]:]
             else:
