@@ -61,6 +61,7 @@ MODULES = (
     "cl420_apt_lists_kept",
     "cl421_apt_install_recommends",
     "cl422_apk_cache",
+    "cl423_package_manager_cache",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
     "cl428_unpinned_pip_package",

@@ -232,6 +232,7 @@ class LayerCache:
     cleanups: tuple[tuple[str, ...], ...] = ()  # commands that empty it (`npm cache clean --force`)
     variables: tuple[str, ...] = ()  # environment variables that move it
     option: str | None = None  # the command's own option that moves it (`npm ci --cache DIR`)
+    advice: str = ""  # the cleanup a finding suggests
 
 
 LAYER_CACHES: dict[str, LayerCache] = {
@@ -245,13 +246,14 @@ LAYER_CACHES: dict[str, LayerCache] = {
     "apk-index": LayerCache(frozenset(("apk",)), frozenset(("add",)), ("/var/cache/apk", "/etc/apk/cache"),
                       no_cache_flags=frozenset(("--no-cache",))),
     "npm-cache": LayerCache(frozenset(("npm",)), NPM_INSTALL_VERBS, ("~/.npm",), cleanups=(("npm", "cache", "clean"),),
-                      variables=("npm_config_cache", "NPM_CONFIG_CACHE"), option="--cache"),
+                      variables=("npm_config_cache", "NPM_CONFIG_CACHE"), option="--cache",
+                      advice="npm cache clean --force"),
     # Yarn 1 keeps its cache under /usr/local/share/.cache/yarn as root (~/.cache/yarn otherwise); Yarn 2+ under
     # ~/.yarn/berry/cache (its global cache).
     "yarn-cache": LayerCache(frozenset(("yarn",)), frozenset(("install", "add", "")),
                        ("/usr/local/share/.cache/yarn", "~/.cache/yarn", "~/.yarn/berry/cache"),
                        cleanups=(("yarn", "cache", "clean"),), variables=("YARN_CACHE_FOLDER",),
-                       option="--cache-folder"),
+                       option="--cache-folder", advice="yarn cache clean"),
 }
 
 # apt's options that keep recommended packages out (CL421), per program; `-o APT::Install-Recommends=false`
