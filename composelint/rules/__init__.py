@@ -62,6 +62,7 @@ MODULES = (
     "cl421_apt_install_recommends",
     "cl422_apk_cache",
     "cl423_package_manager_cache",
+    "cl424_copy_whole_filesystem",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
     "cl428_unpinned_pip_package",
