@@ -63,6 +63,7 @@ MODULES = (
     "cl422_apk_cache",
     "cl423_package_manager_cache",
     "cl424_copy_whole_filesystem",
+    "cl425_cd_in_run",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
     "cl428_unpinned_pip_package",
