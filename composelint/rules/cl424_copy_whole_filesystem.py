@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import copy_word_spans
+from composelint.analysis.image import base_info, copy_word_spans
+from composelint.linking import stage_chain
 from composelint.rules._rule import Violation, rule
 
 
 def _root(path: str) -> bool:
     text = path.strip("\"'")
     return bool(text) and "$" not in text and posixpath.normpath("/" + text.lstrip("/")) == "/"
+
+
+def _whole_system(dockerfile, stage, name: str) -> bool:
+    """Whether ``name`` (a `--from` value) is known to hold an operating system: a stage not built up from
+    `scratch`, or an image composelint knows. An image it does not know may be a bundle of binaries built
+    FROM scratch to be copied whole (`COPY --from=gloursdocker/docker / /` installs the Docker CLI)."""
+    source = dockerfile.stage(name)
+    if source is not None and source.index < stage.index:
+        root = stage_chain(dockerfile, source)[-1]
+        return base_info(root.base_resolved).kind != "scratch"
+    info = base_info(name)
+    return info.kind == "known" and not info.closed
 
 
 @rule(code="CL424", name="copy-whole-filesystem", severity="info",
@@ -23,7 +36,7 @@ def check(project, options):
                 continue  # the flattening idiom: the result is that file system in one layer, and nothing else
             for instruction in stage.instructions:
                 source = instruction.flag("from") if instruction.keyword == "COPY" else None
-                if source is None or not source.value:
+                if source is None or not source.value or not _whole_system(dockerfile, stage, source.value):
                     continue
                 words = copy_word_spans(project, instruction)
                 if len(words) < 2 or not _root(words[-1][0]) or not any(_root(text) for text, _ in words[:-1]):
