@@ -160,3 +160,14 @@ def cache_kept(kind: str, instruction, command: ShellCommand, env: Mapping[str, 
             if any(written[:len(cleanup)] == cleanup for cleanup in cache.cleanups):
                 return False
     return True
+
+
+def kept_caches(project, kinds: Sequence[str]) -> Iterator[tuple[str, object, ShellCommand, tuple[str, int]]]:
+    """(kind, RUN instruction, command, (verb, index of its last word)) for every command of a shipped stage
+    that leaves a cache of ``kinds`` (keys of :data:`LAYER_CACHES`) in its layer."""
+    for _, _, instruction, commands, env in shipped_runs(project):
+        for command in commands:
+            for kind in kinds:
+                found = writes_cache(kind, command)
+                if found is not None and cache_kept(kind, instruction, command, env):
+                    yield kind, instruction, command, found
