@@ -151,7 +151,10 @@ def cache_kept(kind: str, instruction, command: ShellCommand, env: Mapping[str, 
     directories = cache_directories(cache, env, command)
     if kept_out(instruction, directories):
         return False
-    others = command.all_commands or (command,)
+    everything = command.all_commands or (command,)
+    # only what runs after it: a removal before `apt-get update` is undone by the update
+    position = next((index for index, other in enumerate(everything) if other.words == command.words), 0)
+    others = everything[position:]
     if removes(others, directories):
         return False
     for other in others:
