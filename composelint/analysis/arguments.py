@@ -35,6 +35,7 @@ def word_spans(project, instruction: Instruction, words) -> list[tuple[str, Span
 class Assignment:
     """One ``NAME=value`` (or ``NAME value``, or a bare ARG ``NAME``) of an ARG or ENV instruction."""
 
+    keyword: str  # "ARG" | "ENV" (also behind ONBUILD)
     name: str
     value: str | None  # as written (quotes kept); None: an ARG without default
     name_span: Span
@@ -42,19 +43,28 @@ class Assignment:
 
 
 def assignments(project, instruction: Instruction, escape: str = "\\") -> list[Assignment]:
-    """The names and values an ARG or ENV instruction sets, each with where it is written."""
+    """The names and values an ARG or ENV instruction (or `ONBUILD ARG/ENV`) sets, each with where it is
+    written."""
     arguments = instruction.arguments
-    words = _parse_words(arguments, escape)
+    keyword, start = instruction.keyword, 0
+    if keyword == "ONBUILD":
+        inner = re.match(r"\s*([A-Za-z]+)\s+", arguments)
+        if inner is None:
+            return []
+        keyword, start = inner.group(1).upper(), inner.end()
+    if keyword not in ("ARG", "ENV"):
+        return []
+    words = _parse_words(arguments[start:], escape)
     if not words:
         return []
     pieces: list[tuple[str, str | None, int, int]] = []  # name, value, their offsets
-    if instruction.keyword == "ENV" and "=" not in words[0]:  # the legacy `ENV NAME value with spaces`
-        match = re.match(r"\s*(\S+)[\t\v\f\r ]+(.*\S)", arguments, re.DOTALL)
+    if keyword == "ENV" and "=" not in words[0]:  # the legacy `ENV NAME value with spaces`
+        match = re.compile(r"\s*(\S+)[\t\v\f\r ]+(.*\S)", re.DOTALL).match(arguments, start)
         if match is None:
             return []
         pieces.append((match.group(1), match.group(2), match.start(1), match.start(2)))
     else:
-        position = 0
+        position = start
         for word in words:
             found = arguments.find(word, position)
             offset = found if found >= 0 else position
@@ -64,5 +74,5 @@ def assignments(project, instruction: Instruction, escape: str = "\\") -> list[A
     located = word_spans(project, instruction, [(name, offset) for name, _, offset, _ in pieces]
                          + [(value or "", offset) for _, value, _, offset in pieces])
     count = len(pieces)
-    return [Assignment(name, value, located[index][1], located[count + index][1] if value else None)
+    return [Assignment(keyword, name, value, located[index][1], located[count + index][1] if value else None)
             for index, (name, value, _, _) in enumerate(pieces)]

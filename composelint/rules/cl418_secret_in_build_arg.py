@@ -39,7 +39,7 @@ def _literal(value: str | None) -> str | None:
 def check(project, options: Options):
     for dockerfile in project.dockerfiles.values():
         for instruction in dockerfile.instructions:
-            if instruction.keyword not in ("ARG", "ENV"):
+            if instruction.keyword not in ("ARG", "ENV", "ONBUILD"):
                 continue
             for assignment in assignments(project, instruction, dockerfile.escape):
                 name = assignment.name
@@ -49,7 +49,8 @@ def check(project, options: Options):
                     continue
                 if secret_word(name, options.names) is None:
                     continue
-                if instruction.keyword == "ENV":
+                keyword = assignment.keyword
+                if keyword == "ENV":
                     where = ("it is stored in the image's configuration, so everyone who can pull the image reads "
                              "it with `docker inspect`, and in the repository")
                 else:
@@ -57,9 +58,9 @@ def check(project, options: Options):
                              "(`docker history`)")
                 yield Violation(
                     assignment.value_span,
-                    f"`{instruction.keyword} {name}` has a literal value in the Dockerfile: {where}",
+                    f"`{keyword} {name}` has a literal value in the Dockerfile: {where}",
                     help=f"pass it as a build secret (`RUN --mount=type=secret,id={name.lower()} …`, compose "
                          "`build.secrets`), and give the container its run-time value from compose `secrets:` or "
                          "the environment (a build arg without a default still shows in `docker history`)",
-                    anchor_text=f"{instruction.keyword} {name}",
+                    anchor_text=f"{keyword} {name}",
                     sensitive=True)
