@@ -95,3 +95,22 @@ def parse_image_ref(text: str) -> ImageRef:
     if slash and (any(char in first for char in ".:") or first == "localhost" or first != first.lower()):
         registry, path = first, rest
     return ImageRef(reference, registry, path, tag or None, digest or None)
+
+
+# Docker Hub's official images (hub.docker.com/u/library): a one-word reference such as `composer`
+# names one of these, so `COPY --from=composer …` is an image, not a misspelt stage (CL408). Deprecated
+# ones stay: old Dockerfiles still pull them.
+OFFICIAL_IMAGES = frozenset("""
+adminer aerospike almalinux alpine alt amazoncorretto amazonlinux api-firewall arangodb archlinux backdrop bash
+bonita buildpack-deps busybox caddy cassandra centos chronograf cirros clearlinux clefos clickhouse clojure
+composer consul convertigo couchbase couchdb crate dart debian docker drupal eclipse-mosquitto eclipse-temurin
+elasticsearch elixir emqx erlang fedora flink fluentd friendica gazebo gcc geonetwork ghost golang gradle groovy
+haproxy haskell haxe hello-world hitch httpd hylang ibm-semeru-runtimes ibmjava influxdb irssi jenkins jetty
+joomla jruby julia kapacitor kibana kong krakend lightstreamer liquibase logstash mageia mariadb matomo maven
+mediawiki memcached mongo mongo-express monica mono mysql nats nats-streaming neo4j neurodebian nextcloud nginx
+node notary nuxeo odoo open-liberty openjdk oraclelinux orientdb owncloud percona perl photon php
+php-zendserver phpmyadmin plone postfixadmin postgres pypy python r-base rabbitmq rakudo-star redis redmine
+registry rethinkdb rocket.chat rockylinux ros ruby rust sapmachine satosa scratch silverpeas sl solr sonarqube
+spiped storm swift swipl teamspeak telegraf tomcat tomee traefik ubuntu unit varnish vault websphere-liberty
+wordpress xwiki yourls znc zookeeper
+""".split())

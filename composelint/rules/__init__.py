@@ -55,6 +55,7 @@ MODULES = (
     "cl405_cache_busting_copy",
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
+    "cl408_copy_from_unknown_stage",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
     "cl428_unpinned_pip_package",
