@@ -56,6 +56,7 @@ MODULES = (
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
     "cl408_copy_from_unknown_stage",
+    "cl409_install_without_yes",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
     "cl428_unpinned_pip_package",

@@ -64,6 +64,9 @@ class ShellCommand:
     instruction: Instruction
     script: int  # 0: the RUN line (or exec form); n: the n-th heredoc
     all_commands: tuple = ()  # filled by run_commands: every command of the same RUN
+    # The operator before it in its script ("" | "&&" | "||" | ";" | "|" | "&" | "\n"): "|" reads the
+    # previous command's output (`yes | apt-get install …`, `curl … | sh`).
+    after: str = ""
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -165,7 +168,7 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
                 continue
             if len(words) == 1:
                 continue  # a bare `sh`: it reads its script from stdin
-        result.append(ShellCommand(tuple(words), assignments, instruction, index))
+        result.append(ShellCommand(tuple(words), assignments, instruction, index, after=simple.after))
     return result
 
 
@@ -235,7 +238,7 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
                 body_map = LazyMap(lambda number=number: heredoc_map(instruction, number))
                 commands.extend(script_commands(heredoc.body, env, instruction, number, where=body_map))
     frozen = tuple(commands)
-    return tuple(ShellCommand(c.words, c.assignments, c.instruction, c.script, frozen) for c in frozen)
+    return tuple(ShellCommand(c.words, c.assignments, c.instruction, c.script, frozen, c.after) for c in frozen)
 
 
 def stage_run_commands(project: Project, dockerfile: Dockerfile, stage: Stage) -> tuple[tuple[ShellCommand, ...], ...]:
