@@ -97,6 +97,24 @@ def parse_image_ref(text: str) -> ImageRef:
     return ImageRef(reference, registry, path, tag or None, digest or None)
 
 
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?"
+_REFERENCE_RE = None
+
+
+def is_valid_reference(text: str) -> bool:
+    """Whether Docker accepts ``text`` as an image reference (distribution/reference's grammar): not
+    ``python:`` (empty tag), ``/app`` or ``:3.12``, as an ARG left empty makes a ``FROM`` (CL413)."""
+    global _REFERENCE_RE
+    if _REFERENCE_RE is None:
+        import re
+
+        _REFERENCE_RE = re.compile(
+            rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?"
+            r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
+    return bool(text) and len(text) <= 255 + 140 and _REFERENCE_RE.fullmatch(text) is not None
+
 # Docker Hub's official images (hub.docker.com/u/library): a one-word reference such as `composer`
 # names one of these, so `COPY --from=composer …` is an image, not a misspelt stage (CL408). Deprecated
 # ones stay: old Dockerfiles still pull them.
