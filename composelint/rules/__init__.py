@@ -57,6 +57,7 @@ MODULES = (
     "cl407_missing_python_dependency",
     "cl408_copy_from_unknown_stage",
     "cl409_install_without_yes",
+    "cl410_repeated_start_instruction",
     "cl413_undefined_arg_in_from",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
