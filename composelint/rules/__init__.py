@@ -58,6 +58,7 @@ MODULES = (
     "cl408_copy_from_unknown_stage",
     "cl409_install_without_yes",
     "cl410_repeated_start_instruction",
+    "cl411_copy_sources_to_file",
     "cl413_undefined_arg_in_from",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
