@@ -59,6 +59,7 @@ MODULES = (
     "cl409_install_without_yes",
     "cl410_repeated_start_instruction",
     "cl411_copy_sources_to_file",
+    "cl412_invalid_expose",
     "cl413_undefined_arg_in_from",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
