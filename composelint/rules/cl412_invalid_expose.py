@@ -32,12 +32,13 @@ def check(project, options):
                     text = substitute(written, env, escape=dockerfile.escape) if "$" in written else written
                     if "$" in text or not text:
                         continue  # a variable with no known value
-                    found = _problem(text)
-                    if found is not None:
-                        message, help_text, severity = found
-                        shown = f"`{written}`" + (f" (`{text}`)" if text != written else "")
-                        yield Violation(span, f"`EXPOSE` {shown} {message}", help=help_text, severity=severity,
-                                        subject=f"stage '{stage.label()}'", anchor_text=instruction.first_line)
+                    for port in text.split():  # BuildKit splits an expanded value into words
+                        found = _problem(port)
+                        if found is not None:
+                            message, help_text, severity = found
+                            shown = f"`{written}`" + (f" (`{port}`)" if port != written else "")
+                            yield Violation(span, f"`EXPOSE` {shown} {message}", help=help_text, severity=severity,
+                                            subject=f"stage '{stage.label()}'", anchor_text=instruction.first_line)
 
 
 def _problem(text: str):
