@@ -261,3 +261,7 @@ PROMPTS: dict[str, Prompt] = {
                      frozenset(("--non-interactive", "--no-confirm")), "y", global_letters="n", answer="-n",
                      answer_first=True),
 }
+
+# Programs that download a URL to their standard output: on the left of a pipe (`curl … | sh`), their
+# failure is hidden unless the shell has `pipefail` (CL415).
+DOWNLOADERS = frozenset(("curl", "wget"))

@@ -67,6 +67,7 @@ class ShellCommand:
     # The operator before it in its script ("" | "&&" | "||" | ";" | "|" | "&" | "\n"): "|" reads the
     # previous command's output (`yes | apt-get install …`, `curl … | sh`).
     after: str = ""
+    pipes_to: str = ""  # the program its output is piped into (`curl … | sh` -> "sh"), as written; "" for none
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -127,7 +128,11 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
     """
     result: list[ShellCommand] = []
     # Every arm of a `case` counts: whichever runs, its installs end up in the image.
-    for simple in parse_script(script, case_arms=True).commands:
+    simples = parse_script(script, case_arms=True).commands
+    for position, simple in enumerate(simples):
+        following = simples[position + 1] if position + 1 < len(simples) else None
+        pipes_to = following.words[0].text if following is not None and following.after in ("|", "|&") and \
+            following.words else ""
         # Leading NAME=value words rejoin the argv: the loop below reads them as it reads wrappers, so
         # `sudo A=1 pip …` and `A=1 sudo pip …` give the same assignments.
         written = [word for _, word in simple.assignments] + list(simple.words)
@@ -168,7 +173,8 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
                 continue
             if len(words) == 1:
                 continue  # a bare `sh`: it reads its script from stdin
-        result.append(ShellCommand(tuple(words), assignments, instruction, index, after=simple.after))
+        result.append(ShellCommand(tuple(words), assignments, instruction, index, after=simple.after,
+                                   pipes_to=pipes_to))
     return result
 
 
@@ -238,7 +244,8 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
                 body_map = LazyMap(lambda number=number: heredoc_map(instruction, number))
                 commands.extend(script_commands(heredoc.body, env, instruction, number, where=body_map))
     frozen = tuple(commands)
-    return tuple(ShellCommand(c.words, c.assignments, c.instruction, c.script, frozen, c.after) for c in frozen)
+    return tuple(ShellCommand(c.words, c.assignments, c.instruction, c.script, frozen, c.after, c.pipes_to)
+                 for c in frozen)
 
 
 def stage_run_commands(project: Project, dockerfile: Dockerfile, stage: Stage) -> tuple[tuple[ShellCommand, ...], ...]:
