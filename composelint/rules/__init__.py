@@ -61,6 +61,7 @@ MODULES = (
     "cl411_copy_sources_to_file",
     "cl412_invalid_expose",
     "cl413_undefined_arg_in_from",
+    "cl414_env_self_reference",
     "cl415_pipe_without_pipefail",
     "cl426_unpinned_apt_package",
     "cl427_unpinned_apk_package",
