@@ -9,8 +9,9 @@ from composelint.diagnostics import Position, Related, Severity, Span
 from composelint.imageref import OFFICIAL_IMAGES
 from composelint.rules._rule import Violation, rule
 from composelint.suggest import closest_name
+from composelint.textnumbers import decimal_value
 
-_INDEX_RE = re.compile(r"[+-]?\d+\Z")  # BuildKit reads the value with strconv.Atoi
+_INDEX_RE = re.compile(r"[+-]?[0-9]+\Z")  # BuildKit reads the value with strconv.Atoi
 
 
 @rule(code="CL408", name="copy-from-unknown-stage", severity="error",
@@ -33,6 +34,7 @@ def check(project, options):
             message, help_text, related, severity = found
             shown = f"{instruction.keyword} --{flag.name}={flag.value}" if kind == "copy" else \
                 f"RUN --mount=…from={value}"
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
             yield Violation(
                 _value_span(flag, offset, len(value)), f"`{shown}` {message}", help=help_text, related=related,
                 severity=severity, subject=f"stage '{stage.label()}'", anchor_text=instruction.first_line)
@@ -65,9 +67,11 @@ def _references(dockerfile):
 def _target(dockerfile, value: str, kind: str):
     """The index of the stage ``value`` names, "index" for a stage index out of range, or None."""
     if kind == "copy" and _INDEX_RE.match(value):
-        index = int(value)
-        return index if 0 <= index < len(dockerfile.stages) else "index"
-    stage = dockerfile.stage(value) if not value.isdigit() else None
+        index = decimal_value(value.lstrip("+-"))  # None past int()'s digit limit: out of range too
+        if index is None or (value.startswith("-") and index) or index >= len(dockerfile.stages):
+            return "index"
+        return index
+    stage = dockerfile.stage(value)
     return stage.index if stage is not None else None
 
 
@@ -110,8 +114,9 @@ def _problem(dockerfile, stage, value, kind, contexts, needs):
     target = _target(dockerfile, value, kind)
     count = len(dockerfile.stages)
     if target == "index":
-        return (f"names stage index {value}, but this Dockerfile has {count} stage{'s' if count != 1 else ''} "
-                f"(0 to {count - 1}): the build stops with \"invalid stage index {value}\"",
+        shown = value if len(value) <= 12 else value[:11] + "…"
+        return (f"names stage index {shown}, but this Dockerfile has {count} stage{'s' if count != 1 else ''} "
+                f"(0 to {count - 1}): the build stops with \"invalid stage index {shown}\"",
                 "name the stage instead (`FROM … AS build`, then `--from=build`): names survive added stages",
                 (), None)
     if target is None:
