@@ -15,14 +15,11 @@ _INDEX_RE = re.compile(r"[+-]?[0-9]+\Z")  # BuildKit reads the value with strcon
 
 
 @rule(code="CL408", name="copy-from-unknown-stage", severity="error",
-      summary="`COPY --from` names its own stage, a later stage that needs it, a missing stage index, "
-              "or a one-word name that is no stage",
+      summary="`COPY --from` names its own stage, a later one that needs it, no stage index, or no stage at all",
       equivalents=("hadolint:DL3022", "hadolint:DL3023"))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
-        if not dockerfile.stages:
-            continue
-        references = list(_references(dockerfile))
+        references = list(_references(dockerfile))  # none without stages
         if not references:
             continue
         contexts = _named_contexts(project, dockerfile.path)
