@@ -218,6 +218,55 @@ NPM_PINS = PinSyntax("npm", frozenset(("npm", "pnpm", "bun", "yarn")),
 USER_CREATORS = {"useradd": ("-u", "--uid"), "adduser": ("-u", "--uid")}
 
 
+@record(frozen=True, slots=True)
+class Prompt:
+    """A package manager's confirmation question, and the options that answer it (CL409)."""
+
+    question: str  # as the tool prints it
+    verbs: frozenset  # the subcommands that ask
+    flags: frozenset  # long options (or exact words) that answer it: `--yes`, `--assumeyes`
+    letters: str = ""  # short option letters that answer it anywhere, alone or in a cluster: `-y`, `-qy`
+    global_letters: str = ""  # short option letters that answer it only before the subcommand (zypper's `-n`)
+    quiet: str = ""  # a letter that answers it when given twice: apt-get's `-qq` implies `-y`
+    settings: frozenset = frozenset()  # NAME of `-o NAME=true` / `--setopt=NAME=1` that answers it
+    answer: str = "-y"  # the option to advise
+    answer_first: bool = False  # it goes before the subcommand (`zypper -n install`)
+
+
+_APT_PROMPT = Prompt(
+    "Do you want to continue? [Y/n]",
+    frozenset(("install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove", "reinstall",
+               "build-dep")),
+    frozenset(("--yes", "--assume-yes", "--quiet=2", "-q=2")), "y", quiet="q",
+    settings=frozenset(("apt::get::assume-yes",)))
+_RPM_PROMPT = Prompt(
+    "Is this ok [y/N]",
+    frozenset(("install", "in", "update", "upgrade", "up", "remove", "erase", "rm", "reinstall", "downgrade",
+               "groupinstall", "groupupdate", "localinstall", "distro-sync", "autoremove", "swap")),
+    frozenset(("--assumeyes",)), "y", settings=frozenset(("assumeyes",)))
+# The package managers that ask before they change anything. Not apk (it never asks) nor microdnf
+# (assumeyes is its default, rpm-software-management/microdnf#94).
+PROMPTS: dict[str, Prompt] = {
+    "apt-get": _APT_PROMPT,
+    "apt": _APT_PROMPT,
+    "aptitude": Prompt("Do you want to continue? [Y/n/?]", frozenset(("install", "remove", "purge", "upgrade",
+                                                                      "safe-upgrade", "full-upgrade", "reinstall")),
+                       frozenset(("--assume-yes",)), "y"),
+    "yum": _RPM_PROMPT,
+    "dnf": _RPM_PROMPT,
+    "dnf5": _RPM_PROMPT,
+    "tdnf": _RPM_PROMPT,
+    "zypper": Prompt("Continue? [y/n/v/...? shows all options] (y)",
+                     frozenset(("install", "in", "update", "up", "dist-upgrade", "dup", "remove", "rm", "patch",
+                                "source-install", "si")),
+                     frozenset(("--non-interactive", "--no-confirm")), "y", global_letters="n", answer="-n",
+                     answer_first=True),
+}
+
+# Programs that download a URL to their standard output: on the left of a pipe (`curl … | sh`), their
+# failure is hidden unless the shell has `pipefail` (CL415).
+DOWNLOADERS = frozenset(("curl", "wget"))
+
 # --------------------------------------------------------------------------- what installs leave in a layer
 
 @record(frozen=True, slots=True)

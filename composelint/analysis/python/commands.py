@@ -67,6 +67,10 @@ class ShellCommand:
     wrappers: tuple[ShellWord, ...] = ()  # the wrappers looked through to reach it (`sudo`, `env`, `sh -c` …)
     subshell: int = 0  # inside `( … )` (its `cd` does not outlive it)
     grouped: bool = False  # inside `( … )`, `{ … }`, an if/while/case body, a function, or after `||`
+    # The operator before it in its script ("" | "&&" | "||" | ";" | "|" | "&" | "\n"): "|" reads the
+    # previous command's output (`yes | apt-get install …`, `curl … | sh`).
+    after: str = ""
+    pipes_to: str = ""  # the program its output is piped into (`curl … | sh` -> "sh"), as written; "" for none
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -127,7 +131,11 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
     """
     result: list[ShellCommand] = []
     # Every arm of a `case` counts: whichever runs, its installs end up in the image.
-    for simple in parse_script(script, case_arms=True).commands:
+    simples = parse_script(script, case_arms=True).commands
+    for position, simple in enumerate(simples):
+        following = simples[position + 1] if position + 1 < len(simples) else None
+        pipes_to = following.words[0].text if following is not None and following.after in ("|", "|&") and \
+            following.words else ""
         # Leading NAME=value words rejoin the argv: the loop below reads them as it reads wrappers, so
         # `sudo A=1 pip …` and `A=1 sudo pip …` give the same assignments.
         written = [word for _, word in simple.assignments] + list(simple.words)
@@ -178,7 +186,7 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
             if len(words) == 1:
                 continue  # a bare `sh`: it reads its script from stdin
         result.append(ShellCommand(tuple(words), assignments, instruction, index, (), tuple(wrappers),
-                                   simple.subshell, grouped))
+                                   simple.subshell, grouped, after=simple.after, pipes_to=pipes_to))
     return result
 
 
