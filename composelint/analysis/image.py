@@ -2168,23 +2168,9 @@ def _context_matches(context: Context, name: str) -> list[str]:
 
 def copy_word_spans(project, instruction: Instruction) -> list[tuple[str, Span]]:
     """The words of a COPY/ADD (sources, then destination) with the span of each."""
-    from composelint.analysis.commands.maps import align
+    from composelint.analysis.arguments import word_spans
 
-    words = instruction.copy_words
-    start = instruction.arguments_span.start if instruction.arguments_span is not None else instruction.span.start
-    region = Span(instruction.span.path, start, instruction.span.end)
-    positions = align(project.sources, region, instruction.arguments)
-    result = []
-    for text, offset in words:
-        if positions and offset + len(text) <= len(positions) and \
-                positions[offset][0] == positions[offset + len(text) - 1][0]:
-            line, column = positions[offset]
-            end_line, end_column = positions[offset + len(text) - 1]
-            result.append((text, Span(instruction.span.path, Position(line, column),
-                                      Position(end_line, end_column + 1))))
-        else:
-            result.append((text, instruction.arguments_span or instruction.span))
-    return result
+    return word_spans(project, instruction, instruction.copy_words)
 
 
 def stage_models(project) -> Iterator[tuple[ImageModel, bool]]:

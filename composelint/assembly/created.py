@@ -196,6 +196,9 @@ class NamedContext:
     context: str  # project-relative ("" is the root)
     origin: str  # "path:line" where the build is written
     tags: tuple[str, ...] = ()  # `-t NAME[:TAG]` of that build, as written (no variables)
+    # The NAMEs of its `--build-arg NAME[=value]` (`docker build`); None: not known (bake, an action's
+    # `build-args:`, a `--build-arg $VARS`).
+    build_args: tuple[str, ...] | None = None
 
 
 def is_build_config_path(relpath: str) -> bool:
@@ -209,9 +212,10 @@ def named_build_contexts(files: Iterable[tuple[str, str]]) -> dict[str, list[Nam
     docker-bake.hcl targets. Arguments composelint cannot expand are left out."""
     found: dict[str, list[NamedContext]] = {}
 
-    def add(dockerfile: str | None, context: str | None, origin: str, tags: tuple[str, ...] = ()) -> None:
+    def add(dockerfile: str | None, context: str | None, origin: str, tags: tuple[str, ...] = (),
+            build_args: tuple[str, ...] | None = None) -> None:
         if dockerfile is not None and context is not None:
-            entry = NamedContext(dockerfile, context, origin, tags)
+            entry = NamedContext(dockerfile, context, origin, tags, build_args)
             if entry not in found.setdefault(dockerfile, []):
                 found[dockerfile].append(entry)
 
@@ -246,10 +250,18 @@ def _docker_builds(path: str, unit, start: str | None, add) -> None:
         rest = words[index + (3 if texts[index + 1] == "buildx" else 2):]
         dockerfile_word, context_word, skip = None, None, False
         tags = []
+        build_args: list[str] | None = []
         for i, word in enumerate(rest):
             if skip:
                 skip = False
                 continue
+            if word.text == "--build-arg" or word.text.startswith("--build-arg="):
+                value = rest[i + 1] if word.text == "--build-arg" and i + 1 < len(rest) else word
+                name = (value.text.split("=", 1)[1] if value is word else value.text).partition("=")[0]
+                if build_args is not None and name and not any(char in name for char in "$`"):
+                    build_args.append(name)
+                else:
+                    build_args = None
             if word.text in ("-t", "--tag") and i + 1 < len(rest) and not rest[i + 1].symbolic:
                 tags.append(rest[i + 1].text)
             elif word.text.startswith("--tag=") and not word.symbolic:
@@ -275,7 +287,8 @@ def _docker_builds(path: str, unit, start: str | None, add) -> None:
             if "$" in written or "`" in written:
                 continue
             dockerfile = resolve_relative(cwd, written)
-        add(dockerfile, context, f"{path}:{unit.position(words[index].start)[0]}", tuple(tags))
+        add(dockerfile, context, f"{path}:{unit.position(words[index].start)[0]}", tuple(tags),
+            tuple(build_args) if build_args is not None else None)
 
 
 def _build_push_actions(path: str, text: str, add) -> None:
