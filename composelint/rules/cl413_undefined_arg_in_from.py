@@ -80,7 +80,7 @@ def _builds(project, dockerfile_path: str):
     """(services that build it, the repository's other builds of it): every FROM is resolved in every
     build, whatever its target, so every build must pass the argument."""
     from composelint.analysis.python_deps import builds_of
-    from composelint.created import project_named_contexts
+    from composelint.assembly.created import project_named_contexts
 
     services = {}
     for build in builds_of(project, dockerfile_path):

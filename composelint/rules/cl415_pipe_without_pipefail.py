@@ -6,7 +6,7 @@ import posixpath
 
 from composelint.analysis.commands.tables import DOWNLOADERS, SHELLS
 from composelint.analysis.python_deps import stage_run_commands
-from composelint.linking import stage_chain
+from composelint.assembly.linking import stage_chain
 from composelint.rules._rule import Violation, rule
 
 

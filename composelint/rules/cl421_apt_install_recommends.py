@@ -8,7 +8,7 @@ import re
 from composelint.analysis.commands.installs import install_of
 from composelint.analysis.commands.tables import NO_RECOMMENDS, RECOMMENDS_SETTING
 from composelint.analysis.layers import shipped_runs
-from composelint.linking import stage_chain
+from composelint.assembly.linking import stage_chain
 from composelint.rules._rule import Violation, rule
 
 _OFF = re.compile(re.escape(RECOMMENDS_SETTING) + r"""\s*=?\s*["']?(?:false|0|no)\b""", re.IGNORECASE)

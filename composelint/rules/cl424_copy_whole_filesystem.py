@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from composelint.analysis.image import base_info, copy_word_spans
-from composelint.linking import stage_chain
+from composelint.assembly.linking import stage_chain
 from composelint.rules._rule import Violation, rule
 
 
