@@ -48,7 +48,7 @@ KNOWN: dict[tuple[str, str, int], str] = {
 
 
 def _dockerfiles():
-    from composelint.discovery import is_dockerfile_name
+    from composelint.assembly.discovery import is_dockerfile_name
 
     for root in ROOTS:
         for path in sorted(root.rglob("*")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 from composelint.analysis.service_facts import has_variable, subject
-from composelint.created import project_built_images
+from composelint.assembly.created import project_built_images
 from composelint.imageref import parse_image_ref
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
