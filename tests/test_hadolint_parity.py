@@ -189,10 +189,7 @@ def _dockerfiles():
 
     for root in ROOTS:
         for path in sorted(root.rglob("*")):
-            # `Dockerfile-tester` too: a compose `build.dockerfile` names it, and each copy is linted alone
-            named = is_dockerfile_name(path.name) or path.name.startswith(("Dockerfile-", "Dockerfile_",
-                                                                           "Containerfile-", "Containerfile_"))
-            if named and path.is_file() and path.stat().st_size:
+            if is_dockerfile_name(path.name) and path.is_file() and path.stat().st_size:
                 yield root, path
 
 
