@@ -34,6 +34,7 @@ class Snippet:
     dialect: str  # ShellCheck's --shell: sh, bash, dash, ksh
     posix_sh: bool  # /bin/sh of the image is dash (Debian's): SC3xxx describe real failures
     shebang: bool  # the text starts with its own #! line
+    stage: int = 0  # index of the stage the RUN belongs to
 
 
 @record(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class Finding:
     level: str  # error, warning, info, style
     message: str
     span: object  # Span in the Dockerfile
+    text: str = ""  # the script text ShellCheck points at (`$VERSION` for an SC2086)
 
 
 @record(frozen=True, slots=True)
@@ -94,7 +96,7 @@ def snippets_of(project) -> list[Snippet]:
                 if instruction.keyword == "SHELL" and instruction.exec_args:
                     dialect = SHELLCHECK_DIALECTS.get(posixpath.basename(instruction.exec_args[0]))
                 elif instruction.keyword == "RUN" and instruction.form != "exec" and dialect is not None:
-                    found.extend(_run_snippets(path, instruction, dialect, posix[stage.index]))
+                    found.extend(_run_snippets(path, instruction, dialect, posix[stage.index], stage.index))
             final[stage.index] = dialect
     return found
 
@@ -115,7 +117,7 @@ def _interpreter(first_line: str) -> str:
     return posixpath.basename(words[0]) if words else ""
 
 
-def _run_snippets(path: str, instruction, dialect: str, posix: bool) -> list[Snippet]:
+def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int) -> list[Snippet]:
     from composelint.analysis.commands.maps import argument_map, heredoc_map  # not on the cached path
 
     if instruction.heredocs:
@@ -135,11 +137,13 @@ def _run_snippets(path: str, instruction, dialect: str, posix: bool) -> list[Sni
             dialect = SHELLCHECK_DIALECTS.get(_interpreter(heredoc.body.split("\n", 1)[0]))
             if dialect is None:
                 return []  # a Python or Node script behind its shebang
-        return [Snippet(path, instruction, heredoc.body, textmap, dialect, posix and dialect == POSIX_DIALECT, shebang)]
+        return [Snippet(path, instruction, heredoc.body, textmap, dialect, posix and dialect == POSIX_DIALECT, shebang,
+                        stage)]
     textmap = argument_map(instruction)
     if textmap is None or not instruction.arguments.strip():
         return []
-    return [Snippet(path, instruction, instruction.arguments, textmap, dialect, posix and dialect == POSIX_DIALECT, False)]
+    return [Snippet(path, instruction, instruction.arguments, textmap, dialect, posix and dialect == POSIX_DIALECT, False,
+                    stage)]
 
 
 def _compute(project) -> ShellCheckResult:
@@ -224,4 +228,14 @@ def _finding(snippet: Snippet, comment: dict) -> Finding | None:
     if span is None:
         return None
     return Finding(snippet, int(comment.get("code", 0)), str(comment.get("level", "")), str(comment.get("message", "")),
-                   span)
+                   span, _pointed_text(snippet.text, starts, shift, comment))
+
+
+def _pointed_text(text: str, starts: list[int], shift: int, comment: dict) -> str:
+    """The script text between ShellCheck's start and (exclusive) end column, when on one line."""
+    line = comment.get("line", 0) - 1 - shift
+    if line != comment.get("endLine", 0) - 1 - shift or not 0 <= line < len(starts) - 1:
+        return ""
+    first = starts[line] + comment.get("column", 0) - 1
+    last = min(starts[line] + comment.get("endColumn", 0) - 1, starts[line + 1] - 1)
+    return text[first:last] if starts[line] <= first < last else ""
