@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from composelint.analysis.image import copy_word_spans
+from composelint.analysis.image.model import copy_word_spans
 from composelint.analysis.python_deps import stage_environments_of
 from composelint.diagnostics import Severity
 from composelint.parsers.dockerfile import substitute
