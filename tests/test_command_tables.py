@@ -22,8 +22,6 @@ NAMES = (SHELLS | {name for name, entry in INSTALLERS.items() if entry.ecosystem
 
 # Literals that are legitimately elsewhere, each with its reason. This list may only shrink.
 _DATABASE = "a package database or ecosystem named in a message or a key, not a program looked up"
-_REMAINING = ("remaining twin: image.classify_run dispatches language installers itself; to be rebuilt on "
-              "commands.installs.install_of")
 ALLOWED = {
     ("composelint/rules/cl204_command_not_found.py", "apk"): _DATABASE,
     ("composelint/rules/cl204_command_not_found.py", "apt"): _DATABASE,
@@ -39,14 +37,8 @@ ALLOWED = {
     ("composelint/assembly/deployments/documents.py", "bash"): "a Markdown fence language (```bash), not a program",
     ("composelint/assembly/deployments/documents.py", "zsh"): "a Markdown fence language (```zsh), not a program",
     ("composelint/analysis/image/runs.py", "apt"): _DATABASE + " (INSTALLERS' `database`)",
-    ("composelint/analysis/image/model.py", "pip"): _DATABASE + " (the base-image table's hint: a program's distribution)",
-    ("composelint/analysis/image/runs.py", "pip"): _REMAINING,
-    ("composelint/analysis/image/runs.py", "pip3"): _REMAINING,
-    ("composelint/analysis/image/runs.py", "npm"): _REMAINING,
-    ("composelint/analysis/image/runs.py", "yarn"): _REMAINING,
-    ("composelint/analysis/image/runs.py", "runuser"): _REMAINING,
-    ("composelint/analysis/image/services.py", "npm"): "remaining: package_scripts names the runners of package.json scripts",
-    ("composelint/analysis/image/services.py", "yarn"): "remaining: package_scripts names the runners of package.json scripts",
+    ("composelint/analysis/image/runs.py", "pip"): "the module of `python -m pip` and the subcommand of `uv pip`",
+    ("composelint/analysis/image/model.py", "pip"): _DATABASE + " (the base-image table's hint key; a reason shown)",
 }
 
 
@@ -95,6 +87,13 @@ def test_the_image_model_looks_through_the_run_wrappers_of_the_python_analysis()
     # timeout/taskset/chroot were wrappers for the Python analysis of RUN steps, not for the image model
     assert _run("RUN timeout 600 apt-get install -y curl").packages == [("apt", "curl")]
     assert _run("RUN taskset -c 0 apk add gcc").packages == [("apk", "gcc")]
+
+
+def test_the_image_model_knows_the_pip_programs_of_the_install_table():
+    # image.classify_run knew pip, pip3 and pip3.X; install_of (CL201, CL407) also pip2: one PIP_PROGRAM now
+    info = _run("RUN pip2 install requests")
+    assert info.pip and not info.programs_unknown  # was an unknown tool that may install any program
+    assert _run("RUN pip2.7 install -e .").pip_local
 
 
 def test_system_installers_read_their_own_options_and_short_verbs():

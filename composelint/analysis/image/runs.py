@@ -14,33 +14,14 @@ import re
 from dataclasses import field
 from typing import Mapping
 
-from composelint.analysis.commands.tables import INSTALLERS, SHELLS
+from composelint.analysis.commands.tables import (ABSOLUTE_ONLY_WRITERS, ANY_PROGRAM_MANAGERS, ENSUREPIP_PROGRAMS,
+                                                  INSTALLERS, NODE_GLOBAL_OPTIONS, NODE_GLOBAL_SUBCOMMANDS,
+                                                  NODE_MANAGERS, PIP_PROGRAM, PROGRAM_INSTALLING_TOOLCHAINS,
+                                                  PYTHON_ENVIRONMENT_MANAGERS, RUN_HOUSEKEEPING, RUN_LOCAL_WRITERS,
+                                                  RUN_OPAQUE, SHELLS)
 from composelint.analysis.image.paths import norm
 from composelint.model import Instruction
 from composelint.records import record
-
-
-_HARMLESS = frozenset((
-    "mkdir", "chown", "chmod", "chgrp", "rm", "rmdir", "useradd", "adduser", "addgroup", "groupadd", "usermod",
-    "groupmod", "userdel", "deluser", "delgroup", "echo", "printf", "true", "false", "set", "export", "unset",
-    "test", "[", "ls", "cat", "id", "whoami", "sleep", "update-ca-certificates", "locale-gen",
-    "dpkg-reconfigure", "ldconfig", "grep", "ulimit", "umask", ":", "wait", "trap", "exit", "which", "type",
-    "hash", "env", "printenv", "date", "uname", "pwd", "du", "df", "sync", "update-alternatives", "passwd",
-    "chpasswd", "apt-key", "debconf-set-selections", "localedef", "ln", "find", "sed", "touch",
-))
-
-
-# Tools that write where they run or where their arguments say (files), but install no programs
-# except where those arguments point.
-_LOCAL = frozenset((
-    "go", "cargo", "mvn", "mvnw", "gradle", "gradlew", "dotnet", "javac", "jar", "java", "tsc", "node",
-    "npm", "yarn", "pnpm", "bun", "npx", "deno", "python", "python3", "git", "curl", "wget", "tar", "unzip",
-    "gunzip", "gzip", "bunzip2", "xz", "cp", "mv", "install", "tee", "awk", "gawk", "sort", "cut", "tr", "head",
-    "tail", "openssl", "ssh-keygen", "base64", "sha256sum", "md5sum", "sha1sum", "composer", "bundle", "gem",
-    "rake", "rails", "ng", "vite", "webpack", "next", "nuxt", "manage.py", "django-admin", "collectstatic",
-    "flask", "alembic", "prisma", "protoc", "gcc", "g++", "cc", "c++", "strip", "upx", "jlink", "jdeps",
-    "dos2unix", "envsubst", "patch", "diff", "cmake", "ninja", "meson", "tofu", "yq", "jq", "xargs",
-))
 
 
 _PIP_LOCAL_FLAGS = ("-e", "--editable", "-t", "--target", "--prefix", "--root", "--src")
@@ -65,11 +46,6 @@ def _bump(info: RunInfo, effect: str) -> None:
     order = {"none": 0, "local": 1, "opaque": 2}
     if order[effect] > order[info.effect]:
         info.effect = effect
-
-
-# Commands that, given only absolute paths, write nowhere near the working directory.
-_ABSOLUTE_ONLY = frozenset(("cp", "mv", "ln", "touch", "install", "tee", "sed", "mkdir", "rm", "chmod", "chown",
-                            "cat", "echo", "printf", "python", "python3", "find", "rsync"))
 
 
 def _writes_cwd(name: str, argv: list[str]) -> bool | None:
@@ -190,7 +166,7 @@ def _local(info: RunInfo, argv: list[str], cwd: str | None) -> None:
             info.write_dirs.add(cwd)
         return
     operands = [word for word in argv[1:] if not word.startswith("-")]
-    if name in _ABSOLUTE_ONLY and operands and all(word.startswith("/") or "://" in word or
+    if name in ABSOLUTE_ONLY_WRITERS and operands and all(word.startswith("/") or "://" in word or
                                                    re.fullmatch(r"[0-7]{3,4}|[\w.-]+:[\w.-]+", word)
                                                    for word in operands):
         return
@@ -237,7 +213,7 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
     if installer is not None and installer.database is not None:
         _packages(installer, argv, info)
         return
-    if name in ("pip", "pip3") or re.fullmatch(r"pip3\.\d+", name):
+    if PIP_PROGRAM.match(name):
         _pip(argv[1:], info, cwd)
         return
     if re.fullmatch(r"(?:python|pypy)(?:[23](?:\.\d+)?)?", name) and len(argv) > 2 and argv[1] == "-m":
@@ -246,7 +222,7 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
             _pip(argv[3:], info, cwd)
             return
         if module == "ensurepip":
-            info.provides_unknown.update(("pip", "pip3"))
+            info.provides_unknown.update(ENSUREPIP_PROGRAMS)
             return
         if module in ("venv", "virtualenv", "compileall"):
             _local(info, [argv[0]] + argv[3:], cwd)
@@ -261,15 +237,14 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
             info.pip_local = True
             _local(info, argv, cwd)
             return
-    if name in ("poetry", "pipenv", "pdm", "pip-sync", "conda", "mamba", "micromamba", "pipx", "hatch", "rye"):
+    if name in PYTHON_ENVIRONMENT_MANAGERS:
         info.pip_local = True
         _local(info, argv, cwd)
-        if name in ("conda", "mamba", "micromamba", "pipx"):
+        if name in ANY_PROGRAM_MANAGERS:
             info.programs_unknown = True
         return
-    if name in ("npm", "yarn", "pnpm", "bun") and len(argv) > 1:
-        if any(word in ("-g", "--global", "--location=global") for word in argv) or \
-                (name == "yarn" and argv[1] == "global"):
+    if name in NODE_MANAGERS and len(argv) > 1:
+        if any(word in NODE_GLOBAL_OPTIONS for word in argv) or NODE_GLOBAL_SUBCOMMANDS.get(name) == argv[1]:
             info.npm_global = True
             return
     if name == "corepack":
@@ -279,24 +254,24 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
         info.pip_local = True
         _local(info, argv, cwd)
         return
-    if name in _HARMLESS and has_write_redirect and name in ("echo", "printf", "cat", "printenv", "env", "date"):
+    if name in RUN_HOUSEKEEPING and has_write_redirect and name in ("echo", "printf", "cat", "printenv", "env", "date"):
         _bump(info, "local")  # it writes where its redirection says (mentioned in the text)
         return
-    if name in _HARMLESS and not has_write_redirect:
+    if name in RUN_HOUSEKEEPING and not has_write_redirect:
         if name == "find" and any(word in ("-exec", "-execdir", "-ok") for word in argv):
             _local(info, argv, cwd)
         elif name == "ln" or name == "touch" or (name == "sed" and any(
                 word.startswith("-i") or word == "--in-place" for word in argv)):
             _local(info, argv, cwd)
         return
-    if name in ("make", "eval", "source", ".", "su", "runuser", "cmake-install", "xargs") or "/" in argv[0] \
-            and posixpath.basename(argv[0]) not in _LOCAL and not argv[0].startswith(("/usr/", "/bin/")):
+    if name in RUN_OPAQUE or "/" in argv[0] \
+            and posixpath.basename(argv[0]) not in RUN_LOCAL_WRITERS and not argv[0].startswith(("/usr/", "/bin/")):
         _bump(info, "opaque")
         info.programs_unknown = True
         return
-    if name in _LOCAL or name in _HARMLESS:
+    if name in RUN_LOCAL_WRITERS or name in RUN_HOUSEKEEPING:
         _local(info, argv, cwd)
-        if name in ("go", "cargo", "gem", "dotnet", "composer", "bundle", "deno", "bun") and \
+        if name in PROGRAM_INSTALLING_TOOLCHAINS and \
                 any(word in ("install", "global", "tool", "binstubs") for word in argv[1:3]):
             info.programs_unknown = True  # `go install`, `cargo install`: programs on PATH
         return
@@ -359,8 +334,9 @@ def _pip(words: list[str], info: RunInfo, cwd: str | None = None) -> None:
         if word in (".", "..") or word.startswith(("./", "../", "/", "file:", "git+")) or word.endswith(
                 (".whl", ".tar.gz", ".zip")):
             info.pip_local = True
-    if info.pip_local:
-        _local(info, ["pip"] + words, cwd)
+    if info.pip_local:  # it writes where it runs (pip is no download tool, and takes relative paths)
+        _bump(info, "local")
+        info.write_dirs.add(cwd)
 
 
 _END = r"(?=$|[\s'\";&|()<>`,\]=])"

@@ -12,6 +12,7 @@ import posixpath
 import re
 from typing import Mapping
 
+from composelint.analysis.commands.tables import NODE_MANAGERS, SCRIPTS_BY_NAME
 from composelint.analysis.image.base import BaseInfo, base_info, is_system_path
 from composelint.analysis.image.builds import all_services, built_dockerfiles, unbuilt_contexts
 from composelint.analysis.image.context import context_for
@@ -312,7 +313,7 @@ def package_scripts(project, target: StartTarget, invocation) -> tuple[str, str,
 
     words = invocation.words
     name = invocation.name
-    if name not in ("npm", "yarn", "pnpm", "bun") or target.view is None:
+    if name not in NODE_MANAGERS or target.view is None:
         return None
     operand = _first_operand(words, 1)
     if operand is None:
@@ -324,7 +325,8 @@ def package_scripts(project, target: StartTarget, invocation) -> tuple[str, str,
         if following is None:
             return None
         script, word = following[1], words[following[0]]
-    elif verb == "start" or (name != "npm" and verb not in ("install", "add", "exec", "dlx", "global", "create")):
+    elif verb == "start" or (name in SCRIPTS_BY_NAME and verb not in ("install", "add", "exec", "dlx", "global",
+                                                                     "create")):
         script = verb
     else:
         return None
