@@ -21,7 +21,9 @@ from composelint.analysis.image.paths import ABSENT, DEFAULT_PATH, PRESENT, UNKN
 from composelint.analysis.mounts import Mount, mounts_of, through_mount
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage
+from composelint.parsers.package_json import scripts_of
 from composelint.records import record
+from composelint.sourcetext import source_text
 
 
 class ServiceView:
@@ -340,25 +342,14 @@ def package_scripts(project, target: StartTarget, invocation) -> tuple[str, str,
     if (found.mount is None or found.mount.kind != "bind") and target.view.model is not None:
         host_path = target.view.model.context.full(found.context_path)
     text = project.read_text(host_path)
-    if not text:
+    entry = scripts_of(text).get(script) if text else None
+    if entry is None:
         return None
-    import json
-
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    if not isinstance(scripts, dict) or not isinstance(scripts.get(script), str):
-        return None
-    body = scripts[script]
     span = None
-    for number, line in enumerate(text.split("\n"), 1):
-        column = line.find(json.dumps(script) + ":")
-        if column < 0:
-            column = line.find(json.dumps(script) + " :")
-        if column >= 0:
-            span = Span(host_path, Position(number, column + 1), Position(number, len(line.rstrip()) + 1))
-            break
+    if entry.key is not None:
+        source = source_text(text)
+        number, column = source.position(entry.key)
+        span = Span(host_path, Position(number, column), Position(number, len(source.line(number).rstrip()) + 1))
+    body = entry.command
     label = f"{name} {'run ' if verb in ('run', 'run-script') else ''}{script}"
     return label, body, span, word
