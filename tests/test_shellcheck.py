@@ -50,3 +50,60 @@ def test_the_script_copies_are_removed(tmp_path, monkeypatch):
     assert lint_lines(project, ("CL416",)) == [
         "Dockerfile:2:10: CL416 warning: SC2086: Double quote to prevent globbing and word splitting"]
     assert list(scratch.iterdir()) == []
+
+
+def test_snippets_shared_among_parallel_processes_give_the_same_findings(tmp_path, monkeypatch):
+    import subprocess
+
+    started = []
+    popen = subprocess.Popen
+
+    def counting(argv, **kwargs):
+        started.append(len(argv))
+        return popen(argv, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", counting)
+    monkeypatch.setattr(shellcheck, "PER_PROCESS", 1)
+    monkeypatch.setattr(shellcheck, "_workers", lambda: 2)
+    write_tree(tmp_path, {"Dockerfile": "FROM debian:12\nRUN echo $A\nRUN echo $B\nRUN echo $C\n"})
+    expected = [f"Dockerfile:{line}:10: CL416 warning: SC2086: Double quote to prevent globbing and word splitting"
+                for line in (2, 3, 4)]
+    assert lint_lines(tmp_path, ("CL416",)) == expected
+    assert started == [4 + 2, 4 + 1]  # as many processes as may run at once, the snippets shared out
+    started.clear()
+    monkeypatch.setattr(shellcheck, "BATCH", 1)  # one snippet a process: the third starts when one ends
+    assert lint_lines(tmp_path, ("CL416",)) == expected
+    assert started == [4 + 1] * 3
+
+
+def test_shellcheck_starts_before_the_rules_so_it_runs_while_they_do(tmp_path, monkeypatch):
+    import subprocess
+
+    from composelint import engine
+
+    events = []
+    popen, run_rule = subprocess.Popen, engine._run_rule
+    monkeypatch.setattr(subprocess, "Popen",
+                        lambda argv, **kwargs: events.append("shellcheck") or popen(argv, **kwargs))
+    monkeypatch.setattr(engine, "_run_rule", lambda meta, *args: events.append(meta.code) or run_rule(meta, *args))
+    write_tree(tmp_path, {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
+    assert len(lint_lines(tmp_path, ("CL415", "CL416"))) == 1
+    assert events == ["shellcheck", "CL415", "CL416"]
+
+
+def test_a_shellcheck_over_its_time_is_stopped_and_reported_once(tmp_path, monkeypatch):
+    import tempfile
+
+    slow = tmp_path / "bin" / "shellcheck"
+    slow.parent.mkdir()
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(shellcheck, "find_binary", lambda: str(slow))
+    monkeypatch.setattr(shellcheck, "TIMEOUT", 0.3)
+    project = write_tree(tmp_path / "p", {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
+    assert lint_lines(project, ("CL416",)) == [
+        "Dockerfile:2:1: CL416 info: the RUN scripts were not checked with ShellCheck: ShellCheck took over 0.3 s"]
+    assert list(scratch.iterdir()) == []
