@@ -20,7 +20,7 @@ import sys
 from composelint.analysis.commands.tables import POSIX_DIALECT, SH_NOT_DASH_IMAGES, SHELLCHECK_DIALECTS
 from composelint.records import record
 
-TIMEOUT = 120  # seconds for one batch; a project whose scripts take longer is reported as not checked
+TIMEOUT = 120  # seconds for one ShellCheck process; scripts that take longer are reported as not checked
 BATCH = 200  # snippets per ShellCheck process at most
 PER_PROCESS = 40  # and at least, before the snippets are shared among parallel processes (~25 ms to start one)
 INSTALL = "pip install 'composelint[shellcheck]'"
@@ -35,6 +35,7 @@ class Snippet:
     dialect: str  # ShellCheck's --shell: sh, bash, dash, ksh
     posix_sh: bool  # /bin/sh of the image is dash (Debian's): SC3xxx describe real failures
     shebang: bool  # the text starts with its own #! line
+    stage: int = 0  # index of the stage the RUN belongs to
 
 
 @record(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Finding:
     level: str  # error, warning, info, style
     message: str
     span: object  # Span in the Dockerfile
+    text: str = ""  # the script text ShellCheck points at (`$VERSION` for an SC2086)
 
 
 @record(frozen=True, slots=True)
@@ -95,7 +97,7 @@ def snippets_of(project) -> list[Snippet]:
                 if instruction.keyword == "SHELL" and instruction.exec_args:
                     dialect = SHELLCHECK_DIALECTS.get(posixpath.basename(instruction.exec_args[0]))
                 elif instruction.keyword == "RUN" and instruction.form != "exec" and dialect is not None:
-                    found.extend(_run_snippets(path, instruction, dialect, posix[stage.index]))
+                    found.extend(_run_snippets(path, instruction, dialect, posix[stage.index], stage.index))
             final[stage.index] = dialect
     return found
 
@@ -116,7 +118,7 @@ def _interpreter(first_line: str) -> str:
     return posixpath.basename(words[0]) if words else ""
 
 
-def _run_snippets(path: str, instruction, dialect: str, posix: bool) -> list[Snippet]:
+def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int) -> list[Snippet]:
     from composelint.analysis.commands.maps import argument_map, heredoc_map  # not on the cached path
 
     if instruction.heredocs:
@@ -136,11 +138,13 @@ def _run_snippets(path: str, instruction, dialect: str, posix: bool) -> list[Sni
             dialect = SHELLCHECK_DIALECTS.get(_interpreter(heredoc.body.split("\n", 1)[0]))
             if dialect is None:
                 return []  # a Python or Node script behind its shebang
-        return [Snippet(path, instruction, heredoc.body, textmap, dialect, posix and dialect == POSIX_DIALECT, shebang)]
+        return [Snippet(path, instruction, heredoc.body, textmap, dialect, posix and dialect == POSIX_DIALECT, shebang,
+                        stage)]
     textmap = argument_map(instruction)
     if textmap is None or not instruction.arguments.strip():
         return []
-    return [Snippet(path, instruction, instruction.arguments, textmap, dialect, posix and dialect == POSIX_DIALECT, False)]
+    return [Snippet(path, instruction, instruction.arguments, textmap, dialect, posix and dialect == POSIX_DIALECT, False,
+                    stage)]
 
 
 def start(project) -> None:
@@ -175,13 +179,10 @@ class _Run:
     time as this process may use, each with at most BATCH snippets and at least PER_PROCESS."""
 
     def __init__(self, result: ShellCheckResult | None, binary: str = "", snippets=()):
-        import time
-
         self.result, self.binary, self.snippets = result, binary, list(snippets)
-        self.deadline = time.monotonic() + TIMEOUT
         self.written: list[str] = []
         self.waiting: list[list[Snippet]] = []
-        self.running: list[tuple[object, list[str], list[Snippet]]] = []
+        self.running: list[tuple[object, float, list[str], list[Snippet]]] = []  # process, deadline, …
         if result is not None:
             return
         import tempfile
@@ -195,6 +196,7 @@ class _Run:
 
     def _spawn(self) -> None:
         import subprocess
+        import time
 
         batch = self.waiting.pop(0)
         files = []
@@ -212,7 +214,7 @@ class _Run:
         except OSError as exc:
             self._fail(f"ShellCheck could not start: {exc}")
             return
-        self.running.append((process, files, batch))
+        self.running.append((process, time.monotonic() + TIMEOUT, files, batch))
 
     def _fail(self, why: str) -> None:
         self.result = ShellCheckResult((), tuple(self.snippets), why)
@@ -225,9 +227,9 @@ class _Run:
         findings: list[Finding] = []
         try:
             while self.running and self.result is None:
-                process, files, batch = self.running.pop(0)
+                process, deadline, files, batch = self.running.pop(0)
                 try:
-                    out, err = process.communicate(timeout=max(0.0, self.deadline - time.monotonic()))
+                    out, err = process.communicate(timeout=max(0.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.communicate()
@@ -254,7 +256,7 @@ class _Run:
         return self.result
 
     def _close(self) -> None:
-        for process, _files, _batch in self.running:
+        for process, *_ in self.running:
             process.kill()
             process.communicate()
         self.running, self.waiting = [], []
@@ -291,4 +293,14 @@ def _finding(snippet: Snippet, comment: dict) -> Finding | None:
     if span is None:
         return None
     return Finding(snippet, int(comment.get("code", 0)), str(comment.get("level", "")), str(comment.get("message", "")),
-                   span)
+                   span, _pointed_text(snippet.text, starts, shift, comment))
+
+
+def _pointed_text(text: str, starts: list[int], shift: int, comment: dict) -> str:
+    """The script text between ShellCheck's start and (exclusive) end column, when on one line."""
+    line = comment.get("line", 0) - 1 - shift
+    if line != comment.get("endLine", 0) - 1 - shift or not 0 <= line < len(starts) - 1:
+        return ""
+    first = starts[line] + comment.get("column", 0) - 1
+    last = min(starts[line] + comment.get("endColumn", 0) - 1, starts[line + 1] - 1)
+    return text[first:last] if starts[line] <= first < last else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from composelint.analysis.shellcheck import shellcheck_result, start
 from composelint.diagnostics import Severity, Span
 from composelint.records import record
@@ -42,6 +44,8 @@ def check(project, options: Options):
             continue
         if code.startswith("SC3") and not finding.snippet.posix_sh:
             continue
+        if code == "SC2086" and _one_word_constant(project, finding):
+            continue
         if code.startswith("SC1"):
             if id(finding.snippet) in parse_errors:
                 continue  # ShellCheck stops at the first: the others describe the same place
@@ -50,6 +54,34 @@ def check(project, options: Options):
             finding.span, f"{code}: {finding.message.rstrip('.')}",
             help=f"see https://www.shellcheck.net/wiki/{code} (checked as a {finding.snippet.dialect} script)",
             anchor_text=f"{code} {finding.snippet.instruction.first_line}")
+
+
+# `$NAME` or `${NAME}` alone (no `${NAME%.*}`: a modifier makes the value unknown).
+_EXPANSION = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+# A value that word splitting and globbing leave as it is: no blank, no `*`, `?` or `[`.
+_ONE_WORD = re.compile(r"[A-Za-z0-9_.,:/@%+=^-]+")
+
+
+def _one_word_constant(project, finding) -> bool:
+    """``$VERSION`` where the Dockerfile sets VERSION (ENV, or ARG with its default and every value a
+    compose build passes) to one word without glob characters, and the script does not assign it:
+    quoting it changes nothing (hadolint reports these; they were most of ShellCheck's findings on the
+    real repositories)."""
+    from composelint.analysis.python_deps import builds_of, stage_environments_of
+
+    expansion = _EXPANSION.fullmatch(finding.text)
+    dockerfile = project.dockerfiles.get(finding.snippet.path)
+    if expansion is None or dockerfile is None:
+        return False
+    name = expansion.group(1) or expansion.group(2)
+    if re.search(rf"(?<![\w$]){name}=|\b(?:for|read|getopts)\b[^;&|\n]*\b{name}\b", finding.snippet.text):
+        return False  # the script sets it: ShellCheck judges the shell's value
+    values = [stage_environments_of(project, dockerfile)[finding.snippet.stage].get(name)]
+    for build in builds_of(project, dockerfile.path):
+        for service in build.services:
+            if service.build is not None and name in service.build.args:
+                values.append(service.build.args[name].value)
+    return all(value is not None and _ONE_WORD.fullmatch(value) for value in values)
 
 
 def _listed(code: str, selectors) -> bool:
