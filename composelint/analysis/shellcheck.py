@@ -176,20 +176,26 @@ def _workers() -> int:
 
 class _Run:
     """ShellCheck over the snippets in parallel processes (ShellCheck itself uses one core), as many at a
-    time as this process may use, each with at most BATCH snippets and at least PER_PROCESS."""
+    time as this process may use, each with at most BATCH scripts and at least PER_PROCESS. A script
+    written the same in several places (the same dialect too) is checked once: ShellCheck sees only the
+    text, and its findings map back to each place (122 scripts are 47 on the awesome-compose samples)."""
 
     def __init__(self, result: ShellCheckResult | None, binary: str = "", snippets=()):
         self.result, self.binary, self.snippets = result, binary, list(snippets)
         self.written: list[str] = []
-        self.waiting: list[list[Snippet]] = []
-        self.running: list[tuple[object, float, list[str], list[Snippet]]] = []  # process, deadline, …
+        self.waiting: list[list[list[Snippet]]] = []  # batches of scripts, each script's places
+        self.running: list[tuple[object, float, list[str], list[list[Snippet]]]] = []  # process, deadline, …
         if result is not None:
             return
         import tempfile
 
-        groups = max(-(-len(snippets) // BATCH), min(_workers(), -(-len(snippets) // PER_PROCESS)))
-        size = -(-len(snippets) // groups)
-        self.waiting = [self.snippets[first:first + size] for first in range(0, len(snippets), size)]
+        places: dict[tuple[str, str, bool], list[Snippet]] = {}
+        for snippet in self.snippets:
+            places.setdefault((snippet.text, snippet.dialect, snippet.shebang), []).append(snippet)
+        scripts = list(places.values())
+        groups = max(-(-len(scripts) // BATCH), min(_workers(), -(-len(scripts) // PER_PROCESS)))
+        size = -(-len(scripts) // groups)
+        self.waiting = [scripts[first:first + size] for first in range(0, len(scripts), size)]
         self.directory = tempfile.mkdtemp(prefix="composelint-shellcheck-")
         while self.waiting and len(self.running) < _workers() and self.result is None:
             self._spawn()
@@ -200,7 +206,7 @@ class _Run:
 
         batch = self.waiting.pop(0)
         files = []
-        for snippet in batch:
+        for snippet, *_ in batch:
             name = os.path.join(self.directory, f"{len(self.written)}.sh")
             header = "" if snippet.shebang else f"#!/bin/{snippet.dialect}\n"
             self.written.append(name)
@@ -244,8 +250,7 @@ class _Run:
                     break
                 by_file = dict(zip(files, batch))
                 for comment in comments:
-                    snippet = by_file.get(comment.get("file"))
-                    if snippet is not None:
+                    for snippet in by_file.get(comment.get("file"), ()):
                         finding = _finding(snippet, comment)
                         if finding is not None:
                             findings.append(finding)
