@@ -1,11 +1,12 @@
 """Parsed files kept between builds of one project, for a process that lints it again and again
 (the language server): a compose file or Dockerfile whose text did not change is not parsed again.
 
-Only what is a function of a file's text alone is kept: the positioned YAML document of a compose
-file (``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen. Everything that
-depends on other files — interpolation with an environment, the schema check of the interpolated
-tree, services, deployments, linking — is computed again in every build. One entry per path:
-memory stays that of one model.
+Kept: what is a function of a file's text alone, the positioned YAML document of a compose file
+(``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen; and what is a function
+of that document and an environment, its interpolation and the schema check of the interpolated
+tree (with their problems), keyed by the environment's values (``Environment.key``) and the text of
+the automation that may export variables. Services, deployments and linking are computed again in
+every build. One entry per path: memory stays that of one model.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ class ParseCache:
     def __init__(self) -> None:
         self._yaml: dict[str, tuple] = {}
         self._dockerfiles: dict[str, tuple] = {}
+        # id(root of a kept document) -> (that root, {key: result}); a document parsed again drops
+        # the results of the one it replaces, so memory stays that of one model.
+        self._derived: dict[int, tuple] = {}
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -27,8 +31,24 @@ class ParseCache:
 
         self.misses += 1
         document = load_yaml(text, relpath, limits)
+        if entry is not None:
+            self._derived.pop(id(entry[2].root), None)
         self._yaml[relpath] = (text, limits, document)
+        if document.root is not None:
+            self._derived[id(document.root)] = (document.root, {})
         return document
+
+    def memo(self, raw, key, compute):
+        """``compute()``, a function of ``raw`` (the root of a kept document) and of what ``key`` names
+        (see compose_files._environment_key), reused while both are the same. Another tree is not kept."""
+        entry = self._derived.get(id(raw))
+        if entry is None or entry[0] is not raw:
+            return compute()
+        results = entry[1]
+        if key in results:
+            return results[key]
+        result = results[key] = compute()
+        return result
 
     def dockerfile(self, text: str, relpath: str):
         """``parse_dockerfile(text, relpath)``, reused while the text is the same."""
