@@ -2,11 +2,15 @@
 (the language server): a compose file or Dockerfile whose text did not change is not parsed again.
 
 Kept: what is a function of a file's text alone, the positioned YAML document of a compose file
-(``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen; and what is a function
+(``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen; what is a function
 of that document and an environment, its interpolation and the schema check of the interpolated
-tree (with their problems), keyed by the environment's values (``Environment.key``) and the text of
-the automation that may export variables. Services, deployments and linking are computed again in
-every build. One entry per path: memory stays that of one model.
+tree (with their problems) and the file's services, keyed by the environment's values
+(``Environment.key``) and the text of the automation that may export variables; and each merged
+deployment model with the services built from it, kept while every question its loading asked
+(which interpolated tree, does a file exist, an include's variables) has the same answer
+(deployment_models._DeploymentSource.load). Linking to Dockerfiles, the Deployment records and
+everything after them are computed again in every build. One entry per path, per environment used
+and per model loaded by the last build: memory stays that of one model.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ class ParseCache:
         # id(root of a kept document) -> (that root, {key: result}); a document parsed again drops
         # the results of the one it replaces, so memory stays that of one model.
         self._derived: dict[int, tuple] = {}
+        self._models: dict[tuple, tuple] = {}  # deployment_models._DeploymentSource.load
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -49,6 +54,12 @@ class ParseCache:
             return results[key]
         result = results[key] = compute()
         return result
+
+    def kept_models(self) -> tuple[dict, dict]:
+        """(the merged models the previous build loaded, those this build loads): a model the build does
+        not load again is dropped."""
+        previous, self._models = self._models, {}
+        return previous, self._models
 
     def dockerfile(self, text: str, relpath: str):
         """``parse_dockerfile(text, relpath)``, reused while the text is the same."""

@@ -125,18 +125,45 @@ PROJECTS = sorted({path.parent for pattern in ("compose*.y*ml", "docker-compose*
 def test_fixture_edit_sequences_match_cold_runs(root):
     session = Session.open(root)
     found = walk(root, session.config.exclude)
-    compose = sorted(found.compose)[0]
-    text = (root / compose).read_text(encoding="utf-8", errors="surrogateescape")
     buffers: dict[str, str] = {}
     _assert_same_as_cold(root, session, buffers)
-    edits = [(compose, text + "\n# edited\n"),
-             (compose, text.replace("services:", "services:\n  added-by-test:\n    image: x:1", 1))]
+    edits = []
+    # Every compose file in turn (an included, extended or layered file changes the merged model
+    # of the deployment that pulls it in), then a Dockerfile and the .env.
+    for compose in sorted(found.compose):
+        text = (root / compose).read_text(encoding="utf-8", errors="surrogateescape")
+        edits += [(compose, text.replace("services:", "services:\n  added-by-test:\n    image: x:1", 1)),
+                  (compose, text + "\n# edited\n"), (compose, text)]
     if found.dockerfiles:
         dockerfile = sorted(found.dockerfiles)[0]
         original = (root / dockerfile).read_text(encoding="utf-8", errors="surrogateescape")
         edits.append((dockerfile, original + "\nUSER root\n"))
     edits.append((".env", "PORT=1234\nTAG=latest\n"))
-    edits.append((compose, text))
     for path, edited in edits:
         buffers[path] = edited
         _assert_same_as_cold(root, session, buffers)
+
+
+def test_included_files_and_their_environment_reload_the_deployment(tmp_path):
+    """A merged model is kept only while every file it pulled in, whether that file exists, and the
+    variables of an include's env file are the same."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "compose.yaml").write_text(
+        "include:\n  - path: infra/compose.yaml\n    env_file: infra/infra.env\n"
+        "services:\n  web:\n    image: nginx:1.27\n    depends_on: [db]\n")
+    (tmp_path / "infra" / "infra.env").write_text("DB_TAG=16\n")
+    session = Session.open(tmp_path)
+    buffers: dict[str, str] = {}
+    seen = [_assert_same_as_cold(tmp_path, session, buffers)]
+    for path, text in [
+        ("infra/compose.yaml", "services:\n  db:\n    image: postgres:${DB_TAG}\n"),  # a new file appears
+        ("infra/infra.env", "OTHER=1\n"),  # DB_TAG no longer set
+        ("infra/infra.env", "DB_TAG=17\n"),
+        ("infra/compose.yaml", "services:\n  db:\n    image: postgres:${DB_TAG}\n    privileged: true\n"),
+    ]:
+        buffers[path] = text
+        seen.append(_assert_same_as_cold(tmp_path, session, buffers))
+    assert "CL008" in _codes(seen[0], "compose.yaml") and "CL008" not in _codes(seen[1], "compose.yaml")
+    assert "CL005" in _codes(seen[2], "infra/compose.yaml") and "CL005" not in _codes(seen[3], "infra/compose.yaml")
+    assert "CL306" in _codes(seen[4], "infra/compose.yaml")
