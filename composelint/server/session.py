@@ -133,7 +133,11 @@ class Session:
             by_path.setdefault(self.config_problem.span.path, []).append(self.config_problem)
         outcome = Outcome({path: tuple(items) for path, items in by_path.items()}, project, dict(overrides),
                           time.perf_counter() - started)
-        self.last = outcome
+        previous, self.last = self.last, outcome
+        if previous is not None:
+            # The server runs with the cyclic collector off (cli.main): without this, every run's
+            # model would stay in memory (~25 MB a run at 1,000 services). Freed by reference counts.
+            previous.project.facts.release()
         return outcome
 
     def _fileset(self) -> FileSet:

@@ -3,6 +3,8 @@ buffers finds, edit after edit, including edits whose findings show in another f
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
@@ -167,3 +169,21 @@ def test_included_files_and_their_environment_reload_the_deployment(tmp_path):
     assert "CL008" in _codes(seen[0], "compose.yaml") and "CL008" not in _codes(seen[1], "compose.yaml")
     assert "CL005" in _codes(seen[2], "infra/compose.yaml") and "CL005" not in _codes(seen[3], "infra/compose.yaml")
     assert "CL306" in _codes(seen[4], "infra/compose.yaml")
+
+
+def test_a_replaced_model_is_freed_without_the_cyclic_collector(tmp_path):
+    # The server process runs with the collector off (cli.main): a model kept alive by a cycle
+    # (a derived fact holding its project) would stay in memory for every run.
+    root = _project(tmp_path)
+    session = Session.open(root)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        session.lint({})
+        assert session.last.project.facts.get("probe", lambda project: project, session.last.project)
+        replaced = weakref.ref(session.last.project)
+        session.lint({"compose.yaml": APP + "\n"})
+        assert replaced() is None
+    finally:
+        if enabled:
+            gc.enable()
