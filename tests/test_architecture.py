@@ -46,7 +46,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The pragma index (suppressions) names rules through the registry; the engine applies it and the rule
     # CL009 judges it, so it sits with the rules.
     ("rules", ("composelint.rules", "composelint.suppressions")),
-    ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache")),
+    ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache", "composelint.fixing")),
     ("reporters", ("composelint.reporters", "composelint.graph_html")),
     ("cli", ("composelint.cli", "composelint.__main__", "composelint.dev", "composelint.server")),
 )
