@@ -2,11 +2,8 @@
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 2 usage or configuration error, an internal error (one line, no traceback
-unless --debug), or a file --fix could not write (or was interrupted while
-writing); 130 interrupted; 141 standard output closed early
+unless --debug) or a fix not written (composelint/fixcli.py); 130 interrupted; 141 standard output closed early
 (``composelint | head``), silently, as a process killed by SIGPIPE.
-With --fix the findings that remain decide 0 or 1; --fix-only exits 0; --diff
-exits 1 when it prints a change, else 0.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from composelint import __version__
+from composelint import __version__, fixcli
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
 STATISTICS_FORMATS = ("text", "json")
@@ -128,37 +125,24 @@ def cli() -> None:
               help="Directory that paths in json, sarif, github and gitlab output are relative to (default: the "
                    "repository root, the nearest ancestor holding .git; text and concise print paths relative "
                    "to the current directory).")
-@click.option("--fix", "fix", is_flag=True,
-              help="Apply the safe fixes to the files, then report what remains (`[*]` marks fixable findings).")
-@click.option("--unsafe-fixes", is_flag=True,
-              help="With --fix, --fix-only or --diff, apply the unsafe fixes too (they change behaviour: review them); "
-                   "without, count them as fixable in the report.")
-@click.option("--fix-only", is_flag=True, help="Apply the fixes and report nothing else; exit 0 unless writing fails.")
-@click.option("--diff", "show_diff", is_flag=True,
-              help="Print the fixes as a unified diff (`git apply` / `patch -p1` from the project root) instead of "
-                   "writing them; exit 1 when there is something to fix.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@fixcli.options
 def check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
           exit_zero, statistics, quiet, show_suppressed, no_inline_ignores, stdin_filename, use_environment, color,
-          baseline_path, write_baseline, debug, no_cache=False, env_files=(), path_base=None, fix=False,
-          unsafe_fixes=False, fix_only=False, show_diff=False) -> None:
+          baseline_path, write_baseline, debug, no_cache=False, env_files=(), path_base=None, **fix_flags) -> None:
     """Lint a repository (default: the current directory)."""
     output_format = output_format or "text"
     if statistics and output_format not in STATISTICS_FORMATS:
         raise _fail(f"--statistics prints {' or '.join(STATISTICS_FORMATS)}, not {output_format}")
-    fixing = _Fixing(fix or fix_only or show_diff, unsafe_fixes, fix_only, show_diff)
-    if fixing.enabled and write_baseline is not None:
-        raise _fail("--write-baseline records findings; it does not go with --fix, --fix-only or --diff")
     view = _View(output_format, output_file, show_suppressed, color, statistics, quiet)
-    view.path_base = path_base
-    view.fixing = fixing
+    view.path_base, view.fixing = path_base, fixcli.fixing_of(fix_flags, write_baseline, _fail)
     if fail_on == "never":
         fail_on, exit_zero = None, True
     try:
         with _collector_paused():
             code = _check(paths, view, config_path, select, extend_select, ignore, severities, fail_on,
                           no_inline_ignores, stdin_filename, use_environment, debug, baseline_path, write_baseline,
-                          no_cache=no_cache or fixing.enabled, env_files=env_files)
+                          no_cache=no_cache or view.fixing.enabled, env_files=env_files)
     except (click.exceptions.Exit, BrokenPipeError):
         raise
     except Exception as exc:  # the promise: one line, never a traceback
@@ -168,13 +152,6 @@ def check(paths, output_format, output_file, config_path, select, extend_select,
     raise click.exceptions.Exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
 
 
-class _Fixing:
-    """--fix, --unsafe-fixes, --fix-only, --diff."""
-
-    def __init__(self, enabled: bool, unsafe: bool, only: bool, diff: bool) -> None:
-        self.enabled, self.unsafe, self.only, self.diff = enabled, unsafe, only, diff
-
-
 class _View:
     """How the report is shown: format, destination and what besides the findings is printed."""
 
@@ -182,8 +159,7 @@ class _View:
         self.format, self.output_file, self.show_suppressed = output_format, output_file, show_suppressed
         self.color, self.statistics, self.quiet = color, statistics, quiet
         self.path_base: Path | None = None  # --path-base; then the configuration's, then the repository root
-        self.fixing = _Fixing(False, False, False, False)
-        self.fixed: int | None = None  # fixes applied, for the summary
+        self.fixing, self.fixed = fixcli.NO_FIX, None  # --fix and its kin; how many fixes were applied
 
     def note(self, message: str) -> None:
         """A line for people on standard error; --quiet leaves only the findings."""
@@ -306,7 +282,8 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
             linted = stdin_overrides or _linted(fileset.compose + fileset.dockerfiles, only_paths)
             return _finish(result, hit, view, config, linted, paths)
     if view.fixing.enabled:
-        return _fix(root, config, view, only_paths, baseline, stdin_overrides, paths, baseline_path)
+        return fixcli.run(root, config, view, only_paths, baseline, stdin_overrides,
+                          lambda result, project, linted: _finish(result, project, view, config, linted, paths), _fail)
     from composelint.discovery import observing
 
     with observing() if cache is not None else contextlib.nullcontext([]) as observed:
@@ -324,60 +301,6 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
     if baseline is not None and only_paths is None and baseline.unmatched():
         view.note(_stale_baseline_message(baseline, baseline_path))
     return code
-
-
-def _fix(root: Path, config, view: _View, only_paths, baseline, stdin_overrides, paths, baseline_path) -> int:
-    """--fix / --fix-only / --diff: fix to a fixed point, then write, print the diff or the fixed
-    buffer, and report what remains."""
-    from composelint.fixing import fix_project
-
-    fixing = view.fixing
-    outcome = fix_project(root, config, unsafe=fixing.unsafe, only_paths=only_paths, baseline=baseline,
-                          overrides=stdin_overrides)
-    for item in outcome.abandoned:
-        view.note(f"warning: {item.path}: fix abandoned: {item.reason}")
-    if fixing.diff:
-        from composelint.textedits import decode_raw, encode_raw, unified_diff
-
-        out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
-        for item in outcome.changed:
-            text = unified_diff(item.path, decode_raw(item.original), decode_raw(item.fixed))
-            if out is not None:
-                sys.stdout.flush()
-                out.write(encode_raw(text))
-                out.flush()
-            else:
-                sys.stdout.write(text)
-        if outcome.changed:
-            view.note(f"{outcome.fixed} fix(es) would change {len(outcome.changed)} file(s)")
-        return EXIT_FINDINGS if outcome.changed else EXIT_CLEAN
-    if stdin_overrides:
-        (path, text), = stdin_overrides.items()
-        fixed = next((item.fixed for item in outcome.changed if item.path == path), None)
-        data = fixed if fixed is not None else text.encode("utf-8", "surrogateescape")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        return EXIT_CLEAN
-    if outcome.changed:
-        from composelint import safewrite
-
-        changes = [safewrite.Change(item.path, safewrite.digest(item.original), item.fixed) for item in outcome.changed]
-        try:
-            safewrite.write_all(str(root), changes)
-        except safewrite.WriteError as exc:
-            done = f" (already written: {', '.join(exc.written)})" if exc.written else " (no file was changed)"
-            raise _fail(f"cannot apply the fixes: {exc}{done}") from None
-        except KeyboardInterrupt as exc:
-            written = getattr(exc, "written", [])
-            done = f"written: {', '.join(written)}; the others are unchanged" if written else "no file was changed"
-            raise _fail(f"interrupted while writing the fixes: {done} (every file is either old or new)") from None
-    view.fixed = outcome.fixed
-    if fixing.only:
-        if outcome.changed:
-            view.note(f"fixed {outcome.fixed} problem(s) in {len(outcome.changed)} file(s)")
-        return EXIT_CLEAN
-    linted = _linted([*outcome.project.compose_files, *outcome.project.dockerfiles], only_paths)
-    return _finish(outcome.result, outcome.project, view, config, linted, paths)
 
 
 STALE_LISTED = 20  # entries named in the stale-baseline note; the rest are counted

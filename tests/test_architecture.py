@@ -48,7 +48,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rules", ("composelint.rules", "composelint.suppressions")),
     ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache", "composelint.fixing")),
     ("reporters", ("composelint.reporters", "composelint.graph_html")),
-    ("cli", ("composelint.cli", "composelint.__main__", "composelint.dev", "composelint.server")),
+    ("cli", ("composelint.cli", "composelint.fixcli", "composelint.__main__", "composelint.dev", "composelint.server")),
 )
 
 # (importer, imported) -> why the edge is still there and what removes it.

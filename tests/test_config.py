@@ -96,7 +96,7 @@ def test_command_line_overrides_file(tmp_path):
 
 def test_selection_prefixes_longest_wins():
     config = with_overrides(Config(), select=("CL0",), ignore=("CL00",), extend_select=("CL005",))
-    assert codes(config) == {"CL005"}
+    assert codes(config) == {"CL005", "CL010"}  # CL010 is in CL0 but not in CL00
 
 
 def test_per_file_ignores(tmp_path):

@@ -9,7 +9,8 @@ from composelint.rules._rule import Violation, rule
 
 # tool -> (flags that disable the cache, environment variable that does, cache directory)
 _CACHES = {
-    "pip": (("--no-cache-dir",), "PIP_NO_CACHE_DIR", "/root/.cache/pip"),
+    # pip's option parser takes any unambiguous prefix: `--no-cache` is `--no-cache-dir`.
+    "pip": (("--no-cache-dir", "--no-cache", "--no-cache-d", "--no-cache-di"), "PIP_NO_CACHE_DIR", "/root/.cache/pip"),
     "uv pip": (("--no-cache", "-n"), "UV_NO_CACHE", "/root/.cache/uv"),
     "uv sync": (("--no-cache", "-n"), "UV_NO_CACHE", "/root/.cache/uv"),
 }
