@@ -100,10 +100,10 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="write the repository here and keep it")
     args = parser.parse_args(argv)
 
+    from composelint.assembly.project import build_project
     from composelint.config import load_config
     from composelint.engine import run
     from composelint.graph import build_graph
-    from composelint.project import build_project
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="composelint-graph-"))
     try:

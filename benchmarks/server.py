@@ -214,7 +214,7 @@ def explain(root: Path, runs: int = 5) -> None:
     """
     os.environ["COMPOSELINT_NO_FORK"] = "1"
     import composelint.engine as engine
-    import composelint.project as project
+    import composelint.assembly.project as project
     from composelint.server.session import Session
 
     phases: dict[str, list[float]] = {}

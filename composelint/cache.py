@@ -265,7 +265,7 @@ def _manifest(observed: Iterable[tuple]) -> list | None:
 
 def _replay(root: Path, manifest: list) -> dict[str, str] | None:
     """Observe again; the texts read (relpath -> text) when everything matches, else None."""
-    from composelint.discovery import probe_exists, probe_is_file, read_text
+    from composelint.assembly.discovery import probe_exists, probe_is_file, read_text
 
     texts: dict[str, str] = {}
     realpaths: dict = {}

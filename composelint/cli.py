@@ -194,7 +194,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
 
     from composelint.config import ConfigError, load_config, with_nested, with_overrides
     from composelint.diagnostics import Severity
-    from composelint.discovery import find_project_root
+    from composelint.assembly.discovery import find_project_root
     from composelint.rules import resolve_codes, rule_by_key
 
     _check_output_file(view.output_file)
@@ -252,7 +252,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
         only_paths = {rel}
 
     from composelint.engine import run
-    from composelint.project import build_project
+    from composelint.assembly.project import build_project
 
     baseline = None
     if baseline_path is not None and write_baseline is None:
@@ -284,7 +284,7 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
     if view.fixing.enabled:
         return fixcli.run(root, config, view, only_paths, baseline, stdin_overrides,
                           lambda result, project, linted: _finish(result, project, view, config, linted, paths), _fail)
-    from composelint.discovery import observing
+    from composelint.assembly.discovery import observing
 
     with observing() if cache is not None else contextlib.nullcontext([]) as observed:
         project = build_project(root, config, stdin_overrides, fileset)
@@ -401,7 +401,7 @@ def _relative(root: Path, path: Path) -> str | None:
 
 def _only_paths(root: Path, targets: list[Path]) -> set[str] | None:
     """Files and directories named on the command line narrow what is reported, not what is modelled."""
-    from composelint.discovery import is_compose_name, is_dockerfile_name, yaml_candidate_kind
+    from composelint.assembly.discovery import is_compose_name, is_dockerfile_name, yaml_candidate_kind
 
     if not targets:
         return None
@@ -601,7 +601,7 @@ def show_help(ctx, command) -> None:
               help="Let this machine's environment variables feed compose interpolation.")
 def list_deployments(path, output_format, config_path, use_environment) -> None:
     """List the deployments found: files, profiles, where each was found, and its services."""
-    from composelint.deployments import render_deployments
+    from composelint.reporters.deployments import render_deployments
 
     project, _config = _project(path, config_path, use_environment)
     click.echo(render_deployments(project, output_format).rstrip("\n"))
@@ -721,8 +721,8 @@ def _project(path, config_path, use_environment):
     """The project at ``path`` (default: the current directory) and its configuration, for the
     commands that show the model rather than lint it."""
     from composelint.config import ConfigError, load_config, with_nested, with_overrides
-    from composelint.discovery import find_project_root
-    from composelint.project import build_project
+    from composelint.assembly.discovery import find_project_root
+    from composelint.assembly.project import build_project
 
     target = path if path is not None else Path.cwd()
     if not target.exists():
@@ -739,7 +739,8 @@ def _project(path, config_path, use_environment):
 
 
 def _graph(path, output_format, deployment_name, config_path, use_environment) -> str:
-    from composelint.graph import graph_of, render_graph
+    from composelint.graph import graph_of
+    from composelint.reporters.graph import render_graph
 
     project, config = _project(path, config_path, use_environment)
     graph = graph_of(project)
@@ -748,7 +749,7 @@ def _graph(path, output_format, deployment_name, config_path, use_environment) -
         raise _fail(f"no deployment is named `{deployment_name}` (deployments: {known})")
     if output_format == "html":
         from composelint.engine import run
-        from composelint.graph_html import render_html
+        from composelint.reporters.graph_html import render_html
 
         return render_html(graph, run(project, config).diagnostics, deployment_name)
     return render_graph(graph, output_format, deployment_name)

@@ -68,7 +68,7 @@ class _Index:
     """The project's services by deployment, by name and by the Dockerfile they build (built once)."""
 
     def __init__(self, project: "Project"):
-        from composelint.deployments import deployed_files
+        from composelint.assembly.deployments import deployed_files
 
         self.project = project
         # (deployment name or None, service, files the deployment loads)
@@ -133,7 +133,7 @@ class _Index:
     def _needed(self, dockerfile, stage) -> frozenset:
         key = (dockerfile.path, stage.index)
         if key not in self._needs:
-            from composelint.linking import built_stages
+            from composelint.assembly.linking import built_stages
 
             self._needs[key] = frozenset(needed.index for needed in built_stages(dockerfile, (stage,)))
         return self._needs[key]

@@ -160,7 +160,7 @@ def with_nested(root: Path, config: Config, explicit: bool = False):
     configuration says `root: true` is a project of its own, left out here. An explicit --config
     governs every file (ruff's --config does the same).
     """
-    from composelint.discovery import is_root_config, walk
+    from composelint.assembly.discovery import is_root_config, walk
 
     fileset = walk(root, config.exclude, config.limits.max_file_size)
     if explicit:
@@ -274,9 +274,9 @@ def _only_comments(text: str) -> bool:
 
 
 def _key_path(parts) -> str:
-    from composelint.parsers.schema import _render_path
+    from composelint.parsers.schema_messages import render_path
 
-    return _render_path(parts) or "(top level)"
+    return render_path(parts) or "(top level)"
 
 
 def config_from_data(data: object, display: str, where=lambda _path, key=False: "") -> Config:
@@ -379,7 +379,7 @@ def config_schema() -> dict:
 
 def _validate_schema(data: dict, display: str, where) -> None:
     schema = config_schema()
-    from composelint.parsers.schema import surely_valid
+    from composelint.parsers.schema_precheck import surely_valid
 
     if surely_valid(data, schema):
         return  # decided without importing jsonschema (~75 ms); an invalid file is worded by jsonschema

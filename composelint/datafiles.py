@@ -29,6 +29,11 @@ def _read(name: str) -> str:
         return stream.read()
 
 
+def text(name: str) -> str:
+    """The text of ``composelint/data/<name>`` as shipped (a page template, a style sheet)."""
+    return _read(name)
+
+
 def load(name: str) -> object:
     """The data of ``composelint/data/<name>``, a YAML file, as plain Python values."""
     text = _read(name)

@@ -17,9 +17,9 @@ from typing import Iterable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Diagnostic, Severity
-from composelint.discovery import decode
+from composelint.assembly.discovery import decode
 from composelint.engine import RunResult, run
-from composelint.project import build_project
+from composelint.assembly.project import build_project
 from composelint.records import record
 from composelint.safewrite import WriteError, read_bytes, target_of
 from composelint.textedits import Lines, apply_ranges, conflicts, decode_raw, encode_raw, ranges

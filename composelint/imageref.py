@@ -95,3 +95,40 @@ def parse_image_ref(text: str) -> ImageRef:
     if slash and (any(char in first for char in ".:") or first == "localhost" or first != first.lower()):
         registry, path = first, rest
     return ImageRef(reference, registry, path, tag or None, digest or None)
+
+
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?"
+_REFERENCE_RE = None
+
+
+def is_valid_reference(text: str) -> bool:
+    """Whether Docker accepts ``text`` as an image reference (distribution/reference's grammar): not
+    ``python:`` (empty tag), ``/app`` or ``:3.12``, as an ARG left empty makes a ``FROM`` (CL413)."""
+    global _REFERENCE_RE
+    if _REFERENCE_RE is None:
+        import re
+
+        _REFERENCE_RE = re.compile(
+            rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?"
+            r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
+    return bool(text) and len(text) <= 255 + 140 and _REFERENCE_RE.fullmatch(text) is not None
+
+# Docker Hub's official images (hub.docker.com/u/library): a one-word reference such as `composer`
+# names one of these, so `COPY --from=composer …` is an image, not a misspelt stage (CL408). Deprecated
+# ones stay: old Dockerfiles still pull them.
+OFFICIAL_IMAGES = frozenset("""
+adminer aerospike almalinux alpine alt amazoncorretto amazonlinux api-firewall arangodb archlinux backdrop bash
+bonita buildpack-deps busybox caddy cassandra centos chronograf cirros clearlinux clefos clickhouse clojure
+composer consul convertigo couchbase couchdb crate dart debian docker drupal eclipse-mosquitto eclipse-temurin
+elasticsearch elixir emqx erlang fedora flink fluentd friendica gazebo gcc geonetwork ghost golang gradle groovy
+haproxy haskell haxe hello-world hitch httpd hylang ibm-semeru-runtimes ibmjava influxdb irssi jenkins jetty
+joomla jruby julia kapacitor kibana kong krakend lightstreamer liquibase logstash mageia mariadb matomo maven
+mediawiki memcached mongo mongo-express monica mono mysql nats nats-streaming neo4j neurodebian nextcloud nginx
+node notary nuxeo odoo open-liberty openjdk oraclelinux orientdb owncloud percona perl photon php
+php-zendserver phpmyadmin plone postfixadmin postgres pypy python r-base rabbitmq rakudo-star redis redmine
+registry rethinkdb rocket.chat rockylinux ros ruby rust sapmachine satosa scratch silverpeas sl solr sonarqube
+spiped storm swift swipl teamspeak telegraf tomcat tomee traefik ubuntu unit varnish vault websphere-liberty
+wordpress xwiki yourls znc zookeeper
+""".split())

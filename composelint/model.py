@@ -1,6 +1,6 @@
 """The one model of a repository that every rule reads.
 
-Built once by :mod:`composelint.project` from the parsed files; frozen
+Built once by :mod:`composelint.assembly.project` from the parsed files; frozen
 afterwards. Every value keeps the span it was written at, so a rule never
 re-reads a file to say where something is.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Generic, Iterator, Mapping, TypeVar
 
-from composelint.diagnostics import Related, Severity, Span
+from composelint.diagnostics import Position, Related, Severity, Span
 from composelint.records import record
 from composelint.textnumbers import decimal_value
 from composelint.yamltree import YamlDocument, YMap, YNode
@@ -93,6 +93,18 @@ class Instruction:
         fingerprint keys on. A line ends at "\n" only, as BuildKit reads it (a lone "\r" or a form feed
         inside the line is not a break)."""
         return self.text.split("\n", 1)[0].strip()
+
+    @property
+    def written_keyword(self) -> str:
+        """The keyword as written (``run``, ``From``; ``keyword`` is upper-cased), on its first line."""
+        found = _BLANK_DELIMITED.match(self.first_line)
+        return found.group() if found else self.keyword
+
+    @property
+    def keyword_span(self) -> Span:
+        """Where the keyword is written: what a diagnostic about the instruction itself points at."""
+        start = self.span.start
+        return Span(self.span.path, start, Position(start.line, start.column + max(len(self.written_keyword), 1)))
 
     @property
     def copy_words(self) -> tuple[tuple[str, int], ...]:
@@ -437,7 +449,7 @@ class Project:
             return self.sources[relpath]
         cache = self.facts.read_text
         if relpath not in cache:
-            from composelint.discovery import read_text
+            from composelint.assembly.discovery import read_text
 
             cache[relpath] = read_text(self.root, relpath, self.read_limit,
                                        self.facts.realpaths).text if relpath in self.files else None
@@ -457,7 +469,7 @@ class Project:
             return True
         cache = self.facts.path_exists
         if relpath not in cache:
-            from composelint.discovery import note, probe_exists
+            from composelint.assembly.discovery import note, probe_exists
 
             cache[relpath] = probe_exists(self.root, relpath)
             note("exists", relpath, cache[relpath])  # recorded for composelint.cache

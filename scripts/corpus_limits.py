@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "awesome-compose"
 sys.path.insert(0, str(REPO))
 
-from composelint.discovery import SKIP_DIRS, is_compose_name, is_dockerfile_name  # noqa: E402
+from composelint.assembly.discovery import SKIP_DIRS, is_compose_name, is_dockerfile_name  # noqa: E402
 
 STARTUP_ALLOWANCE = 1.0  # CPU seconds for the interpreter and imports, on top of the per-file budget
 _DIAGNOSTIC = re.compile(r"^.+:\d+:\d+: (CL\d{3}) ", re.MULTILINE)

@@ -46,14 +46,14 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from composelint.assembly.discovery import FileSet  # noqa: E402
+from composelint.assembly.project import build_project  # noqa: E402
 from composelint.config import Config, ConfigError, load_config  # noqa: E402
-from composelint.discovery import FileSet  # noqa: E402
 from composelint.engine import run  # noqa: E402
 from composelint.parsers.dockerfile import parse_dockerfile  # noqa: E402
 from composelint.parsers.dotenv import parse_dotenv  # noqa: E402
 from composelint.parsers.interpolation import interpolate  # noqa: E402
 from composelint.parsers.yaml_loader import YamlLimits, load_yaml  # noqa: E402
-from composelint.project import build_project  # noqa: E402
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
 

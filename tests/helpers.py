@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from composelint.assembly.project import build_project
 from composelint.config import Config, load_config, with_overrides
 from composelint.engine import run
-from composelint.project import build_project
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

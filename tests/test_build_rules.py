@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from helpers import CORPUS, FIXTURES, lint, lint_lines, write_tree
 
+from composelint.assembly.project import build_project
 from composelint.config import Config, with_overrides
 from composelint.engine import run
-from composelint.project import build_project
 
 CODES = ("CL402", "CL403", "CL404", "CL405", "CL407")
 

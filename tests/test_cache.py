@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import composelint.cache as cache_module
-import composelint.project
+import composelint.assembly.project
 from composelint import plain
 from composelint.cache import CACHE_DIR, RunCache
 from composelint.cli import cli
@@ -58,13 +58,13 @@ def repo(tmp_path: Path) -> Path:
 def builds(monkeypatch):
     """How many times the project was modelled (a cache hit models nothing)."""
     calls = []
-    original = composelint.project.build_project
+    original = composelint.assembly.project.build_project
 
     def counting(*args, **kwargs):
         calls.append(args[0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(composelint.project, "build_project", counting)
+    monkeypatch.setattr(composelint.assembly.project, "build_project", counting)
     monkeypatch.delenv("COMPOSELINT_NO_CACHE", raising=False)
     return calls
 
@@ -301,7 +301,7 @@ def test_findings_survive_the_round_trip_and_nothing_else_can_be_stored():
 
 def test_store_refuses_a_run_whose_files_changed_while_it_read_them(tmp_path):
     cache = RunCache(tmp_path, "k" * 64)
-    from composelint.discovery import ReadResult
+    from composelint.assembly.discovery import ReadResult
 
     observed = [("read", "compose.yaml", 10, ReadResult("a")), ("read", "compose.yaml", 10, ReadResult("b"))]
 

@@ -35,9 +35,9 @@ ALLOWED = {
     ("composelint/analysis/python/installers.py", "pip"): _DATABASE + " (the advice: `pip install -r …`)",
     ("composelint/analysis/python/installers.py", "npm"): _DATABASE + " (the advice: `npm ci`)",
     ("composelint/analysis/python/installers.py", "yarn"): _DATABASE + " (the advice: `yarn install`)",
-    ("composelint/deployments.py", "sh"): "a Markdown fence language (```sh), not a program",
-    ("composelint/deployments.py", "bash"): "a Markdown fence language (```bash), not a program",
-    ("composelint/deployments.py", "zsh"): "a Markdown fence language (```zsh), not a program",
+    ("composelint/assembly/deployments/documents.py", "sh"): "a Markdown fence language (```sh), not a program",
+    ("composelint/assembly/deployments/documents.py", "bash"): "a Markdown fence language (```bash), not a program",
+    ("composelint/assembly/deployments/documents.py", "zsh"): "a Markdown fence language (```zsh), not a program",
     ("composelint/analysis/image.py", "apt"): _DATABASE + " (INSTALLERS' `database`)",
     ("composelint/analysis/image.py", "pip"): _REMAINING + "; also the program a python base image provides",
     ("composelint/analysis/image.py", "pip3"): _REMAINING,
@@ -124,14 +124,14 @@ def test_start_commands_and_run_steps_share_the_wrappers():
 # where they had a tokenizer of their own. Where it read a script wrongly (each failed before):
 
 def test_a_redirection_target_is_no_service_of_a_compose_invocation():
-    from composelint.deployments import automation_requests
+    from composelint.assembly.deployments import automation_requests
 
     (request,) = automation_requests("run.sh", "docker compose -f a.yml up web > up.log\n")
     assert request.targets == ("web",)  # was ("web", "up.log"): `>` was dropped and its target kept
 
 
 def test_a_cd_in_a_function_body_does_not_move_the_script_after_it():
-    from composelint.created import created_paths
+    from composelint.assembly.created import created_paths
 
     created = created_paths([("setup.sh", "f() {\n  cd sub\n}\nmkdir out\n")])
     assert sorted(created.by_path) == ["out"]  # was ["sub/out"]: the body's `cd` leaked past its `}`
@@ -141,14 +141,14 @@ def test_a_cd_in_a_function_body_does_not_move_the_script_after_it():
 # followed cd/pushd/popd each their own way. Where they read a script wrongly (each failed before):
 
 def _cwds(script: str) -> list:
-    from composelint.deployments import automation_requests
+    from composelint.assembly.deployments import automation_requests
 
     return [request.cwd for request in automation_requests("run.sh", script)]
 
 
 def test_a_cd_inside_a_subshell_ends_with_it():
     assert _cwds("(cd sub && docker compose up)\ndocker compose -f x.yml up\n") == ["sub", ""]
-    from composelint.created import created_paths
+    from composelint.assembly.created import created_paths
 
     assert sorted(created_paths([("setup.sh", "(cd sub && mkdir a)\nmkdir b\n")]).by_path) == ["b", "sub/a"]
 
@@ -160,7 +160,7 @@ def test_cd_options_home_and_function_bodies():
 
 
 def test_cd_dash_and_an_empty_popd_keep_the_directory_known():
-    from composelint.created import created_paths
+    from composelint.assembly.created import created_paths
 
     assert sorted(created_paths([("setup.sh", "cd sub\ncd -\nmkdir out\n")]).by_path) == ["out"]
     assert sorted(created_paths([("setup.sh", "popd\nmkdir out\n")]).by_path) == ["out"]

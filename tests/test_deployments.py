@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from helpers import FIXTURES, lint_lines, write_tree
 
+from composelint.analysis.commands.syntax import command_tokens
+from composelint.assembly.deployments import automation_requests, find_invocations, undeployed_files, written_files
+from composelint.assembly.project import build_project
 from composelint.cli import cli
 from composelint.config import Config, load_config
-from composelint.analysis.commands.syntax import command_tokens
-from composelint.deployments import automation_requests, find_invocations, undeployed_files, written_files
 from composelint.diagnostics import Position, Span
-from composelint.project import build_project
 
 SCENARIOS = FIXTURES / "deployments"
 
@@ -362,8 +362,8 @@ _MARKDOWNISH = st.text(alphabet=st.sampled_from(list("docker compose stack-fc $`
 @settings(max_examples=300, deadline=None)
 @given(text=_MARKDOWNISH)
 def test_reading_documents_and_sniffing_yaml_never_raises(text):
-    from composelint.deployments import document_units
-    from composelint.discovery import is_compose_content
+    from composelint.assembly.deployments import document_units
+    from composelint.assembly.discovery import is_compose_content
 
     for request in automation_requests("docs/x.md", text, "documented", document_units("docs/x.md", text)):
         assert request.origin is not None and request.origin.line >= 1
@@ -602,7 +602,7 @@ def test_compose_file_exported_by_a_makefile(tmp_path):
 
 
 def test_document_units_keep_prompted_lines_of_a_session_where_they_are_written():
-    from composelint.deployments import document_units
+    from composelint.assembly.deployments import document_units
 
     text = ("# x\n\n```console\nme@box:~/shop$ docker compose \\\n  -f a.yml up\nStarting...\n❯ cd sub\n```\n"
             "```python\ndocker = 1\n```\n")
@@ -750,3 +750,11 @@ def test_a_documented_cd_into_the_readers_clone_stays_at_the_root(tmp_path):
     assert [(d.source, str(d.origin), d.files) for d in project.deployments] == [
         ("documented", "README.md:4:1", ("docker-compose.yml",)),
         ("documented", "README.md:8:1", ("docker-compose-mysql.yml",))]
+
+
+def test_a_workflow_step_name_that_quotes_a_command_is_not_run():
+    text = ("on: push\njobs:\n  up:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - name: docker compose -f old.yml up\n        run: docker compose -f compose.yaml up -d\n")
+    requests = automation_requests(".github/workflows/ci.yml", text)
+    # was two: the step's `name:` was read as shell too, and named a file that may not exist (CL008)
+    assert [[arg.text for arg in request.files] for request in requests] == [["compose.yaml"]]

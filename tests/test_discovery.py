@@ -1,4 +1,4 @@
-"""Which files are compose files: by name, else by content (composelint.discovery.is_compose_content)."""
+"""Which files are compose files: by name, else by content (composelint.assembly.discovery.is_compose_content)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from helpers import FIXTURES, REPO, write_tree
 
-from composelint import discovery
+from composelint.assembly import discovery
+from composelint.assembly.deployments import undeployed_files
+from composelint.assembly.discovery import SERVICE_KEYS, is_compose_content, walk, yaml_candidate_kind
+from composelint.assembly.project import build_project
 from composelint.config import load_config
-from composelint.deployments import undeployed_files
-from composelint.discovery import SERVICE_KEYS, is_compose_content, walk, yaml_candidate_kind
-from composelint.project import build_project
 
 SCENARIO = FIXTURES / "discovery"
 
@@ -140,7 +140,7 @@ def test_a_stdin_buffer_is_a_compose_file_by_content(tmp_path):
 
 
 def test_the_deployments_listing_accounts_for_templates_and_backups():
-    from composelint.deployments import describe, render_deployments
+    from composelint.reporters.deployments import describe, render_deployments
 
     project = build_project(SCENARIO, load_config(SCENARIO))
     data = describe(project)

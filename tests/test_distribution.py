@@ -128,6 +128,7 @@ def test_the_wheel_ships_the_schema_and_the_rule_pages(tmp_path):
     (wheel,) = tmp_path.glob("composelint-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "composelint/data/composelint.schema.json" in names
+    assert {"composelint/data/graph-page.html", "composelint/data/graph.css"} <= names  # `graph --format html`
     assert "composelint/_docs/CL201-runtime-install.md" in names
 
 

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from composelint import datafiles
-from composelint.discovery import read_text
-from composelint.graph import _DiGraph, _MultiDiGraph
+from composelint.assembly.discovery import read_text
+from composelint.graph.adjacency import DiGraph, MultiDiGraph
 from composelint.parsers import schema
 from composelint.parsers.yaml_loader import load_yaml
 from composelint.yamltree import plain
@@ -38,7 +38,7 @@ edges = st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=40)
 
 @given(nodes=st.permutations(range(12)), pairs=edges)
 def test_generations_and_reach_match_networkx(nodes, pairs):
-    ours, theirs = _DiGraph(), nx.DiGraph()
+    ours, theirs = DiGraph(), nx.DiGraph()
     for node in nodes:
         ours.add_node(node)
         theirs.add_node(node)
@@ -63,7 +63,7 @@ def test_generations_and_reach_match_networkx(nodes, pairs):
 
 @given(nodes=st.permutations(range(12)), pairs=edges)
 def test_multigraph_iterates_in_networkx_order(nodes, pairs):
-    ours, theirs = _MultiDiGraph(), nx.MultiDiGraph()
+    ours, theirs = MultiDiGraph(), nx.MultiDiGraph()
     for node in nodes[:8]:  # the rest appear through edges, as networkx adds them
         ours.add_node(node, node=f"n{node}")
         theirs.add_node(node, node=f"n{node}")

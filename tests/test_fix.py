@@ -113,7 +113,7 @@ def test_diff_applies_with_git_apply(scenario, tmp_path):
 # --------------------------------------------------------------------------- positions onto raw text
 
 from composelint.diagnostics import Edit, Fix, Span  # noqa: E402
-from composelint.discovery import decode  # noqa: E402
+from composelint.assembly.discovery import decode  # noqa: E402
 from composelint.textedits import Lines, apply_edits, unified_diff  # noqa: E402
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from composelint import discovery, engine, forked
+from composelint import engine, forked
+from composelint.assembly import discovery
+from composelint.assembly.project import build_project
 from composelint.cache import CACHE_DIR
 from composelint.cli import cli
 from composelint.config import load_config
-from composelint.project import build_project
 
 from helpers import FIXTURES, write_tree
 

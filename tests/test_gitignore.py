@@ -15,8 +15,8 @@ import pytest
 from helpers import write_tree
 
 from composelint.analysis.gitignore import gitignored
+from composelint.assembly.project import build_project
 from composelint.config import load_config
-from composelint.project import build_project
 
 CASES = [
     # (.gitignore files, paths asked about)

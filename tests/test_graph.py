@@ -1,4 +1,4 @@
-"""The deployment graph (composelint/graph.py), its rules CL101-CL107 on whole scenarios, and `composelint graph`.
+"""The deployment graph (composelint/graph/), its rules CL101-CL107 on whole scenarios, and `composelint graph`.
 
 Scenarios live in fixtures/graph/<name>/ (each a repository with a `.composelint.yaml` root marker);
 outputs are snapshots in tests/snapshots/graph/. COMPOSELINT_UPDATE_SNAPSHOTS=1 rewrites them: read the
@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES, REPO, lint_lines, write_tree
 
+from composelint.assembly.project import build_project
 from composelint.cli import cli
 from composelint.config import Config, load_config
-from composelint.graph import ORDER_KINDS, graph_of, render_graph
+from composelint.graph import ORDER_KINDS, graph_of
+from composelint.reporters.graph import render_graph
 from composelint.suggest import closest_name
-from composelint.project import build_project
 
 SCENARIOS = FIXTURES / "graph"
 SNAPSHOTS = REPO / "tests" / "snapshots" / "graph"

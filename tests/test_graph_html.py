@@ -1,4 +1,4 @@
-"""`composelint graph --format html` (composelint/graph_html.py): structure, escaping, determinism,
+"""`composelint graph --format html` (composelint/reporters/graph_html.py): structure, escaping, determinism,
 scale, and the page as headless Chromium renders it (scripts/screenshot_graph.py holds the helpers).
 
 The Chromium tests skip when no Chromium is installed (Debian: `apt-get install chromium`; .ci/run
@@ -17,12 +17,13 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES, REPO, write_tree
 
+from composelint.assembly.project import build_project
 from composelint.cli import cli
 from composelint.config import load_config
 from composelint.engine import run
-from composelint.graph import dependency_layers, graph_of
-from composelint.graph_html import attach_findings, render_html
-from composelint.project import build_project
+from composelint.graph import graph_of
+from composelint.reporters.graph_diagram import dependency_layers
+from composelint.reporters.graph_html import attach_findings, render_html
 
 INCIDENT = FIXTURES / "incident"
 INCIDENT_SERVICES = {"agent-scanner", "agent-reporter", "agent-planner", "agent-summarizer", "backend", "frontend",
@@ -171,7 +172,7 @@ def test_every_finding_is_on_the_page_once_or_per_service():
     config = load_config(INCIDENT)
     project = build_project(INCIDENT, config)
     diagnostics = run(project, config).diagnostics
-    from composelint.graph import GraphView
+    from composelint.reporters.graph import GraphView
 
     view = GraphView(graph_of(project))
     attached, loose = attach_findings(graph_of(project), view.nodes, diagnostics)
@@ -226,7 +227,7 @@ def test_every_text_from_the_files_is_escaped(tmp_path):
 
 
 def test_control_characters_and_surrogates_are_replaced():
-    from composelint.graph_html import _e
+    from composelint.reporters.graph_diagram import escape as _e
 
     assert _e("a\x00b\x1b[31m\ud800<") == "a\ufffdb\ufffd[31m\ufffd&lt;"
     assert _e('"\'&') == "&quot;&#x27;&amp;"

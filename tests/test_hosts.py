@@ -6,8 +6,8 @@ import pytest
 from helpers import write_tree
 
 from composelint.analysis.hosts import host_references, is_external, scan_text
+from composelint.assembly.project import build_project
 from composelint.config import Config
-from composelint.project import build_project
 
 
 def refs_of(tmp_path, body: str, service: str = "app"):

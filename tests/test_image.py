@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from composelint.analysis.image import (ABSENT, PRESENT, UNKNOWN, base_info, classify_run, dockerfile_builds,
                                         is_system_path, package_provides, service_view, start_targets,
                                         table)
+from composelint.assembly.project import build_project
 from composelint.config import load_config
 from composelint.parsers.dockerfile import parse_dockerfile
-from composelint.project import build_project
 
 # --------------------------------------------------------------------------- the packaged table
 

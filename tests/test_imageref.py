@@ -126,3 +126,16 @@ def test_every_reader_judges_one_image_alike(text, same_as):
     assert base_info(text).provides == base_info(same_as).provides
     assert base_image_packages(text) == base_image_packages(same_as)
     assert _non_root_base(text) == _non_root_base(same_as)
+
+
+@pytest.mark.parametrize("text, valid", [
+    ("python:3.12", True), ("ghcr.io/org/app:1", True), ("localhost:5000/app", True), ("builder", True),
+    ("python:3@sha256:" + "a" * 64, True), ("my-reg.io:443/org/app_1:v1.2-rc", True),
+    # what an empty ARG leaves behind (CL413): Docker refuses each
+    ("python:", False), ("python:-slim", False), ("/app", False), (":3.12", False), ("", False),
+    ("Python", False), ("a//b", False),
+])
+def test_is_valid_reference(text, valid):
+    from composelint.imageref import is_valid_reference
+
+    assert is_valid_reference(text) is valid

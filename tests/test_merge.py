@@ -9,12 +9,13 @@ from __future__ import annotations
 import pytest
 from helpers import write_tree
 
+from composelint.assembly.deployments import undeployed_files
+from composelint.assembly.merge import merge_files_roots, merge_mappings
+from composelint.assembly.unicity import port_identity
+from composelint.assembly.project import build_project
 from composelint.config import Config
-from composelint.deployments import undeployed_files
-from composelint.merge import merge_files_roots, merge_mappings, port_identity
 from composelint.parsers.ports import parse_port_spec
 from composelint.parsers.yaml_loader import load_yaml
-from composelint.project import build_project
 from composelint.yamltree import YMap, plain
 
 

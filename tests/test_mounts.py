@@ -12,8 +12,8 @@ import pytest
 from helpers import lint, lint_lines, write_tree
 
 from composelint.analysis.image import service_view
+from composelint.assembly.project import build_project
 from composelint.config import load_config
-from composelint.project import build_project
 
 AGENT = {
     "agent/Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "main.py"]\n',

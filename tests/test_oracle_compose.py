@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from helpers import CORPUS, FIXTURES, compose_binary, needs_compose
 
+from composelint.assembly.deployments import resolved_environment
+from composelint.assembly.project import build_project
 from composelint.config import Config, load_config
-from composelint.deployments import resolved_environment
-from composelint.relpaths import resolve_relative
 from composelint.diagnostics import Severity
 from composelint.engine import run
-from composelint.project import build_project
+from composelint.relpaths import resolve_relative
 
 pytestmark = pytest.mark.oracle
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
+from composelint.assembly.discovery import walk
+from composelint.assembly.project import build_project
 from composelint.config import Config, load_config
-from composelint.discovery import walk
 from composelint.engine import run
 from composelint.parsecache import ParseCache
-from composelint.project import build_project
 
 PROJECTS = sorted({path.parent for pattern in ("compose*.y*ml", "docker-compose*.y*ml", "Dockerfile")
                    for path in (REPO / "fixtures").rglob(pattern)

@@ -142,8 +142,8 @@ def test_expansion_matches_docker_compose_config(tmp_path):
 def test_merged_files_keep_one_port_per_binding_as_compose_does(tmp_path):
     """`80/TCP` in one file and `80/tcp` in the override were two bindings, and CL308 said the service took its
     own port twice."""
+    from composelint.assembly.project import build_project
     from composelint.config import load_config
-    from composelint.project import build_project
     from helpers import lint_lines, write_tree
 
     write_tree(tmp_path, {

@@ -292,7 +292,7 @@ def test_a_script_run_from_the_root_that_pushd_s_into_a_compose_directory(tmp_pa
 
 def test_build_contexts_and_tags_come_from_makefile_recipes_without_compose():
     """nginx-proxy: `docker build --pull -t web test/requirements/web` sits in a recipe of its own."""
-    from composelint.created import named_build_contexts
+    from composelint.assembly.created import named_build_contexts
 
     makefile = ("build-web:\n\tdocker build --pull -t web test/requirements/web\n"
                 "build-api:\n\tcd api && docker build -f docker/Dockerfile --tag=api:dev .\n")

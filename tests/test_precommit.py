@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import REPO, write_tree
 
+from composelint.assembly.discovery import SKIP_DIRS, is_compose_name, is_dockerfile_name
 from composelint.cli import cli
-from composelint.discovery import SKIP_DIRS, is_compose_name, is_dockerfile_name
 
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
 REFERENCE_PRE_COMMIT = Path("/tmp/tools/tv/bin/pre-commit")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpers import write_tree
 
+from composelint.assembly.project import build_project
 from composelint.config import Config
-from composelint.project import build_project
 
 
 def project_of(tmp_path, files):

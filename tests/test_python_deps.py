@@ -11,10 +11,10 @@ from helpers import write_tree
 from composelint.analysis import python_deps as pd
 from composelint.analysis.python.commands import script_commands
 from composelint.analysis.python.missing import _provided_names
+from composelint.assembly.project import build_project
 from composelint.config import Config
 from composelint.diagnostics import Position, Span
 from composelint.model import Instruction
-from composelint.project import build_project
 
 H = "EO" + "F"  # heredoc terminator, kept out of the source so shells never see it
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from composelint.assembly.project import build_project
 from composelint.config import load_config
-from composelint.project import build_project
 from composelint.rules import CODES, MODULES, RuleCatalog, compose_only, load, resolve_codes, rule_by_key
 
 from helpers import FIXTURES, REPO

@@ -27,12 +27,12 @@ import pytest
 from click.testing import CliRunner
 from helpers import CORPUS, FIXTURES, REPO
 
+from composelint.assembly.discovery import walk
+from composelint.assembly.project import build_project
 from composelint.cli import cli
 from composelint.config import Config, Limits, load_config
-from composelint.discovery import walk
 from composelint.engine import run
 from composelint.parsers.interpolation import MAX_ISSUES
-from composelint.project import build_project
 
 HOSTILE = FIXTURES / "hostile"
 INPUT_FAMILY = "CL0"  # CL001-CL008: the findings about the input itself
@@ -502,7 +502,7 @@ def test_permission_denied(tmp_path):
 
 def test_permission_denied_simulated(tmp_path, monkeypatch):
     """EACCES from open(2), whoever runs the suite (root included)."""
-    import composelint.discovery as discovery
+    import composelint.assembly.discovery as discovery
 
     root = make_repo(tmp_path, {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n", "Dockerfile": "FROM x\n"})
     real_open = os.open

@@ -14,14 +14,14 @@ from helpers import write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from composelint.analysis.python.commands import run_commands
-from composelint.analysis.python.installers import install_command
 from composelint.analysis.commands.maps import argument_map, heredoc_map, json_strings
 from composelint.analysis.commands.start import start_analysis
+from composelint.analysis.python.commands import run_commands
+from composelint.analysis.python.installers import install_command
+from composelint.assembly.project import build_project
 from composelint.config import Config
 from composelint.diagnostics import Span
 from composelint.parsers.dockerfile import parse_dockerfile, stage_environment
-from composelint.project import build_project
 
 H = "EO" + "F"  # heredoc terminator, kept out of the source so shells never see it
 

@@ -7,14 +7,14 @@ from helpers import write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from composelint.analysis.commands.maps import align
-from composelint.analysis.commands.syntax import expand, parse_script
-from composelint.analysis.commands.start import start_analysis
 from composelint.analysis.commands.installs import install_of, package_install, python_package_install
+from composelint.analysis.commands.maps import align
 from composelint.analysis.commands.operands import dev_mode, operands
+from composelint.analysis.commands.start import start_analysis
+from composelint.analysis.commands.syntax import expand, parse_script
+from composelint.assembly.project import build_project
 from composelint.config import load_config
 from composelint.diagnostics import Position, Span
-from composelint.project import build_project
 
 # --------------------------------------------------------------------------- parse_script
 

@@ -34,8 +34,8 @@ def test_model_lines_are_libyamls(tmp_path):
     node = yaml.compose(raw, Loader=yaml.SafeLoader)
     ports_key = node.value[0][1].value[0][1].value[1][0]
     write_tree(tmp_path, {"compose.yaml": raw.encode()})
+    from composelint.assembly.project import build_project
     from composelint.config import load_config
-    from composelint.project import build_project
 
     project = build_project(tmp_path, load_config(tmp_path))
     source = SourceText(project.sources["compose.yaml"])

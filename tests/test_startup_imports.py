@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("networkx", "jsonschema", "pygls", "lsprotocol", "composelint.server")  # the last three: `server` only
-PARSERS = ("ruamel.yaml", "composelint.rules", "composelint.project", "composelint.engine")
+PARSERS = ("ruamel.yaml", "composelint.rules", "composelint.assembly.project", "composelint.engine")
 
 
 def imported(*args: str, cwd: Path | None = None, output: list | None = None) -> set[str]:
@@ -64,8 +64,8 @@ def test_a_lone_dockerfile_needs_no_graph_library_no_schema_validator(tmp_path, 
     assert loaded(modules, HEAVY) == []
     # No compose file: neither the deployment graph nor the service rules (families 1 and 3) load.
     assert loaded(modules, ("composelint.graph", "composelint.analysis.hosts", "composelint.analysis.service_facts",
-                            "composelint.deployments", "composelint.merge",
-                            "hashlib", "importlib.resources", "tempfile",
+                            "composelint.assembly.deployments", "composelint.assembly.merge",
+                            "composelint.assembly.loader", "hashlib", "importlib.resources", "tempfile",
                             # the parser is BuildKit's reading alone (README, Design notes); pathspec only for a .gitignore
                             "dockerfile_parse", "pathspec")) == []
     assert [name for name in modules if name.startswith(("composelint.rules.cl1", "composelint.rules.cl3"))] == []

@@ -40,7 +40,7 @@ from composelint.diagnostics import Position, Related, Span
 from composelint.model import (Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage)
 from composelint.records import record
 from composelint.suggest import closest_name
-from composelint.linking import built_stages
+from composelint.assembly.linking import built_stages
 from composelint.textnumbers import decimal_value
 
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
@@ -875,7 +875,7 @@ class ImageModel:
 
     def __init__(self, project, dockerfile: Dockerfile, stage: Stage, context: Context,
                  args: Mapping[str, str] | None = None, _depth: int = 0) -> None:
-        from composelint.linking import stage_chain
+        from composelint.assembly.linking import stage_chain
 
         self.project = project
         self.dockerfile = dockerfile
@@ -1620,7 +1620,7 @@ def built_dockerfiles(project) -> dict[str, list[tuple[Service, Deployment | Non
 def _all_services(project) -> Iterator[tuple[Deployment | None, Service]]:
     if not project.compose_files:
         return  # no service anywhere (a lone Dockerfile), and no deployment module to import
-    from composelint.deployments import deployed_files
+    from composelint.assembly.deployments import deployed_files
 
     yield from project.deployed_services()
     covered = deployed_files(project) | {path for variant in project.variants for path in variant.files}
@@ -1637,7 +1637,7 @@ def start_targets(project) -> list[StartTarget]:
 
 
 def _start_targets(project) -> list[StartTarget]:
-    from composelint.linking import image_start
+    from composelint.assembly.linking import image_start
 
     targets: list[StartTarget] = []
     for deployment, service in _all_services(project):
@@ -1670,7 +1670,7 @@ def unbuilt_contexts(project, dockerfile_path: str) -> list[tuple[str, str]]:
     """(context, how it is known) for a Dockerfile no compose service builds: the contexts the
     repository names for it (`docker build -f X CONTEXT`, docker-bake.hcl, a workflow's
     build-push-action), each with "path:line"; else its own directory with "" (assumed)."""
-    from composelint.created import project_named_contexts
+    from composelint.assembly.created import project_named_contexts
 
     named = [(entry.context, entry.origin) for entry in project_named_contexts(project).get(dockerfile_path, ())
              if project.path_exists(entry.context)]
@@ -2168,23 +2168,9 @@ def _context_matches(context: Context, name: str) -> list[str]:
 
 def copy_word_spans(project, instruction: Instruction) -> list[tuple[str, Span]]:
     """The words of a COPY/ADD (sources, then destination) with the span of each."""
-    from composelint.analysis.commands.maps import align
+    from composelint.analysis.arguments import word_spans
 
-    words = instruction.copy_words
-    start = instruction.arguments_span.start if instruction.arguments_span is not None else instruction.span.start
-    region = Span(instruction.span.path, start, instruction.span.end)
-    positions = align(project.sources, region, instruction.arguments)
-    result = []
-    for text, offset in words:
-        if positions and offset + len(text) <= len(positions) and \
-                positions[offset][0] == positions[offset + len(text) - 1][0]:
-            line, column = positions[offset]
-            end_line, end_column = positions[offset + len(text) - 1]
-            result.append((text, Span(instruction.span.path, Position(line, column),
-                                      Position(end_line, end_column + 1))))
-        else:
-            result.append((text, instruction.arguments_span or instruction.span))
-    return result
+    return word_spans(project, instruction, instruction.copy_words)
 
 
 def stage_models(project) -> Iterator[tuple[ImageModel, bool]]:
@@ -2218,6 +2204,6 @@ def assumed_context_misses_sources(project, target) -> str | None:
 def automation_creates(project, relpath: str):
     """What the repository's automation runs to create ``relpath`` (or a directory holding it) before a
     build: a `mkdir -p .pki`, an `rsync … bundle-backend/`; None when nothing does."""
-    from composelint.created import project_created_paths
+    from composelint.assembly.created import project_created_paths
 
     return project_created_paths(project).creator(relpath)

@@ -190,8 +190,8 @@ _MKDIR = re.compile(r"\bmkdir\s+((?:-[-\w=]+\s+)*)([^;&|<>\n]+)")
 def created_names(project) -> frozenset:
     """Paths (and their last components) that automation and documentation write or create."""
     def compute(p):
-        from composelint.deployments import written_files
-        from composelint.discovery import is_automation_path
+        from composelint.assembly.deployments import written_files
+        from composelint.assembly.discovery import is_automation_path
 
         names: set[str] = set()
         for path in sorted(p.files):

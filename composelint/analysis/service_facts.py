@@ -12,8 +12,8 @@ import fnmatch
 import re
 from typing import Iterator
 
-from composelint.imageref import parse_image_ref
 from composelint.diagnostics import Position, Related, Span
+from composelint.imageref import parse_image_ref
 from composelint.model import Deployment, Service
 from composelint.records import record
 from composelint.sourcetext import source_text
@@ -242,7 +242,7 @@ def _image_healthcheck(service: Service) -> Health:
     dockerfile, stage = service.dockerfile, service.stage
     if dockerfile is None or stage is None:
         return Health(False, False, None, "", False)
-    from composelint.linking import stage_chain
+    from composelint.assembly.linking import stage_chain
 
     chain = stage_chain(dockerfile, stage)
     found = None

@@ -56,12 +56,38 @@ MODULES = (
     "cl405_cache_busting_copy",
     "cl406_copy_source_missing",
     "cl407_missing_python_dependency",
+    "cl408_copy_from_unknown_stage",
+    "cl409_install_without_yes",
+    "cl410_repeated_start_instruction",
+    "cl411_copy_sources_to_file",
+    "cl412_invalid_expose",
+    "cl413_undefined_arg_in_from",
+    "cl414_env_self_reference",
+    "cl415_pipe_without_pipefail",
+    "cl417_sudo_in_run",
+    "cl418_secret_in_build_arg",
+    "cl419_add_local_file",
+    "cl420_apt_lists_kept",
+    "cl421_apt_install_recommends",
+    "cl422_apk_cache",
+    "cl423_package_manager_cache",
+    "cl424_copy_whole_filesystem",
+    "cl425_cd_in_run",
+    "cl426_unpinned_apt_package",
+    "cl427_unpinned_apk_package",
+    "cl428_unpinned_pip_package",
+    "cl429_unpinned_npm_package",
+    "cl430_instruction_casing",
+    "cl431_legacy_env_format",
+    "cl432_maintainer_instruction",
+    "cl433_consecutive_run",
+    "cl434_non_numeric_user",
 )
 
 # Rules off by default (as hadolint's and ruff's opinionated checks are for many users): only their exact
 # code or name in `select` or `extend-select` turns them on; a prefix (`CL4`, `CL`, `ALL`) does not.
 # Listed here, not in the rule, so that selecting needs no import.
-OPT_IN: frozenset[str] = frozenset()
+OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429", "CL433", "CL434"))
 
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}

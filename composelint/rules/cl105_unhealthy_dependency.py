@@ -64,7 +64,7 @@ def _image_of(service) -> str | None:
     if service.build is None and service.image is not None:
         return parse_image_ref(service.image.value).short
     if service.dockerfile is not None and service.stage is not None:
-        from composelint.linking import stage_chain
+        from composelint.assembly.linking import stage_chain
 
         base = stage_chain(service.dockerfile, service.stage)[-1].base_resolved
         if base.lower() != "scratch":

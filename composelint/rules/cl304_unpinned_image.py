@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.created import project_built_images
+from composelint.assembly.created import project_built_images
 from composelint.imageref import parse_image_ref
 from composelint.analysis.service_facts import has_variable, inherited_notes, matches, subject
 from composelint.records import record

@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 
+from composelint.analysis.secrets import FLAGS, SECRET_NAMES, secret_word
 from composelint.analysis.service_facts import env_value_span, has_variable, inherited_notes, subject
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
-# Words after the secret word that make the key describe a secret rather than hold one.
-_METADATA = frozenset(("FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "ENDPOINT", "NAME", "TYPE",
-                       "HEADER", "ALGORITHM", "ALG", "ISSUER", "AUDIENCE", "PROVIDER", "POLICY", "LENGTH",
-                       "LEN", "TTL", "TIMEOUT", "EXPIRY", "EXPIRE", "EXPIRES", "EXPIRATION", "LIFETIME",
-                       "SECONDS", "MINUTES", "HOURS", "DAYS", "ROUNDS", "ENABLED", "REQUIRED"))
-_FLAGS = frozenset(("true", "false", "yes", "no", "on", "off", "0", "1", "y", "n"))
-
 
 @record(frozen=True, slots=True)
 class Options:
-    names: tuple[str, ...] = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY")
+    names: tuple[str, ...] = SECRET_NAMES
     allow: tuple[str, ...] = ()  # variable names (globs) that may hold a literal value
-
-
-def secret_word(key: str, names) -> str | None:
-    """The secret word a variable name contains, unless a later word makes it metadata (`TOKEN_TTL`)."""
-    upper = key.upper()
-    for name in names:
-        index = upper.rfind(name.upper())
-        if index < 0:
-            continue
-        after = upper[index + len(name):].strip("_").split("_")
-        if not any(word in _METADATA for word in after):
-            return name.upper()
-    return None
 
 
 @rule(code="CL307", name="plaintext-secret", severity="warning",
@@ -42,7 +23,7 @@ def check(project, options: Options):
         for key, value in service.environment.items():
             if value.value is None or not value.value.strip() or has_variable(value.raw):
                 continue
-            if value.value.strip().lower() in _FLAGS or value.value.startswith("/run/secrets/"):
+            if value.value.strip().lower() in FLAGS or value.value.startswith("/run/secrets/"):
                 continue  # a switch (`MYSQL_ALLOW_EMPTY_PASSWORD: "yes"`) or a path, not a secret
             if any(fnmatch.fnmatchcase(key, pattern) for pattern in options.allow):
                 continue

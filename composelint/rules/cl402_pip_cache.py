@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from composelint.analysis.layers import HOMES, mount_targets, normal_path
 from composelint.analysis.python_deps import shipped_stages, stage_environments_of, stage_installs
 from composelint.diagnostics import Edit, Fix, Position, Span
 from composelint.rules import _fix
@@ -20,40 +21,24 @@ _OWN_CACHE = {
     "uv pip": ((("uv", "cache", "clean"), ("uv", "cache", "prune")), "UV_CACHE_DIR", "uv"),
     "uv sync": ((("uv", "cache", "clean"), ("uv", "cache", "prune")), "UV_CACHE_DIR", "uv"),
 }
-_HOMES = ("~", "$HOME", "${HOME}", "/root")
 
 
 def _own_cache_paths(tool: str, env) -> set[str]:
     """The paths that are the tool's own cache (or hold it): removing or mounting one of them counts;
     another tool's cache (`${NVM_DIR}/.cache`) does not."""
     _, variable, name = _OWN_CACHE[tool]
-    paths = {f"{home}/.cache" for home in _HOMES} | {f"{home}/.cache/{name}" for home in _HOMES}
+    paths = {f"{home}/.cache" for home in HOMES} | {f"{home}/.cache/{name}" for home in HOMES}
     paths |= {f"${variable}", f"${{{variable}}}"}
     if env.get(variable):
         paths.add(str(env[variable]).rstrip("/"))
     return paths
 
 
-def _normal(path: str) -> str:
-    path = path.strip("\"'")
-    for suffix in ("/*", "/"):
-        if path.endswith(suffix) and len(path) > len(suffix):
-            path = path[: -len(suffix)]
-    return path
-
-
 def _cache_mount(instruction, tool: str, env) -> bool:
     """A `--mount=type=cache` whose target is the tool's cache directory (or one holding it)."""
     own = _own_cache_paths(tool, env)
-    for flag in instruction.flags:
-        if flag.name != "mount" or not flag.value or "type=cache" not in flag.value:
-            continue
-        for part in flag.value.split(","):
-            key, _, value = part.partition("=")
-            if key.strip() in ("target", "dst", "destination") and (
-                    _normal(value) in own or _normal(value).endswith(("/.cache", f"/.cache/{_OWN_CACHE[tool][2]}"))):
-                return True
-    return False
+    return any(target in own or target.endswith(("/.cache", f"/.cache/{_OWN_CACHE[tool][2]}"))
+               for target in mount_targets(instruction, ("cache",)))
 
 
 def _cleans_cache(tool: str, commands, env) -> bool:
@@ -63,7 +48,7 @@ def _cleans_cache(tool: str, commands, env) -> bool:
         argv = command.argv
         if argv[:3] in cleanups or (argv[:2] in (("python", "-m"), ("python3", "-m")) and argv[2:5] in cleanups):
             return True
-        if argv and argv[0].rsplit("/", 1)[-1] == "rm" and any(_normal(arg) in own for arg in argv[1:]):
+        if argv and argv[0].rsplit("/", 1)[-1] == "rm" and any(normal_path(arg) in own for arg in argv[1:]):
             return True
     return False
 

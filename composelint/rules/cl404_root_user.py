@@ -5,10 +5,8 @@ from __future__ import annotations
 import fnmatch
 import re
 
+from composelint.analysis.users import runs_as_other_user, target_users
 from composelint.imageref import parse_image_ref
-from composelint.analysis.python_deps import builds_of, stage_environments_of
-from composelint.linking import stage_chain
-from composelint.parsers.dockerfile import substitute
 from composelint.rules._rule import Violation, rule
 
 # Images whose default user is not root, or whose entrypoint drops to a service user (gosu, su-exec).
@@ -30,66 +28,38 @@ def _non_root_base(reference: str) -> bool:
                for pattern in _NON_ROOT_IMAGES)
 
 
-def _targets(project, dockerfile) -> dict[int, list]:
-    targets: dict[int, list] = {len(dockerfile.stages) - 1: []}
-    for build in builds_of(project, dockerfile.path):
-        targets.setdefault(build.stage.index, []).extend(build.services)
-    return targets
-
-
 @rule(code="CL404", name="root-user", severity="info",
       summary="the final stage runs as root: no USER instruction, or USER root/0 last",
       equivalents=("hadolint:DL3002",))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
-        if not dockerfile.stages:
-            continue
-        for index, services in sorted(_targets(project, dockerfile).items()):
-            if services and all(_runs_as_other_user(service) for service in services):
+        for target in target_users(project, dockerfile):
+            services = target.services
+            if services and all(runs_as_other_user(service) for service in services):
                 continue  # compose `user:` overrides the image's user
-            target = dockerfile.stages[index]
-            chain = stage_chain(dockerfile, target)[::-1]
-            env = stage_environments_of(project, dockerfile)[index]
-            last_user = None
+            chain = target.chain
             if any(_DROPS.search(instruction.text) for stage in chain for instruction in stage.instructions):
                 continue
-            for stage in chain:
-                for instruction in stage.instructions:
-                    if instruction.keyword == "USER":
-                        last_user = instruction
-            if index == len(dockerfile.stages) - 1:
-                label = f"the final stage `{target.name}`" if target.name else "the final stage"
-            else:
-                label = f"stage `{target.label()}` (the target of service '{services[0].name}')"
+            label = target.label
+            last_user = target.instruction
             if last_user is None:
                 if _non_root_base(chain[0].base_resolved or chain[0].base.value):
                     continue
                 yield Violation(
-                    target.from_instruction.span,
+                    target.stage.from_instruction.span,
                     f"{label} runs as root: no USER instruction switches to another user, so a "
                     "compromised process owns the whole container",
                     help="create an unprivileged user and switch to it before the start command, e.g. "
                          "`RUN useradd --create-home app` (Alpine: `adduser -D app`) then `USER app`",
                     # About the stage, not its FROM line: pinning the base image keeps it baselined.
-                    anchor_text="no USER in the final stage" if index == len(dockerfile.stages) - 1
-                    else f"no USER in stage {target.label()}",
+                    anchor_text="no USER in the final stage" if target.final
+                    else f"no USER in stage {target.stage.label()}",
                     keyed_on_anchor=True)
                 continue
-            value = substitute(last_user.arguments.strip(), env)
-            user = value.split(":", 1)[0].strip()
-            if user in ("root", "0"):
+            if target.user in ("root", "0"):
                 yield Violation(
                     last_user.span,
                     f"`USER {last_user.arguments.strip()}` is the last USER of {label}: the "
                     "container runs as root",
                     help="switch back to an unprivileged user after the steps that need root, e.g. `USER app`",
                     anchor_text=last_user.text)
-
-
-def _runs_as_other_user(service) -> bool:
-    node = service.get("user")
-    value = getattr(node, "value", None)
-    if value is None:
-        return False
-    user = str(value).split(":", 1)[0].strip()
-    return bool(user) and user not in ("root", "0")

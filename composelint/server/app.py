@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from composelint import __version__
-from composelint.discovery import SKIP_DIRS, find_project_root, yaml_candidate_kind
+from composelint.assembly.discovery import SKIP_DIRS, find_project_root, yaml_candidate_kind
 from composelint.server.actions import actions_for
 from composelint.server.convert import Lines, path_to_uri, to_lsp, uri_to_path
 from composelint.server.hover import findings_at, hover_markdown

@@ -26,9 +26,9 @@ from dataclasses import field, replace
 from pathlib import Path
 from typing import Callable, Mapping
 
+from composelint.assembly.discovery import FileSet, walk
 from composelint.config import Config, ConfigError, find_config_file, load_config, with_nested
 from composelint.diagnostics import Diagnostic, Position, Severity, Span
-from composelint.discovery import FileSet, walk
 from composelint.parsecache import ParseCache
 from composelint.records import record
 
@@ -100,8 +100,8 @@ class Session:
 
     def lint(self, buffers: Mapping[str, str], cancelled: Callable[[], bool] = lambda: False) -> Outcome | None:
         """Lint the project with ``buffers`` (relpath -> text) over the disk; None when cancelled."""
+        from composelint.assembly.project import build_project
         from composelint.engine import run
-        from composelint.project import build_project
 
         started = time.perf_counter()
         collecting = gc.isenabled()
@@ -145,7 +145,7 @@ class Session:
         """A buffer counts when its file is part of the project: walked, or new and not excluded."""
         if relpath in fileset.all_files:
             return True
-        from composelint.discovery import SKIP_DIRS, _excluded
+        from composelint.assembly.discovery import SKIP_DIRS, _excluded
 
         if _excluded(relpath, self.config.exclude) or any(part in SKIP_DIRS for part in relpath.split("/")[:-1]):
             return False

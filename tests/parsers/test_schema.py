@@ -19,6 +19,7 @@ from helpers import compose_binary, needs_compose
 from ruamel.yaml import YAML
 
 from composelint.parsers import schema as schema_module
+from composelint.parsers import schema_messages
 from composelint.parsers.schema import SchemaError, validate_compose
 
 REPO = Path(__file__).resolve().parents[2]
@@ -572,11 +573,11 @@ def test_alternatives_are_explained_by_the_branch_meant_for_the_value():
     either = {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"a": {"type": "integer"}}}]}
     validator = Draft202012Validator({"properties": {"v": either}})
     [inner_error] = validator.iter_errors({"v": {"a": "x"}})
-    assert list(schema_module._explain(inner_error)) == [
+    assert list(schema_messages.explain(inner_error)) == [
         SchemaError(("v", "a"), "`v.a` must be an integer, not the string `x`", False)
     ]
     [type_error] = validator.iter_errors({"v": [1]})
-    assert list(schema_module._explain(type_error)) == [
+    assert list(schema_messages.explain(type_error)) == [
         SchemaError(("v",), "`v` must be a string or mapping, not a list", False)
     ]
 

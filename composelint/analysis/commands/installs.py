@@ -11,7 +11,7 @@ from typing import Sequence
 from composelint.records import record
 from composelint.analysis.commands.syntax import ShWord
 from composelint.analysis.commands.start import Invocation, is_python
-from composelint.analysis.commands.tables import INSTALLERS, NPM_INSTALL_VERBS
+from composelint.analysis.commands.tables import INSTALLERS, NPM_INSTALL_VERBS, PROMPTS, Prompt
 
 
 def _first_operand(words: Sequence[ShWord], start: int) -> tuple[int, str] | None:
@@ -39,18 +39,22 @@ class PackageInstall:
 
     def operands(self, argv: Sequence[str]) -> list[str]:
         """The words after the subcommand that are not options (packages, paths; option values skipped)."""
+        return [argv[index] for index in self.operand_indices(argv)]
+
+    def operand_indices(self, argv: Sequence[str]) -> list[int]:
+        """The argv indices of :meth:`operands`, for callers that point at a word."""
         value_options = INSTALLERS[self.tool].value_options
         found = []
         index = self.verb_index + 1 if self.verb else self.program_end
         while index < len(argv):
             text = argv[index]
             if text == "--":
-                found.extend(argv[index + 1:])
+                found.extend(range(index + 1, len(argv)))
                 break
             if text.startswith("-") and len(text) > 1:
                 index += 2 if text in value_options else 1
                 continue
-            found.append(text)
+            found.append(index)
             index += 1
         return found
 
@@ -66,6 +70,18 @@ def _subcommand(argv: Sequence[str], start: int, value_options: frozenset) -> in
             return index
         index += 2 if text in value_options else 1
     return None
+
+
+def subcommand_of(argv: Sequence[str]) -> tuple[str, int] | None:
+    """The subcommand of a package manager's argv (``apt-get -q update`` -> ("update", 2)), its options and
+    their values skipped; None for a program :data:`INSTALLERS` does not know, or without one."""
+    if not argv:
+        return None
+    installer = INSTALLERS.get(posixpath.basename(argv[0]))
+    if installer is None:
+        return None
+    index = _subcommand(argv, 1, installer.value_options)
+    return (argv[index], index) if index is not None else None
 
 
 def _with_verb(tool: str, argv: Sequence[str], program_end: int) -> PackageInstall | None:
@@ -146,3 +162,68 @@ def python_package_install(invocation: Invocation) -> bool:
     if found.ecosystem == "python":
         return not found.isolated
     return found.ecosystem == "system" and any(_PYTHON_SYSTEM_PACKAGE.match(word) for word in found.operands(argv))
+
+
+def unanswered_prompt(argv: Sequence[str]) -> tuple[str, int] | None:
+    """(the tool, the argv index of its subcommand) when ``argv`` runs a package manager subcommand that
+    asks for confirmation (:data:`PROMPTS`) and no option answers it: ``apt-get install curl``, not
+    ``apt-get install -y curl``, ``apt-get -qq install curl`` or ``zypper -n in curl``.
+
+    Wrappers must already be looked through: ``argv[0]`` is the program."""
+    if not argv:
+        return None
+    tool = posixpath.basename(argv[0])
+    prompt = PROMPTS.get(tool)
+    if prompt is None:
+        return None
+    installer = INSTALLERS.get(tool)
+    value_options = installer.value_options if installer is not None else INSTALLERS["dnf"].value_options
+    value_letters = {option[1] for option in value_options if len(option) == 2 and option[0] == "-"}
+    verb = None
+    index = 1
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            break
+        if word.startswith("--"):
+            name, equals, value = word.partition("=")
+            if word in prompt.flags or name in prompt.flags:
+                return None
+            if name in value_options:
+                if not equals:
+                    index += 1
+                    value = argv[index] if index < len(argv) else ""
+                if _answers(prompt, value):
+                    return None
+        elif word.startswith("-") and len(word) > 1:
+            if word in prompt.flags:
+                return None
+            letters = word[1:]
+            for position, letter in enumerate(letters):
+                if letter in value_letters:  # `-oAPT::…`, or `-o` then the value as the next word
+                    value = letters[position + 1:]
+                    if not value:
+                        index += 1
+                        value = argv[index] if index < len(argv) else ""
+                    if _answers(prompt, value):
+                        return None
+                    letters = letters[:position]
+                    break
+            if any(letter in prompt.letters for letter in letters) or (
+                    verb is None and any(letter in prompt.global_letters for letter in letters)):
+                return None
+            if prompt.quiet and word.count(prompt.quiet) >= 2 and set(letters) <= set(prompt.quiet + prompt.letters):
+                return None
+        elif verb is None:
+            if word not in prompt.verbs:
+                return None
+            verb = index
+        index += 1
+    return (tool, verb) if verb is not None else None
+
+
+def _answers(prompt: Prompt, setting: str) -> bool:
+    """Whether ``-o NAME=VALUE`` / ``--setopt=NAME=VALUE`` turns the question off."""
+    name, equals, value = setting.partition("=")
+    return bool(equals) and name.strip().lower() in prompt.settings and value.strip().lower() in (
+        "1", "true", "yes", "on")

@@ -60,6 +60,7 @@ WRAPPERS: dict[str, Wrapper] = {
     "setpriv": _w("user", "--reuid", "--regid", "--groups", "--ruid", "--rgid", "--euid", "--egid"),
     "runuser": _w("user", "-u", "-g", "-G", "--user", "--group", run=False),
     "sudo": _w("user", "-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D", "--user", "--group", automation=True),
+    "doas": _w("user", "-u", "-C", automation=True),  # OpenBSD's sudo, packaged by Alpine
     "chpst": _w("user", "-u", "-U", "-e", "-/", "-n", "-l", "-L", "-m", "-d", "-o", "-p", "-f", "-c", "-r", "-t",
                 run=False),
     # env's NAME=value operands are read by each reader (they set the wrapped program's environment)
@@ -180,3 +181,138 @@ INSTALLERS: dict[str, _Installer] = {
 for _alias in ("mamba", "micromamba"):  # conda's drop-in replacements
     INSTALLERS[_alias] = INSTALLERS["conda"]
     INSTALLERS[f"{_alias} env"] = INSTALLERS["conda env"]
+
+
+@record(frozen=True, slots=True)
+class PinSyntax:
+    """How a package operand of an install names its version, per package database (CL426-CL429, read by
+    composelint/analysis/pins.py)."""
+
+    database: str  # INSTALLERS' database for the system managers; the ecosystem's installer otherwise
+    tools: frozenset  # INSTALLERS keys whose installs it reads
+    verbs: frozenset  # the subcommands that take package operands
+    marks: tuple[str, ...]  # an operand holding one of these names a version (or a range of them)
+    files: tuple[str, ...] = ()  # suffixes of package files and archives: a file is its own version
+    # Options whose presence pins every operand of the command: a constraints file decides the versions.
+    pinning_options: frozenset = frozenset()
+    pinning_variables: frozenset = frozenset()  # the same, as environment variables (PIP_CONSTRAINT)
+
+
+# `pkg=1.2.3-1`, `pkg=1.2.*`; `pkg/bookworm-backports` chooses a release, as hadolint accepts.
+APT_PINS = PinSyntax("apt", frozenset(name for name, entry in INSTALLERS.items() if entry.database == "apt"),
+                     frozenset(("install",)), ("=", "/"), (".deb",))
+# `pkg=1.2.3-r0`, and the forms that survive Alpine dropping old revisions: `pkg~1.2`, `pkg=~1.2`, `pkg>=1.2`.
+APK_PINS = PinSyntax("apk", frozenset(("apk",)), frozenset(("add",)), ("=", "~", "<", ">"), (".apk",))
+PIP_PINS = PinSyntax("pip", frozenset(("pip", "uv pip")), frozenset(("install",)),
+                     ("==", ">=", "<=", "~=", "!=", "===", "<", ">", "@"), (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2"),
+                     frozenset(("-c", "--constraint")), frozenset(("PIP_CONSTRAINT", "UV_CONSTRAINT")))
+# npm's `install` verbs that add the named packages (not `ci` or `update`, which read package.json), and
+# the same in pnpm, bun and yarn (`yarn add`).
+NPM_PINS = PinSyntax("npm", frozenset(("npm", "pnpm", "bun", "yarn")),
+                     NPM_INSTALL_VERBS - frozenset(("ci", "clean-install", "install-clean", "isntall-clean", "update",
+                                                    "up", "upgrade", "udpate")),
+                     ("@",), (".tgz", ".tar.gz", ".tar"))
+
+# Programs that create a user (shadow's useradd, Debian's and BusyBox's adduser), with the options that give
+# its UID: CL434 names the UID a Dockerfile gives the user its USER names.
+USER_CREATORS = {"useradd": ("-u", "--uid"), "adduser": ("-u", "--uid")}
+
+
+@record(frozen=True, slots=True)
+class Prompt:
+    """A package manager's confirmation question, and the options that answer it (CL409)."""
+
+    question: str  # as the tool prints it
+    verbs: frozenset  # the subcommands that ask
+    flags: frozenset  # long options (or exact words) that answer it: `--yes`, `--assumeyes`
+    letters: str = ""  # short option letters that answer it anywhere, alone or in a cluster: `-y`, `-qy`
+    global_letters: str = ""  # short option letters that answer it only before the subcommand (zypper's `-n`)
+    quiet: str = ""  # a letter that answers it when given twice: apt-get's `-qq` implies `-y`
+    settings: frozenset = frozenset()  # NAME of `-o NAME=true` / `--setopt=NAME=1` that answers it
+    answer: str = "-y"  # the option to advise
+    answer_first: bool = False  # it goes before the subcommand (`zypper -n install`)
+
+
+_APT_PROMPT = Prompt(
+    "Do you want to continue? [Y/n]",
+    frozenset(("install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove", "reinstall",
+               "build-dep")),
+    frozenset(("--yes", "--assume-yes", "--quiet=2", "-q=2")), "y", quiet="q",
+    settings=frozenset(("apt::get::assume-yes",)))
+_RPM_PROMPT = Prompt(
+    "Is this ok [y/N]",
+    frozenset(("install", "in", "update", "upgrade", "up", "remove", "erase", "rm", "reinstall", "downgrade",
+               "groupinstall", "groupupdate", "localinstall", "distro-sync", "autoremove", "swap")),
+    frozenset(("--assumeyes",)), "y", settings=frozenset(("assumeyes",)))
+# The package managers that ask before they change anything. Not apk (it never asks) nor microdnf
+# (assumeyes is its default, rpm-software-management/microdnf#94).
+PROMPTS: dict[str, Prompt] = {
+    "apt-get": _APT_PROMPT,
+    "apt": _APT_PROMPT,
+    "aptitude": Prompt("Do you want to continue? [Y/n/?]", frozenset(("install", "remove", "purge", "upgrade",
+                                                                      "safe-upgrade", "full-upgrade", "reinstall")),
+                       frozenset(("--assume-yes",)), "y"),
+    "yum": _RPM_PROMPT,
+    "dnf": _RPM_PROMPT,
+    "dnf5": _RPM_PROMPT,
+    "tdnf": _RPM_PROMPT,
+    "zypper": Prompt("Continue? [y/n/v/...? shows all options] (y)",
+                     frozenset(("install", "in", "update", "up", "dist-upgrade", "dup", "remove", "rm", "patch",
+                                "source-install", "si")),
+                     frozenset(("--non-interactive", "--no-confirm")), "y", global_letters="n", answer="-n",
+                     answer_first=True),
+}
+
+# Programs that download a URL to their standard output: on the left of a pipe (`curl … | sh`), their
+# failure is hidden unless the shell has `pipefail` (CL415).
+DOWNLOADERS = frozenset(("curl", "wget"))
+
+# --------------------------------------------------------------------------- what installs leave in a layer
+
+@record(frozen=True, slots=True)
+class LayerCache:
+    """A package manager's cache or index, written into the image layer of the RUN step that runs it, and
+    what keeps it out (CL420, CL422, CL423)."""
+
+    programs: frozenset  # the programs that write it
+    verbs: frozenset  # their subcommands that write it ("": the program alone, as `yarn`)
+    directories: tuple[str, ...]  # where it is written; "~/…": under the user's home
+    no_cache_flags: frozenset = frozenset()  # options that write nothing there (`apk add --no-cache`)
+    cleanups: tuple[tuple[str, ...], ...] = ()  # commands that empty it (`npm cache clean --force`)
+    variables: tuple[str, ...] = ()  # environment variables that move it
+    option: str | None = None  # the command's own option that moves it (`npm ci --cache DIR`)
+    advice: str = ""  # the cleanup a finding suggests
+
+
+LAYER_CACHES: dict[str, LayerCache] = {
+    # `apt-get update` writes the package lists (tens of MB); installs only read them. `distclean` (apt 2.7.8+)
+    # removes them.
+    "apt-lists": LayerCache(frozenset(("apt-get", "apt", "aptitude")), frozenset(("update",)),
+                            ("/var/lib/apt/lists",),
+                            cleanups=(("apt-get", "distclean"), ("apt", "distclean"), ("apt-get", "dist-clean"),
+                                      ("apt", "dist-clean"))),
+    # apk stores the index it downloads (and, with /etc/apk/cache, the packages) under /var/cache/apk.
+    "apk-index": LayerCache(frozenset(("apk",)), frozenset(("add",)), ("/var/cache/apk", "/etc/apk/cache"),
+                      no_cache_flags=frozenset(("--no-cache",))),
+    "npm-cache": LayerCache(frozenset(("npm",)), NPM_INSTALL_VERBS, ("~/.npm",), cleanups=(("npm", "cache", "clean"),),
+                      variables=("npm_config_cache", "NPM_CONFIG_CACHE"), option="--cache",
+                      advice="npm cache clean --force"),
+    # Yarn 1 keeps its cache under /usr/local/share/.cache/yarn as root (~/.cache/yarn otherwise); Yarn 2+ under
+    # ~/.yarn/berry/cache (its global cache).
+    "yarn-cache": LayerCache(frozenset(("yarn",)), frozenset(("install", "add", "")),
+                       ("/usr/local/share/.cache/yarn", "~/.cache/yarn", "~/.yarn/berry/cache"),
+                       cleanups=(("yarn", "cache", "clean"),), variables=("YARN_CACHE_FOLDER",),
+                       option="--cache-folder", advice="yarn cache clean"),
+}
+
+# apt's options that keep recommended packages out (CL421), per program; `-o APT::Install-Recommends=false`
+# (or 0/no) and the same setting in an apt.conf file do too.
+NO_RECOMMENDS: dict[str, frozenset] = {
+    "apt-get": frozenset(("--no-install-recommends",)),
+    "apt": frozenset(("--no-install-recommends",)),
+    "aptitude": frozenset(("-R", "--without-recommends")),
+}
+RECOMMENDS_SETTING = "APT::Install-Recommends"
+
+# Wrappers that raise privileges (CL417): `gosu`, `su-exec` and `setpriv` only drop them.
+ELEVATING = frozenset(("sudo", "doas"))

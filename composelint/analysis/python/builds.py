@@ -11,7 +11,7 @@ import bisect
 import posixpath
 from typing import Iterator
 
-from composelint.linking import stage_chain
+from composelint.assembly.linking import stage_chain
 from composelint.model import Dockerfile, Project, Service, Stage
 from composelint.parsers.dockerfile import stage_environments
 from composelint.records import record

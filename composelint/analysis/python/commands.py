@@ -64,6 +64,13 @@ class ShellCommand:
     instruction: Instruction
     script: int  # 0: the RUN line (or exec form); n: the n-th heredoc
     all_commands: tuple = ()  # filled by run_commands: every command of the same RUN
+    wrappers: tuple[ShellWord, ...] = ()  # the wrappers looked through to reach it (`sudo`, `env`, `sh -c` …)
+    subshell: int = 0  # inside `( … )` (its `cd` does not outlive it)
+    grouped: bool = False  # inside `( … )`, `{ … }`, an if/while/case body, a function, or after `||`
+    # The operator before it in its script ("" | "&&" | "||" | ";" | "|" | "&" | "\n"): "|" reads the
+    # previous command's output (`yes | apt-get install …`, `curl … | sh`).
+    after: str = ""
+    pipes_to: str = ""  # the program its output is piped into (`curl … | sh` -> "sh"), as written; "" for none
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -124,12 +131,18 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
     """
     result: list[ShellCommand] = []
     # Every arm of a `case` counts: whichever runs, its installs end up in the image.
-    for simple in parse_script(script, case_arms=True).commands:
+    simples = parse_script(script, case_arms=True).commands
+    for position, simple in enumerate(simples):
+        following = simples[position + 1] if position + 1 < len(simples) else None
+        pipes_to = following.words[0].text if following is not None and following.after in ("|", "|&") and \
+            following.words else ""
         # Leading NAME=value words rejoin the argv: the loop below reads them as it reads wrappers, so
         # `sudo A=1 pip …` and `A=1 sudo pip …` give the same assignments.
         written = [word for _, word in simple.assignments] + list(simple.words)
+        grouped = bool(simple.depth or simple.conditional or simple.in_function)
         words = [_expand(word, env, where) for word in written]
         assignments: dict[str, str] = {}
+        wrappers: list[ShellWord] = []
         while words:
             head = words[0].text
             if head in ("for", "case", "select", "function"):
@@ -141,6 +154,7 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
                 assignments[name] = value
                 words = words[1:]
             elif head == "env":
+                wrappers.append(words[0])
                 with_value = WRAPPERS["env"].value_options
                 position = 1
                 while position < len(words) and (words[position].text.startswith("-") or "=" in words[position].text):
@@ -150,6 +164,9 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
                     position += 2 if words[position].text in with_value else 1
                 words = words[position:]
             elif (wrapped := wrapped_program(head, [word.text for word in words], 0, "run")) is not None:
+                if wrapped[0] >= len(words):
+                    break  # `sudo --version`, `nice`: the wrapper runs nothing else, it is the command
+                wrappers.append(words[0])
                 words = words[wrapped[0]:]
             else:
                 break
@@ -160,12 +177,16 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
             if script_index is not None:
                 script_word = words[script_index]
                 source = written[len(written) - len(words) + script_index]  # the loop only drops leading words
-                result.extend(script_commands(script_word.text, env, instruction, index, depth + 1,
-                                              _script_map(where, source, script_word.text)))
+                outer = (*wrappers, words[0])
+                nested = script_commands(script_word.text, env, instruction, index, depth + 1,
+                                         _script_map(where, source, script_word.text))
+                result.extend(replace(command, wrappers=outer + command.wrappers, grouped=command.grouped or grouped,
+                                      subshell=command.subshell + simple.subshell) for command in nested)
                 continue
             if len(words) == 1:
                 continue  # a bare `sh`: it reads its script from stdin
-        result.append(ShellCommand(tuple(words), assignments, instruction, index))
+        result.append(ShellCommand(tuple(words), assignments, instruction, index, (), tuple(wrappers),
+                                   simple.subshell, grouped, after=simple.after, pipes_to=pipes_to))
     return result
 
 
@@ -220,9 +241,13 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
     else:
         where = LazyMap(lambda: argument_map(instruction, escape))
         commands.extend(script_commands(instruction.arguments, env, instruction, 0, where=where))
+        # The bodies run as scripts when the RUN is only their markers, or a shell reading them on its
+        # standard input: `RUN <<EOF`, `RUN bash <<EOF`, `RUN <<EOF bash`, `RUN sh -ex <<EOF`.
         head = instruction.arguments.strip().split()
-        runs_body = bool(head) and (all(word.startswith("<<") for word in head) or (
-            posixpath.basename(head[0]) in SHELLS and len(head) == 2 and head[1].startswith("<<")))
+        others = [word for word in head if not word.startswith("<<")]
+        runs_body = len(others) < len(head) and (not others or (
+            posixpath.basename(others[0]) in SHELLS and all(word.startswith("-") and "c" not in word
+                                                            for word in others[1:])))
         if runs_body:
             for number, heredoc in enumerate(instruction.heredocs, 1):
                 first = heredoc.body.split("\n", 1)[0]
@@ -231,7 +256,7 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
                 body_map = LazyMap(lambda number=number: heredoc_map(instruction, number))
                 commands.extend(script_commands(heredoc.body, env, instruction, number, where=body_map))
     frozen = tuple(commands)
-    return tuple(ShellCommand(c.words, c.assignments, c.instruction, c.script, frozen) for c in frozen)
+    return tuple(replace(c, all_commands=frozen) for c in frozen)
 
 
 def stage_run_commands(project: Project, dockerfile: Dockerfile, stage: Stage) -> tuple[tuple[ShellCommand, ...], ...]:

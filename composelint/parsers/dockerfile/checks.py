@@ -159,12 +159,8 @@ class _Checker(_LineReader):
                 help="add `FROM <image>` (or `FROM scratch`) before the build steps")
 
     def _keyword_span(self, instruction: Instruction) -> Span:
-        # The keyword as written on its first line: `ß`.upper() is `SS`, and a continuation can split a word.
-        start = instruction.span.start
-        first_line = instruction.first_line
-        written = _WORD_RE.match(first_line)
-        width = min(len(written.group()) if written else 1, len(first_line))
-        return Span(self.path, start, Position(start.line, start.column + width))
+        # The keyword as written: `ß`.upper() is `SS`, and a continuation can split a word.
+        return instruction.keyword_span
 
 
 # --------------------------------------------------------------------------- argument checks

@@ -1,0 +1,217 @@
+"""One compose file: parsed, interpolated with an environment, and checked against the schema
+(CL001, CL002, CL004, CL005, CL007).
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+from composelint.assembly.reader import ProjectReader
+from composelint.diagnostics import Position, Severity, Span
+from composelint.model import ComposeFile, ParseProblem
+from composelint.parsers.compose import SourceIndex, services_of
+from composelint.parsers.yaml_loader import COMPOSE_TAGS, YamlLimits, load_yaml
+from composelint.relpaths import dirname
+from composelint.yamltree import YamlDocument, YMap, YScalar
+
+
+_YAML_KIND_CODE = {"syntax": "CL001", "encoding": "CL001", "duplicate-key": "CL004", "limit": "CL007",
+                   "tag": "CL002"}
+
+
+def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex) -> ComposeFile:
+    empty = ComposeFile(relpath, YamlDocument(None), None)
+    text = loader.read(relpath, "CL001")
+    if text is None:
+        return empty
+    limits = YamlLimits(loader.config.limits.yaml_nodes, loader.config.limits.yaml_depth)
+    parsed = loader.parsed
+    document = parsed.yaml(text, relpath, limits) if parsed is not None else load_yaml(text, relpath, limits)
+    problems: list[ParseProblem] = []
+    for problem in document.problems:
+        problems.append(ParseProblem(_YAML_KIND_CODE.get(problem.kind, "CL001"), problem.message, problem.span,
+                                     problem.help, problem.related))
+    root = document.root
+    fatal = any(problem.kind in ("syntax", "limit") for problem in document.problems) and root is None
+    if not fatal and not isinstance(root, YMap):
+        problem = _not_a_mapping(relpath, root, text)
+        if root is None:
+            # Compose skips an empty file layered with others: only an empty merged project fails.
+            loader.empty_files[relpath] = problem
+            return ComposeFile(relpath, document, None, (problem,))
+        problems.append(problem)
+        root = None
+    env_dependent: list[ParseProblem] = []
+    directory = dirname(relpath)
+    if isinstance(root, YMap):
+        root = raw_root(document) or root
+        problems.extend(_unknown_tags(root))
+        environment = loader.environment(directory)
+        root = interpolate_and_validate(loader, root, environment, env_dependent)
+        problems.extend(env_dependent)
+        loader.env_problems[(relpath, environment.key)] = env_dependent
+        loader.default_env[relpath] = environment.key
+    services = services_of(root, relpath, directory, sources, problems) if isinstance(root, YMap) else {}
+    dependent = {id(problem) for problem in env_dependent}
+    loader.problems.extend(problem for problem in problems if id(problem) not in dependent)
+    return ComposeFile(relpath, document, root if isinstance(root, YMap) else None, tuple(problems),
+                       MappingProxyType(services))
+
+
+def raw_root(document: YamlDocument) -> YMap | None:
+    """The document as written (not interpolated); a multi-document stream merged in order."""
+    root = document.root
+    if not isinstance(root, YMap):
+        return None
+    if document.more_roots:
+        from composelint.assembly.merge import merge_files_roots
+
+        for extra in document.more_roots:
+            if isinstance(extra, YMap):
+                root = merge_files_roots(root, extra)
+    return root
+
+
+def _not_a_mapping(relpath: str, root, text: str) -> ParseProblem:
+    if root is None:
+        what = "only comments" if text.strip() else "empty"
+        return ParseProblem("CL001", f"the compose file is {what}: Compose refuses an empty file",
+                            Span(relpath, Position(1, 1)),
+                            "add a `services:` mapping, or delete the file")
+    kind = "a list" if not isinstance(root, YScalar) else f"the scalar `{str(root.value)[:40]}`"
+    return ParseProblem("CL001", f"the top level of a compose file must be a mapping, not {kind}", root.span,
+                        "start the file with keys such as `services:`")
+
+
+def _unknown_tags(root: YMap) -> list[ParseProblem]:
+    """Tags Compose does not know are ignored by it; say so, since the author meant something."""
+    from composelint.parsers.compose import iter_nodes
+
+    problems = []
+    for node in iter_nodes(root):
+        tag = node.tag
+        if tag and tag not in COMPOSE_TAGS and not (tag.startswith("!!") and tag[2:] in (
+                "str", "int", "float", "bool", "null", "map", "seq", "binary")):
+            problems.append(ParseProblem(
+                "CL002", f"the YAML tag `{tag}` means nothing to Compose: it is ignored and the plain value is used",
+                node.span, "remove the tag; Compose knows only `!reset` and `!override`",
+                severity=Severity.WARNING))
+    return problems
+
+
+def interpolate_and_validate(loader: ProjectReader, raw: YMap, environment, problems: list[ParseProblem]) -> YMap:
+    """``raw`` interpolated with ``environment``, its CL005 and schema (CL002) problems added to ``problems``.
+
+    In an unknown environment a value that is invalid only because an unset variable became "" says
+    nothing about the deployment (the deployer sets it): no schema problem is reported inside it.
+    """
+    blanked: list[Span] = []
+    root = interpolate_root(loader, raw, environment, problems, blanked)
+    for problem in schema_problems(root):
+        if not any(_within(problem.span, span) for span in blanked):
+            problems.append(problem)
+    return root
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    if inner.path != outer.path or inner.start < outer.start:
+        return False
+    if outer.end is None:
+        return inner.start == outer.start
+    return (inner.end or inner.start) <= outer.end
+
+
+def interpolate_root(loader: ProjectReader, root: YMap, environment, problems: list[ParseProblem],
+                     blanked: list[Span]) -> YMap:
+    from composelint.parsers.compose import interpolate_tree
+
+    seen: set[tuple] = set()
+    malformed_nodes: set[int] = set()
+    blanked_nodes: set[int] = set()
+
+    def on_issue(issue, node: YScalar) -> None:
+        if issue.kind == "malformed":
+            # One broken expression can cascade into an issue per nested `${`; the first says it all.
+            if id(node) in malformed_nodes:
+                return
+            malformed_nodes.add(id(node))
+        span = _issue_span(node, issue)
+        key = (span, issue.kind, issue.variable)
+        if key in seen:
+            return
+        seen.add(key)
+        severity = Severity.WARNING if issue.kind == "unset" else None
+        message = issue.message
+        help_text = {
+            "unset": f"set `{issue.variable}` in .env or give a default: `${{{issue.variable}:-value}}`",
+            "required": f"set `{issue.variable}` in .env (or the configuration's `env`) before deploying",
+        }.get(issue.kind, "write `${NAME}`, `${NAME:-default}` or `$$` for a literal dollar sign")
+        if issue.kind in ("unset", "required") and not environment.known:
+            if id(node) not in blanked_nodes:
+                blanked_nodes.add(id(node))
+                blanked.append(node.span)
+            if issue.kind == "required":
+                severity = Severity.WARNING
+                where = (f"no .env is committed and {_names(environment.examples)} does not define it"
+                         if environment.examples else "no .env or example env file is committed")
+                message += f"; {where}, so it must be set at deploy time"
+                help_text = (f"document `{issue.variable}` in an example env file, and to lint against the real "
+                             "values pass `--env-file FILE` (or `env-file:` in the configuration)")
+        elif issue.kind == "required" and _automation_may_set(loader, environment.automation, issue.variable):
+            severity = Severity.WARNING
+            message += (f"; no env file it is interpolated with sets it, so the automation at "
+                        f"{environment.automation} must export it")
+        problem = ParseProblem("CL005", message, span, help_text, severity=severity,
+                               anchor_text=issue.variable or "")
+        if issue.kind == "required" and severity is None:
+            loader.required_known.add(id(problem))
+        problems.append(problem)
+
+    result = interpolate_tree(root, environment.get, on_issue)
+    return result if isinstance(result, YMap) else root
+
+
+# CI services inject secrets and job variables into the environment of the steps that run Compose.
+_CI_FILES = re.compile(r"(^|/)(\.github/workflows/[^/]+|\.gitlab-ci\.ya?ml|\.circleci/[^/]+|azure-pipelines\.ya?ml|"
+                       r"bitbucket-pipelines\.ya?ml|\.drone\.ya?ml|Jenkinsfile|\.buildkite/[^/]+)$")
+
+
+def _automation_may_set(loader: ProjectReader, automation: str | None, variable: str | None) -> bool:
+    """Whether the automation that runs a deployment may put ``variable`` in Compose's environment: a CI
+    job (secrets, job variables), or a script that visibly assigns or exports it."""
+    if automation is None or not variable:
+        return False
+    path = automation.rsplit(":", 1)[0]
+    if _CI_FILES.search(path):
+        return True
+    text = loader.sources.get(path) or ""
+    return re.search(rf"(^|[\s;&|(]|export\s+){re.escape(variable)}\s*(=|:\s)", text, re.MULTILINE) is not None
+
+
+def _names(paths: tuple[str, ...]) -> str:
+    return ", ".join(f"`{path}`" for path in paths)
+
+
+def _issue_span(node: YScalar, issue) -> Span:
+    span = node.span
+    if span.end is not None and span.end.line == span.start.line and node.style in ("", "'", '"'):
+        offset = 1 if node.style in ("'", '"') else 0
+        width = span.end.column - span.start.column - 2 * offset
+        if issue.end <= width:
+            start = span.start.column + offset + issue.start
+            return Span(span.path, Position(span.start.line, start),
+                        Position(span.start.line, span.start.column + offset + issue.end))
+    return span
+
+
+def schema_problems(root: YMap) -> list[ParseProblem]:
+    from composelint.parsers.schema import validate_compose
+    from composelint.yamltree import locate, plain
+
+    problems = []
+    for error in validate_compose(plain(root)):
+        span = locate(root, error.path, key=error.on_key) or root.span
+        problems.append(ParseProblem("CL002", error.message, span,
+                                     "see the Compose Specification for the allowed keys and values"))
+    return problems

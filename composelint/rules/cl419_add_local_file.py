@@ -1,0 +1,42 @@
+"""ADD of a local file or directory, which COPY does without ADD's extra behaviours."""
+
+from __future__ import annotations
+
+from composelint.analysis.image import _ARCHIVE, _URL, copy_word_spans
+from composelint.rules._rule import Violation, rule
+
+# Flags that only make sense for a remote source (a URL or a Git repository): such an ADD is meant.
+_REMOTE_FLAGS = frozenset(("checksum", "keep-git-dir", "unpack"))
+
+
+def _local_file(source: str) -> bool:
+    """A source ADD copies as COPY would: not a URL or Git address, not a tar archive ADD unpacks, and
+    nothing composelint cannot read (a `$VARIABLE` may hold a URL)."""
+    text = source.strip("\"'")
+    return bool(text) and "$" not in text and not _URL.match(text) and not _ARCHIVE.search(text)
+
+
+@rule(code="CL419", name="add-local-file", severity="warning",
+      summary="ADD of a local file or directory (not a URL or a tar archive to unpack): use COPY",
+      equivalents=("hadolint:DL3020",))
+def check(project, options):
+    for dockerfile in project.dockerfiles.values():
+        for instruction in dockerfile.instructions:
+            if instruction.keyword != "ADD" or instruction.heredocs:
+                continue
+            if any(flag.name in _REMOTE_FLAGS for flag in instruction.flags):
+                continue
+            words = copy_word_spans(project, instruction)[:-1]
+            local = [(text, span) for text, span in words if _local_file(text)]
+            if not local:
+                continue
+            text, span = local[0]
+            shown = ", ".join(f"`{written}`" for written, _ in local)
+            yield Violation(
+                span,
+                f"`ADD` copies {shown} from the build context: `COPY` does the same, "
+                "while `ADD` also unpacks tar archives and downloads URLs: a reader cannot tell which was meant, "
+                "and a source that becomes a tar archive is silently unpacked",
+                help="use `COPY` for files and directories of the build context; keep `ADD` for a URL, a Git "
+                     "repository or a tar archive to unpack",
+                anchor_text=instruction.first_line)
