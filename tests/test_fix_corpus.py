@@ -10,6 +10,7 @@ without the corpus, git or the Compose binary.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,8 +50,10 @@ def _config(root: Path, path: Path):
     done = subprocess.run([str(BINARY), "-f", str(path), "-p", "oracle", "config", "--format", "json"],
                           cwd=path.parent, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
-        # Compose's warning about `version:` is what CL010's fix removes: the rest must be the same.
-        lines = [line for line in done.stderr.splitlines() if "the attribute `version` is obsolete" not in line]
+        # Compose's warning about `version:` is what CL010's fix removes: the rest must be the same
+        # (but for the time of each message).
+        lines = [re.sub(r'^time="[^"]*" ', "", line) for line in done.stderr.splitlines()
+                 if "the attribute `version` is obsolete" not in line]
         return None, _placeholders("\n".join(lines), root, path).strip()
     return json.loads(_placeholders(done.stdout, root, path)), None
 
