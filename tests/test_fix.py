@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -75,8 +77,14 @@ def test_fix_before_after(scenario, tmp_path):
     remaining = json.loads(lint(project, "--format", "json", *args).stdout)["diagnostics"]
     assert not [d for d in remaining if d["fix"] is not None and (d["fix"]["applicability"] == "safe"
                                                                    or "--unsafe-fixes" in args)]
-    fixed_messages = {(d["code"], d["message"]) for d in fixable}
-    assert not fixed_messages & {(d["code"], d["message"]) for d in remaining}
+    # Exactly the findings whose fix applied are gone (counted: several findings may read alike).
+    applied = [d for d in fixable if d["fix"]["applicability"] == "safe" or "--unsafe-fixes" in args]
+    found = json.loads(before.stdout)["diagnostics"]
+    assert Counter(_key(d) for d in remaining) == Counter(_key(d) for d in found) - Counter(_key(d) for d in applied)
+
+
+def _key(diagnostic: dict) -> tuple[str, str]:
+    return diagnostic["code"], diagnostic["message"]
 
 
 @pytest.mark.parametrize("scenario", [name for name in SCENARIOS if "unsafe" in name])
@@ -94,7 +102,7 @@ def test_unsafe_fixes_need_the_flag(scenario, tmp_path):
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_diff_applies_with_git_apply(scenario, tmp_path):
+def test_diff_applies_with_git_apply_and_patch(scenario, tmp_path):
     project = _copy(scenario, tmp_path)
     original = _files(project)
     shown = lint(project, "--diff", *_args(scenario))
@@ -108,6 +116,98 @@ def test_diff_applies_with_git_apply(scenario, tmp_path):
     subprocess.run([git, "apply", "--check", str(patch)], cwd=project, check=True, capture_output=True)
     subprocess.run([git, "apply", str(patch)], cwd=project, check=True, capture_output=True)
     assert _files(project) == _files(FIXES / scenario / "after")
+    if shutil.which("patch") is not None:  # and with POSIX patch, on a fresh copy (binary: CRLFs stay)
+        fresh = _copy(scenario, tmp_path / "fresh")
+        subprocess.run(["patch", "-p1", "--binary", "-s", "-i", str(patch)], cwd=fresh, check=True,
+                       capture_output=True)
+        assert _files(fresh) == _files(FIXES / scenario / "after")
+
+
+# Instructions a fix may change into another (CL419, CL432) or insert (CL401).
+RENAMED = {("ADD", "COPY"), ("MAINTAINER", "LABEL")}
+INSERTED = {"WORKDIR /app"}
+
+
+def _unquoted(value: str) -> str:
+    """A word without the double quotes a fix put around it (BuildKit's parser keeps quotes; the
+    instruction removes them when it expands the word)."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("scenario", [name for name in SCENARIOS if (FIXES / name / "after" / "Dockerfile").is_file()])
+def test_buildkit_reads_each_fixed_dockerfile_as_the_original(scenario):
+    """BuildKit's own parser reads every fixed Dockerfile, with the same instructions in the same order
+    (but those a fix renames or inserts) and, for ENV and LABEL, the same pairs after quote removal."""
+    buildkit = pytest.importorskip("dockerfile", reason="BuildKit's parser (`dockerfile`) is in the test extra")
+    before = buildkit.parse_file(str(FIXES / scenario / "before" / "Dockerfile"))
+    after = [command for command in buildkit.parse_file(str(FIXES / scenario / "after" / "Dockerfile"))]
+    extra = len([c for c in after if c.original in INSERTED]) - len([c for c in before if c.original in INSERTED])
+    for _ in range(extra):  # the inserted line (which one of equal lines it is does not matter)
+        after.remove(next(command for command in after if command.original in INSERTED))
+    assert len(after) == len(before)
+    for old, new in zip(before, after):
+        names = old.cmd.upper(), new.cmd.upper()
+        assert names[0] == names[1] or names in RENAMED, (old.original, new.original)
+        if names == ("MAINTAINER", "LABEL"):
+            assert new.value[0] == "org.opencontainers.image.authors"
+            assert _unquoted(new.value[1]).replace('\\"', '"') == _unquoted(old.value[0].strip())
+        elif names[0] in ("ENV", "LABEL"):
+            assert [_unquoted(value) for value in new.value] == [_unquoted(value) for value in old.value]
+        elif names[0] == "FROM":
+            assert [value.lower() for value in new.value] == [value.lower() for value in old.value]
+
+
+# --------------------------------------------------------------------------- rule pages
+
+RULE_PAGES = Path(__file__).resolve().parent.parent / "rules"
+RULE_MODULES = Path(__file__).resolve().parent.parent / "composelint" / "rules"
+PAGE_FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def _fix_section(code: str) -> str | None:
+    page = next(RULE_PAGES.glob(f"{code}-*.md"))
+    found = re.search(r"^## Fix\n(.*?)(?=^## )", page.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+    return found.group(1) if found else None
+
+
+def _fixing_rules() -> list[str]:
+    """The codes of the rules whose module builds a Fix."""
+    codes = []
+    for module in sorted(RULE_MODULES.glob("cl[0-9]*.py")):
+        if re.search(r"\bFix\.(safe|unsafe)\(|\bmake\(", module.read_text(encoding="utf-8")):
+            codes.append(module.name[:5].upper())
+    return codes
+
+
+FIXING_RULES = _fixing_rules()
+
+
+@pytest.mark.parametrize("code", FIXING_RULES)
+def test_each_fixing_rule_page_says_whether_it_is_safe_with_an_example_that_runs(code, tmp_path):
+    """The page's `## Fix` says safe or unsafe, and its example (a `fix=before` block, then `fix=after`;
+    `path=` names the file, `unsafe` on the first adds --unsafe-fixes) is what --fix does."""
+    section = _fix_section(code)
+    assert section is not None, f"rules/{code}-*.md has no '## Fix' section"
+    assert re.search(r"\b(Safe|Unsafe|safe|unsafe)\b", section)
+    blocks = [(dict(part.split("=", 1) for part in match.group("info").split() if "=" in part),
+               match.group("info").split(), match.group("body")) for match in PAGE_FENCE.finditer(section)]
+    before = [block for block in blocks if block[0].get("fix") == "before"]
+    after = [block for block in blocks if block[0].get("fix") == "after"]
+    assert before and len(before) == len(after), f"{code}: the Fix section needs fix=before / fix=after blocks"
+    for (attributes, info, text), (_, _, expected) in zip(before, after):
+        root = tmp_path / f"example{len(list(tmp_path.iterdir()))}"
+        root.mkdir()
+        (root / ".git").mkdir()
+        path = root / attributes.get("path", "Dockerfile")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        flags = ["--unsafe-fixes"] if "unsafe" in info else []
+        if flags:  # an unsafe example: --fix alone leaves it
+            lint(root, "--fix", "--select", code)
+            assert path.read_text(encoding="utf-8") == text, f"{code}: the unsafe fix applied without the flag"
+        lint(root, "--fix", "--select", code, *flags)
+        assert path.read_text(encoding="utf-8") == expected, f"{code}: the page's example"
 
 
 # --------------------------------------------------------------------------- positions onto raw text

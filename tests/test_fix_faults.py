@@ -109,18 +109,24 @@ def test_a_symlink_inside_the_root_writes_its_target(tmp_path):
     assert (root / "svc0" / "Dockerfile").read_text() == FIXED
 
 
+def _fail_second_call(monkeypatch, name: str, error: BaseException) -> None:
+    """``safewrite.os.<name>`` raises ``error`` on its second call (the second file's step)."""
+    real = getattr(os, name)
+    calls = []
+
+    def failing(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise error
+        return real(*args)
+
+    monkeypatch.setattr(safewrite.os, name, failing)
+
+
 def test_a_full_disk_changes_no_file(tmp_path, monkeypatch):
     root = _project(tmp_path, 3)
-    calls = []
-    real_write = os.write
-
-    def write(fd, data):
-        calls.append(fd)
-        if len(calls) == 2:  # the second file's temporary copy
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_write(fd, data)
-
-    monkeypatch.setattr(safewrite.os, "write", write)
+    # the second file's temporary copy
+    _fail_second_call(monkeypatch, "write", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
     _fails(lint(root, "--select", "CL402", "--fix"), "svc1/Dockerfile", "the disk is full", "no file was changed")
     assert set(_texts(root).values()) == {DOCKERFILE}
     _no_temporary_files(root)
@@ -128,16 +134,7 @@ def test_a_full_disk_changes_no_file(tmp_path, monkeypatch):
 
 def test_an_interrupt_while_writing_temporary_files_changes_no_file(tmp_path, monkeypatch):
     root = _project(tmp_path, 2)
-    real_fsync = os.fsync
-    calls = []
-
-    def fsync(fd):
-        calls.append(fd)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_fsync(fd)
-
-    monkeypatch.setattr(safewrite.os, "fsync", fsync)
+    _fail_second_call(monkeypatch, "fsync", KeyboardInterrupt())
     _fails(lint(root, "--select", "CL402", "--fix"), "interrupted", "no file was changed")
     assert set(_texts(root).values()) == {DOCKERFILE}
     _no_temporary_files(root)
@@ -145,16 +142,7 @@ def test_an_interrupt_while_writing_temporary_files_changes_no_file(tmp_path, mo
 
 def test_an_interrupt_between_files_leaves_each_file_old_or_new(tmp_path, monkeypatch):
     root = _project(tmp_path, 3)
-    real_replace = os.replace
-    calls = []
-
-    def replace(source, target):
-        calls.append(target)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_replace(source, target)
-
-    monkeypatch.setattr(safewrite.os, "replace", replace)
+    _fail_second_call(monkeypatch, "replace", KeyboardInterrupt())
     _fails(lint(root, "--select", "CL402", "--fix"), "interrupted", "written: svc0/Dockerfile")
     assert _texts(root) == {"svc0/Dockerfile": FIXED, "svc1/Dockerfile": DOCKERFILE, "svc2/Dockerfile": DOCKERFILE}
     _no_temporary_files(root)
@@ -162,16 +150,7 @@ def test_an_interrupt_between_files_leaves_each_file_old_or_new(tmp_path, monkey
 
 def test_a_failed_rename_names_what_was_written(tmp_path, monkeypatch):
     root = _project(tmp_path, 2)
-    real_replace = os.replace
-    calls = []
-
-    def replace(source, target):
-        calls.append(target)
-        if len(calls) == 2:
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        return real_replace(source, target)
-
-    monkeypatch.setattr(safewrite.os, "replace", replace)
+    _fail_second_call(monkeypatch, "replace", OSError(errno.EIO, os.strerror(errno.EIO)))
     _fails(lint(root, "--select", "CL402", "--fix"), "svc1/Dockerfile", "already written: svc0/Dockerfile")
     assert _texts(root) == {"svc0/Dockerfile": FIXED, "svc1/Dockerfile": DOCKERFILE}
     _no_temporary_files(root)

@@ -113,3 +113,61 @@ def test_fix_touches_only_its_edits_and_the_file_still_parses(generated):
     assert plain(result.root) == expected
     # And nothing is left to fix.
     assert not [d for d in outcome.result.diagnostics if d.fix is not None]
+
+
+# --------------------------------------------------------------------------- Dockerfiles
+
+DOCKERFILE_CONFIG = with_overrides(Config(), select=("CL402", "CL409", "CL419", "CL420", "CL422", "CL431", "CL432"))
+# A line a fix rewrites -> the line it becomes (the oracle: written by hand, not by composelint).
+FIXED_LINES = {
+    "RUN apk add curl": "RUN apk add --no-cache curl",
+    "RUN pip install flask": "RUN pip install --no-cache-dir flask",
+    "RUN apt-get install --no-install-recommends jq && rm -rf /var/lib/apt/lists/*":
+        "RUN apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*",
+    "RUN apt-get update && apt-get install -y --no-install-recommends make":
+        "RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*",
+    "ENV APP_HOME /srv/app": "ENV APP_HOME=/srv/app",
+    "LABEL team platform group": 'LABEL team="platform group"',
+    "MAINTAINER Jane Doe <jane@example.com>": 'LABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"',
+    "ADD app.py /app/": "COPY app.py /app/",
+}
+# Lines no fix touches (some with a finding that has no fix: the words are inside an `sh -c` string).
+KEPT_LINES = ("# a comment", "RUN echo hi", "COPY . /app/", "RUN sh -c 'apk add jq'", "ENV MODE=prod",
+              "RUN apt-get update; apt-get install -y vim;")
+
+
+@st.composite
+def dockerfiles(draw) -> tuple[str, str]:
+    """The raw text, and the text the fixes must give (every other byte the same)."""
+    body = draw(st.lists(st.sampled_from(sorted(FIXED_LINES) + list(KEPT_LINES)), min_size=1, max_size=8))
+    blank = st.sampled_from(["", "  ", "\t"])
+    lines, fixed = ["FROM python:3.12-slim", "WORKDIR /app"], ["FROM python:3.12-slim", "WORKDIR /app"]
+    for line in body:
+        if line in FIXED_LINES:
+            lines.append(line)
+            fixed.append(FIXED_LINES[line])
+        else:
+            tail = draw(blank)  # trailing blanks stay as they are
+            lines.append(line + tail)
+            fixed.append(line + tail)
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    end = newline if draw(st.booleans()) else ""
+    bom = "\ufeff" if draw(st.booleans()) else ""
+    return bom + newline.join(lines) + end, bom + newline.join(fixed) + end
+
+
+@settings(max_examples=30, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(dockerfiles())
+def test_dockerfile_fixes_touch_only_their_edits_and_the_file_still_parses(generated):
+    raw, expected = generated
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / ".git").mkdir()
+        (root / "Dockerfile").write_bytes(raw.encode())
+        outcome = fix_project(root, DOCKERFILE_CONFIG, unsafe=True)
+    assert not outcome.abandoned
+    changed = {item.path: item.fixed for item in outcome.changed}
+    assert changed.get("Dockerfile", raw.encode()) == expected.encode()
+    assert not [problem for problem in outcome.project.problems if problem.span.path == "Dockerfile"]
+    assert not [d for d in outcome.result.diagnostics if d.fix is not None]

@@ -8,8 +8,10 @@ rule then offers no fix rather than a wrong one.
 
 from __future__ import annotations
 
+import posixpath
 import re
 
+from composelint.analysis.commands.tables import SHELLS
 from composelint.diagnostics import Edit, Position, Span
 from composelint.sourcetext import SourceText, source_text
 
@@ -78,3 +80,36 @@ def delete_word(project, span: Span, expected: str) -> Edit | None:
     if len(kept) == len(before) or not kept.strip() or kept.endswith(("-", ",", "[", "{", ":")):
         return None
     return Edit.replace(Span.at(span.path, span.start.line, len(kept) + 1, span.end.line, span.end.column), "")
+
+
+def in_run_line(command) -> bool:
+    """A command of a RUN's own shell form: not an exec form (its words are JSON strings), not a heredoc
+    body, not inside an `sh -c` string (its words sit inside quotes)."""
+    instruction = command.instruction
+    return (instruction.keyword == "RUN" and instruction.form == "shell" and not instruction.heredocs
+            and command.script == 0
+            and not any(posixpath.basename(wrapper.text) in SHELLS for wrapper in command.wrappers))
+
+
+def word_span(project, word) -> Span | None:
+    """Where a RUN command's word is written, when it is written there exactly (on one line, as read)."""
+    span = word.span
+    if span is None or span.end is None or at(project, span) != word.raw:
+        return None
+    return span
+
+
+def insert_after_word(project, command, index: int, text: str) -> Edit | None:
+    """``text`` inserted right after word ``index`` of a command of a RUN's shell form; None when the
+    word is not written plainly there."""
+    if not in_run_line(command) or not 0 <= index < len(command.words):
+        return None
+    span = word_span(project, command.words[index])
+    if span is None:
+        return None
+    return Edit.insert(span.path, span.end.line, span.end.column, text)
+
+
+def same_case(written: str, wanted: str) -> str:
+    """``wanted`` in the case ``written`` is in: lower when it is all lower, else upper."""
+    return wanted.lower() if written == written.lower() else wanted.upper()
