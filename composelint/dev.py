@@ -4,8 +4,9 @@
 the file editors load through its URL in the repository) from the base schema and every rule's
 options; a test fails when it is stale.
 
-``table`` rewrites the rule table in rules/README.md from the registry (a test
-fails when it is stale). ``new-rule`` creates the rule module and its page
+``table`` rewrites the rule table in rules/README.md and the "Coming from hadolint" table in
+README.md from the registry (a test fails when either is stale; ``hadolint-table`` rewrites only
+the latter). ``new-rule`` creates the rule module and its page
 from templates and registers the rule, so adding a rule starts from three
 files that already pass the structure tests once filled in.
 """
@@ -33,6 +34,39 @@ def rules_table() -> str:
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+HADOLINT_BEGIN, HADOLINT_END = "<!-- hadolint-table:begin -->", "<!-- hadolint-table:end -->"
+
+
+def hadolint_table() -> str:
+    """README's "Coming from hadolint" table: each hadolint code some rule declares as its equivalent."""
+    from composelint.hadolint import mapping
+    from composelint.rules import OPT_IN, load
+
+    lines = [HADOLINT_BEGIN, "| hadolint | composelint | default |", "|---|---|---|"]
+    for foreign, codes in mapping().items():
+        shown = f"`{foreign}`" if foreign.endswith("*") else \
+            f"[{foreign}](https://github.com/hadolint/hadolint/wiki/{foreign})"
+        rules = ", ".join(f"[{code} `{load(code).name}`](rules/{load(code).page})" for code in codes)
+        defaults = ", ".join(load(code).severity.label + (" (off by default)" if code in OPT_IN else "")
+                             for code in codes)
+        lines.append(f"| {shown} | {rules} | {defaults} |")
+    lines.append(HADOLINT_END)
+    return "\n".join(lines)
+
+
+def _replace_between(path: Path, begin: str, end: str, table: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + table + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + table + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def write_hadolint_table() -> None:
+    _replace_between(REPO / "README.md", HADOLINT_BEGIN, HADOLINT_END, hadolint_table())
 
 
 def write_table() -> None:
@@ -138,8 +172,11 @@ def schema_text() -> str:
 
 
 def main(argv: list[str]) -> None:
-    if argv[:1] == ["table"]:
+    if argv[:1] == ["table"]:  # both generated tables: a rule's equivalents show in the README's
         write_table()
+        write_hadolint_table()
+    elif argv[:1] == ["hadolint-table"]:
+        write_hadolint_table()
     elif argv[:1] == ["schema"]:
         SCHEMA_FILE.write_text(schema_text(), encoding="utf-8")
     elif argv[:1] == ["new-rule"] and len(argv) >= 3:

@@ -50,6 +50,7 @@ class RunResult:
 def enabled_rules(config: Config) -> RuleCatalog:
     """The rules the root configuration or any nested one selects (each finding is then kept or
     dropped by the configuration that governs its file: see _govern)."""
+    config = _with_hadolint(config)
     codes = selected_codes(config.select, config.extend_select, config.ignore)
     for nested in config.nested.values():
         more = [code for code in selected_codes(nested.select, nested.extend_select, nested.ignore)
@@ -70,6 +71,7 @@ FORK_MIN_SUBJECTS = 100
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
         debug: bool = False, fork: bool | None = None) -> RunResult:
     """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough)."""
+    config = _with_hadolint(config)
     rules = enabled_rules(config)
     # A rule with nothing to read is skipped, which keeps a lone Dockerfile's start-up small.
     runnable = [code for code in rules if project.compose_files or not compose_only(code)]
@@ -93,7 +95,7 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     if config.inline_ignores:
         from composelint.suppressions import build_index
 
-        index = build_index(project)
+        index = build_index(project, config.hadolint)
     _apply_suppressions(diagnostics, index, baseline, reported, suppressed)
     if last:
         project.facts.suppression_usage = (index, frozenset(runnable))
@@ -108,6 +110,15 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     reported.sort(key=Diagnostic.sort_key)
     suppressed.sort(key=Diagnostic.sort_key)
     return RunResult(tuple(reported), tuple(suppressed), rules)
+
+
+def _with_hadolint(config: Config) -> Config:
+    """The root's .hadolint.yaml mapped onto rules (the registry is needed, so not when it loads)."""
+    if config.hadolint is None:
+        return config
+    from composelint.hadolint import resolve
+
+    return resolve(config)
 
 
 def _apply_suppressions(diagnostics, index, baseline, reported: list, suppressed: list) -> None:

@@ -35,13 +35,24 @@ class Suppression:
     column: int = 1  # where the pragma's "#" is (code points, 1-based) ...
     end_column: int = 1  # ... and the character after its closing "]"
     selector_columns: tuple[int, ...] = ()  # where each selector starts on the comment line
+    origin: str = "composelint"  # or "hadolint": a `# hadolint ignore=` pragma (composelint/hadolint.py)
+    targets: tuple[tuple[str, ...], ...] = ()  # hadolint: the composelint codes each selector maps to
 
     def covers(self, diagnostic) -> bool:
         if diagnostic.span.path != self.path:
             return False
         if not (self.start_line <= diagnostic.span.start.line <= self.end_line):
             return False
-        return code_matches(diagnostic.code, diagnostic.name, self.selectors)
+        return any(self.selector_covers(index, diagnostic) for index in range(len(self.selectors)))
+
+    def selector_covers(self, index: int, diagnostic) -> bool:
+        if self.origin == "composelint":
+            return code_matches(diagnostic.code, diagnostic.name, (self.selectors[index],))
+        if diagnostic.code not in self.targets[index]:
+            return False
+        from composelint.hadolint import covers
+
+        return covers(self.selectors[index], diagnostic)
 
     def describe(self) -> str:
         where = f"{self.path}:{self.comment_line}"
@@ -60,19 +71,24 @@ class Malformed:
 
 
 class SuppressionIndex:
-    def __init__(self, suppressions: list[Suppression], malformed: list[Malformed] | None = None):
+    def __init__(self, suppressions: list[Suppression], malformed: list[Malformed] | None = None,
+                 notes: tuple = (), notes_path: str | None = None):
         self._by_path: dict[str, list[Suppression]] = {}
         for suppression in suppressions:
             self._by_path.setdefault(suppression.path, []).append(suppression)
         self.suppressions = tuple(suppressions)
         self.malformed = tuple(malformed or ())
+        # What of a .hadolint.yaml composelint cannot honour, (line, column, width, message, help) in
+        # ``notes_path``: CL009 reports each once.
+        self.notes = tuple(notes)
+        self.notes_path = notes_path
         self._used: set[tuple[int, int]] = set()  # (id of a suppression, index of a selector)
 
     def find(self, diagnostic) -> Suppression | None:
         for suppression in self._by_path.get(diagnostic.span.path, ()):
             if suppression.covers(diagnostic):
-                for index, selector in enumerate(suppression.selectors):
-                    if code_matches(diagnostic.code, diagnostic.name, (selector,)):
+                for index in range(len(suppression.selectors)):
+                    if suppression.selector_covers(index, diagnostic):
                         self._used.add((id(suppression), index))
                 return suppression
         return None
@@ -167,7 +183,9 @@ def _is_comment(line: str, at: int) -> bool:
     return not before.strip() or before.endswith((" ", "\t"))
 
 
-def build_index(project) -> SuppressionIndex:
+def build_index(project, hadolint=None) -> SuppressionIndex:
+    """``hadolint``: the root's .hadolint.yaml settings (config.hadolint), whose `disable-ignore-pragma`
+    turns `# hadolint ignore=` pragmas off and whose unsupported parts become notes."""
     suppressions: list[Suppression] = []
     malformed: list[Malformed] = []
     for path, compose in project.compose_files.items():
@@ -180,8 +198,16 @@ def build_index(project) -> SuppressionIndex:
         if text:
             suppressions.extend(scan(path, text, lambda dockerfile=dockerfile: _dockerfile_ranges(dockerfile),
                                      malformed))
+            if hadolint is None or hadolint.pragmas:
+                from composelint.hadolint import scan_pragmas
+
+                suppressions.extend(scan_pragmas(path, text, dockerfile, Suppression))
     # Other files an analysis read (Python sources, requirements): line and file pragmas.
     for path, text in list(project.facts.read_text.items()):
         if text and path not in project.sources:
             suppressions.extend(scan(path, text, {}, malformed))
-    return SuppressionIndex(suppressions, malformed)
+    if hadolint is None:
+        return SuppressionIndex(suppressions, malformed)
+    from composelint.hadolint import config_notes
+
+    return SuppressionIndex(suppressions, malformed, config_notes(hadolint), hadolint.source)

@@ -39,13 +39,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # their characters to file positions, the command tables, the working directory): it imports only the
     # model and the foundation, and assembly (deployments, created.py) reads automation with it.
     ("parsers", ("composelint.parsers", "composelint.parsecache", "composelint.analysis.commands")),
-    ("config", ("composelint.config",)),
+    ("config", ("composelint.config", "composelint.hadolint_config")),
     # Model assembly, one package (its discovery module sits lower, with the sources: the model reads it).
     ("assembly", ("composelint.assembly",)),
     ("analysis", ("composelint.analysis", "composelint.graph", "composelint.concerns")),
     # The pragma index (suppressions) names rules through the registry; the engine applies it and the rule
     # CL009 judges it, so it sits with the rules.
-    ("rules", ("composelint.rules", "composelint.suppressions")),
+    ("rules", ("composelint.rules", "composelint.suppressions", "composelint.hadolint")),
     ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache", "composelint.fixing")),
     ("reporters", ("composelint.reporters",)),
     ("cli", ("composelint.cli", "composelint.fixcli", "composelint.__main__", "composelint.dev", "composelint.server")),

@@ -159,3 +159,25 @@ def test_the_deployments_listing_accounts_for_templates_and_backups():
 def test_sniffing_never_raises(text):
     assert is_compose_content(text) in (True, False)
     assert is_compose_content(text, complete=False) in (True, False, None)
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.dev", "Dockerfile-nginx-proxy-tester", "Dockerfile_prod",
+                                  "Containerfile", "Containerfile.arm64", "api.Dockerfile", "web.dockerfile"])
+def test_dockerfile_names(name):
+    assert discovery.is_dockerfile_name(name)
+
+
+@pytest.mark.parametrize("name", ["Dockerfiles", "DockerfileLint.md", "dockerfile-notes.md", "Dockerfile.", "Dockerfile-"])
+def test_names_that_are_not_dockerfiles(name):
+    assert not discovery.is_dockerfile_name(name)
+
+
+def test_a_dash_named_dockerfile_is_linted_when_named_on_the_command_line(tmp_path):
+    # nginx-proxy builds test/requirements/Dockerfile-nginx-proxy-tester with `docker build -f`.
+    from click.testing import CliRunner
+
+    from composelint.cli import cli
+
+    write_tree(tmp_path, {".git/HEAD": "", "Dockerfile-tester": "FROM python:3.12\nCOPY app.py .\n", "app.py": ""})
+    result = CliRunner().invoke(cli, ["check", "--format", "concise", str(tmp_path / "Dockerfile-tester")])
+    assert "Dockerfile-tester:2:13: CL401 error" in result.output  # at the relative destination `.`

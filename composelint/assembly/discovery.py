@@ -22,7 +22,8 @@ SKIP_DIRS = frozenset((".git", "node_modules", ".venv", "venv", "__pycache__", "
 
 _COMPOSE_NAME = re.compile(
     r"^(?:(?:docker-)?compose(?:\.[^/]+)?|[^/]+\.compose)\.ya?ml$", re.IGNORECASE)
-_DOCKERFILE_NAME = re.compile(r"^(?:(?:Dockerfile|Containerfile)(?:\.[^/]+)?|[^/]+\.[Dd]ockerfile)$")
+# `Dockerfile-tester` and `Dockerfile_prod` are built with `docker build -f` as often as `Dockerfile.prod`.
+_DOCKERFILE_NAME = re.compile(r"^(?:(?:Dockerfile|Containerfile)(?:[._-][^/]+)?|[^/]+\.[Dd]ockerfile)$")
 # Files the model reads besides compose files and Dockerfiles.
 _AUTOMATION_NAME = re.compile(
     r"^(?:Makefile|GNUmakefile|makefile|[^/]+\.mk|[^/]+\.sh|[^/]+\.bash|justfile|Justfile|\.justfile|"

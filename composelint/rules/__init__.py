@@ -64,6 +64,7 @@ MODULES = (
     "cl413_undefined_arg_in_from",
     "cl414_env_self_reference",
     "cl415_pipe_without_pipefail",
+    "cl416_shellcheck",
     "cl417_sudo_in_run",
     "cl418_secret_in_build_arg",
     "cl419_add_local_file",
@@ -82,12 +83,13 @@ MODULES = (
     "cl432_maintainer_instruction",
     "cl433_consecutive_run",
     "cl434_non_numeric_user",
+    "cl435_untrusted_registry",
 )
 
 # Rules off by default (as hadolint's and ruff's opinionated checks are for many users): only their exact
 # code or name in `select` or `extend-select` turns them on; a prefix (`CL4`, `CL`, `ALL`) does not.
 # Listed here, not in the rule, so that selecting needs no import.
-OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429", "CL433", "CL434"))
+OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429", "CL433", "CL434", "CL435"))
 
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from composelint.diagnostics import Span
+from composelint.diagnostics import Severity, Span
 from composelint.rules._rule import Violation, rule
 
 # The engine runs this rule after every other rule and the suppressions, and leaves in
@@ -16,7 +16,8 @@ _LOOSE = re.compile(r"#\s*composelint\s*:\s*(?P<kind>[A-Za-z-]*)\s*(?P<rest>.*)$
 
 
 @rule(code="CL009", name="unused-suppression", severity="warning",
-      summary="a `# composelint:` comment suppresses nothing: malformed, naming no rule, or covering no finding")
+      summary="a `# composelint:` comment suppresses nothing: malformed, naming no rule, or covering no finding "
+              "(`# hadolint ignore=` and .hadolint.yaml: info)")
 def check(project, options):
     usage = project.facts.suppression_usage
     if usage is None:
@@ -30,7 +31,10 @@ def check(project, options):
             Span.at(comment.path, comment.line, comment.column, comment.line, comment.end_column),
             f"`{_shown(comment.text)}` is not a suppression composelint reads, so it suppresses nothing",
             help=_rewrite(comment.text))
+    yield from _hadolint(index, ran)
     for suppression in index.suppressions:
+        if suppression.origin != "composelint":
+            continue
         unknown, unused = [], []
         for position, selector in enumerate(suppression.selectors):
             codes = _codes_of(selector)
@@ -52,6 +56,50 @@ def check(project, options):
                 help="remove it: a suppression that no longer applies silently hides the next real finding "
                      "there" if len(unused) == len(suppression.selectors) else
                      "remove the unused code or name from the brackets")
+
+
+_HADOLINT_SCOPES = {"node": "on the instruction below it", "file": "in the file", "stage": "in the stage below it"}
+
+
+def _hadolint(index, ran):
+    """hadolint's pragmas and configuration, at info: they still serve hadolint while it runs beside
+    composelint, so they never fail a run. A code no rule maps is reported once a file (hadolint users
+    expect their ignores to keep working; one that does nothing here deserves a word, not silence)."""
+    reported = set()
+    for suppression in index.suppressions:
+        if suppression.origin == "composelint":
+            continue
+        if suppression.scope == "none":
+            yield Violation(
+                Span.at(suppression.path, suppression.comment_line, suppression.column, suppression.comment_line,
+                        suppression.end_column),
+                "no instruction starts on the line below this `# hadolint ignore`, so it suppresses nothing "
+                "(hadolint reads it the same way: it covers only an instruction on the very next line)",
+                help="move it directly above the instruction, or remove the blank or comment line in between")
+            continue
+        for position, selector in enumerate(suppression.selectors):
+            targets = suppression.targets[position]
+            if not targets:
+                if (suppression.path, selector) in reported:
+                    continue
+                reported.add((suppression.path, selector))
+                yield Violation(
+                    _selector_span(suppression, position),
+                    f"hadolint's `{selector}` has no composelint equivalent, so this `# hadolint ignore` "
+                    "suppresses nothing here",
+                    help="keep it while hadolint still runs on this file; `composelint rules --format json` "
+                         "lists each rule's hadolint equivalents", severity=Severity.INFO)
+            elif ran is not None and set(targets) <= ran and not index.used(suppression, position):
+                yield Violation(
+                    _selector_span(suppression, position),
+                    f"hadolint's `{selector}` maps to {', '.join(targets)}, which finds nothing "
+                    f"{_HADOLINT_SCOPES[suppression.scope]}, so this `# hadolint ignore` suppresses nothing here",
+                    help="composelint may have no finding where hadolint had one (it avoids some of hadolint's "
+                         "false positives); remove the code once hadolint no longer runs on this file",
+                    severity=Severity.INFO)
+    for line, column, width, message, why in index.notes:
+        yield Violation(Span.at(index.notes_path, line, column, line, column + max(width, 1)), message, help=why,
+                        severity=Severity.INFO)
 
 
 def _codes_of(selector: str) -> frozenset[str] | None:

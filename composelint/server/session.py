@@ -29,6 +29,7 @@ from typing import Callable, Mapping
 from composelint.assembly.discovery import FileSet, walk
 from composelint.config import Config, ConfigError, find_config_file, load_config, with_nested
 from composelint.diagnostics import Diagnostic, Position, Severity, Span
+from composelint.hadolint_config import NAMES as HADOLINT_NAMES
 from composelint.parsecache import ParseCache
 from composelint.records import record
 
@@ -96,7 +97,7 @@ class Session:
 
     def is_config(self, relpath: str) -> bool:
         name = relpath.rpartition("/")[2]  # a nested configuration governs the files below it
-        return name in CONFIG_NAMES
+        return name in CONFIG_NAMES or relpath in HADOLINT_NAMES  # hadolint's: at the root only
 
     def lint(self, buffers: Mapping[str, str], cancelled: Callable[[], bool] = lambda: False) -> Outcome | None:
         """Lint the project with ``buffers`` (relpath -> text) over the disk; None when cancelled."""

@@ -31,3 +31,12 @@ def test_a_span_without_an_end_underlines_the_rest_of_its_line():
 def test_positions_beyond_the_text_are_clamped():
     lines = Lines("FROM x\n", PositionCodec("utf-16"))
     assert (lines.position(9, 1).line, lines.position(1, 99).character) == (1, 6)
+
+
+def test_the_root_hadolint_configuration_counts_as_configuration(tmp_path):
+    from composelint.server.session import Session
+
+    session = Session(tmp_path)
+    assert session.is_config(".hadolint.yaml") and session.is_config(".hadolint.yml")
+    assert not session.is_config("sub/.hadolint.yaml")  # hadolint's is read at the project root only
+    assert session.is_config("sub/.composelint.yaml")

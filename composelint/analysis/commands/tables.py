@@ -18,6 +18,16 @@ from typing import Sequence
 from composelint.records import record
 
 SHELLS = frozenset(("sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox-sh"))
+# The dialect ShellCheck checks a script in (its --shell), by the shell that runs it; zsh and the others
+# ShellCheck does not read are left unchecked.
+POSIX_DIALECT = "sh"  # a RUN's dialect without SHELL or a shebang: /bin/sh
+SHELLCHECK_DIALECTS = {"sh": "sh", "ash": "sh", "busybox-sh": "sh", "dash": "dash", "bash": "bash", "ksh": "ksh",
+                       "mksh": "ksh"}
+# Images (last path component, or its prefix before "-", or a tag containing it) whose /bin/sh accepts what
+# ShellCheck's POSIX portability warnings (SC3xxx) flag: bash in the Red Hat family, BusyBox ash (`echo -e`,
+# `source`, `==`) in Alpine. Elsewhere (Debian, Ubuntu and the images built on them) /bin/sh is dash.
+SH_NOT_DASH_IMAGES = ("fedora", "centos", "rockylinux", "almalinux", "amazonlinux", "oraclelinux", "ubi8", "ubi9",
+                      "ubi", "rhel", "alpine", "busybox")
 
 
 @record(frozen=True, slots=True)
