@@ -143,12 +143,16 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
 
     beside = [code for code in codes if code[2:3] in FORKED_FAMILIES] if fork and forked.available() else []
     if not beside or len(beside) == len(codes):
+        _prepare(codes, project)
         return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
     try:
         call = forked.ForkedCall(lambda: _forked_rules(beside, project, config, lines_of, debug))
     except OSError:  # the system refused a process (limits, memory): one process it is
+        _prepare(codes, project)
         return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
-    found = {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes if code not in beside}
+    here = [code for code in codes if code not in beside]
+    _prepare(here, project)
+    found = {code: _run_rule(load(code), project, config, lines_of, debug) for code in here}
     payload = call.result()
     if payload is None:  # the child failed: the same rules, here
         found.update((code, _run_rule(load(code), project, config, lines_of, debug)) for code in beside)
@@ -174,10 +178,22 @@ def _forked_rules(codes: list[str], project, config: Config, lines_of: _SourceLi
     read_before = set(project.facts.read_text)
     recording = is_observing()
     with observing() as observed:
+        _prepare(codes, project)
         found = {code: [encode(diagnostic) for diagnostic in _run_rule(load(code), project, config, lines_of, debug)]
                  for code in codes}
     read_text = {path: text for path, text in project.facts.read_text.items() if path not in read_before}
     return {"found": found, "observed": export_observations(observed) if recording else [], "read_text": read_text}
+
+
+def _prepare(codes: list[str], project) -> None:
+    """Let the rules about to run here start what runs beside them (RuleMeta.prepare)."""
+    for code in codes:
+        prepare = load(code).prepare
+        if prepare is not None:
+            try:
+                prepare(project)
+            except Exception:  # the rule computes the same fact again when it runs, and reports the error
+                pass
 
 
 def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, debug: bool) -> list[Diagnostic]:

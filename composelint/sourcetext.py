@@ -43,11 +43,21 @@ class SourceText:
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset, clamped to the text."""
+        starts = self._line_starts()
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
+
+    def line_end(self, offset: int) -> int:
+        """Offset of the "\n" that ends the line holding ``offset`` (the text's length on the last line)."""
+        starts = self._line_starts()
+        index = bisect.bisect_right(starts, max(offset, 0))  # the next line's start, one past its break
+        return starts[index] - 1 if index < len(starts) else len(self.text)
+
+    def _line_starts(self) -> list[int]:
         if self._starts is None:
             self._starts = [0] + [match.end() for match in _NEWLINE.finditer(self.text)]
-        offset = max(0, min(offset, len(self.text)))
-        index = bisect.bisect_right(self._starts, offset) - 1
-        return index + 1, offset - self._starts[index] + 1
+        return self._starts
 
 
 @lru_cache(maxsize=64)

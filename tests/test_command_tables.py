@@ -22,8 +22,6 @@ NAMES = (SHELLS | {name for name, entry in INSTALLERS.items() if entry.ecosystem
 
 # Literals that are legitimately elsewhere, each with its reason. This list may only shrink.
 _DATABASE = "a package database or ecosystem named in a message or a key, not a program looked up"
-_REMAINING = ("remaining twin: image.classify_run dispatches language installers itself; to be rebuilt on "
-              "commands.installs.install_of")
 ALLOWED = {
     ("composelint/rules/cl204_command_not_found.py", "apk"): _DATABASE,
     ("composelint/rules/cl204_command_not_found.py", "apt"): _DATABASE,
@@ -38,12 +36,9 @@ ALLOWED = {
     ("composelint/assembly/deployments/documents.py", "sh"): "a Markdown fence language (```sh), not a program",
     ("composelint/assembly/deployments/documents.py", "bash"): "a Markdown fence language (```bash), not a program",
     ("composelint/assembly/deployments/documents.py", "zsh"): "a Markdown fence language (```zsh), not a program",
-    ("composelint/analysis/image.py", "apt"): _DATABASE + " (INSTALLERS' `database`)",
-    ("composelint/analysis/image.py", "pip"): _REMAINING + "; also the program a python base image provides",
-    ("composelint/analysis/image.py", "pip3"): _REMAINING,
-    ("composelint/analysis/image.py", "npm"): _REMAINING,
-    ("composelint/analysis/image.py", "yarn"): _REMAINING,
-    ("composelint/analysis/image.py", "runuser"): _REMAINING,
+    ("composelint/analysis/image/runs.py", "apt"): _DATABASE + " (INSTALLERS' `database`)",
+    ("composelint/analysis/image/runs.py", "pip"): "the module of `python -m pip` and the subcommand of `uv pip`",
+    ("composelint/analysis/image/model.py", "pip"): _DATABASE + " (the base-image table's hint key; a reason shown)",
 }
 
 
@@ -76,7 +71,7 @@ def test_the_allowlist_only_names_literals_that_exist():
 # Where the twins disagreed, the one table decides (each of these failed before it).
 
 def _run(text: str):
-    from composelint.analysis.image import classify_run
+    from composelint.analysis.image.runs import classify_run
     from composelint.parsers.dockerfile import parse_dockerfile
 
     return classify_run(parse_dockerfile(f"FROM debian\n{text}\n", "Dockerfile").instructions[1])
@@ -92,6 +87,13 @@ def test_the_image_model_looks_through_the_run_wrappers_of_the_python_analysis()
     # timeout/taskset/chroot were wrappers for the Python analysis of RUN steps, not for the image model
     assert _run("RUN timeout 600 apt-get install -y curl").packages == [("apt", "curl")]
     assert _run("RUN taskset -c 0 apk add gcc").packages == [("apk", "gcc")]
+
+
+def test_the_image_model_knows_the_pip_programs_of_the_install_table():
+    # image.classify_run knew pip, pip3 and pip3.X; install_of (CL201, CL407) also pip2: one PIP_PROGRAM now
+    info = _run("RUN pip2 install requests")
+    assert info.pip and not info.programs_unknown  # was an unknown tool that may install any program
+    assert _run("RUN pip2.7 install -e .").pip_local
 
 
 def test_system_installers_read_their_own_options_and_short_verbs():

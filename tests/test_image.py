@@ -7,9 +7,11 @@ from helpers import write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from composelint.analysis.image import (ABSENT, PRESENT, UNKNOWN, base_info, classify_run, dockerfile_builds,
-                                        is_system_path, package_provides, service_view, start_targets,
-                                        table)
+from composelint.analysis.image.base import base_info, is_system_path, package_provides, table
+from composelint.analysis.image.builds import dockerfile_builds
+from composelint.analysis.image.paths import ABSENT, PRESENT, UNKNOWN
+from composelint.analysis.image.runs import classify_run
+from composelint.analysis.image.services import service_view, start_targets
 from composelint.assembly.project import build_project
 from composelint.config import load_config
 from composelint.parsers.dockerfile import parse_dockerfile
@@ -319,7 +321,8 @@ def test_models_of_arbitrary_dockerfiles_never_raise(lines, path):
     from pathlib import Path
     from types import MappingProxyType
 
-    from composelint.analysis.image import Context, model_for
+    from composelint.analysis.image.context import Context
+    from composelint.analysis.image.model import model_for
     from composelint.model import Project
 
     text = "\n".join(lines) + "\n"
@@ -336,7 +339,7 @@ def test_models_of_arbitrary_dockerfiles_never_raise(lines, path):
 
 
 def test_gitignored_build_outputs(tmp_path):
-    from composelint.analysis.image import gitignored
+    from composelint.analysis.gitignore import gitignored
 
     project = project_of(tmp_path, {
         ".gitignore": "dist/\n*.whl\n/build\n!keep.whl\n# comment\n**/cache\n",

@@ -118,7 +118,7 @@ def test_never_refuses(text, registry, path, tag):
 def test_every_reader_judges_one_image_alike(text, same_as):
     """CL204 (the base-image table), CL407 (the Python packages a base ships) and CL404 (images that do not run as
     root) used to read these references with three parsers, and disagreed."""
-    from composelint.analysis.image import base_info
+    from composelint.analysis.image.base import base_info
     from composelint.analysis.python_deps import base_image_packages
     from composelint.rules.cl404_root_user import _non_root_base
 

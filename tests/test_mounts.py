@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from helpers import lint, lint_lines, write_tree
 
-from composelint.analysis.image import service_view
+from composelint.analysis.image.services import service_view
 from composelint.assembly.project import build_project
 from composelint.config import load_config
 

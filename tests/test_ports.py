@@ -164,3 +164,46 @@ def test_merged_files_keep_one_port_per_binding_as_compose_does(tmp_path):
                   for b in parse_ports(deployment.services["web"].get("ports")))
     assert ours == expected
     assert lint_lines(tmp_path, select=("CL308",)) == []
+
+
+# One reading of a port number or range (parsers.ports.port_range) for the schema check and the port
+# analysis, where each had its own: the analysis refused `000000000080` (over 11 characters) and took
+# `٨٠:80` and ` 8080:80`; the schema check refused 13 digits or more. Compose decides (each failed before).
+EDGE_PORTS = ["0080", "000000000080", "0000000000080", "00000000000000080:80", "\u0668\u0660:80", "80:\u0668\u0660",
+              " 8080:80", "8080 :80", "8080:80 ", "0:80", "80-79:80", "65536:80", "65535:80", "1-2:3-4"]
+
+
+def test_port_numbers_are_read_as_compose_reads_them():
+    from composelint.parsers.schema_formats import _port_problem
+
+    accepted = {"0080", "000000000080", "0000000000080", "00000000000000080:80", "0:80", "65535:80", "1-2:3-4"}
+    for text in EDGE_PORTS:
+        assert (short(text) is not None) == (text in accepted), text
+        assert (_port_problem(text) is None) == (text in accepted), text
+    assert short("000000000080").target == (80, 80)
+
+
+@pytest.mark.oracle
+@needs_compose
+@pytest.mark.parametrize("text", EDGE_PORTS)
+def test_port_numbers_are_accepted_where_docker_compose_config_accepts_them(tmp_path, text):
+    from composelint.parsers.schema_formats import _port_problem
+
+    (tmp_path / "compose.yaml").write_text(f"services:\n  a:\n    image: nginx:1.27\n    ports:\n      - {json.dumps(text)}\n",
+                                           encoding="utf-8")
+    result = subprocess.run([str(compose_binary()), "-f", "compose.yaml", "config", "--format", "json"], cwd=tmp_path,
+                            env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
+    assert (short(text) is not None) == (result.returncode == 0) == (_port_problem(text) is None), result.stderr
+
+
+def test_expose_reads_port_numbers_as_docker_does(tmp_path):
+    """CL412 read `\\d+` with int(): `EXPOSE ٨٠` passed (Docker refuses it), and a 5,000-digit port ended the rule
+    with an internal error (int() of over 4,300 digits raises)."""
+    from helpers import lint_lines, write_tree
+
+    write_tree(tmp_path, {".composelint.yaml": "root: true\n", "Dockerfile": (
+        "FROM nginx:1.27\nEXPOSE " + "1" * 5000 + "\nEXPOSE \u0668\u0660\nEXPOSE 0080\nEXPOSE 90-80\n")})
+    lines = lint_lines(tmp_path, ("CL412",))
+    assert [line.split(": CL412")[0] for line in lines] == ["Dockerfile:2:8", "Dockerfile:3:8", "Dockerfile:5:8"]
+    assert "is not a port" in lines[0] and "is not a port" in lines[1]
+    assert "ends before it starts" in lines[2]

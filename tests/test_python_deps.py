@@ -298,6 +298,16 @@ def test_dockerignored_requirements_are_not_in_the_context(tmp_path):
     assert not install.resolved
 
 
+def test_a_dockerfile_no_service_builds_reads_its_dockerignore_too(tmp_path):
+    # The image model read svc/.dockerignore for a Dockerfile no service builds; the Python analysis did not,
+    # so an excluded requirements file (or module) still counted as copied
+    files = {"svc/Dockerfile": "FROM python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n",
+             "svc/requirements.txt": "flask\n", "svc/.dockerignore": "*.txt\n"}
+    project = project_of(tmp_path, files)
+    parsed = project.dockerfiles["svc/Dockerfile"]
+    assert not pd.installed_python(project, parsed, None, context="svc").resolved
+
+
 def test_default_context_is_the_compose_build_context(tmp_path):
     files = {"docker/app.Dockerfile": "FROM python:3.12\nCOPY requirements.txt .\n"
                                       "RUN pip install -r requirements.txt\n",

@@ -82,6 +82,16 @@ def test_equivalents_name_a_tool_and_its_code(code):
         assert tool in ("hadolint", "buildkit", "dclint", "shellcheck") and other, equivalent
 
 
+@pytest.mark.parametrize("code", [code for code in CODES if load(code).equivalents])
+def test_a_rule_with_equivalents_names_each_on_its_page(code):
+    # The README's "Coming from hadolint" table sends readers to the page: it must say where the rule differs.
+    page = next((REPO / "rules").glob(f"{code}-*.md")).read_text(encoding="utf-8")
+    assert "\n## Equivalents\n" in page, f"{code}'s page has no Equivalents section"
+    section = page.split("\n## Equivalents\n", 1)[1].split("\n## ", 1)[0]
+    for equivalent in load(code).equivalents:
+        assert equivalent.partition(":")[2].rstrip("*") in section, (code, equivalent)
+
+
 def test_rules_json_lists_equivalents_and_whether_a_rule_is_on_by_default():
     import json
 

@@ -50,3 +50,68 @@ def test_the_script_copies_are_removed(tmp_path, monkeypatch):
     assert lint_lines(project, ("CL416",)) == [
         "Dockerfile:2:10: CL416 warning: SC2086: Double quote to prevent globbing and word splitting"]
     assert list(scratch.iterdir()) == []
+
+
+def _started(monkeypatch, record=lambda argv: "shellcheck") -> list:
+    """What each ShellCheck process started is given (``record`` of its command line), in order."""
+    import subprocess
+
+    started, popen = [], subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen",
+                        lambda argv, **kwargs: started.append(record(argv)) or popen(argv, **kwargs))
+    return started
+
+
+SC2086 = "CL416 warning: SC2086: Double quote to prevent globbing and word splitting"
+
+
+def test_snippets_shared_among_parallel_processes_give_the_same_findings(tmp_path, monkeypatch):
+    started = _started(monkeypatch, lambda argv: len(argv[4:]))  # the scripts it checks
+    monkeypatch.setattr(shellcheck, "PER_PROCESS", 1)
+    monkeypatch.setattr(shellcheck, "_workers", lambda: 2)
+    write_tree(tmp_path, {"Dockerfile": "FROM debian:12\nRUN echo $A\nRUN echo $B\nRUN echo $C\n"})
+    expected = [f"Dockerfile:{line}:10: {SC2086}" for line in (2, 3, 4)]
+    assert lint_lines(tmp_path, ("CL416",)) == expected
+    assert started == [2, 1]  # as many processes as may run at once, the scripts shared out
+    started.clear()
+    monkeypatch.setattr(shellcheck, "BATCH", 1)  # one script a process: the third starts when one ends
+    assert lint_lines(tmp_path, ("CL416",)) == expected
+    assert started == [1, 1, 1]
+
+
+def test_shellcheck_starts_before_the_rules_so_it_runs_while_they_do(tmp_path, monkeypatch):
+    from composelint import engine
+
+    events = _started(monkeypatch)
+    run_rule = engine._run_rule
+    monkeypatch.setattr(engine, "_run_rule", lambda meta, *args: events.append(meta.code) or run_rule(meta, *args))
+    write_tree(tmp_path, {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
+    assert len(lint_lines(tmp_path, ("CL415", "CL416"))) == 1
+    assert events == ["shellcheck", "CL415", "CL416"]
+
+
+def test_a_shellcheck_over_its_time_is_stopped_and_reported_once(tmp_path, monkeypatch):
+    import tempfile
+
+    slow = tmp_path / "bin" / "shellcheck"
+    slow.parent.mkdir()
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(shellcheck, "find_binary", lambda: str(slow))
+    monkeypatch.setattr(shellcheck, "TIMEOUT", 0.3)
+    project = write_tree(tmp_path / "p", {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
+    assert lint_lines(project, ("CL416",)) == [
+        "Dockerfile:2:1: CL416 info: the RUN scripts were not checked with ShellCheck: ShellCheck took over 0.3 s"]
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_script_written_the_same_in_several_places_is_checked_once_and_reported_at_each(tmp_path, monkeypatch):
+    started = _started(monkeypatch, lambda argv: len(argv[4:]))
+    write_tree(tmp_path, {"Dockerfile": "FROM debian:12\nRUN echo $A\nFROM debian:12\nRUN echo $A\n",
+                          "api/Dockerfile": "FROM debian:12\nRUN  echo $A\nRUN echo $A\n"})
+    assert lint_lines(tmp_path, ("CL416",)) == [f"Dockerfile:2:10: {SC2086}", f"Dockerfile:4:10: {SC2086}",
+                                                 f"api/Dockerfile:2:11: {SC2086}", f"api/Dockerfile:3:10: {SC2086}"]
+    assert started == [1]  # one copy of `echo $A`, whatever the spacing before it

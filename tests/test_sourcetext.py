@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from composelint.sourcetext import SourceLines, SourceText
 from tests.helpers import write_tree
@@ -50,3 +52,19 @@ def test_a_reader_that_fails_has_no_lines():
 
     assert SourceLines(read).line("x", 1) is None
     assert SourceLines({"x": "one\ntwo"}).line("x", 2) == "two"
+
+
+# The .env and interpolation parsers kept their own newline lists for "where does this line end" (two
+# more line indexes); they ask SourceText now.
+
+@given(text=st.text(alphabet="ab\n\r", max_size=30), offset=st.integers(min_value=-2, max_value=35))
+def test_line_end_is_the_next_break_at_or_after_the_offset(text, offset):
+    found = text.find("\n", max(offset, 0))
+    assert SourceText(text).line_end(offset) == (found if found >= 0 else len(text))
+
+
+def test_dotenv_positions_skip_a_bom_on_the_first_line_only():
+    from composelint.parsers.dotenv import parse_dotenv
+
+    entries = parse_dotenv("\ufeffA=1\n B=2\n").entries
+    assert [(entry.key, entry.line, entry.column) for entry in entries] == [("A", 1, 1), ("B", 2, 2)]

@@ -20,6 +20,10 @@ import posixpath
 import re
 from typing import Iterator
 
+from composelint.analysis.image.builds import all_services
+from composelint.analysis.image.context import sorted_files
+from composelint.analysis.image.model import Lookup
+from composelint.analysis.image.paths import ABSENT, PRESENT, SKIP_DIRS, UNKNOWN, clean_rel, norm
 from composelint.diagnostics import Span
 from composelint.records import record
 
@@ -61,7 +65,6 @@ class Mount:
 
 def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
     """The service's mounts, and False when something mounts content we cannot see (volumes_from)."""
-    from composelint.analysis.image import _norm
     from composelint.parsers.compose import resolve_path
     from composelint.yamltree import YMap, YScalar, YSeq, scalar_text
 
@@ -84,7 +87,7 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
             if len(parts) >= 2 and len(parts[0]) == 1 and parts[0].isalpha():  # C:\path
                 parts = [parts[0] + ":" + parts[1]] + parts[2:]
             if len(parts) == 1:
-                mounts.append(Mount(_norm(parts[0]), "volume", None, item.span))
+                mounts.append(Mount(norm(parts[0]), "volume", None, item.span))
                 continue
             source, target = parts[0], parts[1]
             if not target.startswith("/"):
@@ -94,9 +97,9 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
             if source.startswith((".", "/", "~")) or "$" in source or "\\" in source:
                 host = resolve_path(base_dir(item), source) if source.startswith(".") and \
                     not _interpolated_source(item) else None
-                mounts.append(Mount(_norm(target), "bind", host, item.span, source))
+                mounts.append(Mount(norm(target), "bind", host, item.span, source))
             else:
-                mounts.append(Mount(_norm(target), "volume", None, item.span, source, nocopy="nocopy" in options))
+                mounts.append(Mount(norm(target), "volume", None, item.span, source, nocopy="nocopy" in options))
         elif isinstance(item, YMap):
             kind = scalar_text(item.get("type")) or "volume"
             target = scalar_text(item.get("target")) or ""
@@ -111,14 +114,14 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
             volume = item.get("volume")
             create = scalar_text(bind.get("create_host_path")) if isinstance(bind, YMap) else None
             nocopy = scalar_text(volume.get("nocopy")) if isinstance(volume, YMap) else None
-            mounts.append(Mount(_norm(target), kind if kind in ("bind", "tmpfs") else "volume", host, item.span,
+            mounts.append(Mount(norm(target), kind if kind in ("bind", "tmpfs") else "volume", host, item.span,
                                 source, True, create != "false", nocopy == "true",
                                 source_node.span if source_node is not None else None))
     tmpfs = service.get("tmpfs")
     for item in (tmpfs.items if isinstance(tmpfs, YSeq) else (tmpfs,) if isinstance(tmpfs, YScalar) else ()):
         text = (scalar_text(item) or "").split(":")[0]
         if text.startswith("/"):
-            mounts.append(Mount(_norm(text), "tmpfs", None, item.span))
+            mounts.append(Mount(norm(text), "tmpfs", None, item.span))
     for key, default_dir in (("configs", "/"), ("secrets", "/run/secrets/")):
         node = service.get(key)
         for item in node.items if isinstance(node, YSeq) else ():
@@ -129,7 +132,7 @@ def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
                 continue
             where = target if target and target.startswith("/") else (
                 default_dir + (target or name) if default_dir == "/run/secrets/" or not target else "/" + target)
-            mounts.append(Mount(_norm(where), key[:-1], None, item.span))
+            mounts.append(Mount(norm(where), key[:-1], None, item.span))
     if service.get("volumes_from") is not None:
         complete = False
     return mounts, complete
@@ -171,7 +174,6 @@ def made_before_up(project, relpath: str) -> bool:
     `.gitignore` (a build output, local state), under a dependency directory (`node_modules`), or
     written or created by the repository's automation or documentation (`mkdir -p data`, `> .env`)."""
     from composelint.analysis.gitignore import gitignored
-    from composelint.analysis.image import SKIP_DIRS
 
     parts = relpath.split("/")
     if any(part in SKIP_DIRS for part in parts):
@@ -222,8 +224,6 @@ def created_names(project) -> frozenset:
 
 def through_mount(view, mount: Mount, path: str, want: str):
     """Whether ``path`` (at or below the mount's target) is in the container, as the mount decides."""
-    from composelint.analysis.image import ABSENT, PRESENT, UNKNOWN, Lookup
-
     inner = inner_path(mount, path)
     kind = mount.kind
     project = view.project
@@ -315,10 +315,8 @@ def _copies_code(model, op) -> bool:
     if op.kind == "copy-stage":
         return model.workdir is not None and (op.dest == model.workdir or model.workdir.startswith(
             op.dest.rstrip("/") + "/"))
-    from composelint.analysis.image import _clean_rel
-
     for source in op.sources:
-        clean = _clean_rel(source)
+        clean = clean_rel(source)
         if clean is None:
             continue
         kind = model.context.kind(clean)
@@ -333,15 +331,13 @@ def _context_code_below(model, rel: str) -> bool:
     """Whether the build context sends source code at or below ``rel`` (a context-relative directory)."""
     import bisect
 
-    from composelint.analysis.image import _sorted_files
-
     context = model.context
     if context.path is None:
         return False
     full = context.full(rel)
     prefix = full + "/" if full else ""
     strip = len(context.full("")) + 1 if context.path else 0
-    files = _sorted_files(model.project)
+    files = sorted_files(model.project)
     index = bisect.bisect_left(files, prefix) if prefix else 0
     for path in files[index:index + 20_000]:
         if prefix and not path.startswith(prefix):
@@ -380,9 +376,7 @@ _DEPENDENCY_DIRS = frozenset(("node_modules", "bower_components", "vendor", ".ve
 
 def service_mounts(project) -> Iterator[tuple[object, object, list[Mount]]]:
     """(deployment or None, service, mounts) for every service whose mounts are all known."""
-    from composelint.analysis.image import _all_services
-
-    for deployment, service in _all_services(project):
+    for deployment, service in all_services(project):
         mounts, complete = mounts_of(service, deployment)
         if mounts and complete:
             yield deployment, service, mounts

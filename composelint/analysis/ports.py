@@ -20,9 +20,8 @@ import ipaddress
 from typing import Iterable, Iterator
 
 from composelint.diagnostics import Span
-from composelint.parsers.ports import parse_port_spec
+from composelint.parsers.ports import parse_port_spec, port_range
 from composelint.records import record
-from composelint.textnumbers import decimal_value
 from composelint.yamltree import YMap, YNode, YScalar, YSeq, scalar_text
 
 PROTOCOLS = frozenset(("tcp", "udp", "sctp"))
@@ -100,18 +99,18 @@ def parse_port(node: YNode) -> PortBinding | None:
 
 def parse_short(text: str, span: Span) -> PortBinding | None:
     """``[[host_ip:]published:]target[/protocol]``."""
-    spec = parse_port_spec(text.strip())
+    spec = parse_port_spec(text)  # untrimmed: Compose refuses ` 80`
     protocol = spec.transport
     if protocol not in PROTOCOLS:
         return None
     published_text = spec.published
     host_ip = normalize_ip(spec.host_ip)
-    target = parse_range(spec.target)
+    target = port_range(spec.target)
     if host_ip is None or target is None:
         return None
     published = None
     if published_text:
-        published = parse_range(published_text)
+        published = port_range(published_text)
         if published is None:
             return None
         host_count = published[1] - published[0]
@@ -122,7 +121,7 @@ def parse_short(text: str, span: Span) -> PortBinding | None:
 
 
 def _parse_long(node: YMap) -> PortBinding | None:
-    target = parse_range(scalar_text(node.get("target")) or "")
+    target = port_range(scalar_text(node.get("target")) or "")
     if target is None or target[0] != target[1]:
         return None
     protocol = (scalar_text(node.get("protocol")) or "tcp").lower()
@@ -135,7 +134,7 @@ def _parse_long(node: YMap) -> PortBinding | None:
     published_text = scalar_text(published_node)
     published = None
     if published_text:
-        published = parse_range(published_text)
+        published = port_range(published_text)
         if published is None:
             return None
     span = published_node.span if published_node is not None else node.span
@@ -147,19 +146,6 @@ def _long_text(host_ip: str, published: str | None, target: tuple[int, int], pro
     prefix = f"{_address(host_ip)}{published}:" if published else ""
     suffix = "" if protocol == "tcp" else f"/{protocol}"
     return f"{prefix}{target[0]}{suffix}"
-
-
-def parse_range(text: str) -> tuple[int, int] | None:
-    """``8000`` or ``8000-8005`` as an inclusive range of valid port numbers."""
-    text = text.strip()
-    low_text, sep, high_text = text.partition("-")
-    if len(text) > 11:
-        return None
-    low = decimal_value(low_text)
-    high = decimal_value(high_text) if sep else low
-    if low is None or high is None or not (0 <= low <= high <= 65535):
-        return None
-    return low, high
 
 
 def normalize_ip(text: str) -> str | None:

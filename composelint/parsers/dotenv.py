@@ -39,6 +39,7 @@ from typing import Callable
 
 from composelint.parsers.interpolation import InterpolationIssue, _describe, interpolate
 from composelint.records import record
+from composelint.sourcetext import source_text
 
 __all__ = ["DotenvEntry", "DotenvProblem", "Dotenv", "parse_dotenv", "MAX_REPORTS"]
 
@@ -90,7 +91,6 @@ _ESCAPE = re.compile(r"\\(?:[abfnrtv$\"\\]|0[0-9]{0,3})")
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                    "\\": "\\", '"': '"', "$": "$$"}
 _QUOTE_SCAN = {'"': re.compile(r'[\\"]'), "'": re.compile(r"[\\']")}
-_NEWLINE = re.compile(r"\n")
 _SNIPPET_LIMIT = 40
 # Problems (and, separately, warnings) reported for one file at most: past a
 # thousand, more only cost time (a hostile 1 MB file could hold half a million).
@@ -135,7 +135,7 @@ class _Parser:
         self.text = text
         self.lookup = lookup
         self.start = 1 if text.startswith("\ufeff") else 0
-        self.newlines = [match.start() for match in _NEWLINE.finditer(text)]
+        self.source = source_text(text)
         self.entries: list[DotenvEntry] = []
         self.problems: list[DotenvProblem] = []
         self.warnings: list[DotenvProblem] = []
@@ -144,9 +144,8 @@ class _Parser:
     # ------------------------------------------------------------------ positions
 
     def line_column(self, offset: int) -> tuple[int, int]:
-        line_index = bisect.bisect_left(self.newlines, offset)
-        line_start = self.newlines[line_index - 1] + 1 if line_index else self.start
-        return line_index + 1, offset - line_start + 1
+        line, column = self.source.position(offset)
+        return line, column - (self.start if line == 1 else 0)  # a BOM is no column
 
     def problem(self, offset: int, message: str) -> None:
         if len(self.problems) < MAX_REPORTS:
@@ -157,8 +156,7 @@ class _Parser:
             self.warnings.append(DotenvProblem(message, *self.line_column(offset)))
 
     def line_end(self, offset: int) -> int:
-        index = bisect.bisect_left(self.newlines, offset)
-        return self.newlines[index] if index < len(self.newlines) else len(self.text)
+        return self.source.line_end(offset)
 
     def rest_of_line(self, offset: int) -> str:
         """The line from ``offset``, cut to what a message quotes (never a long copy)."""

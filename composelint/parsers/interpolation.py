@@ -39,6 +39,7 @@ import re
 from typing import Callable, Union
 
 from composelint.records import record
+from composelint.sourcetext import source_text
 
 __all__ = ["InterpolationIssue", "interpolate", "NAME_PATTERN", "MAX_ISSUES"]
 
@@ -52,7 +53,6 @@ _SNIPPET_LIMIT = 60
 # (a hostile 1 MB scalar could hold half a million).
 MAX_ISSUES = 1000
 _CLOSING_BRACE = re.compile(r"\}")
-_NEWLINE = re.compile(r"\n")
 _BRACE = re.compile(r"[{}]")
 
 
@@ -110,7 +110,6 @@ class _Evaluator:
         self.lookup = lookup
         self.issues: list[InterpolationIssue] = []
         self._closing_braces: list[int] | None = None
-        self._newlines: list[int] | None = None
         self._balanced: dict[int, int] | None = None
 
     # ------------------------------------------------------------------ lazily built indexes
@@ -122,10 +121,7 @@ class _Evaluator:
 
     def line_end(self, position: int) -> int:
         """Offset of the newline ending the line that holds ``position`` (or the text's end)."""
-        if self._newlines is None:
-            self._newlines = [m.start() for m in _NEWLINE.finditer(self.text)]
-        index = bisect.bisect_left(self._newlines, position)
-        return self._newlines[index] if index < len(self._newlines) else len(self.text)
+        return source_text(self.text).line_end(position)
 
     def balanced_close(self, open_brace: int) -> int | None:
         """Where compose-go's brace count started at this ``{`` returns to zero.

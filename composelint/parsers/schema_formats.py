@@ -4,24 +4,8 @@ what Compose parses, and why it rejects a string that is not in that form.
 
 from __future__ import annotations
 
-import re
-
-from composelint.parsers.ports import parse_port_spec
+from composelint.parsers.ports import parse_port_spec, port_range
 from composelint.parsers.schema_messages import scalar
-
-# Bounded digit runs: int() of thousands of digits raises on Python 3.11+.
-_PORT_RANGE = re.compile(r"([0-9]{1,12})(?:-([0-9]{1,12}))?")
-
-
-def _port_range(text: str) -> tuple[int, int] | None:
-    match = _PORT_RANGE.fullmatch(text)
-    if match is None:
-        return None
-    start = int(match.group(1))
-    end = int(match.group(2)) if match.group(2) is not None else start
-    if end > 65535 or end < start:
-        return None
-    return start, end
 
 
 def _is_ip_address(text: str) -> bool:
@@ -50,11 +34,11 @@ def _port_problem(spec: str) -> str | None:
         return f"`{scalar(host_ip)}` is not an IP address"
     if not container:
         return "the container port is missing"
-    container_range = _port_range(container)
+    container_range = port_range(container)
     if container_range is None or container_range[0] == 0:
         return f"the container port `{scalar(container)}` is not a port from 1 to 65535 or a range such as `8000-8010`"
     if host:
-        host_range = _port_range(host)
+        host_range = port_range(host)
         if host_range is None:
             return f"the host port `{scalar(host)}` is not a port from 0 to 65535 or a range such as `8000-8010`"
         container_span = container_range[1] - container_range[0]

@@ -62,6 +62,9 @@ class RuleMeta:
     # The same check in other tools, "tool:CODE" (hadolint:DL3015, buildkit:JSONArgsRecommended):
     # `composelint rules --format json` lists them, and `# hadolint ignore=` maps through them.
     equivalents: tuple[str, ...] = ()
+    # Called with the project before the rules of its process run: starts work that another program does
+    # (CL416's ShellCheck), so that it overlaps the other rules instead of adding to them.
+    prepare: Callable[..., None] | None = None
 
     @property
     def family(self) -> str:
@@ -80,12 +83,12 @@ class RuleMeta:
 
 
 def rule(*, code: str, name: str, severity: str, summary: str, options: type = NoOptions,
-         equivalents: tuple[str, ...] = ()):
+         equivalents: tuple[str, ...] = (), prepare: Callable[..., None] | None = None):
     """Declare a rule; the decorated ``check`` gets a ``meta`` attribute."""
 
     def decorate(check):
         check.meta = RuleMeta(code=code, name=name, severity=Severity.parse(severity), summary=summary,
-                              options=options, check=check, equivalents=tuple(equivalents))
+                              options=options, check=check, equivalents=tuple(equivalents), prepare=prepare)
         return check
 
     return decorate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import start_targets
+from composelint.analysis.image.services import start_targets
 from composelint.analysis.commands.start import describe, start_analysis
 from composelint.analysis.commands.installs import package_install
 from composelint.rules._rule import Violation, rule

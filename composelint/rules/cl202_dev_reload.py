@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from composelint.analysis.image import dev_intent, package_scripts, start_targets
+from composelint.analysis.image.services import dev_intent, package_scripts, start_targets
 from composelint.analysis.commands.start import start_analysis
 from composelint.analysis.commands.operands import dev_mode, dev_script_text
 from composelint.diagnostics import Fix, Related

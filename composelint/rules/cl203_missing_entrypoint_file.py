@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import assumed_context_misses_sources, explain_missing, missing_start_files
+from composelint.analysis.image.builds import assumed_context_misses_sources
+from composelint.analysis.image.startfiles import explain_missing, missing_start_files
 from composelint.analysis.mounts import MISSING, bind_source
 from composelint.diagnostics import Severity
 from composelint.rules._rule import Violation, rule

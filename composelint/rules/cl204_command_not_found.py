@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import ABSENT, DEFAULT_PATH, hint, instruction_note, start_targets
+from composelint.analysis.image.base import hint
+from composelint.analysis.image.paths import ABSENT, DEFAULT_PATH
+from composelint.analysis.image.services import instruction_note, start_targets
 from composelint.diagnostics import Related
 from composelint.analysis.commands.start import start_analysis
 from composelint.rules._rule import Violation, rule

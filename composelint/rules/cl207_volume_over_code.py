@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import instruction_note, service_view
+from composelint.analysis.image.services import instruction_note, service_view
 from composelint.analysis.mounts import beside_bind, image_content_under, service_mounts, volume_definition
 from composelint.rules._rule import Violation, rule
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import instruction_note, missing_start_files, service_view
+from composelint.analysis.image.services import instruction_note, service_view
+from composelint.analysis.image.startfiles import missing_start_files
 from composelint.analysis.mounts import MISSING, bind_source, image_content_under, service_mounts
 from composelint.diagnostics import Related, Severity
 from composelint.rules._rule import Violation, rule

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import copy_word_spans, instruction_note, stage_models, start_targets
+from composelint.analysis.image.builds import stage_models
+from composelint.analysis.image.model import copy_word_spans
+from composelint.analysis.image.services import instruction_note, start_targets
 from composelint.analysis.commands.start import start_analysis
 from composelint.analysis.commands.operands import operands
 from composelint.diagnostics import Edit, Fix, Severity, Span

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import (_GLOB, _URL, automation_creates, context_for, copy_word_spans, gitignored,
-                                       stage_models)
+from composelint.analysis.gitignore import gitignored
+from composelint.analysis.image.builds import automation_creates, stage_models
+from composelint.analysis.image.context import context_for
+from composelint.analysis.image.model import copy_word_spans
+from composelint.analysis.image.paths import GLOB, URL
 from composelint.diagnostics import Position, Related, Severity, Span
 from composelint.rules._rule import Violation, rule
 
@@ -23,7 +26,7 @@ def check(project, options):
             words = copy_word_spans(project, op.instruction)[:-1]
             missing = []
             for (written, span), source in zip(words, op.sources):
-                if _URL.match(source):
+                if URL.match(source):
                     continue
                 state = _source_state(project, context, source, model.dockerfile.path, used)
                 if state is not None:
@@ -32,7 +35,7 @@ def check(project, options):
                 continue
             # A wildcard that matches nothing is allowed by BuildKit (an optional file), unless
             # the instruction then copies nothing at all.
-            literal = [m for m in missing if not _GLOB.search(m[2])]
+            literal = [m for m in missing if not GLOB.search(m[2])]
             if len(missing) < len(op.sources):
                 missing = literal
             for written, span, source, (state, pattern) in missing:
@@ -41,7 +44,7 @@ def check(project, options):
 
 def _source_state(project, context, source, dockerfile_path, used):
     """None when the source is there (or cannot be known); else ("missing" | "excluded", pattern)."""
-    if _GLOB.search(source):
+    if GLOB.search(source):
         matches = context.glob(source)
         if matches is None or matches:
             return None
@@ -104,7 +107,7 @@ def _violation(op, context, written, span, source, state, pattern, used):
                    f"(`{pattern.pattern}`): the build fails with \"not found\"")
         help_text = f"narrow `{pattern.pattern}` in `{ignore_path}` (or add `!{source}`), or stop copying it"
         related = (Related(Span(ignore_path, Position(pattern.line, 1)), f"`{pattern.pattern}` excludes it"),)
-    elif _GLOB.search(source):
+    elif GLOB.search(source):
         message = (f"`{keyword}` source {shown} matches nothing in the build context {where}{assumed}: "
                    "the instruction copies nothing (the classic builder fails)")
         help_text = "fix the pattern, or remove the instruction"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import _GLOB, copy_word_spans, stage_models, table
+from composelint.analysis.image.base import table
+from composelint.analysis.image.builds import stage_models
+from composelint.analysis.image.model import copy_word_spans
+from composelint.analysis.image.paths import GLOB
 from composelint.diagnostics import Severity
 from composelint.rules._rule import Violation, rule
 
@@ -53,7 +56,7 @@ def _problem(project, model, op, directories):
     if dest.endswith("/") or dest in (".", "..") or dest.endswith(("/.", "/..")) or "$" in dest:
         return None  # a directory by its spelling (BuildKit reads `.` as one), or not known
     sources = [text for text, _ in words[:-1]]
-    literal = [source for source in sources if not _GLOB.search(source)]
+    literal = [source for source in sources if not GLOB.search(source)]
     count = len(literal)
     patterns = []
     for source in sources:

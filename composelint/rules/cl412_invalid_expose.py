@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
-from composelint.analysis.image import copy_word_spans
+from composelint.analysis.image.model import copy_word_spans
 from composelint.analysis.python_deps import stage_environments_of
 from composelint.diagnostics import Severity
 from composelint.parsers.dockerfile import substitute
-from composelint.parsers.ports import parse_port_spec
+from composelint.parsers.ports import parse_port_spec, port_bounds
 from composelint.rules._rule import Violation, rule
 
-_PORT_RE = re.compile(r"(\d+)(?:-(\d+))?\Z")
 _PROTOCOLS = ("tcp", "udp", "sctp")
 
 
@@ -44,19 +41,19 @@ def check(project, options):
 def _problem(text: str):
     """(message, help, severity) for one EXPOSE word, or None when Docker reads it as meant."""
     spec = parse_port_spec(text)
-    port = _PORT_RE.match(spec.target)
-    if port is None or any(int(number) > 65535 for number in port.groups() if number is not None):
+    port = port_bounds(spec.target)
+    if port is None:
         return (f"is not a port: Docker takes 0 to 65535 (or a range `8000-8010`), and the build stops with "
                 f"\"invalid containerPort: {spec.target}\"", "write the container port the program listens on", None)
-    if port.group(2) is not None and int(port.group(2)) < int(port.group(1)):
+    if port[1] < port[0]:
+        low, _, high = spec.target.partition("-")
         return (f"is a range that ends before it starts, and the build stops with \"invalid range\"",
-                f"write `{port.group(2)}-{port.group(1)}`", None)
+                f"write `{high}-{low}`", None)
     if spec.protocol and spec.protocol.lower() not in _PROTOCOLS:
         return (f"has the protocol `{spec.protocol}`, which is none of `tcp`, `udp`, `sctp`: the build stops "
                 "with \"invalid proto\"", f"write `{spec.target}/tcp` (or `/udp`, `/sctp`)", None)
     suffix = f"/{spec.protocol.lower()}" if spec.protocol else ""
-    host_port = _PORT_RE.match(spec.published)
-    if spec.published and (host_port is None or any(int(n) > 65535 for n in host_port.groups() if n is not None)):
+    if spec.published and port_bounds(spec.published) is None:
         return (f"reads `{spec.published}` as a host port (`host:container`), and the build stops with \"invalid "
                 f"hostPort: {spec.published}\"", f"write `EXPOSE {spec.target}{suffix}`: `EXPOSE` takes no address",
                 None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from composelint.analysis.shellcheck import shellcheck_result
+from composelint.analysis.shellcheck import shellcheck_result, start
 from composelint.diagnostics import Severity, Span
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
@@ -26,7 +26,7 @@ class Options:
 
 @rule(code="CL416", name="shellcheck", severity="warning",
       summary="ShellCheck finds a defect in a RUN script or heredoc (curated checks; needs `composelint[shellcheck]`)",
-      options=Options, equivalents=("hadolint:SC*",))
+      options=Options, equivalents=("hadolint:SC*",), prepare=start)
 def check(project, options: Options):
     result = shellcheck_result(project)
     if result.missing is not None and result.snippets:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from composelint.analysis.image import _ARCHIVE, _URL, copy_word_spans
+from composelint.analysis.image.model import copy_word_spans
+from composelint.analysis.image.paths import ARCHIVE, URL
 from composelint.diagnostics import Edit, Fix
 from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
@@ -17,7 +18,7 @@ def _local_file(source: str) -> bool:
     """A source ADD copies as COPY would: not a URL or Git address, not a tar archive ADD unpacks, and
     nothing composelint cannot read (a `$VARIABLE` may hold a URL)."""
     text = source.strip("\"'")
-    return bool(text) and "$" not in text and not _URL.match(text) and not _ARCHIVE.search(text)
+    return bool(text) and "$" not in text and not URL.match(text) and not ARCHIVE.search(text)
 
 
 @rule(code="CL419", name="add-local-file", severity="warning",

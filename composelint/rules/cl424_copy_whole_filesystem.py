@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.image import base_info, copy_word_spans
+from composelint.analysis.image.base import base_info
+from composelint.analysis.image.model import copy_word_spans
 from composelint.assembly.linking import stage_chain
 from composelint.rules._rule import Violation, rule
 

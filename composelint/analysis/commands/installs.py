@@ -11,7 +11,7 @@ from typing import Sequence
 from composelint.records import record
 from composelint.analysis.commands.syntax import ShWord
 from composelint.analysis.commands.start import Invocation, is_python
-from composelint.analysis.commands.tables import INSTALLERS, NPM_INSTALL_VERBS, PROMPTS, Prompt
+from composelint.analysis.commands.tables import INSTALLERS, NPM_INSTALL_VERBS, PIP_PROGRAM, PROMPTS, Prompt
 
 
 def _first_operand(words: Sequence[ShWord], start: int) -> tuple[int, str] | None:
@@ -22,7 +22,6 @@ def _first_operand(words: Sequence[ShWord], start: int) -> tuple[int, str] | Non
     return None
 
 
-_PIP_PROGRAM_RE = re.compile(r"pip(?:\d+(?:\.\d+)?)?\Z")
 _PYTHON_VALUE_OPTIONS = frozenset(("-X", "-W", "--check-hash-based-pycs"))
 
 
@@ -106,7 +105,7 @@ def install_of(argv: Sequence[str]) -> PackageInstall | None:
     if not argv:
         return None
     name = posixpath.basename(argv[0])
-    if _PIP_PROGRAM_RE.match(name):
+    if PIP_PROGRAM.match(name):
         return _with_verb("pip", argv, 1)
     if is_python(name):
         index = 1

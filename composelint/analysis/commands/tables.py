@@ -13,6 +13,7 @@ An AST test (tests/test_command_tables.py) keeps these names out of every other 
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from composelint.records import record
@@ -326,3 +327,53 @@ RECOMMENDS_SETTING = "APT::Install-Recommends"
 
 # Wrappers that raise privileges (CL417): `gosu`, `su-exec` and `setpriv` only drop them.
 ELEVATING = frozenset(("sudo", "doas"))
+
+
+# --------------------------------------------------------------------------- the image model's RUN steps
+# What a program a Dockerfile RUN runs may change in the image's file system (analysis/image/runs.py).
+
+# pip, pip3, pip3.12, pip2: the program (CL201, CL407, the image model alike).
+PIP_PROGRAM = re.compile(r"pip(?:\d+(?:\.\d+)?)?\Z")
+ENSUREPIP_PROGRAMS = ("pip", "pip3")  # what `python -m ensurepip` puts on PATH
+# Housekeeping: writes no file a later lookup asks about (unless redirected; `ln`, `touch`, `sed -i` and
+# `find -exec` write where they run).
+RUN_HOUSEKEEPING = frozenset((
+    "mkdir", "chown", "chmod", "chgrp", "rm", "rmdir", "useradd", "adduser", "addgroup", "groupadd", "usermod",
+    "groupmod", "userdel", "deluser", "delgroup", "echo", "printf", "true", "false", "set", "export", "unset",
+    "test", "[", "ls", "cat", "id", "whoami", "sleep", "update-ca-certificates", "locale-gen",
+    "dpkg-reconfigure", "ldconfig", "grep", "ulimit", "umask", ":", "wait", "trap", "exit", "which", "type",
+    "hash", "env", "printenv", "date", "uname", "pwd", "du", "df", "sync", "update-alternatives", "passwd",
+    "chpasswd", "apt-key", "debconf-set-selections", "localedef", "ln", "find", "sed", "touch",
+))
+
+# Tools that write where they run or where their arguments say (files), but install no programs
+# except where those arguments point.
+RUN_LOCAL_WRITERS = frozenset((
+    "go", "cargo", "mvn", "mvnw", "gradle", "gradlew", "dotnet", "javac", "jar", "java", "tsc", "node",
+    "npm", "yarn", "pnpm", "bun", "npx", "deno", "python", "python3", "git", "curl", "wget", "tar", "unzip",
+    "gunzip", "gzip", "bunzip2", "xz", "cp", "mv", "install", "tee", "awk", "gawk", "sort", "cut", "tr", "head",
+    "tail", "openssl", "ssh-keygen", "base64", "sha256sum", "md5sum", "sha1sum", "composer", "bundle", "gem",
+    "rake", "rails", "ng", "vite", "webpack", "next", "nuxt", "manage.py", "django-admin", "collectstatic",
+    "flask", "alembic", "prisma", "protoc", "gcc", "g++", "cc", "c++", "strip", "upx", "jlink", "jdeps",
+    "dos2unix", "envsubst", "patch", "diff", "cmake", "ninja", "meson", "tofu", "yq", "jq", "xargs",
+))
+# Commands that, given only absolute paths, write nowhere near the working directory.
+ABSOLUTE_ONLY_WRITERS = frozenset(("cp", "mv", "ln", "touch", "install", "tee", "sed", "mkdir", "rm", "chmod",
+                                   "chown", "cat", "echo", "printf", "python", "python3", "find", "rsync"))
+# Commands that run what the image model cannot follow: a Makefile, a sourced script, another user's shell.
+RUN_OPAQUE = frozenset(("make", "eval", "source", ".", "su", "runuser", "cmake-install", "xargs"))
+# Python environment managers: they install into an environment whose scripts and modules the image model
+# does not list, whatever their subcommand; conda's family and pipx may put any program on PATH.
+PYTHON_ENVIRONMENT_MANAGERS = frozenset(("poetry", "pipenv", "pdm", "pip-sync", "conda", "mamba", "micromamba",
+                                         "pipx", "hatch", "rye"))
+ANY_PROGRAM_MANAGERS = frozenset(("conda", "mamba", "micromamba", "pipx"))
+# Toolchains whose `install`, `global`, `tool` or `binstubs` puts programs on PATH (`go install`, `cargo install`).
+PROGRAM_INSTALLING_TOOLCHAINS = frozenset(("go", "cargo", "gem", "dotnet", "composer", "bundle", "deno", "bun"))
+
+# The node package managers (npm, yarn, pnpm, bun): they install globally with an option or, yarn, with
+# its `global` subcommand; they run package.json scripts, and all but npm by the script's bare name
+# (`yarn dev`; npm needs `npm run dev`).
+NODE_MANAGERS = frozenset(name for name, entry in INSTALLERS.items() if entry.ecosystem == "node")
+NODE_GLOBAL_OPTIONS = frozenset(("-g", "--global", "--location=global"))
+NODE_GLOBAL_SUBCOMMANDS = {"yarn": "global"}
+SCRIPTS_BY_NAME = NODE_MANAGERS - {"npm"}

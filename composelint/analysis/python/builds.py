@@ -11,6 +11,7 @@ import bisect
 import posixpath
 from typing import Iterator
 
+from composelint.analysis.image.context import context_for, sorted_files
 from composelint.assembly.linking import stage_chain
 from composelint.model import Dockerfile, Project, Service, Stage
 from composelint.parsers.dockerfile import stage_environments
@@ -44,12 +45,11 @@ class BuildContext:
 
 def build_context(project: Project, context: str, dockerfile_path: str | None = None) -> BuildContext:
     def compute(project: Project) -> BuildContext:
-        from composelint.parsers.dockerignore import IgnoreMatcher
-
-        ordered_all = project.derived("python_deps.sorted_files", lambda p: sorted(p.files))
+        ordered_all = sorted_files(project)
         prefix = context + "/" if context else ""
         start = bisect.bisect_left(ordered_all, prefix)
-        matcher = IgnoreMatcher(project.ignore_for(context, dockerfile_path))
+        # The image model's context, so both read one .dockerignore (a Dockerfile no service builds included)
+        matcher = context_for(project, context, dockerfile_path).matcher
         files = []
         index = start
         while index < len(ordered_all) and ordered_all[index].startswith(prefix):

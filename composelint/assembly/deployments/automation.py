@@ -4,7 +4,6 @@ scripts, shell scripts, Makefiles), and the deployment requests found in it.
 
 from __future__ import annotations
 
-import json
 import re
 
 from composelint.analysis.commands.directories import Directories
@@ -14,6 +13,7 @@ from composelint.assembly.deployments.makefiles import make_units
 from composelint.assembly.deployments.requests import COMPOSE_VARIABLES, Request, mentions_deployment
 from composelint.assembly.deployments.units import Unit, parents, unit_from_text
 from composelint.diagnostics import Position, Span
+from composelint.parsers.package_json import scripts_of
 from composelint.relpaths import dirname, resolve_relative
 from composelint.sourcetext import SourceText
 
@@ -128,28 +128,16 @@ def _scalar_unit(node, source_lines: list[str], cwd: str | None) -> Unit:
 
 
 def _package_json_units(path: str, text: str, wanted=None) -> list[Unit]:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return []
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    if not isinstance(scripts, dict):
-        return []
     lines = SourceText(text)
     units = []
-    search_from = max(0, text.find('"scripts"'))
-    for name, command in scripts.items():
-        if not isinstance(command, str) or not (wanted or mentions_deployment)(command):
+    for script in scripts_of(text).values():
+        if not (wanted or mentions_deployment)(script.command):
             continue
-        encoded = json.dumps(command, ensure_ascii=False)
-        key = json.dumps(name, ensure_ascii=False)
-        at = text.find(key, search_from)
-        value_at = text.find(encoded, at) if at >= 0 else -1
-        if value_at >= 0:
-            line, column = lines.position(value_at + 1)
-            units.append(Unit(command, [(0, line, column)], dirname(path)))
+        if script.value is not None:
+            line, column = lines.position(script.value + 1)
+            units.append(Unit(script.command, [(0, line, column)], dirname(path)))
         else:
-            units.append(Unit(command, [(0, 1, 1)], dirname(path)))
+            units.append(Unit(script.command, [(0, 1, 1)], dirname(path)))
     return units
 
 
