@@ -209,10 +209,14 @@ def report(label: str, first: float, latencies: list[float], cpu: list[float], t
 def explain(root: Path, runs: int = 5) -> None:
     """The server's run, in this process: median time per phase and the costliest rules.
 
-    No forked rule process, as in the server (its worker thread rules forking out: see forked.py).
+    No forked rule process and no cyclic collector, as in the server (its worker thread rules forking
+    out: see forked.py; cli.main turns the collector off).
     The first rule to ask for a shared fact (the service graph, image contents) pays for it.
     """
     os.environ["COMPOSELINT_NO_FORK"] = "1"
+    import gc
+
+    gc.disable()  # as in the server process (cli.main): no collector pass lands inside a timed run
     import composelint.engine as engine
     import composelint.assembly.project as project
     from composelint.server.session import Session

@@ -417,6 +417,13 @@ class DerivedFacts:
             found = self._tables[key] = {}
         return found
 
+    def release(self) -> None:
+        """Drop the computed facts (the reads stay). Many hold the project they were computed from, a
+        cycle that only the cyclic collector frees; a process that builds project after project with the
+        collector off (the language server) releases each one it replaces."""
+        self._computed.clear()
+        self._tables.clear()
+
 
 @record(frozen=True)
 class Project:

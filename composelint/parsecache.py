@@ -1,11 +1,16 @@
 """Parsed files kept between builds of one project, for a process that lints it again and again
 (the language server): a compose file or Dockerfile whose text did not change is not parsed again.
 
-Only what is a function of a file's text alone is kept: the positioned YAML document of a compose
-file (``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen. Everything that
-depends on other files — interpolation with an environment, the schema check of the interpolated
-tree, services, deployments, linking — is computed again in every build. One entry per path:
-memory stays that of one model.
+Kept: what is a function of a file's text alone, the positioned YAML document of a compose file
+(``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen; what is a function
+of that document and an environment, its interpolation and the schema check of the interpolated
+tree (with their problems) and the file's services, keyed by the environment's values
+(``Environment.key``) and the text of the automation that may export variables; and each merged
+deployment model with the services built from it, kept while every question its loading asked
+(which interpolated tree, does a file exist, an include's variables) has the same answer
+(deployment_models._DeploymentSource.load). Linking to Dockerfiles, the Deployment records and
+everything after them are computed again in every build. One entry per path, per environment used
+and per model loaded by the last build: memory stays that of one model.
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ class ParseCache:
     def __init__(self) -> None:
         self._yaml: dict[str, tuple] = {}
         self._dockerfiles: dict[str, tuple] = {}
+        # id(root of a kept document) -> (that root, {key: result}); a document parsed again drops
+        # the results of the one it replaces, so memory stays that of one model.
+        self._derived: dict[int, tuple] = {}
+        self._models: dict[tuple, tuple] = {}  # deployment_models._DeploymentSource.load
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -27,8 +36,30 @@ class ParseCache:
 
         self.misses += 1
         document = load_yaml(text, relpath, limits)
+        if entry is not None:
+            self._derived.pop(id(entry[2].root), None)
         self._yaml[relpath] = (text, limits, document)
+        if document.root is not None:
+            self._derived[id(document.root)] = (document.root, {})
         return document
+
+    def memo(self, raw, key, compute):
+        """``compute()``, a function of ``raw`` (the root of a kept document) and of what ``key`` names
+        (see compose_files._environment_key), reused while both are the same. Another tree is not kept."""
+        entry = self._derived.get(id(raw))
+        if entry is None or entry[0] is not raw:
+            return compute()
+        results = entry[1]
+        if key in results:
+            return results[key]
+        result = results[key] = compute()
+        return result
+
+    def kept_models(self) -> tuple[dict, dict]:
+        """(the merged models the previous build loaded, those this build loads): a model the build does
+        not load again is dropped."""
+        previous, self._models = self._models, {}
+        return previous, self._models
 
     def dockerfile(self, text: str, relpath: str):
         """``parse_dockerfile(text, relpath)``, reused while the text is the same."""

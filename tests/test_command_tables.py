@@ -37,7 +37,7 @@ ALLOWED = {
     ("composelint/assembly/deployments/documents.py", "bash"): "a Markdown fence language (```bash), not a program",
     ("composelint/assembly/deployments/documents.py", "zsh"): "a Markdown fence language (```zsh), not a program",
     ("composelint/analysis/image/runs.py", "apt"): _DATABASE + " (INSTALLERS' `database`)",
-    ("composelint/analysis/image/runs.py", "pip"): "the module of `python -m pip` and the subcommand of `uv pip`",
+    ("composelint/analysis/image/runs.py", "pip"): "the module of `python -m pip` (a module, not a program)",
     ("composelint/analysis/image/model.py", "pip"): _DATABASE + " (the base-image table's hint key; a reason shown)",
 }
 
@@ -94,6 +94,15 @@ def test_the_image_model_knows_the_pip_programs_of_the_install_table():
     info = _run("RUN pip2 install requests")
     assert info.pip and not info.programs_unknown  # was an unknown tool that may install any program
     assert _run("RUN pip2.7 install -e .").pip_local
+
+
+def test_the_image_model_finds_pip_installs_with_install_of():
+    # classify_run found `pip install` by position (argv[1] == "-m", argv[2] == "pip"; its own option loop
+    # stopped at an option's value); install_of, which CL201 and CL407 use, skips options as pip does
+    assert _run("RUN python -u -m pip install requests").pip  # was a local write, no pip install
+    assert _run("RUN pip --cache-dir /tmp/c install requests").pip  # was nothing at all
+    assert _run("RUN python3 -m uv pip install requests").pip
+    assert not _run("RUN python -m pip --version").pip
 
 
 def test_system_installers_read_their_own_options_and_short_verbs():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+from typing import Callable, TypeVar
 
 from composelint.assembly.reader import ProjectReader
 from composelint.diagnostics import Position, Severity, Span
@@ -15,6 +16,8 @@ from composelint.parsers.yaml_loader import COMPOSE_TAGS, YamlLimits, load_yaml
 from composelint.relpaths import dirname
 from composelint.yamltree import YamlDocument, YMap, YScalar
 
+
+T = TypeVar("T")
 
 _YAML_KIND_CODE = {"syntax": "CL001", "encoding": "CL001", "duplicate-key": "CL004", "limit": "CL007",
                    "tag": "CL002"}
@@ -44,15 +47,23 @@ def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex)
         root = None
     env_dependent: list[ParseProblem] = []
     directory = dirname(relpath)
+    services: dict = {}
     if isinstance(root, YMap):
-        root = raw_root(document) or root
-        problems.extend(_unknown_tags(root))
+        raw = raw_root(document) or root
+        problems.extend(_kept(loader, raw, "tags", lambda: tuple(_unknown_tags(raw))))
         environment = loader.environment(directory)
-        root = interpolate_and_validate(loader, root, environment, env_dependent)
+        root = interpolate_and_validate(loader, raw, environment, env_dependent)
         problems.extend(env_dependent)
         loader.env_problems[(relpath, environment.key)] = env_dependent
         loader.default_env[relpath] = environment.key
-    services = services_of(root, relpath, directory, sources, problems) if isinstance(root, YMap) else {}
+        if isinstance(root, YMap):
+            def compute(root=root) -> tuple:
+                found: list[ParseProblem] = []
+                return services_of(root, relpath, directory, sources, found), tuple(found)
+
+            # Services are a function of the interpolated tree and the file's own text (positions).
+            services, found = _kept(loader, raw, ("services", _environment_key(loader, environment)), compute)
+            problems.extend(found)
     dependent = {id(problem) for problem in env_dependent}
     loader.problems.extend(problem for problem in problems if id(problem) not in dependent)
     return ComposeFile(relpath, document, root if isinstance(root, YMap) else None, tuple(problems),
@@ -106,6 +117,34 @@ def interpolate_and_validate(loader: ProjectReader, raw: YMap, environment, prob
     In an unknown environment a value that is invalid only because an unset variable became "" says
     nothing about the deployment (the deployer sets it): no schema problem is reported inside it.
     """
+    if loader.parsed is None:
+        return _interpolate_and_validate(loader, raw, environment, problems)
+
+    def compute() -> tuple:
+        found: list[ParseProblem] = []
+        root = _interpolate_and_validate(loader, raw, environment, found)
+        return root, tuple(found), tuple(problem for problem in found if id(problem) in loader.required_known)
+
+    root, found, required = _kept(loader, raw, ("interpolated", _environment_key(loader, environment)), compute)
+    problems.extend(found)
+    loader.required_known.update(id(problem) for problem in required)
+    return root
+
+
+def _kept(loader: ProjectReader, raw: YMap, key, compute: Callable[[], T]) -> T:
+    """``compute()``, kept by the language server's session (composelint.parsecache) per document."""
+    parsed = loader.parsed
+    return compute() if parsed is None else parsed.memo(raw, key, compute)
+
+
+def _environment_key(loader: ProjectReader, environment) -> tuple:
+    """All that interpolating a document reads besides it: the variables, whether they are known, the
+    example files, and the text of the automation that may export more (_automation_may_set)."""
+    automation = environment.automation
+    return environment.key, automation and loader.sources.get(automation.rsplit(":", 1)[0])
+
+
+def _interpolate_and_validate(loader: ProjectReader, raw: YMap, environment, problems: list[ParseProblem]) -> YMap:
     blanked: list[Span] = []
     root = interpolate_root(loader, raw, environment, problems, blanked)
     for problem in schema_problems(root):

@@ -41,6 +41,35 @@ class _DeploymentSource:
         self.compose_files = compose_files
         self.sources = sources
         self.cache: dict[tuple, YMap | None] = {}
+        # The language server's session keeps each loaded model (see load); one build's worth.
+        parsed = loader.parsed
+        self.kept, self.keeping = parsed.kept_models() if parsed is not None else ({}, None)
+
+    def load(self, files: tuple[str, ...], project_dir: str, environment):
+        """``ModelBuilder(self).load(...)``; in the language server, the model of the previous build when
+        every question its loading asked this source has the same answer again (the same interpolated
+        tree, the same file existence, include environments of the same values)."""
+        from composelint.assembly.loader import ModelBuilder
+
+        if self.keeping is None:
+            return ModelBuilder(self).load(files, project_dir, environment)
+        key = (files, project_dir, environment.key)
+        kept = self.kept.get(key) if key not in self.keeping else None  # one model per deployment, as cold
+        if kept is not None and all(self._answers_again(question) for question in kept[0]):
+            self.keeping[key] = kept
+            return kept[1]
+        recorder = _Recorder(self)
+        loaded = ModelBuilder(recorder).load(files, project_dir, environment)
+        self.keeping[key] = (recorder.questions, loaded)
+        return loaded
+
+    def _answers_again(self, question: tuple) -> bool:
+        kind, args, answer = question
+        if kind == "interpolated":
+            return self.interpolated(*args) is answer
+        if kind == "exists":
+            return self.exists(*args) == answer
+        return self.include_environment(*args).key == answer.key
 
     def exists(self, relpath: str) -> bool:
         return relpath in self.found.all_files
@@ -84,6 +113,28 @@ class _DeploymentSource:
         return self.loader.env_objects[cache_key]
 
 
+class _Recorder:
+    """A _DeploymentSource that notes each question a ModelBuilder asks it, and the answer."""
+
+    def __init__(self, source: _DeploymentSource):
+        self.source = source
+        self.questions: list[tuple] = []
+
+    def exists(self, relpath: str) -> bool:
+        return self._note("exists", (relpath,), self.source.exists(relpath))
+
+    def interpolated(self, relpath: str, environment) -> YMap | None:
+        return self._note("interpolated", (relpath, environment), self.source.interpolated(relpath, environment))
+
+    def include_environment(self, outer, directory: str, env_files: tuple[str, ...]):
+        return self._note("include", (outer, directory, env_files),
+                          self.source.include_environment(outer, directory, env_files))
+
+    def _note(self, kind: str, args: tuple, answer):
+        self.questions.append((kind, args, answer))
+        return answer
+
+
 def plan_and_load_deployments(loader: ProjectReader, found: FileSet, compose_files: dict,
                               sources: SourceIndex) -> list[_Model]:
     """Find the deployments (see composelint.assembly.deployments) and merge each one's files."""
@@ -103,8 +154,6 @@ def plan_and_load_deployments(loader: ProjectReader, found: FileSet, compose_fil
         text = loader.read_quiet(path)
         if text is not None and mentions_deployment(text):
             documents.append((path, text))
-    from composelint.assembly.loader import ModelBuilder
-
     source = _DeploymentSource(loader, found, compose_files, sources)
     plans, defaults, problems = plan_deployments(
         config_specs=loader.config.deployments, config_path=loader.config.source or ".composelint.yaml",
@@ -117,7 +166,7 @@ def plan_and_load_deployments(loader: ProjectReader, found: FileSet, compose_fil
 
     def load(plan) -> _Model:
         environment = plan_environment(loader, plan)
-        return _Model(plan, ModelBuilder(source).load(plan.files, plan.project_dir, environment), environment)
+        return _Model(plan, source.load(plan.files, plan.project_dir, environment), environment)
 
     def keep(model: _Model) -> None:
         loader.problems.extend(model.loaded.problems)
@@ -161,7 +210,6 @@ def _file_variants(loader: ProjectReader, source: _DeploymentSource, compose_fil
     directory that has one, with that deployment's project directory and environment.
     """
     from composelint.assembly.deployments import DEFAULT_BASES, Plan
-    from composelint.assembly.loader import ModelBuilder
 
     by_directory: dict[str, _Model] = {}
     for model in models:
@@ -192,7 +240,7 @@ def _file_variants(loader: ProjectReader, source: _DeploymentSource, compose_fil
             plan = Plan(name=path, source="standalone", origin=None, files=(path,), project_dir=directory,
                         profiles=(), env_files=(), dotenv=f"{directory}/.env" if directory else ".env")
             environment = loader.environment(directory)
-            loaded = ModelBuilder(source).load(plan.files, plan.project_dir, environment)
+            loaded = source.load(plan.files, plan.project_dir, environment)
             loader.problems.extend(loaded.problems)
             variants.append(_Model(plan, loaded, environment, kind="standalone"))
             continue
@@ -202,13 +250,13 @@ def _file_variants(loader: ProjectReader, source: _DeploymentSource, compose_fil
             plan = Plan(name=path, source="fragment", origin=None, files=(path,), project_dir=directory,
                         profiles=(), env_files=(), dotenv=f"{directory}/.env" if directory else ".env")
             environment = loader.environment(directory)
-            loaded = ModelBuilder(source).load(plan.files, plan.project_dir, environment)
+            loaded = source.load(plan.files, plan.project_dir, environment)
             loader.problems.extend(problem for problem in loaded.problems if problem.span.path == path)
             variants.append(_Model(plan, loaded, environment, kind="fragment", focus=complete))
             continue
         plan = replace(base.plan, name=f"{path} over {base.plan.name}", source="fragment", files=base.plan.files + (
             path,), unresolved=(), targets=(), command="")
-        loaded = ModelBuilder(source).load(plan.files, plan.project_dir, base.environment)
+        loaded = source.load(plan.files, plan.project_dir, base.environment)
         # the base's own problems are the base deployment's to report; the fragment's are at its lines
         loader.problems.extend(problem for problem in loaded.problems if problem.span.path == path)
         variants.append(_Model(plan, loaded, base.environment, kind="fragment", parent=base.plan.name,
@@ -252,7 +300,12 @@ def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], docke
             if single is not None and single.node is node and base_dir == dirname(file) and not chain:
                 services[name] = single
                 continue
-            service = service_from_node(name, entry.key.span, node, file, base_dir, sources)
+            # A kept model (see _DeploymentSource.load) keeps the services built from its nodes.
+            built = loaded.services.get((name, base_dir))
+            if built is None or built[0] is not node:
+                built = loaded.services[(name, base_dir)] = (
+                    node, service_from_node(name, entry.key.span, node, file, base_dir, sources))
+            service = built[1]
             if chain:
                 service = replace(service, extends_chain=chain)
             dockerfile_of(service)

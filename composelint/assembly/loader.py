@@ -71,6 +71,8 @@ class LoadedModel:
     problems: list[ParseProblem] = field(default_factory=list)
     # (file, service) -> key spans of the definitions it inherits through extends, nearest first
     extends_chains: dict[tuple[str, str], tuple[Span, ...]] = field(default_factory=dict)
+    # (service, base directory) -> (its merged node, the Service built from it): deployment_models.deployment_of
+    services: dict = field(default_factory=dict)
 
 
 def _scalar_items(node: YNode | None) -> list[YNode]:

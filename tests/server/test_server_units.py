@@ -33,6 +33,44 @@ def test_positions_beyond_the_text_are_clamped():
     assert (lines.position(9, 1).line, lines.position(1, 99).character) == (1, 6)
 
 
+def test_cyclic_garbage_is_collected_when_the_editor_pauses_or_after_many_runs(monkeypatch):
+    import asyncio
+    import gc
+
+    from composelint.server import app
+
+    collected = []
+    monkeypatch.setattr(app, "COLLECT_IDLE", 0.5)
+    monkeypatch.setattr(app, "COLLECT_EVERY", 3)
+    monkeypatch.setattr(app.gc, "collect", lambda: collected.append(1))
+    server = app.ComposelintServer()
+    enabled = gc.isenabled()
+    gc.disable()  # as in `composelint server` (cli.main)
+
+    async def until(count: int) -> float:
+        started = asyncio.get_running_loop().time()
+        while len(collected) < count:
+            await asyncio.sleep(0.01)
+            assert asyncio.get_running_loop().time() - started < 10
+        return asyncio.get_running_loop().time() - started
+
+    async def scenario():
+        server.ran()
+        server.ran()  # typing: the pause starts again after each run
+        assert collected == []
+        assert await until(1) >= 0.45  # collected after the pause, not before
+        for _ in range(3):  # runs without a pause: collected at the third, at once
+            server.ran()
+        assert await until(2) < 0.45
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.executor.shutdown(wait=True)
+        if enabled:
+            gc.enable()
+
+
 def test_the_root_hadolint_configuration_counts_as_configuration(tmp_path):
     from composelint.server.session import Session
 

@@ -175,6 +175,7 @@ def _local(info: RunInfo, argv: list[str], cwd: str | None) -> None:
 
 def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirect: bool,
                    cwd: str | None) -> None:
+    from composelint.analysis.commands.installs import install_of
     from composelint.analysis.commands.tables import wrapped_program
 
     # Look through wrappers that do not change what runs.
@@ -213,14 +214,16 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
     if installer is not None and installer.database is not None:
         _packages(installer, argv, info)
         return
-    if PIP_PROGRAM.match(name):
-        _pip(argv[1:], info, cwd)
+    install = install_of(argv)
+    if install is not None and install.tool in ("pip", "uv pip") and install.verb == "install":
+        _pip(argv[install.verb_index:], info, cwd)  # pip's own options before `install` are skipped
         return
+    if PIP_PROGRAM.match(name):
+        return  # `pip freeze`, `pip --version`: nothing installed
     if re.fullmatch(r"(?:python|pypy)(?:[23](?:\.\d+)?)?", name) and len(argv) > 2 and argv[1] == "-m":
         module = argv[2]
         if module == "pip":
-            _pip(argv[3:], info, cwd)
-            return
+            return  # not an install (install_of reads those)
         if module == "ensurepip":
             info.provides_unknown.update(ENSUREPIP_PROGRAMS)
             return
@@ -230,9 +233,6 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
         _local(info, argv, cwd)
         return
     if name == "uv" and len(argv) > 1:
-        if argv[1] == "pip" and len(argv) > 2 and argv[2] == "install":
-            _pip(argv[2:], info, cwd)
-            return
         if argv[1] in ("sync", "add", "install", "tool", "venv"):
             info.pip_local = True
             _local(info, argv, cwd)

@@ -1,0 +1,190 @@
+"""A warm session (what the server keeps between edits) finds exactly what a cold run over the same
+buffers finds, edit after edit, including edits whose findings show in another file."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+
+import pytest
+from helpers import REPO
+
+from composelint.assembly.discovery import walk
+from composelint.server.session import Session
+
+APP = """services:
+  web:
+    build: ./app
+    command: ["gunicorn", "app:app"]
+    environment:
+      API_URL: http://api:8000
+      TAG: ${TAG}
+    ports: ["8000:8000"]
+  api:
+    image: registry.example/api:${TAG:?set TAG}
+    ports: ["8001:8000"]
+"""
+DOCKERFILE = """FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+ENV PYTHONUNBUFFERED=1
+COPY . .
+CMD ["gunicorn", "app:app"]
+"""
+
+
+def _project(root: Path) -> Path:
+    (root / ".git").mkdir()
+    (root / "app").mkdir()
+    (root / "compose.yaml").write_text(APP)
+    (root / ".env").write_text("TAG=1.0\n")
+    (root / "app" / "Dockerfile").write_text(DOCKERFILE)
+    (root / "app" / "requirements.txt").write_text("gunicorn==22.0.0\n")
+    (root / "app" / "app.py").write_text("app = None\n")
+    (root / "deploy.sh").write_text("#!/bin/sh\ndocker compose -f compose.yaml up -d\n")
+    return root
+
+
+def _findings(outcome) -> dict:
+    return {path: items for path, items in outcome.by_path.items()}
+
+
+def _assert_same_as_cold(root: Path, session: Session, buffers: dict) -> dict:
+    warm = _findings(session.lint(buffers))
+    cold = _findings(Session.open(root).lint(buffers))
+    assert warm == cold
+    return warm
+
+
+def _codes(found: dict, path: str) -> list[str]:
+    return [diagnostic.code for diagnostic in found.get(path, ())]
+
+
+def test_edits_across_files_find_what_a_cold_run_finds(tmp_path):
+    root = _project(tmp_path)
+    session = Session.open(root)
+    buffers: dict[str, str] = {}
+    first = _assert_same_as_cold(root, session, buffers)
+    celery = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    steps = [
+        # The compose file starts a program the image lacks (CL204, shown on the compose file); the
+        # requirements file the Dockerfile installs gains it, then the Dockerfile stops installing it.
+        ("compose.yaml", celery),
+        ("app/requirements.txt", "gunicorn==22.0.0\ncelery==5.4.0\n"),
+        ("app/Dockerfile", DOCKERFILE.replace("RUN pip", "RUN echo")),
+        ("app/Dockerfile", DOCKERFILE),
+        # An undefined host, then the service it names added.
+        ("compose.yaml", APP.replace("http://api:8000", "http://cache:6379")),
+        ("compose.yaml", APP.replace("http://api:8000", "http://cache:6379")
+         + "  cache:\n    image: redis:7.2\n"),
+        # The environment: TAG unset (the .env buffer emptied), then set again.
+        (".env", ""),
+        (".env", "TAG=2.0\n"),
+        # The automation that deploys the file now exports the variable a `:?` requires.
+        ("deploy.sh", "#!/bin/sh\nTAG=3 docker compose -f compose.yaml up -d\n"),
+        (".env", "OTHER=1\n"),
+        ("deploy.sh", "#!/bin/sh\ndocker compose -f compose.yaml up -d\n"),
+        # Broken YAML, then the original text back.
+        ("compose.yaml", APP.replace("services:", "services: [", 1)),
+        ("compose.yaml", APP),
+    ]
+    seen = [first]
+    for path, text in steps:
+        buffers[path] = text
+        seen.append(_assert_same_as_cold(root, session, buffers))
+    # The sequence moved findings between files (otherwise it would test nothing cross-file).
+    assert len({repr(sorted(found.items())) for found in seen}) >= 5
+    assert ["CL204" in _codes(found, "compose.yaml") for found in seen[1:5]] == [True, False, True, False]
+    assert any("CL103" in _codes(found, "compose.yaml") for found in seen)
+    assert any("CL001" in _codes(found, "compose.yaml") for found in seen)
+    # The variable set by the automation changes the severity of the `:?` finding (the text of the
+    # automation is part of what a kept interpolation depends on).
+    severities = {tuple(d.severity for d in found.get("compose.yaml", ()) if d.code == "CL005") for found in seen}
+    assert len(severities) >= 2
+    # Back to the files on disk: the first findings again.
+    buffers.clear()
+    assert _assert_same_as_cold(root, session, buffers) == first
+
+
+def test_the_same_text_again_reuses_the_kept_interpolation(tmp_path):
+    root = _project(tmp_path)
+    session = Session.open(root)
+    session.lint({})
+    compose = session.last.project.compose_files["compose.yaml"]
+    session.lint({"app/Dockerfile": DOCKERFILE + "# edited\n"})
+    again = session.last.project.compose_files["compose.yaml"]
+    assert again.root is compose.root  # interpolated and checked once, not per run
+    session.lint({"compose.yaml": APP + "\n"})
+    assert session.last.project.compose_files["compose.yaml"].root is not compose.root
+
+
+PROJECTS = sorted({path.parent for pattern in ("compose*.y*ml", "docker-compose*.y*ml")
+                   for path in (REPO / "fixtures").rglob(pattern) if "hostile" not in path.parts})
+
+
+@pytest.mark.parametrize("root", PROJECTS, ids=[str(p.relative_to(REPO / "fixtures")) for p in PROJECTS])
+def test_fixture_edit_sequences_match_cold_runs(root):
+    session = Session.open(root)
+    found = walk(root, session.config.exclude)
+    buffers: dict[str, str] = {}
+    _assert_same_as_cold(root, session, buffers)
+    edits = []
+    # Every compose file in turn (an included, extended or layered file changes the merged model
+    # of the deployment that pulls it in), then a Dockerfile and the .env.
+    for compose in sorted(found.compose):
+        text = (root / compose).read_text(encoding="utf-8", errors="surrogateescape")
+        edits += [(compose, text.replace("services:", "services:\n  added-by-test:\n    image: x:1", 1)),
+                  (compose, text + "\n# edited\n"), (compose, text)]
+    if found.dockerfiles:
+        dockerfile = sorted(found.dockerfiles)[0]
+        original = (root / dockerfile).read_text(encoding="utf-8", errors="surrogateescape")
+        edits.append((dockerfile, original + "\nUSER root\n"))
+    edits.append((".env", "PORT=1234\nTAG=latest\n"))
+    for path, edited in edits:
+        buffers[path] = edited
+        _assert_same_as_cold(root, session, buffers)
+
+
+def test_included_files_and_their_environment_reload_the_deployment(tmp_path):
+    """A merged model is kept only while every file it pulled in, whether that file exists, and the
+    variables of an include's env file are the same."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "compose.yaml").write_text(
+        "include:\n  - path: infra/compose.yaml\n    env_file: infra/infra.env\n"
+        "services:\n  web:\n    image: nginx:1.27\n    depends_on: [db]\n")
+    (tmp_path / "infra" / "infra.env").write_text("DB_TAG=16\n")
+    session = Session.open(tmp_path)
+    buffers: dict[str, str] = {}
+    seen = [_assert_same_as_cold(tmp_path, session, buffers)]
+    for path, text in [
+        ("infra/compose.yaml", "services:\n  db:\n    image: postgres:${DB_TAG}\n"),  # a new file appears
+        ("infra/infra.env", "OTHER=1\n"),  # DB_TAG no longer set
+        ("infra/infra.env", "DB_TAG=17\n"),
+        ("infra/compose.yaml", "services:\n  db:\n    image: postgres:${DB_TAG}\n    privileged: true\n"),
+    ]:
+        buffers[path] = text
+        seen.append(_assert_same_as_cold(tmp_path, session, buffers))
+    assert "CL008" in _codes(seen[0], "compose.yaml") and "CL008" not in _codes(seen[1], "compose.yaml")
+    assert "CL005" in _codes(seen[2], "infra/compose.yaml") and "CL005" not in _codes(seen[3], "infra/compose.yaml")
+    assert "CL306" in _codes(seen[4], "infra/compose.yaml")
+
+
+def test_a_replaced_model_is_freed_without_the_cyclic_collector(tmp_path):
+    # The server process runs with the collector off (cli.main): a model kept alive by a cycle
+    # (a derived fact holding its project) would stay in memory for every run.
+    root = _project(tmp_path)
+    session = Session.open(root)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        session.lint({})
+        assert session.last.project.facts.get("probe", lambda project: project, session.last.project)
+        replaced = weakref.ref(session.last.project)
+        session.lint({"compose.yaml": APP + "\n"})
+        assert replaced() is None
+    finally:
+        if enabled:
+            gc.enable()
