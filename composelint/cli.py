@@ -1,8 +1,8 @@
 """Command line: parse arguments, load config, run, report, exit. No analysis here.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
-2 usage or configuration error, or an internal error (one line, no traceback
-unless --debug); 130 interrupted; 141 standard output closed early
+2 usage or configuration error, an internal error (one line, no traceback
+unless --debug) or a fix not written (composelint/fixcli.py); 130 interrupted; 141 standard output closed early
 (``composelint | head``), silently, as a process killed by SIGPIPE.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from composelint import __version__
+from composelint import __version__, fixcli
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
 STATISTICS_FORMATS = ("text", "json")
@@ -126,22 +126,23 @@ def cli() -> None:
                    "repository root, the nearest ancestor holding .git; text and concise print paths relative "
                    "to the current directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@fixcli.options
 def check(paths, output_format, output_file, config_path, select, extend_select, ignore, severities, fail_on,
           exit_zero, statistics, quiet, show_suppressed, no_inline_ignores, stdin_filename, use_environment, color,
-          baseline_path, write_baseline, debug, no_cache=False, env_files=(), path_base=None) -> None:
+          baseline_path, write_baseline, debug, no_cache=False, env_files=(), path_base=None, **fix_flags) -> None:
     """Lint a repository (default: the current directory)."""
     output_format = output_format or "text"
     if statistics and output_format not in STATISTICS_FORMATS:
         raise _fail(f"--statistics prints {' or '.join(STATISTICS_FORMATS)}, not {output_format}")
     view = _View(output_format, output_file, show_suppressed, color, statistics, quiet)
-    view.path_base = path_base
+    view.path_base, view.fixing = path_base, fixcli.fixing_of(fix_flags, write_baseline, _fail)
     if fail_on == "never":
         fail_on, exit_zero = None, True
     try:
         with _collector_paused():
             code = _check(paths, view, config_path, select, extend_select, ignore, severities, fail_on,
                           no_inline_ignores, stdin_filename, use_environment, debug, baseline_path, write_baseline,
-                          no_cache=no_cache, env_files=env_files)
+                          no_cache=no_cache or view.fixing.enabled, env_files=env_files)
     except (click.exceptions.Exit, BrokenPipeError):
         raise
     except Exception as exc:  # the promise: one line, never a traceback
@@ -158,6 +159,7 @@ class _View:
         self.format, self.output_file, self.show_suppressed = output_format, output_file, show_suppressed
         self.color, self.statistics, self.quiet = color, statistics, quiet
         self.path_base: Path | None = None  # --path-base; then the configuration's, then the repository root
+        self.fixing, self.fixed = fixcli.NO_FIX, None  # --fix and its kin; how many fixes were applied
 
     def note(self, message: str) -> None:
         """A line for people on standard error; --quiet leaves only the findings."""
@@ -279,6 +281,9 @@ def _check(paths, view, config_path, select, extend_select, ignore, severities, 
             result = RunResult(hit.diagnostics, hit.suppressed, enabled_rules(config))
             linted = stdin_overrides or _linted(fileset.compose + fileset.dockerfiles, only_paths)
             return _finish(result, hit, view, config, linted, paths)
+    if view.fixing.enabled:
+        return fixcli.run(root, config, view, only_paths, baseline, stdin_overrides,
+                          lambda result, project, linted: _finish(result, project, view, config, linted, paths), _fail)
     from composelint.assembly.discovery import observing
 
     with observing() if cache is not None else contextlib.nullcontext([]) as observed:
@@ -548,6 +553,7 @@ def _report(result, project, view: _View) -> None:
         color=_use_color(view.color, sys.stdout) if view.output_file is None else False,
         show_suppressed=view.show_suppressed, summary=not view.quiet, rule_docs=_rule_docs,
         baselined=0 if view.show_suppressed else sum(d.suppression == "baseline" for d in result.suppressed),
+        unsafe_fixes=view.fixing.unsafe, fixed=view.fixed,
         display=display_paths(view.format, Path(project.root), view.path_base or Path(project.root)))
     if view.statistics:
         from composelint.reporters.statistics import render_statistics

@@ -78,6 +78,88 @@ class Related:
     message: str
 
 
+SAFE, UNSAFE = "safe", "unsafe"
+APPLICABILITIES = (SAFE, UNSAFE)
+
+
+@record(frozen=True, slots=True)
+class Edit:
+    """Replace the text from ``span.start`` up to ``span.end`` (exclusive) with ``content``.
+
+    Positions count as the model does (see the module docstring and composelint/sourcetext.py): lines
+    of the decoded text, where CRLF or a lone CR is one break and a BOM is not there; columns in code
+    points, a tab being one. So a rule takes them from the spans it already has; composelint/textedits.py
+    maps them back onto the file's own bytes, its BOM and its line breaks. An edit may end at the first
+    column of the next line (to take a line break with it) or past the end of the text (clamped).
+    A "\n" in ``content`` is written as the file's own line break.
+    """
+
+    span: Span  # start and end both set; start == end inserts
+    content: str = ""
+
+    @property
+    def path(self) -> str:
+        return self.span.path
+
+    @property
+    def start(self) -> Position:
+        return self.span.start
+
+    @property
+    def end(self) -> Position:
+        return self.span.end or self.span.start
+
+    @classmethod
+    def insert(cls, path: str, line: int, column: int, content: str) -> "Edit":
+        return cls(Span.at(path, line, column, line, column), content)
+
+    @classmethod
+    def replace(cls, span: Span, content: str) -> "Edit":
+        """Replace the text of ``span`` (which must have an end)."""
+        if span.end is None:
+            raise ValueError("an edit needs a span with an end")
+        return cls(span, content)
+
+    @classmethod
+    def delete_lines(cls, path: str, first: int, last: int) -> "Edit":
+        """Lines ``first`` to ``last`` (1-based, inclusive), with their line breaks."""
+        return cls(Span.at(path, first, 1, last + 1, 1), "")
+
+
+@record(frozen=True, slots=True)
+class Fix:
+    """What to change so the finding goes away: edits in one file, applied all or none.
+
+    ``applicability``: "safe" keeps what the file means and how the application behaves (`--fix`
+    applies it); "unsafe" changes behaviour the user must review (only with `--unsafe-fixes`).
+    ``title`` is a short imperative for editors' code actions ("Add `--no-cache-dir`").
+    """
+
+    title: str
+    edits: tuple[Edit, ...]
+    applicability: str = SAFE
+
+    @classmethod
+    def safe(cls, title: str, *edits: Edit) -> "Fix":
+        return cls(title, tuple(edits), SAFE)
+
+    @classmethod
+    def unsafe(cls, title: str, *edits: Edit) -> "Fix":
+        return cls(title, tuple(edits), UNSAFE)
+
+    @property
+    def path(self) -> str:
+        return self.edits[0].path
+
+    @property
+    def is_safe(self) -> bool:
+        return self.applicability == SAFE
+
+    def applies(self, unsafe: bool) -> bool:
+        """Whether a run with (``unsafe``) or without `--unsafe-fixes` applies it."""
+        return bool(self.edits) and (self.applicability == SAFE or unsafe)
+
+
 @record(frozen=True, slots=True)
 class ServiceRef:
     """A service a finding concerns: which one, in which deployment, and where its key is written."""
@@ -114,6 +196,8 @@ class Diagnostic:
     keyed_on_anchor: bool = False
     # Set when an inline suppression or the baseline covers the finding.
     suppression: str | None = field(default=None, compare=False)
+    # How to fix it, when a rule knows (composelint/fixing.py applies it with --fix).
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple:
         return (self.span.path, self.span.start.line, self.span.start.column, self.code, self.message)

@@ -213,7 +213,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
                 subject=violation.subject, url=meta.url,
                 # Never the source line of a sensitive finding: it holds the secret itself.
                 anchor_text=violation.anchor_text or ("" if violation.sensitive else lines_of.text(violation.span)),
-                sensitive=violation.sensitive, keyed_on_anchor=violation.keyed_on_anchor,
+                sensitive=violation.sensitive, keyed_on_anchor=violation.keyed_on_anchor, fix=violation.fix,
                 services=violation.services if violation.services is not None else
                 concerns.services_of(project, violation.span, violation.subject)))
     except Exception as exc:  # one broken rule must not hide the others' findings

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from composelint.diagnostics import Diagnostic, Position, Related, ServiceRef, Severity, Span
+from composelint.diagnostics import Diagnostic, Edit, Fix, Position, Related, ServiceRef, Severity, Span
 
-_CLASSES = {cls.__name__: cls for cls in (Diagnostic, Related, ServiceRef, Span, Position, Severity)}
+_CLASSES = {cls.__name__: cls for cls in (Diagnostic, Related, ServiceRef, Span, Position, Severity, Fix, Edit)}
 _FIELDS = {cls: tuple(item.name for item in dataclasses.fields(cls))
            for cls in _CLASSES.values() if dataclasses.is_dataclass(cls)}
 

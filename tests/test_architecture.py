@@ -46,9 +46,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The pragma index (suppressions) names rules through the registry; the engine applies it and the rule
     # CL009 judges it, so it sits with the rules.
     ("rules", ("composelint.rules", "composelint.suppressions", "composelint.hadolint")),
-    ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache")),
+    ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache", "composelint.fixing")),
     ("reporters", ("composelint.reporters",)),
-    ("cli", ("composelint.cli", "composelint.__main__", "composelint.dev", "composelint.server")),
+    ("cli", ("composelint.cli", "composelint.fixcli", "composelint.__main__", "composelint.dev", "composelint.server")),
 )
 
 # (importer, imported) -> why the edge is still there and what removes it.

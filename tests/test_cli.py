@@ -123,7 +123,8 @@ def test_text_output_is_deterministic_and_has_a_summary(tmp_path):
     write_tree(tmp_path, {"compose.yaml": BAD, "b/compose.yaml": BAD})
     first = invoke(str(tmp_path), "--color", "never", "--select", "CL0").output
     assert first == invoke(str(tmp_path), "--color", "never", "--select", "CL0").output
-    assert first.rstrip().endswith("Found 2 problems: 2 errors.")
+    assert first.rstrip().endswith("Found 2 problems: 2 errors.\n"
+                                   "No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option).")
     assert "\x1b[" not in first
     assert "\x1b[" in invoke(str(tmp_path), "--color", "always", "--select", "CL0").output
 

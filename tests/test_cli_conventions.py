@@ -110,7 +110,7 @@ def test_quiet_prints_only_the_findings(tmp_path):
     write_tree(tmp_path, {"compose.yaml": BAD})
     loud = invoke(str(tmp_path), "--select", "CL0", "--color", "never")
     quiet = invoke(str(tmp_path), "--select", "CL0", "--color", "never", "-q")
-    assert loud.output.rstrip().endswith("Found 1 problem: 1 error.")
+    assert loud.output.rstrip().endswith("Found 1 problem: 1 error.\nNo fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).")
     assert quiet.exit_code == 1 and quiet.output == loud.output.rstrip("\n").rsplit("\n\n", 1)[0] + "\n"
     baseline = tmp_path.parent / f"{tmp_path.name}-baseline.json"
     written = invoke(str(tmp_path), "--select", "CL0", "--write-baseline", str(baseline), "-q")

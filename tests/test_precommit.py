@@ -43,10 +43,10 @@ def _hooks() -> dict[str, dict]:
 
 def test_manifest_declares_the_hooks():
     hooks = _hooks()
-    assert set(hooks) == {"composelint", "composelint-docker"}
-    for hook in hooks.values():
+    assert set(hooks) == {"composelint", "composelint-docker", "composelint-fix"}
+    for name, hook in hooks.items():
         assert hook["language"] == "python"
-        assert hook["entry"] == "composelint check"
+        assert hook["entry"] == ("composelint check --fix-only" if name == "composelint-fix" else "composelint check")
         # composelint models the whole repository and narrows reporting to the files it is given
         assert hook["pass_filenames"] is True
         assert hook["require_serial"] is True
@@ -74,6 +74,11 @@ def test_files_regex_matches_what_composelint_reads(path):
     name = path.rsplit("/", 1)[-1]
     if is_compose_name(name) or is_dockerfile_name(name):
         assert files.search(path), "every file discovery reads as a compose file or Dockerfile triggers the hook"
+
+
+def test_the_fix_hook_runs_for_what_the_lint_hook_runs_for():
+    hooks = _hooks()
+    assert hooks["composelint-fix"]["files"] == hooks["composelint"]["files"]
 
 
 def test_docker_hook_runs_only_for_dockerfiles():
@@ -244,6 +249,26 @@ def test_try_repo_fails_on_a_broken_repository_and_passes_on_a_clean_one(tmp_pat
     output = clean.stdout + clean.stderr
     assert clean.returncode == 0, output
     assert re.search(r"^composelint\.+Passed$", output, re.MULTILINE), output
+
+
+FIXABLE_COMPOSE = "version: '3.8'  # obsolete\nservices:\n  web:\n    image: nginx:1.27\n"
+
+
+@pytest.mark.network
+def test_the_fix_hook_fixes_and_fails_the_commit_then_passes(tmp_path, hook_repo):
+    pre_commit = _pre_commit()
+    env = _environment(tmp_path)
+    user = _user_repo(tmp_path / "user", env, {".composelint.yaml": "select: [CL010]\n",
+                                                "compose.yaml": FIXABLE_COMPOSE})
+    fixed = _run([*pre_commit, "try-repo", str(hook_repo), "composelint-fix", "--all-files"], user, env)
+    output = fixed.stdout + fixed.stderr
+    assert fixed.returncode == 1, output  # pre-commit fails a hook that changed files
+    assert re.search(r"^composelint \(apply safe fixes\)\.+Failed$", output, re.MULTILINE), output
+    assert "files were modified by this hook" in output
+    assert (user / "compose.yaml").read_text() == "services:\n  web:\n    image: nginx:1.27\n"
+    _git(user, env, "add", "-A")
+    again = _run([*pre_commit, "try-repo", str(hook_repo), "composelint-fix", "--all-files"], user, env)
+    assert again.returncode == 0, again.stdout + again.stderr
 
 
 def _readme_pre_commit_config() -> str:

@@ -50,6 +50,9 @@ class RenderContext:
     # How a project-relative path is printed in this format: relative to the path base (the repository
     # root) for machine formats, to the current directory for people (see cli.display_paths).
     display: Callable[[str], str] = same_path
+    # --unsafe-fixes: unsafe fixes count as available (`[*]`); without it they are "hidden".
+    unsafe_fixes: bool = False
+    fixed: int | None = None  # --fix: how many fixes were applied (the summary says so)
 
 
 Reporter = Callable[[Sequence["Diagnostic"], RenderContext], str]

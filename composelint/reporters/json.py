@@ -48,6 +48,18 @@ def diagnostic_object(diagnostic: "Diagnostic", ctx: RenderContext) -> dict:
         "fingerprint": diagnostic.fingerprint(),
         "related": [{**_position(related.span, ctx.display), "message": related.message} for related in diagnostic.related],
         "suppressed": None if diagnostic.suppression is None else {"reason": diagnostic.suppression},
+        "fix": fix_object(diagnostic.fix, ctx.display),
+    }
+
+
+def fix_object(fix, display=str) -> dict | None:
+    """A finding's fix: what editors offer and `--fix` applies (docs/json-output.md, Fixes)."""
+    if fix is None:
+        return None
+    return {
+        "title": fix.title,
+        "applicability": fix.applicability,
+        "edits": [{**_position(edit.span, display), "content": edit.content} for edit in fix.edits],
     }
 
 

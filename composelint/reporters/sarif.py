@@ -140,6 +140,8 @@ def _result(diagnostic: "Diagnostic", rule_index: int, fingerprint: str, display
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
     if diagnostic.suppression is not None:
         result["suppressions"] = [_suppression(diagnostic.suppression)]
+    if diagnostic.fix is not None and diagnostic.fix.edits:
+        result["fixes"] = [_fix(diagnostic.fix, display)]
     properties = {}
     if diagnostic.help:
         properties["help"] = diagnostic.help
@@ -153,6 +155,28 @@ def _result(diagnostic: "Diagnostic", rule_index: int, fingerprint: str, display
     if properties:
         result["properties"] = properties
     return result
+
+
+def _fix(fix, display=str) -> dict:
+    """SARIF's fix object: one artifactChange (the file) with its replacements; an insertion is an
+    empty deletedRegion. Whether --fix applies it without --unsafe-fixes is in its properties."""
+    edits = fix.edits
+    replacements = []
+    for edit in edits:
+        start, end = edit.start, edit.end
+        replacements.append({
+            "deletedRegion": {"startLine": start.line, "startColumn": start.column,
+                              "endLine": end.line, "endColumn": end.column},
+            "insertedContent": {"text": edit.content},
+        })
+    return {
+        "description": {"text": fix.title},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": artifact_uri(display(fix.path)), "uriBaseId": SRCROOT},
+            "replacements": replacements,
+        }],
+        "properties": {"applicability": fix.applicability},
+    }
 
 
 def sarif_log(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> dict:

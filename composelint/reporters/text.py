@@ -129,12 +129,16 @@ def _mask(line_text: str, diagnostic: "Diagnostic") -> str:
     return line_text[:start] + "*" * (end - start) + line_text[end:]
 
 
-def _render_one(diagnostic: "Diagnostic", sources: SourceLines, paint: _Painter, display=str) -> list[str]:
+def _render_one(diagnostic: "Diagnostic", sources: SourceLines, paint: _Painter, display=str,
+                unsafe_fixes: bool = False) -> list[str]:
     span = diagnostic.span
     severity = diagnostic.severity.label
     color = _SEVERITY_COLOR[severity]
+    # `[*]`: --fix (or --fix --unsafe-fixes, when given) would fix it, as ruff marks it.
+    mark = f" {paint('[*]', _BOLD, _CYAN)}" if diagnostic.fix is not None and diagnostic.fix.applies(unsafe_fixes) \
+        else ""
     header = (f"{paint(f'{one_line(display(span.path))}:{span.line}:{span.column}:', _BOLD)} "
-              f"{paint(diagnostic.code, _BOLD, color)} {paint(f'[{diagnostic.name}]', _DIM)} "
+              f"{paint(diagnostic.code, _BOLD, color)}{mark} {paint(f'[{diagnostic.name}]', _DIM)} "
               f"{paint(severity + ':', _BOLD, color)} {one_line(diagnostic.message)}")
     if diagnostic.suppression is not None:
         header += " " + paint("(suppressed)", _DIM)
@@ -162,6 +166,9 @@ def _render_one(diagnostic: "Diagnostic", sources: SourceLines, paint: _Painter,
         notes.append(f"{paint('note', _BOLD, _GREEN)}: {one_line(built_by)}")
     if diagnostic.help:
         notes.append(f"{paint('help', _BOLD, _CYAN)}: {one_line(diagnostic.help)}")
+    if diagnostic.fix is not None:
+        kind = "fix" if diagnostic.fix.is_safe else "unsafe fix"
+        notes.append(f"{paint(kind, _BOLD, _CYAN)}: {one_line(diagnostic.fix.title)}")
     if notes:
         if source_line is not None:
             out.append(f"{blank_gutter} {bar}")
@@ -204,17 +211,22 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 or word == "info" else f"{count} {word}s"
 
 
-def summary(diagnostics: Sequence["Diagnostic"], baselined: int = 0) -> str:
+def summary(diagnostics: Sequence["Diagnostic"], baselined: int = 0, fixed: int | None = None) -> str:
     """``Found 3 problems: 2 errors, 1 warning.`` or ``All checks passed.``, then what is not counted:
-    ``(1 suppressed, 4 baselined)``; ``baselined`` adds baselined findings that are not shown."""
+    ``(1 suppressed, 4 baselined)``; ``baselined`` adds baselined findings that are not shown; ``fixed``
+    (after --fix) adds ``(2 fixed, 3 remaining)`` as ruff does."""
     counts = severity_counts(diagnostics)
     total = sum(counts.values())
     baselined += sum(1 for d in diagnostics if d.suppression == "baseline")
     suppressed = len(diagnostics) - total - sum(1 for d in diagnostics if d.suppression == "baseline")
-    if total == 0:
+    parts = ", ".join(_plural(counts[label], label) for label in SEVERITY_LABELS if counts[label])
+    if fixed and total:
+        line = f"Found {_plural(total + fixed, 'problem')} ({fixed} fixed, {total} remaining: {parts})."
+    elif fixed:
+        line = f"Found {_plural(fixed, 'problem')} ({fixed} fixed, 0 remaining)."
+    elif total == 0:
         line = "All checks passed."
     else:
-        parts = ", ".join(_plural(counts[label], label) for label in SEVERITY_LABELS if counts[label])
         line = f"Found {_plural(total, 'problem')}: {parts}."
     uncounted = [f"{count} {word}" for count, word in ((suppressed, "suppressed"), (baselined, "baselined"))
                  if count]
@@ -223,10 +235,28 @@ def summary(diagnostics: Sequence["Diagnostic"], baselined: int = 0) -> str:
     return line
 
 
+def fixable_summary(diagnostics: Sequence["Diagnostic"], unsafe_fixes: bool) -> str | None:
+    """Ruff's line: ``[*] 2 fixable with the `--fix` option (1 hidden fix can be enabled with the
+    `--unsafe-fixes` option).``; None when no finding has a fix."""
+    fixes = [d.fix for d in diagnostics if d.suppression is None and d.fix is not None and d.fix.edits]
+    shown = sum(1 for fix in fixes if fix.applies(unsafe_fixes))
+    hidden = len(fixes) - shown
+    if not fixes:
+        return None
+    flag = "`--fix --unsafe-fixes` options" if unsafe_fixes and any(not fix.is_safe for fix in fixes) \
+        else "`--fix` option"
+    hint = (f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)"
+            if hidden else "")
+    if not shown:
+        return f"No fixes available{hint}."
+    return f"[*] {shown} fixable with the {flag}{hint}."
+
+
 def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
     paint = _Painter(ctx.color)
     sources = SourceLines(ctx.sources)
-    blocks = ["\n".join(_render_one(diagnostic, sources, paint, ctx.display)) for diagnostic in diagnostics]
+    blocks = ["\n".join(_render_one(diagnostic, sources, paint, ctx.display, ctx.unsafe_fixes))
+              for diagnostic in diagnostics]
     counts = severity_counts(diagnostics)
     if counts["error"]:
         summary_color = _RED
@@ -237,5 +267,7 @@ def render(diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
     else:
         summary_color = _GREEN
     if ctx.summary:
-        blocks.append(paint(summary(diagnostics, ctx.baselined), _BOLD, summary_color))
+        line = paint(summary(diagnostics, ctx.baselined, ctx.fixed), _BOLD, summary_color)
+        fixable = fixable_summary(diagnostics, ctx.unsafe_fixes)
+        blocks.append(line if fixable is None else f"{line}\n{fixable}")
     return "\n\n".join(blocks) + "\n" if blocks else ""

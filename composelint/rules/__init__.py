@@ -24,6 +24,7 @@ MODULES = (
     "cl007_input_limit",
     "cl008_unresolved_file",
     "cl009_unused_suppression",
+    "cl010_obsolete_version",
     "cl101_undefined_service",
     "cl102_undeployed_service",
     "cl103_unresolved_host",

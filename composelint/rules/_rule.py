@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterator
 
-from composelint.diagnostics import Related, ServiceRef, Severity, Span
+from composelint.diagnostics import Fix, Related, ServiceRef, Severity, Span
 from composelint.records import record
 
 DOCS_BASE_URL = "https://github.com/composelint/composelint/blob/main/rules/"
@@ -42,6 +42,8 @@ class Violation:
     # The finding is about `subject` + `anchor_text` (a stage without USER, a service without limits),
     # and `span` only shows where to look: baselines key on those alone, not on the text at `span`.
     keyed_on_anchor: bool = False
+    # Edits that remove the finding (see CONTRIBUTING.md, "Adding a fix"); None when none is mechanical.
+    fix: Fix | None = None
 
 
 @record(frozen=True, slots=True)

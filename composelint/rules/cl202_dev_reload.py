@@ -7,9 +7,15 @@ import re
 from composelint.analysis.image.services import dev_intent, package_scripts, start_targets
 from composelint.analysis.commands.start import start_analysis
 from composelint.analysis.commands.operands import dev_mode, dev_script_text
-from composelint.diagnostics import Related
+from composelint.diagnostics import Fix, Related
 from composelint.records import record
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
+
+# The fix drops the flag only where that alone leaves the production server: uvicorn, hypercorn
+# and gunicorn serve the same app without it. `runserver`, nodemon or a package script have no
+# mechanical production twin.
+_RELOAD_SERVER = re.compile(r"`(uvicorn|hypercorn|gunicorn) --reload`\Z")
 
 
 @record(frozen=True, slots=True)
@@ -39,6 +45,10 @@ def check(project, options):
                 continue
             what, word = found
             span = (word.span if word is not None else None) or invocation.span() or invocation.part.span
+            fix = None
+            if script is None and word is not None and word.span is not None and _RELOAD_SERVER.match(what):
+                edit = _fix.delete_word(project, word.span, "--reload")
+                fix = Fix.unsafe("Remove `--reload`", edit) if edit is not None else None
             flag = _env_flag(target, what)
             if flag is not None:
                 notes = notes + (Related(flag.span, f"`{flag.name}` is set here"),)
@@ -50,7 +60,8 @@ def check(project, options):
                      "a built bundle) and keep the dev command in a development-only compose file or build target",
                 related=notes + target.notes(span),
                 subject=target.subject,
-                anchor_text=what)
+                anchor_text=what,
+                fix=fix)
 
 
 @record(frozen=True)

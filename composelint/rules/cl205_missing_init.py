@@ -5,6 +5,8 @@ from __future__ import annotations
 from composelint.analysis.image.services import start_targets
 from composelint.analysis.commands.tables import INIT_PROGRAMS
 from composelint.analysis.commands.start import describe, start_analysis
+from composelint.diagnostics import Fix
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YScalar
 
@@ -48,7 +50,28 @@ def check(project, options):
             help=f"{fix}, and start the long-running command with `exec` so it replaces the shell",
             related=target.notes(span),
             subject=target.subject,
-            anchor_text=shell.script.text[:80])
+            anchor_text=shell.script.text[:80],
+            fix=_init_fix(project, target.service) if target.service is not None else None)
+
+
+def _init_fix(project, service):
+    """`init: true` on the line after the service's key, indented as the keys written below it.
+
+    Only for a block mapping whose first own key starts its line; a flow mapping (`web: {image: x}`),
+    a service made only of merged or aliased keys, or one that already says `init:` gets no fix."""
+    if "init" in service.node:
+        return None
+    name = service.name_span
+    keys = [entry.key.span for entry in service.node.entries.values()
+            if not entry.merged and entry.key.span.path == name.path and entry.key.span.line > name.line]
+    if not keys or not _fix.opens_block(project, name):
+        return None
+    first = min(keys, key=lambda span: (span.line, span.column))
+    text = _fix.line(project, name.path, first.line)
+    if text is None or not _fix.starts_line(project, first) or first.column <= name.column:
+        return None
+    return Fix.safe("Add `init: true` to the service",
+                    _fix.insert_line(name.path, name.line + 1, text[:first.column - 1] + "init: true"))
 
 
 def _has_init(target) -> bool:

@@ -9,7 +9,8 @@ from composelint.analysis.image.model import copy_word_spans
 from composelint.analysis.image.services import instruction_note, start_targets
 from composelint.analysis.commands.start import start_analysis
 from composelint.analysis.commands.operands import operands
-from composelint.diagnostics import Severity
+from composelint.diagnostics import Edit, Fix, Severity, Span
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
 
 _COPY_KINDS = ("copy", "copy-stage", "copy-image", "heredoc", "add-remote", "add-archive")
@@ -32,7 +33,8 @@ def check(project, options):
                 f"`{relative.first_line}` is relative, and no absolute WORKDIR comes before it: "
                 f"it depends on the base image's working directory (here `/`)",
                 help=f"use an absolute path: `WORKDIR {posixpath.normpath('/' + relative.arguments.strip())}`",
-                anchor_text=relative.first_line)
+                anchor_text=relative.first_line,
+                fix=_absolute_workdir(project, relative))
             continue
         ops = [op for op in model.ops if op.kind in _COPY_KINDS and op.instruction.stage == model.stage.index
                and op.workdir is None and not op.workdir_unknown]
@@ -52,8 +54,34 @@ def check(project, options):
                 f"WORKDIR is set: it lands in `{op.dest}`, mixed with the system's directories",
                 help="set the application directory first, e.g. `WORKDIR /app`, before the first COPY",
                 related=others,
-                anchor_text=op.instruction.first_line)
+                anchor_text=op.instruction.first_line,
+                fix=_insert_workdir(project, op.instruction))
     yield from _relative_start_paths(project, flagged)
+
+
+def _absolute_workdir(project, instruction):
+    """`WORKDIR app` -> `WORKDIR /app`: the same directory (it resolved against `/`), said plainly."""
+    start = instruction.arguments_span
+    argument = instruction.arguments.strip()
+    if start is None or instruction.span.end_line != instruction.span.line or not argument \
+            or any(char in argument for char in "$\\\"' \t"):
+        return None
+    span = Span.at(start.path, start.line, start.column, start.line, start.column + len(argument))
+    if _fix.at(project, span) != argument:
+        return None
+    return Fix.safe(f"Write the absolute path `/{argument}`", Edit.insert(start.path, start.line, start.column, "/"))
+
+
+def _insert_workdir(project, instruction):
+    """`WORKDIR /app` on a new line before the first relative COPY; nothing else moves.
+
+    Unsafe: the files then land in /app instead of /, and so run later RUN steps and the start command."""
+    span = instruction.span
+    text = _fix.line(project, span.path, span.line)
+    if text is None or not _fix.starts_line(project, span):
+        return None
+    return Fix.unsafe("Insert `WORKDIR /app` before the first relative COPY",
+                      _fix.insert_line(span.path, span.line, _fix.indentation(text) + "WORKDIR /app"))
 
 
 def _relative_start_paths(project, flagged):

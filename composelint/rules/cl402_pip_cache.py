@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from composelint.analysis.layers import HOMES, mount_targets, normal_path
 from composelint.analysis.python_deps import shipped_stages, stage_environments_of, stage_installs
+from composelint.diagnostics import Edit, Fix, Position, Span
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
 
 # tool -> (flags that disable the cache, environment variable that does, cache directory)
 _CACHES = {
-    "pip": (("--no-cache-dir",), "PIP_NO_CACHE_DIR", "/root/.cache/pip"),
+    # pip's option parser takes any unambiguous prefix: `--no-cache` is `--no-cache-dir`.
+    "pip": (("--no-cache-dir", "--no-cache", "--no-cache-d", "--no-cache-di"), "PIP_NO_CACHE_DIR", "/root/.cache/pip"),
     "uv pip": (("--no-cache", "-n"), "UV_NO_CACHE", "/root/.cache/uv"),
     "uv sync": (("--no-cache", "-n"), "UV_NO_CACHE", "/root/.cache/uv"),
 }
@@ -81,4 +84,24 @@ def check(project, options):
                         "ships with the image and makes it larger",
                         help=f"add `{flag}`, set `ENV {variable}=1` in the stage, or use a cache mount that stays "
                              f"out of the image: `RUN --mount=type=cache,target={directory} {program} …`",
-                        anchor_text=instruction.first_line)
+                        anchor_text=instruction.first_line,
+                        fix=_no_cache_fix(project, install, flag))
+
+
+def _no_cache_fix(project, install, flag: str):
+    """`--no-cache-dir` right after the word `install` (`sync`), in this command only.
+
+    A flag, not `ENV PIP_NO_CACHE_DIR=1`, even when several installs share a stage: the flag changes
+    nothing but this command, while an ENV line would also reach every later RUN and the running
+    container (a `pip install` at run time would stop caching too)."""
+    if install.dynamic:
+        return None
+    span = install.span()
+    if span.end is None or _fix.at(project, Span(span.path, span.end, span.end)) is None:
+        return None
+    word = install.command.words[install.program_words]
+    written = _fix.at(project, Span(span.path, Position(span.end.line, span.end.column - len(word.text)),
+                                    span.end))
+    if written != word.text:
+        return None  # quoted, escaped or expanded: the end of the span is not the word's last character
+    return Fix.safe(f"Add `{flag}`", Edit.insert(span.path, span.end.line, span.end.column, f" {flag}"))

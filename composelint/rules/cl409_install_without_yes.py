@@ -5,6 +5,8 @@ from __future__ import annotations
 from composelint.analysis.commands.installs import unanswered_prompt
 from composelint.analysis.commands.tables import PROMPTS
 from composelint.analysis.python_deps import stage_run_commands
+from composelint.diagnostics import Fix
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
 
 
@@ -36,4 +38,12 @@ def check(project, options):
                         f"`{shown}` has no `{flag}`: it asks \"{prompt.question}\", `docker build` gives "
                         f"it no terminal to answer, so it aborts and the build fails",
                         help=f"write `{fixed}`; `DEBIAN_FRONTEND=noninteractive` does not answer this question",
-                        anchor_text=instruction.first_line)
+                        anchor_text=instruction.first_line,
+                        fix=_answer_fix(project, command, 0 if prompt.answer_first else verb, flag))
+
+
+def _answer_fix(project, command, index: int, flag: str):
+    """`-y` right after the subcommand (zypper's `-n` after the program, before it): safe, the command can
+    only have aborted at the question, and the answer lets it do what it was written to do."""
+    edit = _fix.insert_after_word(project, command, index, f" {flag}")
+    return Fix.safe(f"Add `{flag}`", edit) if edit is not None else None

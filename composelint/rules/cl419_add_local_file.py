@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from composelint.analysis.image.model import copy_word_spans
 from composelint.analysis.image.paths import ARCHIVE, URL
+from composelint.diagnostics import Edit, Fix
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
 
 # Flags that only make sense for a remote source (a URL or a Git repository): such an ADD is meant.
 _REMOTE_FLAGS = frozenset(("checksum", "keep-git-dir", "unpack"))
+# ADD's flags that COPY takes with the same meaning.
+_COPY_FLAGS = frozenset(("chown", "chmod", "link", "exclude"))
 
 
 def _local_file(source: str) -> bool:
@@ -40,4 +44,22 @@ def check(project, options):
                 "and a source that becomes a tar archive is silently unpacked",
                 help="use `COPY` for files and directories of the build context; keep `ADD` for a URL, a Git "
                      "repository or a tar archive to unpack",
-                anchor_text=instruction.first_line)
+                anchor_text=instruction.first_line,
+                fix=_copy_fix(project, instruction, words, local))
+
+
+def _copy_fix(project, instruction, words, local):
+    """`ADD` -> `COPY`, the keyword only, in its case, when every source is local and every flag COPY's.
+
+    Safe when every source is a directory by its spelling (`.`, `src/`): ADD unpacks only a source
+    *file* that is a tar archive. Unsafe otherwise: ADD recognises an archive by its content, whatever
+    its name, and composelint does not open the build context's files, so `vendor.bin` might be one."""
+    if len(local) != len(words) or any(flag.name not in _COPY_FLAGS for flag in instruction.flags):
+        return None
+    written = instruction.written_keyword
+    span = instruction.keyword_span
+    if _fix.at(project, span) != written:
+        return None
+    directories = all(text.strip("\"'") in (".", "./") or text.strip("\"'").endswith("/") for text, _ in local)
+    make = Fix.safe if directories else Fix.unsafe
+    return make("Use `COPY`", Edit.replace(span, _fix.same_case(written, "COPY")))

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from composelint.analysis.layers import kept_caches
+from composelint.diagnostics import Edit, Fix
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
+
+_REMOVE = " && rm -rf /var/lib/apt/lists/*"
+# A later RUN that runs apt may install from the lists without updating them first.
+_APT = re.compile(r"(?<![\w.-])(apt-get|apt|aptitude)(?![\w.-])")
 
 
 @rule(code="CL420", name="apt-lists-kept", severity="info",
@@ -18,4 +26,33 @@ def check(project, options):
             "shrink this layer",
             help="end the same RUN with `&& rm -rf /var/lib/apt/lists/*`, or keep them out of the layer with "
                  "`RUN --mount=type=cache,target=/var/lib/apt/lists,sharing=locked …`",
-            anchor_text=instruction.first_line)
+            anchor_text=instruction.first_line,
+            fix=_remove_fix(project, instruction, command))
+
+
+def _remove_fix(project, instruction, command):
+    """`&& rm -rf /var/lib/apt/lists/*` appended to the RUN, after its last command.
+
+    Only when that command's last word ends the instruction (nothing after it: no `;`, `&`, `)`, `fi`,
+    comment, quote or heredoc), so the removal runs last and only when the RUN succeeded, as written.
+    Safe when no later RUN of the Dockerfile runs apt (an `apt-get install` without its own update
+    would no longer find the lists); unsafe otherwise. A container that installs packages at run time
+    already needs `apt-get update`: Debian's and Ubuntu's images ship without lists."""
+    if not _fix.in_run_line(command):
+        return None
+    last = (command.all_commands or (command,))[-1]
+    if not _fix.in_run_line(last) or not last.words:
+        return None
+    span = _fix.word_span(project, last.words[-1])
+    end = instruction.span.end
+    if span is None or end is None or span.end.line != end.line:
+        return None
+    rest = (_fix.line(project, span.path, end.line) or "")[span.end.column - 1:]
+    if rest.strip(" \t"):
+        return None
+    dockerfile = project.dockerfiles.get(span.path)
+    later = [other for other in (dockerfile.instructions if dockerfile is not None else ())
+             if other.keyword == "RUN" and other.span.start.line > end.line]
+    make = Fix.unsafe if any(_APT.search(other.text) for other in later) else Fix.safe
+    return make("Remove `/var/lib/apt/lists/*` at the end of the RUN",
+                Edit.insert(span.path, span.end.line, span.end.column, _REMOVE))

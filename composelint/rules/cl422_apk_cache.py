@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from composelint.analysis.layers import kept_caches
+from composelint.diagnostics import Fix
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
 
 
@@ -17,4 +19,11 @@ def check(project, options):
             "the image layer although nothing reads it at run time",
             help="use `apk add --no-cache …` (it fetches the index without storing it; no `apk update` needed), "
                  "or `RUN --mount=type=cache,target=/var/cache/apk …`",
-            anchor_text=instruction.first_line)
+            anchor_text=instruction.first_line,
+            fix=_no_cache_fix(project, command, verb, last))
+
+
+def _no_cache_fix(project, command, verb: str, last: int):
+    """`--no-cache` right after `add`: safe, the same packages are installed, only the index is not kept."""
+    edit = _fix.insert_after_word(project, command, last, " --no-cache") if verb == "add" else None
+    return Fix.safe("Add `--no-cache`", edit) if edit is not None else None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from composelint.analysis.commands.maps import argument_map
+from composelint.diagnostics import Edit, Fix
 from composelint.parsers.dockerfile import INSTRUCTIONS
+from composelint.rules import _fix
 from composelint.rules._rule import Violation, rule
 
 _KNOWN = frozenset(INSTRUCTIONS)
@@ -16,7 +18,14 @@ def _self_consistent(word: str) -> bool:
     return word == word.lower() or word == word.upper()
 
 
-def _keyword_findings(dockerfile):
+def _recase(project, span, written: str, wanted: str):
+    """Safe: BuildKit reads keywords and `AS` in any case, so only the spelling changes."""
+    if _fix.at(project, span) != written:
+        return None
+    return Fix.safe(f"Write `{wanted}`", Edit.replace(span, wanted))
+
+
+def _keyword_findings(project, dockerfile):
     # As BuildKit: the majority among keywords written all in one case; a tie goes to upper case. An unknown
     # keyword (a command missing its `\` above) is CL003's: BuildKit stops there and checks nothing.
     known = [instruction for instruction in dockerfile.instructions if instruction.keyword in _KNOWN]
@@ -39,10 +48,11 @@ def _keyword_findings(dockerfile):
             instruction.keyword_span,
             f"`{written}` is not written like the other instructions of this Dockerfile, which are mostly "
             f"{case} case: mixed keyword casing makes the file harder to scan, and BuildKit warns about it",
-            help=f"write `{wanted}`", anchor_text=instruction.first_line)
+            help=f"write `{wanted}`", anchor_text=instruction.first_line,
+            fix=_recase(project, instruction.keyword_span, written, wanted))
 
 
-def _from_findings(dockerfile, stage):
+def _from_findings(project, dockerfile, stage):
     instruction = stage.from_instruction
     words = list(_WORD.finditer(instruction.arguments))
     if len(words) != 3 or words[1].group().lower() != "as":
@@ -56,11 +66,13 @@ def _from_findings(dockerfile, stage):
     keyword, as_word, name = instruction.written_keyword, words[1].group(), words[2].group()
     if (keyword == keyword.lower()) != (as_word == as_word.lower()):
         wanted = as_word.lower() if keyword == keyword.lower() else as_word.upper()
+        as_span = span_of(words[1])
         yield Violation(
-            span_of(words[1]),
+            as_span,
             f"`{as_word}` is not cased like its `{keyword}`: BuildKit warns about the mismatch "
             "(FromAsCasing) on every build",
-            help=f"write `{keyword} … {wanted} {name}`", anchor_text=instruction.first_line)
+            help=f"write `{keyword} … {wanted} {name}`", anchor_text=instruction.first_line,
+            fix=_recase(project, as_span, as_word, wanted))
     if name != name.lower():
         yield Violation(
             span_of(words[2]),
@@ -76,6 +88,6 @@ def _from_findings(dockerfile, stage):
       equivalents=("buildkit:ConsistentInstructionCasing", "buildkit:FromAsCasing", "buildkit:StageNameCasing"))
 def check(project, options):
     for dockerfile in project.dockerfiles.values():
-        yield from _keyword_findings(dockerfile)
+        yield from _keyword_findings(project, dockerfile)
         for stage in dockerfile.stages:
-            yield from _from_findings(dockerfile, stage)
+            yield from _from_findings(project, dockerfile, stage)

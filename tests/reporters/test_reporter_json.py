@@ -73,6 +73,7 @@ def test_fields(diagnostics, ctx):
         "related": [{"path": "my app/Dockerfile", "line": 3, "column": 1, "end_line": 3, "end_column": 32,
                      "message": "the image's entrypoint is overridden here"}],
         "suppressed": None,
+        "fix": None,
     }
     by_code = {(d["code"], d["path"]): d for d in document["diagnostics"]}
     assert by_code["CL310", "compose.yaml"]["suppressed"] == {"reason": "inline: pinned by the platform team"}
