@@ -77,7 +77,8 @@ def test_fix_on_the_corpus(source, tmp_path):
                                                                      for d in after}
     assert len(gone) == len({(d["code"], d["path"], d["message"]) for d in fixable})
 
-    changed = {path for path, data in _tree(fixed).items() if _tree(original).get(path) != data}
+    original_tree = _tree(original)
+    changed = {path for path, data in _tree(fixed).items() if original_tree.get(path) != data}
     assert changed == {d["fix"]["edits"][0]["path"] for d in fixable}
 
     patched = _copy(source, tmp_path / "patched")
