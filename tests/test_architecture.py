@@ -48,7 +48,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rules", ("composelint.rules", "composelint.suppressions", "composelint.hadolint")),
     ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache", "composelint.fixing")),
     ("reporters", ("composelint.reporters",)),
-    ("cli", ("composelint.cli", "composelint.fixcli", "composelint.__main__", "composelint.dev", "composelint.server")),
+    ("cli", ("composelint.cli", "composelint.checking", "composelint.fixcli", "composelint.__main__", "composelint.dev",
+             "composelint.server")),
 )
 
 # (importer, imported) -> why the edge is still there and what removes it.
@@ -174,9 +175,7 @@ MAX_LINES = 600
 # Modules still over MAX_LINES, with their size when the limit was set: each may only shrink, and an
 # entry that is back under the limit fails the test until it is removed. Empty is the goal (issue 14:
 # split along the real seams; renderers move to reporters/).
-OVERSIZE: dict[str, int] = {
-    "composelint/cli.py": 799,
-}
+OVERSIZE: dict[str, int] = {}
 
 
 def test_no_module_over_the_size_limit_and_the_allowlist_only_shrinks():

@@ -48,7 +48,7 @@ class RenderContext:
     rule_docs: Callable[["RuleMeta"], "str | None"] = no_docs
     baselined: int = 0  # findings the baseline covers that are not in the diagnostics (not shown)
     # How a project-relative path is printed in this format: relative to the path base (the repository
-    # root) for machine formats, to the current directory for people (see cli.display_paths).
+    # root) for machine formats, to the current directory for people (see checking.display_paths).
     display: Callable[[str], str] = same_path
     # --unsafe-fixes: unsafe fixes count as available (`[*]`); without it they are "hidden".
     unsafe_fixes: bool = False
