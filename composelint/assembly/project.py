@@ -23,7 +23,7 @@ from composelint.assembly.discovery import (TEMPLATE_SUFFIXES, FileSet, is_compo
                                             is_dockerfile_name, walk, yaml_candidate_kind)
 from composelint.assembly.linking import link_service
 from composelint.assembly.reader import ProjectReader, dotenv_file_values, with_config_env
-from composelint.config import Config
+from composelint.settings import Config
 from composelint.diagnostics import Position, Severity, Span
 from composelint.model import ComposeFile, Dockerfile, ParseProblem, Project
 from composelint.parsers.compose import SourceIndex

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 from composelint.assembly.discovery import FileSet, ReadResult, decode, note, probe_is_file, read_text
-from composelint.config import Config
+from composelint.settings import Config
 from composelint.diagnostics import Position, Severity, Span
 from composelint.model import ParseProblem
 from composelint.records import record

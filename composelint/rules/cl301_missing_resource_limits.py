@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composelint.analysis.service_facts import inherited_notes, resource_limits, subject
-from composelint.config import ConfigError
+from composelint.settings import ConfigError
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
