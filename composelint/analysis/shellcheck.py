@@ -284,28 +284,28 @@ def _finding(snippet: Snippet, comment: dict) -> Finding | None:
     for line in snippet.text.split("\n"):
         starts.append(starts[-1] + len(line) + 1)
 
-    def offset(line: int, column: int) -> int:
+    def position(line: int, column: int) -> tuple[int, int] | None:
+        """(line index, offset in the text) of ShellCheck's 1-based line and column."""
         index = line - 1 - shift
-        if not 0 <= index < len(starts) - 1:
-            return -1
-        return min(starts[index] + column - 1, max(starts[index + 1] - 2, starts[index]))
+        return (index, starts[index] + column - 1) if 0 <= index < len(starts) - 1 else None
 
-    start = offset(comment.get("line", 0), comment.get("column", 0))
-    end = offset(comment.get("endLine", 0), comment.get("endColumn", 0))
-    if start < 0:
+    def on_its_line(found: tuple[int, int]) -> int:
+        """The offset kept on a character of its line (the map has no position for a line break)."""
+        index, offset = found
+        return min(offset, max(starts[index + 1] - 2, starts[index]))
+
+    first = position(comment.get("line", 0), comment.get("column", 0))
+    last = position(comment.get("endLine", 0), comment.get("endColumn", 0))
+    if first is None:
         return None
+    start = on_its_line(first)
+    end = on_its_line(last) if last is not None else -1
     span = snippet.map.span(start, max(end, start + 1)) or snippet.map.span(start, start + 1)
     if span is None:
         return None
+    # The text ShellCheck points at (`$VERSION` for an SC2086), when on one line; its end is exclusive.
+    text = ""
+    if last is not None and last[0] == first[0] and first[1] >= starts[first[0]]:
+        text = snippet.text[first[1]:min(last[1], starts[first[0] + 1] - 1)]
     return Finding(snippet, int(comment.get("code", 0)), str(comment.get("level", "")), str(comment.get("message", "")),
-                   span, _pointed_text(snippet.text, starts, shift, comment))
-
-
-def _pointed_text(text: str, starts: list[int], shift: int, comment: dict) -> str:
-    """The script text between ShellCheck's start and (exclusive) end column, when on one line."""
-    line = comment.get("line", 0) - 1 - shift
-    if line != comment.get("endLine", 0) - 1 - shift or not 0 <= line < len(starts) - 1:
-        return ""
-    first = starts[line] + comment.get("column", 0) - 1
-    last = min(starts[line] + comment.get("endColumn", 0) - 1, starts[line + 1] - 1)
-    return text[first:last] if starts[line] <= first < last else ""
+                   span, text)

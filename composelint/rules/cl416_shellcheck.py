@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from composelint.analysis.python_deps import builds_of, stage_environments_of
 from composelint.analysis.shellcheck import shellcheck_result, start
 from composelint.diagnostics import Severity, Span
 from composelint.records import record
@@ -67,8 +68,6 @@ def _one_word_constant(project, finding) -> bool:
     compose build passes) to one word without glob characters, and the script does not assign it:
     quoting it changes nothing (hadolint reports these; they were most of ShellCheck's findings on the
     real repositories)."""
-    from composelint.analysis.python_deps import builds_of, stage_environments_of
-
     expansion = _EXPANSION.fullmatch(finding.text)
     dockerfile = project.dockerfiles.get(finding.snippet.path)
     if expansion is None or dockerfile is None:
