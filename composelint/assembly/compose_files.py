@@ -248,9 +248,25 @@ def schema_problems(root: YMap) -> list[ParseProblem]:
     from composelint.parsers.schema import validate_compose
     from composelint.yamltree import locate, plain
 
+    tree = plain(root)
     problems = []
-    for error in validate_compose(plain(root)):
+    for error in validate_compose(tree):
         span = locate(root, error.path, key=error.on_key) or root.span
-        problems.append(ParseProblem("CL002", error.message, span,
-                                     "see the Compose Specification for the allowed keys and values"))
+        advice = _NULL_VALUE_HELP if not error.on_key and _is_null_at(tree, error.path) else _SCHEMA_HELP
+        problems.append(ParseProblem("CL002", error.message, span, advice))
     return problems
+
+
+_SCHEMA_HELP = "see the Compose Specification for the allowed keys and values"
+# `environment:` with nothing (or only a comment) below it is YAML's null, which Compose refuses.
+_NULL_VALUE_HELP = ("the key has no value (nothing, or only a comment, follows it), which YAML reads as null and "
+                    "`docker compose` refuses with the whole file: give it a value or remove the key")
+
+
+def _is_null_at(tree, path) -> bool:
+    for part in path:
+        try:
+            tree = tree[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return tree is None

@@ -914,3 +914,21 @@ def test_docker_compose_config_agrees_on_short_syntax_and_casts(text, valid, com
     # The unit cases above say what Compose accepts; this keeps them honest.
     accepted, said = compose_config_verdicts[verdict_key(text, SECRET_FILE)]
     assert accepted is valid, said
+
+
+def test_a_key_left_without_a_value_says_so(tmp_path):
+    # nginx-proxy's docker-compose-separate-containers.yml: `environment:` followed only by a comment.
+    from composelint.assembly.project import build_project
+    from composelint.config import load_config
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  gen:\n    image: nginxproxy/docker-gen\n    environment:\n"
+        "      # set HTTP_PORT here\n    restart: unless-stopped\n", encoding="utf-8")
+    (tmp_path / "compose.override.yaml").write_text("services:\n  gen:\n    mem_limit: []\n", encoding="utf-8")
+    project = build_project(tmp_path, load_config(tmp_path))
+    problems = {problem.message: problem.help for problem in project.problems if problem.code == "CL002"}
+    assert problems["`services.gen.environment` must be a list or mapping, not null"].startswith(
+        "the key has no value (nothing, or only a comment, follows it)")
+    assert problems["`services.gen.mem_limit` must be a string or number, not a list"] == (
+        "see the Compose Specification for the allowed keys and values")
