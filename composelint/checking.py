@@ -147,7 +147,12 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     from composelint.assembly.discovery import observing
 
     with observing() if cache is not None else contextlib.nullcontext([]) as observed:
-        project = build_project(root, config, stdin_overrides, fileset)
+        if only_paths is None:
+            project = build_project(root, config, stdin_overrides, fileset)
+        else:  # what can bear on the named paths, not the whole repository
+            from composelint.scoping import build_scoped_project
+
+            project = build_scoped_project(root, config, stdin_overrides, fileset, only_paths)
         if baseline is not None:
             baseline = baseline.bind(project.read_text)
         result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug,

@@ -48,7 +48,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Loading a configuration file (config.py) checks rule codes, names and options against the registry: it
     # sits with the rules, above the settings it builds (settings.py), which assembly and the rules read.
     ("rules", ("composelint.rules", "composelint.suppressions", "composelint.hadolint", "composelint.config")),
-    ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache", "composelint.fixing")),
+    ("engine", ("composelint.engine", "composelint.baseline", "composelint.cache", "composelint.fixing",
+                "composelint.scoping")),
     ("reporters", ("composelint.reporters",)),
     ("cli", ("composelint.cli", "composelint.checking", "composelint.fixcli", "composelint.__main__", "composelint.dev",
              "composelint.server")),

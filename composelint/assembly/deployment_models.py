@@ -136,20 +136,22 @@ class _Recorder:
 
 
 def plan_and_load_deployments(loader: ProjectReader, found: FileSet, compose_files: dict,
-                              sources: SourceIndex) -> list[_Model]:
-    """Find the deployments (see composelint.assembly.deployments) and merge each one's files."""
+                              sources: SourceIndex, scope=None) -> list[_Model]:
+    """Find the deployments (see composelint.assembly.deployments) and merge each one's files; with a
+    ``scope`` (composelint.scoping.Scope), only those it wants, planned from every compose file."""
+    compose_paths = sorted(compose_files) if scope is None else sorted(set(found.compose) | set(compose_files))
     dotenv_paths = sorted(path for path in found.all_files if path.rsplit("/", 1)[-1] == ".env")
     automation = []
     for path in sorted(set(found.automation)):
         text = loader.read_quiet(path)
         if text is not None and ("compose" in text or "stack" in text):
             automation.append((path, text))
-    if not (loader.config.deployments or dotenv_paths or automation or compose_files):
+    if not (loader.config.deployments or dotenv_paths or automation or compose_paths):
         return []  # nothing names or holds a deployment (a lone Dockerfile): no planner or merger to import
     from composelint.assembly.deployments import is_document_path, mentions_deployment, name_plans, plan_deployments
 
     documents = []
-    compose_dirs = {dirname(path) for path in compose_files}
+    compose_dirs = {dirname(path) for path in compose_paths}
     for path in sorted(path for path in found.all_files if is_document_path(path, compose_dirs)):
         text = loader.read_quiet(path)
         if text is not None and mentions_deployment(text):
@@ -157,7 +159,7 @@ def plan_and_load_deployments(loader: ProjectReader, found: FileSet, compose_fil
     source = _DeploymentSource(loader, found, compose_files, sources)
     plans, defaults, problems = plan_deployments(
         config_specs=loader.config.deployments, config_path=loader.config.source or ".composelint.yaml",
-        dotenv_paths=dotenv_paths, automation=automation, compose_paths=sorted(compose_files),
+        dotenv_paths=dotenv_paths, automation=automation, compose_paths=compose_paths,
         exists=source.exists, dotenv=dotenv_entries(loader, found, {}), documents=documents,
         is_dir=lambda directory: directory == "" or directory in found.directories)
     loader.problems.extend(problems)
@@ -174,10 +176,17 @@ def plan_and_load_deployments(loader: ProjectReader, found: FileSet, compose_fil
         covered.update(model.plan.files)
         covered.update(model.loaded.included)
 
+    def skipped(plan) -> bool:
+        if scope is None or len(models) < scope.ALWAYS_LOADED or scope.wants(plan):
+            return False
+        scope.skip(plan)
+        return True
+
     for plan in plans:
-        keep(load(plan))
+        if not skipped(plan):
+            keep(load(plan))
     for plan in defaults:  # shallowest first: a root compose.yaml that includes infra/compose.yaml covers it
-        if plan.files[0] not in covered:
+        if plan.files[0] not in covered and not skipped(plan):
             model = load(plan)
             if _complete(model.loaded.root):
                 keep(model)

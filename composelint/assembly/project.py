@@ -31,8 +31,9 @@ from composelint.relpaths import dirname
 
 
 def build_project(root: Path, config: Config, overrides: Mapping[str, str] | None = None,
-                  fileset: FileSet | None = None, parsed=None) -> Project:
-    """``parsed``: a composelint.parsecache.ParseCache kept between builds of this project."""
+                  fileset: FileSet | None = None, parsed=None, scope=None) -> Project:
+    """``parsed``: a composelint.parsecache.ParseCache kept between builds of this project. ``scope``: a
+    composelint.scoping.Scope, to model only what can bear on some paths (see that module)."""
     loader = ProjectReader(root, config, dict(overrides or {}), parsed=parsed)
     found = fileset if fileset is not None else walk(root, config.exclude, config.limits.max_file_size)
     for relpath in loader.overrides:
@@ -49,12 +50,17 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     sources = SourceIndex(loader.sources)
     compose_files = {}
     for relpath in sorted(set(found.compose)):
-        compose_files[relpath] = load_compose_file(loader, relpath, sources)
+        if scope is None or scope.models(relpath):
+            compose_files[relpath] = load_compose_file(loader, relpath, sources)
     # Deployments: which files run together. Loading them may load more compose files
     # (named by -f, include: or extends.file whatever their names).
-    models = plan_and_load_deployments(loader, found, compose_files, sources)
+    models = plan_and_load_deployments(loader, found, compose_files, sources, scope)
+    if scope is not None:
+        compose_files = _in_found_order(compose_files, found.compose)
     dockerfiles = {}
     for relpath in sorted(set(found.dockerfiles)):
+        if scope is not None and not scope.models(relpath):
+            continue
         dockerfile = load_dockerfile(loader, relpath)
         if dockerfile is not None:
             dockerfiles[relpath] = dockerfile
@@ -72,6 +78,8 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
             dockerfile_of(service)
     compose_files = {path: _link_file(compose, dockerfiles) for path, compose in compose_files.items()}
     contexts = [deployment_of(model, compose_files, dockerfiles, sources, dockerfile_of) for model in models]
+    if scope is not None:  # the order of a whole-repository build (rules report in it)
+        dockerfiles = _in_found_order(dockerfiles, found.dockerfiles)
     deployments = [context for context in contexts if context.kind == "deployed"]
     variants = [context for context in contexts if context.kind != "deployed"]
     variants += profile_variants(deployments + variants)
@@ -94,6 +102,14 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
         known_hosts=frozenset(config.known_hosts),
         compose_copies=MappingProxyType(dict(found.compose_copies)),
     )
+
+
+def _in_found_order(loaded: dict, found_paths) -> dict:
+    """``loaded`` (path -> parsed file) in the order a whole-repository build has it: the files the walk
+    found, sorted, then those loaded on demand, in the order they were."""
+    listed = sorted(path for path in set(found_paths) if path in loaded)
+    listed_set = set(listed)
+    return {path: loaded[path] for path in (*listed, *(path for path in loaded if path not in listed_set))}
 
 
 def load_dockerfile(loader: ProjectReader, relpath: str) -> Dockerfile | None:
