@@ -49,6 +49,14 @@ TREE = {
                                        + LIMITS),
     "apps/lonely/helper.compose.yaml": "services:\n  helper:\n    image: busybox:1.36\n" + LIMITS,
     "jobs/compose.yaml": "services:\n  job:\n    image: busybox:1.36\n    depends_on: [helper]\n" + LIMITS,
+    # An undeployed file inside defines a service a deployment outside also defines (then it is not "undeployed").
+    "apps/shadow/extra.compose.yaml": "services:\n  redis:\n    image: redis:7\n" + LIMITS,
+    "zz/cache/compose.yaml": "services:\n  redis:\n    image: redis:7\n" + LIMITS,
+    # A Dockerfile outside that services inside and outside build: its findings are shared.
+    "apps/multi/compose.yaml": "services:\n  m:\n    build: ../../shared\n" + LIMITS,
+    "zz/other/compose.yaml": "services:\n  o:\n    build: ../../shared\n" + LIMITS,
+    "shared/Dockerfile": "FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
+    "shared/main.py": "import yaml\n",
     # An image built outside, run unbuilt inside (not an unpinned tag: a local build).
     "images/compose.yaml": "services:\n  api-image:\n    image: example/api\n    build: .\n" + LIMITS,
     "images/Dockerfile": DOCKERFILE,
@@ -56,7 +64,7 @@ TREE = {
 UNRELATED = {f"unrelated/svc-{index}/{name}": text for index in range(5) for name, text in (
     ("compose.yaml", f"services:\n  app-{index}:\n    build: .\n" + LIMITS), ("Dockerfile", DOCKERFILE),
     ("main.py", "import os\n"))}
-TARGETS = ["apps", "apps/web", "apps/api", "apps/admin", "apps/lonely", "apps/web/Dockerfile",
+TARGETS = ["apps", "apps/shadow", "apps/multi", "shared", "apps/web", "apps/api", "apps/admin", "apps/lonely", "apps/web/Dockerfile",
            "apps/web/compose.yaml", "apps/web/compose.yaml+apps/api/compose.yaml", "apps/web/main.py",
            "apps/lonely/extra.compose.yaml+jobs/compose.yaml", "infra", "tools", "legacy", "unrelated/svc-1", "jobs"]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from composelint.assembly.discovery import is_automation_path
 from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
 
@@ -80,10 +81,13 @@ _README = re.compile(r"(^|/)README[^/]*\.md$", re.IGNORECASE)
 
 
 def is_creator_path(relpath: str) -> bool:
-    """Files whose commands may create paths: automation, and the setup steps a README documents."""
-    from composelint.assembly.discovery import is_automation_path
+    """Files whose commands may create paths: automation, and the setup steps a README documents.
 
-    return is_automation_path(relpath) or _README.search(relpath) is not None
+    Asked of every file of the repository (thousands in a monorepo): the name is looked at first."""
+    name = relpath.rpartition("/")[2].lower()
+    if name.startswith("readme") and name.endswith(".md"):  # _README
+        return True
+    return is_automation_path(relpath)
 
 
 def project_created_paths(project) -> CreatedPaths:

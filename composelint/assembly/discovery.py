@@ -307,26 +307,23 @@ def walk(root: Path, exclude: tuple[str, ...] = (), max_bytes: int = 10 * 1024 *
         rel = os.path.relpath(error.filename or root_str, root_str).replace(os.sep, "/")
         found.skipped.append((rel, f"cannot list directory: {error.strerror or error}"))
 
-    for directory, dirnames, filenames in os.walk(root_str, onerror=on_error, followlinks=False):
-        reldir = os.path.relpath(directory, root_str).replace(os.sep, "/")
-        reldir = "" if reldir == "." else reldir
+    for directory, reldir, dirs, files in _scan(root_str, on_error):
         kept = []
-        for name in sorted(dirnames):
+        for name, entry in dirs:
             relpath = f"{reldir}/{name}" if reldir else name
             if name in SKIP_DIRS or _excluded(relpath, exclude):
                 continue
-            full = os.path.join(directory, name)
-            if os.path.islink(full):
+            if entry.is_symlink():
                 continue  # directory symlinks are not followed: no loops, no escape from the root
-            kept.append(name)
+            kept.append((name, entry))
             found.directories.add(relpath)
-        dirnames[:] = kept
-        for name in sorted(filenames):
+        dirs[:] = kept
+        for name, entry in files:
             relpath = f"{reldir}/{name}" if reldir else name
             if _excluded(relpath, exclude):
                 continue
-            full = os.path.join(directory, name)
-            if os.path.islink(full):
+            if entry.is_symlink():
+                full = os.path.join(directory, name)
                 if not _inside(os.path.realpath(full), real_root):
                     if is_compose_name(name) or is_dockerfile_name(name):
                         found.skipped.append((relpath, "the file is a symlink that leads outside the project root; "
@@ -343,13 +340,37 @@ def walk(root: Path, exclude: tuple[str, ...] = (), max_bytes: int = 10 * 1024 *
                 found.automation.append(relpath)
             else:
                 kind = yaml_candidate_kind(name)
-                if kind is not None and sniff_compose(full, max_bytes):
+                if kind is not None and sniff_compose(os.path.join(directory, name), max_bytes):
                     if kind == "compose":
                         found.compose.append(relpath)
                         found.compose_by_content.append(relpath)
                     else:
                         found.compose_copies[relpath] = kind
     return found
+
+
+def _scan(top: str, on_error):
+    """``os.walk(top)`` top-down: (directory, its relative path, [(name, DirEntry)] of its subdirectories
+    and of its other entries, sorted); the caller prunes the subdirectories in place. An entry tells a
+    symlink from the listing's file type, without a ``stat`` per file (thousands in a monorepo)."""
+    stack = [(top, "")]
+    while stack:
+        directory, reldir = stack.pop()
+        try:
+            with os.scandir(directory) as iterator:
+                entries = sorted((entry.name, entry) for entry in iterator)  # names are unique
+        except OSError as error:
+            on_error(error)
+            continue
+        dirs, files = [], []
+        for item in entries:
+            try:
+                (dirs if item[1].is_dir() else files).append(item)
+            except OSError:
+                files.append(item)
+        yield directory, reldir, dirs, files
+        stack.extend((os.path.join(directory, name), f"{reldir}/{name}" if reldir else name)
+                     for name, _ in reversed(dirs))
 
 
 def sniff_compose(path: str, max_bytes: int) -> bool:
