@@ -308,23 +308,16 @@ def walk(root: Path, exclude: tuple[str, ...] = (), max_bytes: int = 10 * 1024 *
         found.skipped.append((rel, f"cannot list directory: {error.strerror or error}"))
 
     for directory, reldir, dirs, files in _scan(root_str, on_error):
-        kept = []
-        for name, entry in dirs:
-            relpath = f"{reldir}/{name}" if reldir else name
-            if name in SKIP_DIRS or _excluded(relpath, exclude):
-                continue
-            if entry.is_symlink():
-                continue  # directory symlinks are not followed: no loops, no escape from the root
-            kept.append((name, entry))
-            found.directories.add(relpath)
-        dirs[:] = kept
+        # Directory symlinks are not followed: no loops, no escape from the root.
+        dirs[:] = [(name, entry) for name, entry in dirs if name not in SKIP_DIRS and not entry.is_symlink()
+                   and not _excluded(f"{reldir}/{name}" if reldir else name, exclude)]
+        found.directories.update(f"{reldir}/{name}" if reldir else name for name, _ in dirs)
         for name, entry in files:
             relpath = f"{reldir}/{name}" if reldir else name
             if _excluded(relpath, exclude):
                 continue
             if entry.is_symlink():
-                full = os.path.join(directory, name)
-                if not _inside(os.path.realpath(full), real_root):
+                if not _inside(os.path.realpath(os.path.join(directory, name)), real_root):
                     if is_compose_name(name) or is_dockerfile_name(name):
                         found.skipped.append((relpath, "the file is a symlink that leads outside the project root; "
                                                        "composelint does not read it"))
