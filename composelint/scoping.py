@@ -8,7 +8,8 @@ The findings of a run over paths are those of the whole repository's model that 
 - every deployment that runs one of the modelled compose files (automation's ``-f`` lists,
   ``COMPOSE_FILE`` in a ``.env``, the defaults), and with it its other files, includes and bases;
 - the deployments whose default files sit in a directory above a modelled file (a fragment is
-  linted over the nearest of them), and the first two of the repository (CL102's help names them);
+  linted over the nearest of them), the first two of the repository (CL102's help names them), and
+  those with a file named by a variable (``-f "$OVERRIDE"``: no file it may be is called undeployed);
 - every other compose file that may refer to what is modelled: one whose text names a modelled
   file's directory, a modelled build context or Dockerfile, or a service name that the deployment
   graph could not resolve within a deployment (CL101's "defined in", CL102's shadowing and
@@ -83,6 +84,8 @@ class Scope:
     def wants(self, plan) -> bool:
         """Whether a deployment (a planned one, or a directory's defaults) is loaded."""
         files = plan.files
+        if plan.unresolved:
+            return True  # `-f "$OVERRIDE"` may run any file: none of them is called undeployed (CL102)
         if any(path in self.compose or path in self.only_paths for path in files):
             return True
         if any(path in self.only_paths for path in (*plan.env_files, plan.project_dir, plan.dotenv or "")

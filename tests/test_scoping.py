@@ -125,3 +125,23 @@ def test_what_cannot_bear_on_the_paths_is_neither_modelled_nor_read(repo):
     assert not [path for path in modelled if path.startswith(("unrelated/svc-2", "unrelated/svc-3", "jobs/"))]
     read = {entry[1] for entry in observed if entry[0] == "read"}
     assert not [path for path in read if path.startswith("unrelated/svc-3/") and not path.endswith("compose.yaml")]
+
+
+UNRESOLVED = {
+    ".git/HEAD": "ref: refs/heads/main\n",
+    "Makefile": ("a:\n\tdocker compose -f unrelated/a/compose.yaml up -d\n"
+                 "b:\n\tdocker compose -f unrelated/b/compose.yaml up -d\n"),
+    # A deployment whose file composelint cannot tell: any undeployed file may be the one it runs.
+    "infra.sh": "#!/bin/sh\ndocker compose -f unrelated/c/compose.yaml -f \"$INFRA_FILE\" up -d\n",
+    "unrelated/c/compose.yaml": "services:\n  c:\n    image: busybox:1.36\n" + LIMITS,
+    "unrelated/a/compose.yaml": "services:\n  a:\n    image: busybox:1.36\n" + LIMITS,
+    "unrelated/b/compose.yaml": "services:\n  b:\n    image: busybox:1.36\n" + LIMITS,
+    "apps/x/extra.compose.yaml": "services:\n  extra:\n    image: busybox:1.36\n" + LIMITS,
+}
+
+
+def test_a_deployment_naming_its_files_with_a_variable_bears_on_every_path(tmp_path, monkeypatch):
+    repo = write_tree(tmp_path / "repo", UNRESOLVED)
+    whole = _findings(monkeypatch, repo, "apps/x", scoped=False)
+    assert not [d for d in whole if d["code"] == "CL102"]  # `$INFRA_FILE` may name it
+    assert _findings(monkeypatch, repo, "apps/x", scoped=True) == whole
