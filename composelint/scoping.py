@@ -8,7 +8,8 @@ The findings of a run over paths are those of the whole repository's model that 
 - every deployment that runs one of the modelled compose files (automation's ``-f`` lists,
   ``COMPOSE_FILE`` in a ``.env``, the defaults), and with it its other files, includes and bases;
 - the deployments whose default files sit in a directory above a modelled file (a fragment is
-  linted over the nearest of them), the first two of the repository (CL102's help names them), and
+  linted over the nearest of them), the first two of the repository when a modelled file is one no
+  deployment runs (CL102's help names them), and
   those with a file named by a variable (``-f "$OVERRIDE"``: no file it may be is called undeployed);
 - every other compose file that may refer to what is modelled: one whose text names a modelled
   file's directory, a modelled build context or Dockerfile, or a service name that the deployment
@@ -31,7 +32,7 @@ from composelint.assembly.discovery import FileSet, is_compose_name, is_dockerfi
 from composelint.relpaths import dirname, resolve_relative
 
 # CL102's help for a service nothing needs names the repository's first two deployments.
-ALWAYS_LOADED = 2
+FIRST_DEPLOYMENTS = 2
 # Rebuilds before falling back to the whole repository (each round only widens the set).
 MAX_ROUNDS = 4
 # A path-bearing line whose value holds a variable: what it names cannot be told from the text.
@@ -65,8 +66,6 @@ def _words(tokens, after: str = r"\w.-") -> re.Pattern | None:
 class Scope:
     """The part of a repository one run models, widened round by round (see :func:`build_scoped_project`)."""
 
-    ALWAYS_LOADED = ALWAYS_LOADED
-
     def __init__(self, found: FileSet, only_paths, max_bytes: int) -> None:
         self.found = found
         self.only_paths = only_paths
@@ -76,6 +75,9 @@ class Scope:
         self.texts: dict[str, str] = {}
         self.skipped: list = []
         self._ancestor_dirs: set[str] | None = None
+        # How many of the repository's first deployments are loaded whatever they run: none until a
+        # file of the paths turns out undeployed (CL102 names them).
+        self.first_deployments = 0
 
     def models(self, relpath: str) -> bool:
         """Whether a compose file or Dockerfile the walk found is loaded from the start."""
@@ -116,6 +118,9 @@ class Scope:
         self.compose |= bearing.files | added
         self._ancestor_dirs = None
         widened = bool(added - bearing.files or dockerfiles) or any(self.wants(plan) for plan in self.skipped)
+        if bearing.undeployed and self.first_deployments < FIRST_DEPLOYMENTS:
+            self.first_deployments = FIRST_DEPLOYMENTS
+            widened = True
         self.skipped = []
         return widened
 
@@ -154,7 +159,7 @@ class _Bearing:
             touches = any(path in compose for path in (*context.files, *context.included)) or any(
                 _builds_in(service, only_paths) for service in context.services.values())
             (contexts if touches else others).append(context)
-        # Loaded only for a deployment that does not touch the paths (CL102's first two): not theirs.
+        # Loaded only for a deployment that does not touch the paths (the first two): not theirs.
         theirs = {path for context in contexts for path in (*context.files, *context.included)}
         foreign = {path for context in others for path in (*context.files, *context.included)} - theirs
         self.files = theirs | (set(project.compose_files) - foreign)
@@ -180,7 +185,8 @@ class _Bearing:
                 words.add(name)
         # A path is no mapping key: `services:` does not name a directory `services`.
         self.paths = _words(words, r"\w.:-")
-        self.names = _words(_names(project, self.files, {id(context) for context in contexts}))
+        names, self.undeployed = _names(project, self.files, {id(context) for context in contexts})
+        self.names = _words(names)
         self.images = {_image_name(service.image.value) for service in services
                        if service.image is not None and service.get("build") is None}
 
@@ -250,18 +256,21 @@ def _image_name(image: str) -> str:
     return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
 
 
-def _names(project, files: set[str], contexts: set[int]) -> set[str]:
+def _names(project, files: set[str], contexts: set[int]) -> tuple[set[str], bool]:
     """Service names and hosts another compose file could define or need: those the deployment graph
-    resolves outside a deployment, or that only an undeployed file defines."""
+    resolves outside a deployment, or that only an undeployed file defines; and whether one of ``files``
+    is undeployed."""
     from composelint.graph import graph_of
     from composelint.graph.references import own_hosts
 
     names: set[str] = set()
     if not project.compose_files:
-        return names
+        return names, False
     graph = graph_of(project)
+    undeployed = False
     for path, scope in graph.file_scopes.items():
         if path in files:
+            undeployed = True
             for service in scope.services.values():
                 names.update(own_hosts(service))
     for reference in graph.references():
@@ -271,7 +280,7 @@ def _names(project, files: set[str], contexts: set[int]) -> set[str]:
         if reference.target.kind != "service" or reference.target.deployment is None:
             names.add(reference.name)
             names.add(reference.target.name)
-    return names
+    return names, undeployed
 
 
 def build_scoped_project(root, config, overrides, found: FileSet, only_paths):

@@ -177,7 +177,7 @@ def plan_and_load_deployments(loader: ProjectReader, found: FileSet, compose_fil
         covered.update(model.loaded.included)
 
     def skipped(plan) -> bool:
-        if scope is None or len(models) < scope.ALWAYS_LOADED or scope.wants(plan):
+        if scope is None or len(models) < scope.first_deployments or scope.wants(plan):
             return False
         scope.skip(plan)
         return True
