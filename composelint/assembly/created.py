@@ -94,11 +94,10 @@ def project_created_paths(project) -> CreatedPaths:
     """The paths the project's automation and documented setup create (computed once per project)."""
     def compute(p) -> CreatedPaths:
         files = []
-        for path in sorted(p.files):
-            if is_creator_path(path):
-                text = p.read_text(path)
-                if text is not None:
-                    files.append((path, text))
+        for path in sorted(path for path in p.files if is_creator_path(path)):  # few of thousands: sort those
+            text = p.read_text(path)
+            if text is not None:
+                files.append((path, text))
         return created_paths(files)
 
     return project.derived("created.paths", compute)
@@ -332,11 +331,10 @@ def _build_push_actions(path: str, text: str, add) -> None:
 def project_named_contexts(project) -> dict[str, list[NamedContext]]:
     def compute(p):
         files = []
-        for path in sorted(p.files):
-            if is_creator_path(path) or is_build_config_path(path):
-                text = p.read_text(path)
-                if text is not None:
-                    files.append((path, text))
+        for path in sorted(path for path in p.files if is_creator_path(path) or is_build_config_path(path)):
+            text = p.read_text(path)
+            if text is not None:
+                files.append((path, text))
         return named_build_contexts(files)
 
     return project.derived("created.named_contexts", compute)

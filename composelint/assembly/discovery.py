@@ -28,6 +28,8 @@ _DOCKERFILE_NAME = re.compile(r"^(?:(?:Dockerfile|Containerfile)(?:[._-][^/]+)?|
 _AUTOMATION_NAME = re.compile(
     r"^(?:Makefile|GNUmakefile|makefile|[^/]+\.mk|[^/]+\.sh|[^/]+\.bash|justfile|Justfile|\.justfile|"
     r"Taskfile\.ya?ml|\.gitlab-ci\.ya?ml|package\.json)$")
+# Every name _AUTOMATION_NAME matches, or a workflow, ends so (`$` also matches before a final newline).
+_AUTOMATION_ENDINGS = ("file", ".mk", ".sh", ".bash", ".yml", ".yaml", ".json")
 ROOT_MARKERS = (".git", ".composelint.yaml", ".composelint.yml")
 
 # A YAML file of any name may be a compose file (`docker-stack.yml`, `production.yml`,
@@ -82,6 +84,8 @@ def is_dockerfile_name(name: str) -> bool:
 
 def is_automation_path(relpath: str) -> bool:
     name = relpath.rsplit("/", 1)[-1]
+    if not name.endswith(_AUTOMATION_ENDINGS) and not name.endswith("\n"):
+        return False  # most files of a repository, told without a regex
     if _AUTOMATION_NAME.match(name):
         return True
     return relpath.startswith(".github/workflows/") and name.endswith((".yml", ".yaml"))
@@ -343,9 +347,8 @@ def walk(root: Path, exclude: tuple[str, ...] = (), max_bytes: int = 10 * 1024 *
 
 
 def _scan(top: str, on_error):
-    """``os.walk(top)`` top-down: (directory, its relative path, [(name, DirEntry)] of its subdirectories
-    and of its other entries, sorted); the caller prunes the subdirectories in place. An entry tells a
-    symlink from the listing's file type, without a ``stat`` per file (thousands in a monorepo)."""
+    """``os.walk(top)``, yielding sorted (name, DirEntry) lists (the caller prunes the directories'): an entry
+    tells a symlink from the listing's file type, without a ``stat`` per file (thousands in a monorepo)."""
     stack = [(top, "")]
     while stack:
         directory, reldir = stack.pop()

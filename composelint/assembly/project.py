@@ -182,8 +182,8 @@ def check_env_files(loader: ProjectReader, found: FileSet, compose_files: Mappin
         if not created:
             from composelint.assembly.created import created_paths, is_creator_path
 
-            files = [(path, text) for path in sorted(found.all_files) if is_creator_path(path)
-                     and (text := loader.read_quiet(path)) is not None]
+            files = [(path, text) for path in sorted(path for path in found.all_files if is_creator_path(path))
+                     if (text := loader.read_quiet(path)) is not None]
             created.append(created_paths(files))
         return created[0].creator(relpath)
 
