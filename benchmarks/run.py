@@ -90,12 +90,19 @@ class Runner:
 
     def composelint(self, args: list[str], repeat: int | None = None, cache: bool = False) -> dict:
         """{tree: (median wall, peak RSS)}, the trees' runs interleaved so that load affects both alike."""
-        runs: dict[str, list] = {name: [] for name in self.trees}
+        return self.composelint_each([args], repeat, cache)[0]
+
+    def composelint_each(self, arg_lists: list[list[str]], repeat: int | None = None,
+                         cache: bool = False) -> list[dict]:
+        """:meth:`composelint` of each argument list, all runs interleaved (a ratio of two of them is
+        then measured under the same load)."""
+        runs: list[dict[str, list]] = [{name: [] for name in self.trees} for _ in arg_lists]
         for _ in range(repeat or self.repeat):
-            for name, tree in self.trees.items():
-                runs[name].append(self.measure([sys.executable, "-m", "composelint", *args], tree, cache))
-        return {name: (statistics.median(r[0] for r in found), max(r[1] for r in found))
-                for name, found in runs.items()}
+            for args, found in zip(arg_lists, runs):
+                for name, tree in self.trees.items():
+                    found[name].append(self.measure([sys.executable, "-m", "composelint", *args], tree, cache))
+        return [{name: (statistics.median(r[0] for r in found), max(r[1] for r in found))
+                 for name, found in each.items()} for each in runs]
 
 
 def _children(pid: int) -> list[int]:
@@ -196,8 +203,8 @@ def subdirectory(runner: Runner, table: Table) -> None:
                 (service / f"module_{number:02d}.py").write_text("import os\n", encoding="utf-8")
         (monorepo / "Makefile").write_text("up:\n\tdocker compose -f services/svc-000/compose.yaml up -d\n",
                                            encoding="utf-8")
-        own = runner.composelint([str(alone / "awesome-compose"), "--format", "concise"])
-        inside = runner.composelint([str(monorepo / "apps" / "awesome-compose"), "--format", "concise"])
+        own, inside = runner.composelint_each([[str(alone / "awesome-compose"), "--format", "concise"],
+                                               [str(monorepo / "apps" / "awesome-compose"), "--format", "concise"]])
         table.add("corpus as its own repository (copy)", own)
         table.add("the same corpus as apps/awesome-compose of a repository with 100 more compose files and "
                   "5,000 more files", inside)
