@@ -44,7 +44,7 @@ _DYNAMIC_ITEM = re.compile(r"(?m)^\s*-\s*[^#\n:]*\$")
 
 _IMAGE = re.compile(r"""(?m)^[ \t]*(?:-[ \t]*)?image[ \t]*:[ \t]*["']?([^\s"'#]+)""")
 _PATH_WORD = re.compile(r"""[^\s"'\[\]{},#]+""")
-_LINKS = re.compile(r"\b(?:include|extends|file|path)\b")
+_PARENT_WORD = re.compile(r"""[^\s"'\[\]{},#]*\.\.[^\s"'\[\]{},#]*""")
 
 
 def _ancestors(relpath: str):
@@ -171,8 +171,7 @@ class _Bearing:
         dockerfiles = {service.build.dockerfile_path for service in services
                        if service.build is not None and service.build.dockerfile_path}
         dockerfiles.update(path for path in project.dockerfiles if path in only_paths)
-        self.compose_dirs = {dirname(path) for path in self.files}
-        self.dirs = self.compose_dirs | self.contexts | {dirname(path) for path in dockerfiles}
+        self.dirs = {dirname(path) for path in (*self.files, *dockerfiles)} | self.contexts
         # What a path written in another file may name: these, or a directory above or below one of them.
         self.resources = self.files | self.contexts | dockerfiles | set(only_paths) | set(
             getattr(only_paths, "beside", ()))
@@ -194,10 +193,9 @@ class _Bearing:
         """Whether the compose file at ``path`` may refer to what bears on the paths (see the module)."""
         if dirname(path) in self.dirs:
             return True  # `build: .`, `extends: {file: base.yaml}`
-        if ".." in text:
-            ancestors = set(_ancestors(path))
-            if ancestors & self.contexts or ancestors & self.compose_dirs and _LINKS.search(text):
-                return True  # `build: ..`, `include: ../compose.yaml`
+        if ".." in text and any(self._names_resource(path, text, match.start())
+                                for match in _PARENT_WORD.finditer(text)):
+            return True  # `build: ../`, `include: ../compose.yaml`
         if _DYNAMIC.search(text) or "include" in text and _DYNAMIC_ITEM.search(text):
             return True
         if self.images and "build" in text and any(_image_name(match.group(1)) in self.images

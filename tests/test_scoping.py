@@ -57,6 +57,9 @@ TREE = {
     "zz/other/compose.yaml": "services:\n  o:\n    build: ../../shared\n" + LIMITS,
     "shared/Dockerfile": "FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
     "shared/main.py": "import yaml\n",
+    # A Dockerfile built from a directory below it, `build: ../` (the Dockerfile alone is linted).
+    "site/Dockerfile": "FROM node:22-slim\nCOPY . /app\nRUN npm install\nCMD [\"node\", \"/app/main.js\"]\n",
+    "site/e2e/compose.yaml": "services:\n  site:\n    build: ../\n" + LIMITS,
     # An image built outside, run unbuilt inside (not an unpinned tag: a local build).
     "images/compose.yaml": "services:\n  api-image:\n    image: example/api\n    build: .\n" + LIMITS,
     "images/Dockerfile": DOCKERFILE,
@@ -64,7 +67,7 @@ TREE = {
 UNRELATED = {f"unrelated/svc-{index}/{name}": text for index in range(5) for name, text in (
     ("compose.yaml", f"services:\n  app-{index}:\n    build: .\n" + LIMITS), ("Dockerfile", DOCKERFILE),
     ("main.py", "import os\n"))}
-TARGETS = ["apps", "apps/shadow", "apps/multi", "shared", "apps/web", "apps/api", "apps/admin", "apps/lonely", "apps/web/Dockerfile",
+TARGETS = ["apps", "apps/shadow", "apps/multi", "shared", "site/Dockerfile", "apps/web", "apps/api", "apps/admin", "apps/lonely", "apps/web/Dockerfile",
            "apps/web/compose.yaml", "apps/web/compose.yaml+apps/api/compose.yaml", "apps/web/main.py",
            "apps/lonely/extra.compose.yaml+jobs/compose.yaml", "infra", "tools", "legacy", "unrelated/svc-1", "jobs"]
 
