@@ -90,6 +90,18 @@ def test_shellcheck_starts_before_the_rules_so_it_runs_while_they_do(tmp_path, m
     assert events == ["shellcheck", "CL415", "CL416"]
 
 
+def test_shellcheck_starts_before_the_other_rules_modules_load(tmp_path, monkeypatch):
+    """Importing the other rules takes ~15 ms on the awesome-compose corpus: ShellCheck runs meanwhile."""
+    from composelint import engine
+
+    events = _started(monkeypatch)
+    load = engine.load
+    monkeypatch.setattr(engine, "load", lambda code: events.append(code) or load(code))
+    write_tree(tmp_path, {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
+    assert len(lint_lines(tmp_path, ("CL415", "CL416"))) == 1
+    assert events[:3] == ["CL416", "shellcheck", "CL415"]
+
+
 def test_a_shellcheck_over_its_time_is_stopped_and_reported_once(tmp_path, monkeypatch):
     import tempfile
 

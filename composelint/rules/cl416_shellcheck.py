@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from composelint.analysis.python_deps import builds_of, stage_environments_of
 from composelint.analysis.shellcheck import shellcheck_result, start
 from composelint.diagnostics import Severity, Span
 from composelint.records import record
@@ -68,6 +67,10 @@ def _one_word_constant(project, finding) -> bool:
     compose build passes) to one word without glob characters, and the script does not assign it:
     quoting it changes nothing (hadolint reports these; they were most of ShellCheck's findings on the
     real repositories)."""
+    # Imported here, not with the module: the engine loads this rule first to start ShellCheck (rules.PREPARED),
+    # and python_deps (~11 ms of imports) would hold ShellCheck back that long.
+    from composelint.analysis.python_deps import builds_of, stage_environments_of
+
     expansion = _EXPANSION.fullmatch(finding.text)
     dockerfile = project.dockerfiles.get(finding.snippet.path)
     if expansion is None or dockerfile is None:
