@@ -265,7 +265,8 @@ def _relative(root: Path, path: Path) -> str | None:
 
 
 def _only_paths(root: Path, targets: list[Path]) -> set[str] | None:
-    """Files and directories named on the command line narrow what is reported, not what is modelled."""
+    """Files and directories named on the command line narrow what is reported (and what is modelled to
+    what can bear on them: composelint/scoping.py)."""
     from composelint.assembly.discovery import is_compose_name, is_dockerfile_name, yaml_candidate_kind
 
     if not targets:

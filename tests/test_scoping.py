@@ -148,3 +148,20 @@ def test_a_deployment_naming_its_files_with_a_variable_bears_on_every_path(tmp_p
     whole = _findings(monkeypatch, repo, "apps/x", scoped=False)
     assert not [d for d in whole if d["code"] == "CL102"]  # `$INFRA_FILE` may name it
     assert _findings(monkeypatch, repo, "apps/x", scoped=True) == whole
+
+
+def test_an_editor_buffer_is_linted_as_in_the_whole_repository_model(repo, monkeypatch):
+    """`--stdin-filename` (editors, the pre-commit of one buffer): the buffer's path is the run's path."""
+    buffer = TREE["apps/web/compose.yaml"].replace("depends_on: [cache]", "depends_on: [cache, queue]")
+    outputs = []
+    for scoped in (False, True):
+        with monkeypatch.context() as patch:
+            patch.chdir(repo)
+            patch.setenv("COMPOSELINT_NO_FORK", "1")
+            if not scoped:
+                patch.setattr(scoping, "build_scoped_project", _whole)
+            result = CliRunner().invoke(cli, ["check", "--no-cache", "--format", "json", "--stdin-filename",
+                                              "apps/web/compose.yaml", "-"], input=buffer)
+        outputs.append(json.loads(result.output)["diagnostics"])
+    assert any(d["code"] == "CL101" and "queue" in d["message"] for d in outputs[0])
+    assert outputs[1] == outputs[0]
