@@ -56,15 +56,25 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def builds(monkeypatch):
-    """How many times the project was modelled (a cache hit models nothing)."""
+    """How many times a run modelled the project (a cache hit models nothing; a run over paths counts
+    once, however many rounds composelint.scoping takes)."""
+    import composelint.scoping
+
     calls = []
     original = composelint.assembly.project.build_project
+    original_scoped = composelint.scoping.build_scoped_project
 
     def counting(*args, **kwargs):
-        calls.append(args[0])
+        if kwargs.get("scope") is None:
+            calls.append(args[0])
         return original(*args, **kwargs)
 
+    def counting_scoped(*args, **kwargs):
+        calls.append(args[0])
+        return original_scoped(*args, **kwargs)
+
     monkeypatch.setattr(composelint.assembly.project, "build_project", counting)
+    monkeypatch.setattr(composelint.scoping, "build_scoped_project", counting_scoped)
     monkeypatch.delenv("COMPOSELINT_NO_CACHE", raising=False)
     return calls
 
