@@ -33,8 +33,10 @@ from composelint.relpaths import dirname, resolve_relative
 
 # CL102's help for a service nothing needs names the repository's first two deployments.
 FIRST_DEPLOYMENTS = 2
-# Rebuilds before falling back to the whole repository (each round only widens the set).
+# Rebuilds before falling back to the whole repository (each round only widens the set), and the share
+# of the repository's compose files (1 / WHOLE_SHARE) past which the whole repository is modelled at once.
 MAX_ROUNDS = 4
+WHOLE_SHARE = 3
 # A path-bearing line whose value holds a variable: what it names cannot be told from the text.
 _DYNAMIC = re.compile(r"(?m)^[^#\n]*\b(?:include|extends|file|path|context|dockerfile|build|env_file|"
                       r"project_directory)\b[^#\n]*\$")
@@ -290,4 +292,6 @@ def build_scoped_project(root, config, overrides, found: FileSet, only_paths):
         project = build_project(root, config, overrides, found, scope=scope)
         if not scope.widen(project):
             return project
+        if len(scope.compose) * WHOLE_SHARE > len(set(found.compose)):
+            break  # most of the repository bears on the paths: one whole build costs less than more rounds
     return build_project(root, config, overrides, found)
