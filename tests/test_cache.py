@@ -61,17 +61,22 @@ def builds(monkeypatch):
     import composelint.scoping
 
     calls = []
+    scoped = []  # the runs over paths under way
     original = composelint.assembly.project.build_project
     original_scoped = composelint.scoping.build_scoped_project
 
     def counting(*args, **kwargs):
-        if kwargs.get("scope") is None:
+        if not scoped:
             calls.append(args[0])
         return original(*args, **kwargs)
 
     def counting_scoped(*args, **kwargs):
         calls.append(args[0])
-        return original_scoped(*args, **kwargs)
+        scoped.append(True)
+        try:
+            return original_scoped(*args, **kwargs)
+        finally:
+            scoped.pop()
 
     monkeypatch.setattr(composelint.assembly.project, "build_project", counting)
     monkeypatch.setattr(composelint.scoping, "build_scoped_project", counting_scoped)
