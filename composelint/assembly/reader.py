@@ -44,6 +44,7 @@ class ProjectReader:
     required_known: set = field(default_factory=set)
     empty_files: dict = field(default_factory=dict)  # relpath -> its CL001, reported per deployment
     parsed: object = None  # a composelint.parsecache.ParseCache kept between builds, or None
+    yaml_ahead: object = None  # a composelint.parsers.yaml_ahead.YamlAhead while compose files load, or None
 
     def _fetch(self, relpath: str) -> ReadResult:
         if relpath in self.overrides:
