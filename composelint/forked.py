@@ -50,6 +50,13 @@ def _fork(send: Callable[[BinaryIO], None]) -> tuple[int, int]:
     """A child that runs ``send(pipe)`` and exits; the child's pid and the pipe's reading end."""
     read_fd, write_fd = os.pipe()
     try:
+        # A larger pipe (Linux: 64 KiB by default) lets a child run ahead of its reader by a few values.
+        import fcntl
+
+        fcntl.fcntl(write_fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
+    try:
         pid = os.fork()
     except OSError:  # no memory or process slots for a child: the caller works alone
         os.close(read_fd)
