@@ -58,7 +58,10 @@ def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex)
         raw = raw_root(document) or root
         problems.extend(_kept(loader, raw, "tags", lambda: tuple(_unknown_tags(raw))))
         environment = loader.environment(directory)
-        root = interpolate_and_validate(loader, raw, environment, env_dependent)
+        if loader.parsed is None:
+            root = _interpolate_deferring_schema(loader, relpath, raw, environment, env_dependent)
+        else:
+            root = interpolate_and_validate(loader, raw, environment, env_dependent)
         problems.extend(env_dependent)
         loader.env_problems[(relpath, environment.key)] = env_dependent
         loader.default_env[relpath] = environment.key
@@ -195,10 +198,32 @@ def _environment_key(loader: ProjectReader, environment) -> tuple:
 def _interpolate_and_validate(loader: ProjectReader, raw: YMap, environment, problems: list[ParseProblem]) -> YMap:
     blanked: list[Span] = []
     root = interpolate_root(loader, raw, environment, problems, blanked)
-    for problem in schema_problems(root):
-        if not any(_within(problem.span, span) for span in blanked):
-            problems.append(problem)
+    problems.extend(_schema_problems_outside(root, blanked))
     return root
+
+
+def _schema_problems_outside(root: YMap, blanked: list[Span]) -> list[ParseProblem]:
+    return [problem for problem in schema_problems(root) if not any(_within(problem.span, span) for span in blanked)]
+
+
+def _interpolate_deferring_schema(loader: ProjectReader, relpath: str, raw: YMap, environment,
+                                  problems: list[ParseProblem]) -> YMap:
+    """``raw`` interpolated with its directory's environment; the schema check of the result waits until
+    its problems are asked for (env_problems): a file that deployments interpolate with their own
+    environment never reports these (a tenth of a large repository's model build)."""
+    blanked: list[Span] = []
+    root = interpolate_root(loader, raw, environment, problems, blanked)
+    loader.unvalidated[(relpath, environment.key)] = (root, blanked)
+    return root
+
+
+def env_problems(loader: ProjectReader, relpath: str, key: tuple) -> list[ParseProblem]:
+    """The environment-dependent problems of ``relpath`` interpolated with the environment ``key``."""
+    problems = loader.env_problems.get((relpath, key), [])
+    unvalidated = loader.unvalidated.pop((relpath, key), None)
+    if unvalidated is not None:
+        problems.extend(_schema_problems_outside(*unvalidated))
+    return problems
 
 
 def _within(inner: Span, outer: Span) -> bool:
