@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from composelint import engine, forked
+from composelint import engine
 from composelint.assembly import compose_files
 from composelint.assembly.project import build_project
 from composelint.config import load_config
 from composelint.parsers import yaml_ahead
 from composelint.parsers.yaml_loader import load_yaml
 
-from helpers import FIXTURES, write_tree
+from helpers import FIXTURES, forkable, native_threads_set_aside, write_tree  # noqa: F401 (an autouse fixture)
 
-
-def _forkable() -> bool:
-    real = forked._os_threads
-    forked._os_threads = lambda: 1  # as in test_forked.py: the BuildKit oracle's Go threads hold nothing here
-    try:
-        return forked.available()
-    finally:
-        forked._os_threads = real
-
-
-pytestmark = pytest.mark.skipif(not _forkable(), reason="needs os.fork and a second CPU")
-
-
-@pytest.fixture(autouse=True)
-def _native_threads_set_aside(monkeypatch):
-    monkeypatch.setattr(forked, "_os_threads", lambda: 1)
+pytestmark = pytest.mark.skipif(not forkable(), reason="needs os.fork and a second CPU")
 
 
 def _service(group: int, number: int) -> str:
