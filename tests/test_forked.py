@@ -59,6 +59,27 @@ def test_what_the_child_read_counts_as_read_in_the_parent():
     assert any(path.endswith(".py") for path in project_beside.facts.read_text)  # read by CL407, in the child
 
 
+def test_shellcheck_runs_from_the_main_process_beside_the_forked_rules(tmp_path, monkeypatch):
+    """The main process, done with its own rules, only waits for the child: ShellCheck (CL416) uses that
+    core instead of competing with the child's rules for theirs."""
+    from composelint.analysis import shellcheck
+
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    write_tree(root, {"compose.yaml": "services:\n  web:\n    build: .\n",
+                      "Dockerfile": "FROM debian:12\nRUN apt-get update && echo $A\nCMD [\"sleep\", \"1\"]\n"})
+    together, _ = _run(root, fork=False)
+    launched_by = []
+    launch = shellcheck._launch
+    monkeypatch.setattr(shellcheck, "_launch", lambda project: launched_by.append(os.getpid()) or launch(project))
+    children = []
+    real = forked.ForkedCall
+    monkeypatch.setattr(forked, "ForkedCall", lambda function: children.append(real(function)) or children[-1])
+    beside, _ = _run(root, fork=True)
+    assert len(children) == 1 and launched_by == [os.getpid()]
+    assert beside.diagnostics == together.diagnostics and any(d.code == "CL416" for d in beside.diagnostics)
+
+
 @pytest.mark.parametrize("failure", ["exception", "killed"])
 def test_a_failing_child_costs_time_not_findings(monkeypatch, failure):
     root = FIXTURES / "incident"
