@@ -200,6 +200,29 @@ def _template(graph: DeploymentGraph, path: str, name: str, service: Service) ->
     return graph.templates[key]
 
 
+# A service's host references, by id of its merged YAML node: reused while the node and the values built
+# from it (environment, command, entrypoint) are the same objects, as they are across the builds of a
+# language-server session for a deployment whose files did not change (the parse cache keeps its merged
+# model; a file whose text changed is parsed again, so its nodes are new). The session hands the last
+# run's entries over as HOSTS_KEPT (composelint/server/carry.py); a run keeps only those it used.
+HOSTS = "graph.host_references"
+HOSTS_KEPT = "graph.host_references.kept"
+
+
+def _kept_host_references(project, service: Service):
+    node = service.node
+    if node is None:
+        return host_references(service, project.sources)
+    memo = project.facts.table(HOSTS)
+    entry = memo.get(id(node)) or project.facts.table(HOSTS_KEPT).pop(id(node), None)
+    if entry is None or entry[0] is not node or entry[1] is not service.environment \
+            or entry[2] is not service.command or entry[3] is not service.entrypoint:
+        entry = (node, service.environment, service.command, service.entrypoint,
+                 host_references(service, project.sources))
+    memo[id(node)] = entry
+    return entry[4]
+
+
 def add_host_references(graph: DeploymentGraph, scope: Scope, node: Node, defined_in: dict,
                         undeployed_index: dict) -> None:
     service = node.service
@@ -207,7 +230,7 @@ def add_host_references(graph: DeploymentGraph, scope: Scope, node: Node, define
         return
     refs = graph._host_cache.get(id(service))
     if refs is None:
-        refs = graph._host_cache[id(service)] = host_references(service, graph.project.sources)
+        refs = graph._host_cache[id(service)] = _kept_host_references(graph.project, service)
     for host in refs:
         if host.external:
             continue

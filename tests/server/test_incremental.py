@@ -296,3 +296,30 @@ def test_a_model_replaced_by_a_run_that_carried_is_freed(tmp_path):
     finally:
         if enabled:
             gc.enable()
+
+
+def test_host_references_are_kept_for_the_services_an_edit_did_not_touch(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "compose.yaml").write_text(
+        "services:\n  web:\n    image: nginx:1.27\n    environment:\n      API: http://api:8000\n")
+    other = "services:\n  job:\n    image: busybox:1.36\n    command: [\"wget\", \"http://cache:6379\"]\n"
+    (tmp_path / "b" / "compose.yaml").write_text(other)
+    session = Session.open(tmp_path)
+    buffers: dict[str, str] = {}
+    _assert_same_as_cold(tmp_path, session, buffers)
+    kept = {entry[0].get("image").value: entry[4] for entry in
+            session.last.project.facts.table("graph.host_references").values()}
+    assert [ref.host for ref in kept["busybox:1.36"]] == ["cache"]
+    # The other file's service (its node, environment and command) is reused; the edited one is not.
+    buffers["a/compose.yaml"] = "services:\n  web:\n    image: nginx:1.27\n    environment:\n      API: http://db:5432\n"
+    found = _assert_same_as_cold(tmp_path, session, buffers)
+    again = {entry[0].get("image").value: entry[4] for entry in
+             session.last.project.facts.table("graph.host_references").values()}
+    assert again["busybox:1.36"] is kept["busybox:1.36"] and again["nginx:1.27"] is not kept["nginx:1.27"]
+    assert [ref.host for ref in again["nginx:1.27"]] == ["db"] and "CL103" in _codes(found, "a/compose.yaml")
+    # The command changes: computed again (a new node), the undefined host follows.
+    buffers["b/compose.yaml"] = other.replace("cache:6379", "api:8000")
+    found = _assert_same_as_cold(tmp_path, session, buffers)
+    assert "api" in str(found.get("b/compose.yaml", ()))
