@@ -200,27 +200,14 @@ def _template(graph: DeploymentGraph, path: str, name: str, service: Service) ->
     return graph.templates[key]
 
 
-# A service's host references, by id of its merged YAML node: reused while the node and the values built
-# from it (environment, command, entrypoint) are the same objects, as they are across the builds of a
-# language-server session for a deployment whose files did not change (the parse cache keeps its merged
-# model; a file whose text changed is parsed again, so its nodes are new). The session hands the last
-# run's entries over as HOSTS_KEPT (composelint/server/carry.py); a run keeps only those it used.
-HOSTS = "graph.host_references"
-HOSTS_KEPT = "graph.host_references.kept"
-
-
 def _kept_host_references(project, service: Service):
-    node = service.node
-    if node is None:
+    """A service's host references, reused while its merged YAML node and the values built from it are the
+    same objects: across the runs of a language-server session, for every deployment an edit did not touch."""
+    if service.node is None:
         return host_references(service, project.sources)
-    memo = project.facts.table(HOSTS)
-    entry = memo.get(id(node)) or project.facts.table(HOSTS_KEPT).pop(id(node), None)
-    if entry is None or entry[0] is not node or entry[1] is not service.environment \
-            or entry[2] is not service.command or entry[3] is not service.entrypoint:
-        entry = (node, service.environment, service.command, service.entrypoint,
-                 host_references(service, project.sources))
-    memo[id(node)] = entry
-    return entry[4]
+    return project.facts.kept("graph.host_references",
+                              (service.node, service.environment, service.command, service.entrypoint),
+                              lambda: host_references(service, project.sources))
 
 
 def add_host_references(graph: DeploymentGraph, scope: Scope, node: Node, defined_in: dict,

@@ -41,8 +41,6 @@ CARRIED_TABLES = (
     "shell.image_part_maps",  # a Dockerfile CMD/ENTRYPOINT's characters, keyed by its span
     "shell.instructions",  # a Dockerfile's instructions by span
 )
-# (the table a run fills, the table the next run finds the last run's entries in)
-SELF_CHECKED = (("graph.host_references", "graph.host_references.kept"),)  # graph/references.py
 # A pragma in a file the analysis read is indexed (suppressions.build_index): a read carried over from
 # a run whose compose files differed must not bring one in that this run would not have read.
 PRAGMA_MARK = "composelint"
@@ -57,11 +55,7 @@ def carry(previous, project, previous_buffers: Mapping[str, str], buffers: Mappi
     """
     if previous is None:
         return False
-    # Memos whose entries check their own inputs (object identity) go over whatever changed.
-    for name, kept in SELF_CHECKED:
-        table = previous.facts._tables.get(name)
-        if table:
-            project.facts.table(kept).update(table)
+    project.facts.carried(previous.facts)  # memos whose entries check their own inputs (DerivedFacts.kept)
     if previous.root != project.root or not _only_compose_changed(
             previous, project, previous_buffers, buffers):
         return False

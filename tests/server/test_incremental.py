@@ -309,14 +309,14 @@ def test_host_references_are_kept_for_the_services_an_edit_did_not_touch(tmp_pat
     session = Session.open(tmp_path)
     buffers: dict[str, str] = {}
     _assert_same_as_cold(tmp_path, session, buffers)
-    kept = {entry[0].get("image").value: entry[4] for entry in
-            session.last.project.facts.table("graph.host_references").values()}
+    kept = {entry[0][0].get("image").value: entry[1] for entry in
+            session.last.project.facts.table("kept:graph.host_references").values()}
     assert [ref.host for ref in kept["busybox:1.36"]] == ["cache"]
     # The other file's service (its node, environment and command) is reused; the edited one is not.
     buffers["a/compose.yaml"] = "services:\n  web:\n    image: nginx:1.27\n    environment:\n      API: http://db:5432\n"
     found = _assert_same_as_cold(tmp_path, session, buffers)
-    again = {entry[0].get("image").value: entry[4] for entry in
-             session.last.project.facts.table("graph.host_references").values()}
+    again = {entry[0][0].get("image").value: entry[1] for entry in
+             session.last.project.facts.table("kept:graph.host_references").values()}
     assert again["busybox:1.36"] is kept["busybox:1.36"] and again["nginx:1.27"] is not kept["nginx:1.27"]
     assert [ref.host for ref in again["nginx:1.27"]] == ["db"] and "CL103" in _codes(found, "a/compose.yaml")
     # The command changes: computed again (a new node), the undefined host follows.

@@ -546,8 +546,9 @@ def model_for(project, dockerfile: Dockerfile, stage: Stage, context: Context,
     return model
 
 
-def copy_word_spans(project, instruction: Instruction) -> list[tuple[str, Span]]:
-    """The words of a COPY/ADD (sources, then destination) with the span of each."""
+def copy_word_spans(project, instruction: Instruction) -> tuple[tuple[str, Span], ...]:
+    """The words of a COPY/ADD (sources, then destination) with the span of each (asked by several rules)."""
     from composelint.analysis.arguments import word_spans
 
-    return word_spans(project, instruction, instruction.copy_words)
+    return project.facts.kept("image.copy_word_spans", (instruction,),
+                              lambda: tuple(word_spans(project, instruction, instruction.copy_words)))
