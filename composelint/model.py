@@ -420,14 +420,14 @@ class DerivedFacts:
             found = self._tables[key] = {}
         return found
 
-    def kept(self, name: str, owners: tuple, compute: Callable[[], T]) -> T:
+    def kept(self, name: str, owners: tuple, compute: Callable[[], T], values: tuple = ()) -> T:
         """``compute()``, a function of ``owners`` alone: objects of the parsed model that the parse cache
         (composelint/parsecache.py) keeps while their file's text is the same, such as a merged service
         node or a Dockerfile instruction. Reused while every owner is the same object: in one run, and
         across the runs of a language-server session, which hands the last run's entries over
-        (``carried``: see composelint/server/carry.py)."""
+        (``carried``: see composelint/server/carry.py). ``values``: plain values it depends on too."""
         table = self.table(KEPT + name)
-        key = id(owners[0])
+        key = (id(owners[0]), values)
         entry = table.get(key) or self.table(KEPT_BEFORE + name).pop(key, None)
         if entry is None or any(kept is not owner for kept, owner in zip(entry[0], owners)):
             entry = (owners, compute())  # the entry holds its owners: no other object takes their ids

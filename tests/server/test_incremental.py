@@ -323,3 +323,30 @@ def test_host_references_are_kept_for_the_services_an_edit_did_not_touch(tmp_pat
     buffers["b/compose.yaml"] = other.replace("cache:6379", "api:8000")
     found = _assert_same_as_cold(tmp_path, session, buffers)
     assert "api" in str(found.get("b/compose.yaml", ()))
+
+
+def test_services_an_edit_did_not_touch_stay_the_same_linked_objects(tmp_path):
+    (tmp_path / ".git").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "compose.yaml").write_text(f"services:\n  {name}:\n    build: .\n")
+        (tmp_path / name / "Dockerfile").write_text(f'FROM python:3.12-slim\nCMD ["python", "{name}.py"]\n')
+        (tmp_path / name / f"{name}.py").write_text("")
+    session = Session.open(tmp_path)
+    buffers: dict[str, str] = {}
+    _assert_same_as_cold(tmp_path, session, buffers)
+
+    def services() -> dict:
+        return {service.name: service for deployment in session.last.project.linted_deployments()
+                for service in deployment.services.values()}
+
+    before = services()
+    buffers["a/compose.yaml"] = "services:\n  a:\n    build: .\n    init: true\n"
+    _assert_same_as_cold(tmp_path, session, buffers)
+    after = services()
+    assert after["b"] is before["b"] and after["a"] is not before["a"]
+    # Its Dockerfile parsed again: linked again, to the new start command (CL203: the file is missing).
+    buffers["b/Dockerfile"] = 'FROM python:3.12-slim\nCMD ["python", "missing.py"]\n'
+    found = _assert_same_as_cold(tmp_path, session, buffers)
+    assert services()["b"] is not after["b"] and services()["b"].effective_start.cmd.words[-1].text == "missing.py"
+    assert "CL203" in {d.code for items in found.values() for d in items}
