@@ -7,6 +7,7 @@ re-reads a file to say where something is.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import field
 from pathlib import Path
@@ -429,7 +430,7 @@ class DerivedFacts:
         table = self.table(KEPT + name)
         key = (id(owners[0]), values)
         entry = table.get(key) or self.table(KEPT_BEFORE + name).pop(key, None)
-        if entry is None or any(kept is not owner for kept, owner in zip(entry[0], owners)):
+        if entry is None or not all(map(operator.is_, entry[0], owners)):
             entry = (owners, compute())  # the entry holds its owners: no other object takes their ids
         table[key] = entry
         return entry[1]
