@@ -8,9 +8,10 @@ tree (with their problems) and the file's services, keyed by the environment's v
 (``Environment.key``) and the text of the automation that may export variables; and each merged
 deployment model with the services built from it, kept while every question its loading asked
 (which interpolated tree, does a file exist, an include's variables) has the same answer
-(deployment_models._DeploymentSource.load). Linking to Dockerfiles, the Deployment records and
-everything after them are computed again in every build. One entry per path, per environment used
-and per model loaded by the last build: memory stays that of one model.
+(deployment_models._DeploymentSource.load); and each service linked to its Dockerfile while both are
+the same objects (``linked``). The Deployment records and everything after them are computed again
+in every build. One entry per path, per environment used, per model loaded and per service linked by
+the last build: memory stays that of one model.
 """
 
 from __future__ import annotations

@@ -10,13 +10,17 @@ kept between runs, and why (measured in benchmarks/server.py):
   disk yet joins each build as ``--stdin-filename``'s does;
 * the parse of every compose file and Dockerfile whose text did not change (the YAML document,
   the Dockerfile model), each compose file's interpolation, schema check and services per
-  environment, and each deployment's merged model while what its loading read is unchanged:
-  composelint.parsecache.
+  environment, each deployment's merged model while what its loading read is unchanged, and each
+  service linked to its Dockerfile while both are the same objects: composelint.parsecache;
+* the facts derived from the Dockerfiles and their build contexts (what each image installs and
+  contains, the imports of its Python files), when an edit changed only compose files and the
+  image builds stayed the same: composelint/server/carry.py;
+* the facts kept per parsed object (a service's host references and start command, an
+  instruction's words, a service's ports), while the objects are the same: DerivedFacts.kept.
 
-Linking, the Deployment records, the service graph, every derived fact and every rule are
-recomputed on each run: a finding may depend on any file of the project, and neither the rules nor
-the analysis facts record which model parts they read (the facts' lazily computed objects keep the
-project they were made from, so they cannot be handed to the next build without that record).
+The Deployment records, the service graph, the other derived facts and every rule are computed
+again on each run: a finding may depend on any file of the project. tests/server/test_incremental.py
+checks that a warm run finds what a cold run over the same buffers finds.
 """
 
 from __future__ import annotations
