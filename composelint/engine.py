@@ -18,7 +18,7 @@ from composelint import concerns
 from composelint.config import Config, ConfigError, build_options
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
 from composelint.records import record
-from composelint.rules import RuleCatalog, code_matches, compose_only, load, selected_codes
+from composelint.rules import PREPARED, RuleCatalog, code_matches, compose_only, load, selected_codes
 from composelint.rules._rule import RuleMeta
 from composelint.sourcetext import SourceLines
 
@@ -63,6 +63,9 @@ def enabled_rules(config: Config) -> RuleCatalog:
 # The start-command and image-build families share the costliest facts (what each image
 # contains, installs and runs); on a large project they take about as long as all the other
 # rules together, so they run in a forked process beside them (measured: README, Performance).
+# A rule that starts another program (rules.PREPARED: CL416's ShellCheck) stays in the main
+# process whatever its family: the program runs while the main process, done with its own
+# rules, only waits for the forked group, instead of competing with that group for its core.
 FORKED_FAMILIES = frozenset("24")
 # Below this many services plus Dockerfiles a fork costs more than it saves (measured likewise).
 FORK_MIN_SUBJECTS = 100
@@ -141,7 +144,8 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     """Each rule's findings by code; with ``fork``, FORKED_FAMILIES in a child process meanwhile."""
     from composelint import forked
 
-    beside = [code for code in codes if code[2:3] in FORKED_FAMILIES] if fork and forked.available() else []
+    beside = [code for code in codes if code[2:3] in FORKED_FAMILIES and code not in PREPARED] \
+        if fork and forked.available() else []
     if not beside or len(beside) == len(codes):
         _prepare(codes, project)
         return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
@@ -186,8 +190,9 @@ def _forked_rules(codes: list[str], project, config: Config, lines_of: _SourceLi
 
 
 def _prepare(codes: list[str], project) -> None:
-    """Let the rules about to run here start what runs beside them (RuleMeta.prepare)."""
-    for code in codes:
+    """Let the rules about to run here start what runs beside them (RuleMeta.prepare): those that
+    declare it first, so that the other program starts before the other rules' modules load."""
+    for code in sorted(codes, key=lambda code: code not in PREPARED):
         prepare = load(code).prepare
         if prepare is not None:
             try:

@@ -130,3 +130,20 @@ def test_corpus_has_no_build_errors_and_known_counts():
     assert sorted(d.span.path for d in diagnostics if d.code == "CL405") == [
         "nginx-wsgi-flask/flask/Dockerfile", "vuejs/vuejs/Dockerfile"]
     assert not [d for d in diagnostics if d.severity.label == "error"]
+
+
+@pytest.mark.parametrize("reference", [
+    "bitnami/redis:7", "docker.io/bitnami/redis", "cgr.dev/chainguard/python:latest", "nginxinc/nginx-unprivileged",
+    "gcr.io/distroless/python3:nonroot", "gcr.io/distroless/python3:latest", "postgres", "postgres:16", "postgresql",
+    "mcr.microsoft.com/windows/servercore:ltsc2022", "python:3.12-slim", "grafana/grafana", "my-grafana/x", ""])
+def test_root_user_non_root_images_match_as_their_glob_patterns_do(reference):
+    """CL404 matches its image globs with one regular expression: exactly what fnmatch says of each."""
+    import fnmatch
+
+    from composelint.imageref import parse_image_ref
+    from composelint.rules.cl404_root_user import _NON_ROOT_IMAGES, _non_root_base
+
+    lowered = reference.lower()
+    repository = parse_image_ref(lowered).short
+    assert _non_root_base(reference) == any(fnmatch.fnmatchcase(lowered, pattern) or
+                                            fnmatch.fnmatchcase(repository, pattern) for pattern in _NON_ROOT_IMAGES)

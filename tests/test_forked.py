@@ -16,29 +16,9 @@ from composelint.cache import CACHE_DIR
 from composelint.cli import cli
 from composelint.config import load_config
 
-from helpers import FIXTURES, write_tree
+from helpers import FIXTURES, forkable, native_threads_set_aside, write_tree  # noqa: F401 (an autouse fixture)
 
-def _forkable() -> bool:
-    """forked.available() for the conditions these tests control.
-
-    The BuildKit oracle tests load a Go runtime into this process, whose threads make available()
-    refuse (they would be inherited by a child); they hold nothing a child touches, and these tests
-    are about fork-versus-serial equivalence, so they set native threads aside (see the fixture
-    below; test_no_fork_while_native_threads_run covers the guard itself)."""
-    real = forked._os_threads
-    forked._os_threads = lambda: 1
-    try:
-        return forked.available()
-    finally:
-        forked._os_threads = real
-
-
-pytestmark = pytest.mark.skipif(not _forkable(), reason="needs os.fork and a second CPU")
-
-
-@pytest.fixture(autouse=True)
-def _native_threads_set_aside(monkeypatch):
-    monkeypatch.setattr(forked, "_os_threads", lambda: 1)
+pytestmark = pytest.mark.skipif(not forkable(), reason="needs os.fork and a second CPU")
 
 SCENARIOS = sorted(path for path in (FIXTURES / "rules").iterdir() if path.is_dir()) + [
     FIXTURES / "incident", FIXTURES / "graph" / "platform", FIXTURES / "dockerfiles"]
@@ -77,6 +57,27 @@ def test_what_the_child_read_counts_as_read_in_the_parent():
     assert sorted(discovery.export_observations(beside)) == sorted(discovery.export_observations(alone))
     assert project_beside.facts.read_text == project_alone.facts.read_text
     assert any(path.endswith(".py") for path in project_beside.facts.read_text)  # read by CL407, in the child
+
+
+def test_shellcheck_runs_from_the_main_process_beside_the_forked_rules(tmp_path, monkeypatch):
+    """The main process, done with its own rules, only waits for the child: ShellCheck (CL416) uses that
+    core instead of competing with the child's rules for theirs."""
+    from composelint.analysis import shellcheck
+
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    write_tree(root, {"compose.yaml": "services:\n  web:\n    build: .\n",
+                      "Dockerfile": "FROM debian:12\nRUN apt-get update && echo $A\nCMD [\"sleep\", \"1\"]\n"})
+    together, _ = _run(root, fork=False)
+    launched_by = []
+    launch = shellcheck._launch
+    monkeypatch.setattr(shellcheck, "_launch", lambda project: launched_by.append(os.getpid()) or launch(project))
+    children = []
+    real = forked.ForkedCall
+    monkeypatch.setattr(forked, "ForkedCall", lambda function: children.append(real(function)) or children[-1])
+    beside, _ = _run(root, fork=True)
+    assert len(children) == 1 and launched_by == [os.getpid()]
+    assert beside.diagnostics == together.diagnostics and any(d.code == "CL416" for d in beside.diagnostics)
 
 
 @pytest.mark.parametrize("failure", ["exception", "killed"])

@@ -350,3 +350,22 @@ def test_gitignored_build_outputs(tmp_path):
     assert not gitignored(project, "keep.whl")
     assert gitignored(project, "web/out/x") and not gitignored(project, "out/x")
     assert gitignored(project, "x/y/cache/z") and not gitignored(project, "src/main.py")
+
+
+@pytest.mark.parametrize("text, path, expected", [
+    ("mkdir -p /app && chown app /app", "/app", True), ("cp x /app/", "/app/", True), ("cp x /app/.", "/app", True),
+    ("ls /app/*", "/app", True), ("mkdir /application", "/app", False), ("mkdir /srv/app", "/app", False),
+    ("echo", "/app", False), ("mkdir -p /", "/", True), ("rm -rf $HOME/app", "/app", False)])
+def test_a_run_mentions_a_path_only_as_itself(text, path, expected):
+    from composelint.analysis.image.runs import mentions
+
+    assert mentions(text, path) is expected
+
+
+@pytest.mark.parametrize("text, name, expected", [
+    ("python main.py", "main.py", True), ("cp build/main.py .", "main.py", True), ("cat domain.py", "main.py", False),
+    ("echo", "main.py", False), ("echo main.py", "", False)])
+def test_a_run_mentions_a_file_name_as_a_word_or_a_path_end(text, name, expected):
+    from composelint.analysis.image.runs import mentions_name
+
+    assert mentions_name(text, name) is expected

@@ -8,7 +8,7 @@ import pytest
 
 from composelint.assembly.project import build_project
 from composelint.config import load_config
-from composelint.rules import CODES, MODULES, RuleCatalog, compose_only, load, resolve_codes, rule_by_key
+from composelint.rules import CODES, MODULES, PREPARED, RuleCatalog, compose_only, load, resolve_codes, rule_by_key
 
 from helpers import FIXTURES, REPO
 
@@ -25,6 +25,10 @@ def test_a_module_declares_the_code_and_name_it_is_named_after(code):
     assert (meta.code, meta.name) == (code, CODES[code][6:].replace("_", "-"))
     assert rule_by_key(meta.name) is meta and rule_by_key(code.lower()) is meta
     assert resolve_codes([meta.name]) == (code,)
+
+
+def test_the_rules_listed_as_prepared_are_those_that_declare_prepare():
+    assert PREPARED == {code for code in CODES if load(code).prepare is not None}
 
 
 def test_the_catalog_is_a_mapping_of_the_selected_rules():

@@ -718,10 +718,13 @@ def recorded_events():
 
 
 def _in_shellcheck_directory(value) -> bool:
+    from composelint.analysis.shellcheck import _memory_directory
+
     if not isinstance(value, (str, bytes, os.PathLike)):
         return False
     path = os.path.realpath(os.fsdecode(value))
-    temporary = os.path.realpath(tempfile.gettempdir())
+    # In memory (/dev/shm) where the system has it, else in the system's temporary directory.
+    temporary = os.path.realpath(_memory_directory() or tempfile.gettempdir())
     return path.startswith(temporary + os.sep) and \
         path[len(temporary) + 1:].split(os.sep, 1)[0].startswith("composelint-shellcheck-")
 

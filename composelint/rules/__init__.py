@@ -91,6 +91,13 @@ MODULES = (
 # Listed here, not in the rule, so that selecting needs no import.
 OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429", "CL433", "CL434", "CL435"))
 
+# Rules whose RuleMeta.prepare starts another program (CL416's ShellCheck). The engine prepares them before
+# importing the other rules, and keeps them in the main process when it forks (engine.FORKED_FAMILIES): the
+# program then starts at once and works on the core that the main process leaves idle while it waits for the
+# forked group. Listed here, not in the rule, so that the engine knows without importing every rule (a test
+# checks that the list and the rules' ``prepare`` agree).
+PREPARED: frozenset[str] = frozenset(("CL416",))
+
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}
 

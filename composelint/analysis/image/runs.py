@@ -344,13 +344,16 @@ _END = r"(?=$|[\s'\";&|()<>`,\]=])"
 
 def mentions(text: str, path: str) -> bool:
     """Whether ``text`` names ``path`` itself (``/app``, ``/app/``, ``/app/.``, ``/app/*``), not a longer path."""
-    pattern = r"(?<![\w.\-/~$])" + re.escape(path.rstrip("/")) + r"(?:/(?:\.|\*)?)?" + _END
+    core = path.rstrip("/")
+    if core not in text:  # most texts do not: no pattern compiled for them (one per path and run otherwise)
+        return False
+    pattern = r"(?<![\w.\-/~$])" + re.escape(core) + r"(?:/(?:\.|\*)?)?" + _END
     return re.search(pattern, text) is not None
 
 
 def mentions_name(text: str, name: str) -> bool:
     """Whether ``text`` has a word or a path ending in ``name`` (``main.py``, ``build/main.py``)."""
-    if not name:
+    if not name or name not in text:
         return False
     pattern = r"(?<![\w.\-])" + re.escape(name) + _END
     return re.search(pattern, text) is not None
