@@ -250,6 +250,22 @@ def test_a_file_changed_on_disk_is_read_again(tmp_path):
     assert _carried(session, root, buffers)[0] is True
 
 
+def test_a_file_changed_on_disk_without_an_event_is_read_again(tmp_path):
+    # Not every client sends workspace/didChangeWatchedFiles (or watches every file): the carry
+    # compares what the last run read with the disk instead of trusting the events.
+    root = _project(tmp_path)
+    compose = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    session = Session.open(root)
+    buffers = {"compose.yaml": compose}
+    assert "CL204" in _codes(_assert_same_as_cold(root, session, buffers), "compose.yaml")
+    (root / "app" / "requirements.txt").write_text("gunicorn==22.0.0\ncelery==5.4.0\n")
+    buffers["compose.yaml"] = compose + "\n"
+    carried, found = _carried(session, root, buffers)
+    assert carried is False and "CL204" not in _codes(found, "compose.yaml")
+    buffers["compose.yaml"] = compose
+    assert _carried(session, root, buffers)[0] is True
+
+
 def test_a_pragma_in_a_file_the_last_run_read_stops_the_carry(tmp_path):
     # The carried reads join this run's, and the pragmas of the files read are indexed: a read the
     # last run made for a reason this run lacks (today none is known under the same builds: the
