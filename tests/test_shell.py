@@ -339,3 +339,22 @@ def test_cd_options_and_cd_dash_in_a_start_command(tmp_path):
         "    command: [\"sh\", \"-c\", \"cd -P /srv && ls && cd /tmp && cd - && python app.py\"]\n")})
     main = [i for i in analysis_of(project).invocations if i.role == "main"]
     assert [(i.argv[0], i.cwd, i.cwd_unknown) for i in main] == [("ls", "/srv", False), ("python", "/srv", False)]
+
+
+# --------------------------------------------------------------------------- parse_shared
+
+
+def test_a_run_line_repeated_across_dockerfiles_is_parsed_once_per_run(tmp_path):
+    from composelint.analysis.commands.syntax import SCRIPTS
+    from composelint.analysis.python.commands import stage_run_commands
+
+    run = "RUN pip install -r requirements.txt && python -m compileall /app"
+    write_tree(tmp_path, {"a/Dockerfile": f"FROM python:3.12\n{run}\n", "b/Dockerfile": f"FROM python:3.11\n{run}\n"})
+    project = build_project(tmp_path, load_config(tmp_path))
+    steps = [stage_run_commands(project, dockerfile, dockerfile.stages[0])[0]
+             for dockerfile in project.dockerfiles.values()]
+    assert [[c.argv for c in commands] for commands in steps] == [[("pip", "install", "-r", "requirements.txt"),
+                                                                   ("python", "-m", "compileall", "/app")]] * 2
+    # Each Dockerfile's commands stay its own (their instruction, their positions); only the parse is shared.
+    assert steps[0][0].instruction is not steps[1][0].instruction
+    assert [text for text, _ in project.facts.table(SCRIPTS)] == [run[4:]]
