@@ -361,7 +361,8 @@ def parse_shared(text: str, memo: dict | None, *, case_arms: bool = False) -> Sc
     scripts); ``memo`` lives in the run's derived facts (``project.facts.table``). The Script is shared
     by every caller, so its words are values: never tell two of them apart by identity (``is``, ``id``).
     """
-    arms = case_arms
+    # Without a `case` word both modes give the same commands: one entry serves both.
+    arms = case_arms and "case" in text
     if memo is None:
         return parse_script(text, case_arms=arms)
     found = memo.get((text, arms))
