@@ -92,6 +92,15 @@ def test_wide_characters_and_tabs_keep_carets_under_their_text(ctx):
     assert out[3] == "  | " + " " * 24 + "^"
 
 
+def test_an_ascii_line_with_a_tab_or_a_control_character_is_still_drawn_cell_by_cell(ctx):
+    # ASCII lines take a shortcut (one cell per character); a tab or a control character must not.
+    source = {"Dockerfile": "RUN\ta \x01 |x\n"}
+    diagnostic = _diagnostic("Dockerfile", 1, 9, 1, 10)  # the "|"
+    out = render("text", [diagnostic], make_ctx(ctx, sources=source)).splitlines()
+    assert out[2] == "1 | RUN a \u2401 |x"
+    assert out[3] == "  | " + " " * 8 + "^"
+
+
 def test_combining_marks_take_no_cell(ctx):
     source = {"compose.yaml": "name: cafe\u0301 bar\n"}
     diagnostic = _diagnostic("compose.yaml", 1, 13, 1, 16)  # "bar"
