@@ -186,7 +186,7 @@ def made_before_up(project, relpath: str) -> bool:
                for index in range(len(parts)))
 
 
-_MKDIR = re.compile(r"\bmkdir\s+((?:-[-\w=]+\s+)*)([^;&|<>\n]+)")
+_MKDIR = r"\bmkdir\s+((?:-[-\w=]+\s+)*)([^;&|<>\n]+)"
 
 
 def created_names(project) -> frozenset:
@@ -206,7 +206,7 @@ def created_names(project) -> frozenset:
             if not text:
                 continue
             names.update(written_files(path, text))
-            for match in _MKDIR.finditer(text):
+            for match in re.finditer(_MKDIR, text):
                 for word in match.group(2).split():
                     word = word.strip("\"'`,;:()[]{}").rstrip(".`")  # prose: "run `mkdir data`."
                     if not word or word.startswith("-") or "$" in word:
@@ -274,7 +274,7 @@ _CODE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".rb", ".
                   ".vue", ".svelte", ".dart")
 _CODE_NAMES = frozenset(("package.json", "requirements.txt", "pyproject.toml", "Gemfile", "composer.json", "go.mod",
                          "Cargo.toml", "pom.xml", "build.gradle", "manage.py", "setup.py", "Pipfile"))
-_NODE_INSTALL = re.compile(r"\b(?:npm\s+(?:ci|install|i)|yarn(?:\s+install)?|pnpm\s+(?:install|i))\b")
+_NODE_INSTALL = r"\b(?:npm\s+(?:ci|install|i)|yarn(?:\s+install)?|pnpm\s+(?:install|i))\b"
 
 
 @record(frozen=True)
@@ -291,7 +291,7 @@ def image_content_under(model, target: str) -> Content | None:
         if op.run is not None:
             cwd = op.cwd()
             if posixpath.basename(target) == "node_modules" and cwd == posixpath.dirname(target) and \
-                    _NODE_INSTALL.search(op.run.text):
+                    re.search(_NODE_INSTALL, op.run.text):
                 return Content(op, "node_modules", target)
             continue
         if op.kind not in ("copy", "copy-stage") or op.dest is None:

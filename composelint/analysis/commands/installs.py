@@ -137,7 +137,7 @@ def install_of(argv: Sequence[str]) -> PackageInstall | None:
     return None
 
 
-_PYTHON_SYSTEM_PACKAGE = re.compile(r"(?:python[23]?|py[23]|pypy3?)-\S")
+_PYTHON_SYSTEM_PACKAGE = r"(?:python[23]?|py[23]|pypy3?)-\S"
 
 
 def package_install(invocation: Invocation) -> bool:
@@ -160,7 +160,7 @@ def python_package_install(invocation: Invocation) -> bool:
         return False
     if found.ecosystem == "python":
         return not found.isolated
-    return found.ecosystem == "system" and any(_PYTHON_SYSTEM_PACKAGE.match(word) for word in found.operands(argv))
+    return found.ecosystem == "system" and any(re.match(_PYTHON_SYSTEM_PACKAGE, word) for word in found.operands(argv))
 
 
 def unanswered_prompt(argv: Sequence[str]) -> tuple[str, int] | None:

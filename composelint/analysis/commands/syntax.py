@@ -15,7 +15,6 @@ from composelint.records import record
 from composelint.analysis.commands.maps import Frame, MAX_SCRIPT
 
 MAX_NESTING = 64  # $( $( … ) ) and ${ … } inside one word
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ASSIGNMENT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=")
 _FD_RE = re.compile(r"\d+\Z")
 
