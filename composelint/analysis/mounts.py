@@ -63,6 +63,19 @@ class Mount:
         return f"the {self.kind} {self.written()}"
 
 
+def project_mounts(project, service, deployment=None) -> tuple[list[Mount], bool]:
+    """:func:`mounts_of`, read once per run for each service (and the deployment it is linted in):
+    the image views and the mount rules all ask (224 times for 81 services on awesome-compose)."""
+    cache = project.facts.table("mounts.of")
+    key = (id(service), id(deployment))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is service and hit[1] is deployment:
+        return hit[2]
+    found = mounts_of(service, deployment)
+    cache[key] = (service, deployment, found)
+    return found
+
+
 def mounts_of(service, deployment=None) -> tuple[list[Mount], bool]:
     """The service's mounts, and False when something mounts content we cannot see (volumes_from)."""
     from composelint.parsers.compose import resolve_path
@@ -377,7 +390,7 @@ _DEPENDENCY_DIRS = frozenset(("node_modules", "bower_components", "vendor", ".ve
 def service_mounts(project) -> Iterator[tuple[object, object, list[Mount]]]:
     """(deployment or None, service, mounts) for every service whose mounts are all known."""
     for deployment, service in all_services(project):
-        mounts, complete = mounts_of(service, deployment)
+        mounts, complete = project_mounts(project, service, deployment)
         if mounts and complete:
             yield deployment, service, mounts
 
