@@ -548,8 +548,15 @@ def model_for(project, dockerfile: Dockerfile, stage: Stage, context: Context,
     return model
 
 
-def copy_word_spans(project, instruction: Instruction) -> list[tuple[str, Span]]:
-    """The words of a COPY/ADD (sources, then destination) with the span of each."""
+def copy_word_spans(project, instruction: Instruction) -> tuple[tuple[str, Span], ...]:
+    """The words of a COPY/ADD (sources, then destination) with the span of each; placed once per run
+    for each instruction (six rules ask, and a stage's COPY is in every image model built on it)."""
+    cache = project.facts.table("image.copy_word_spans")
+    hit = cache.get(id(instruction))
+    if hit is not None and hit[0] is instruction:
+        return hit[1]
     from composelint.analysis.arguments import word_spans
 
-    return word_spans(project, instruction, instruction.copy_words)
+    found = tuple(word_spans(project, instruction, instruction.copy_words))
+    cache[id(instruction)] = (instruction, found)
+    return found
