@@ -267,8 +267,9 @@ def test_cl204_a_mount_over_the_only_path_directory_with_the_program_hides_it(tm
 def test_a_service_s_mounts_are_read_once_per_run_for_the_views_and_the_rules(tmp_path):
     from composelint.analysis.mounts import project_mounts, service_mounts
 
-    write_tree(tmp_path, {**AGENT, "compose.yaml": "services:\n  app:\n    build: ./agent\n"
-                                                  "    volumes: [./agent:/app, cache:/root/.cache]\nvolumes:\n  cache: {}\n"})
+    compose = "services:\n  app:\n    build: ./agent\n    volumes: [./agent:/app, cache:/root/.cache]\n" \
+              "volumes:\n  cache: {}\n"
+    write_tree(tmp_path, {**AGENT, "compose.yaml": compose})
     project = build_project(tmp_path, load_config(tmp_path))
     view = service_view(project, project.compose_files["compose.yaml"].services["app"])
     [(deployment, service, mounts)] = list(service_mounts(project))

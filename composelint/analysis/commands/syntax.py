@@ -349,25 +349,20 @@ def parse_script(text: str, base: Sequence[int] | None = None, frame: Frame | No
         return Script((), False, f"{type(error).__name__}: {error}")
 
 
-# The table of the run's derived facts (``project.facts.table``) that :func:`parse_shared` callers pass.
-SCRIPTS = "commands.syntax.scripts"
+SCRIPTS = "commands.syntax.scripts"  # the table of the run's derived facts that parse_shared's callers pass
 
 
 def parse_shared(text: str, memo: dict | None, *, case_arms: bool = False) -> Script:
-    """:func:`parse_script` of a script without a frame or base (a RUN step's text), kept in ``memo``.
-
-    The same RUN lines recur across Dockerfiles and image models (awesome-compose: 304 parses of 116
-    scripts); ``memo`` lives in the run's derived facts (``project.facts.table``). The Script is shared
-    by every caller, so its words are values: never tell two of them apart by identity (``is``, ``id``).
-    """
-    # Without a `case` word both modes give the same commands: one entry serves both.
-    arms = case_arms and "case" in text
+    """:func:`parse_script` of a script without a frame or base (a RUN step's text), kept in ``memo``
+    (``project.facts.table(SCRIPTS)``): the same RUN lines recur across Dockerfiles and image models
+    (awesome-compose: 304 parses of 116 scripts). The Script is shared by every caller, so its words
+    are values: never tell two of them apart by identity (``is``, ``id``)."""
+    arms = case_arms and "case" in text  # without a `case` word both modes give the same commands
     if memo is None:
         return parse_script(text, case_arms=arms)
-    found = memo.get((text, arms))
-    if found is None:
-        found = memo[(text, arms)] = parse_script(text, case_arms=arms)
-    return found
+    if (text, arms) not in memo:
+        memo[(text, arms)] = parse_script(text, case_arms=arms)
+    return memo[(text, arms)]
 
 
 def _commands(tokens: list[_Token], case_arms: bool = False) -> tuple[list[SimpleCommand], bool]:
