@@ -5,6 +5,9 @@ is built: the fork shares the finished model (copy-on-write), so nothing is sent
 and the child sends back only plain values (``marshal``, never a pickle). Whatever goes wrong
 in the child (an exception, a signal, a truncated result), ``result()`` returns None and the
 caller does the work itself: a fork is a speed-up, never a source of different findings.
+:class:`ForkedStream` is the same for a sequence of values, read while the child makes the next
+ones (the YAML parsed ahead of the model build, composelint/parsers/yaml_ahead.py).
+``COMPOSELINT_NO_FORK=1`` keeps every run in one process.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from typing import Callable
+from typing import BinaryIO, Callable, Iterable
 
 
 def available() -> bool:
@@ -21,6 +24,8 @@ def available() -> bool:
     a second CPU to run on."""
     if not hasattr(os, "fork") or sys.platform == "win32":
         return False
+    if os.environ.get("COMPOSELINT_NO_FORK", "").strip().lower() not in ("", "0", "false", "no", "off"):
+        return False  # asked for one process (a CI runner short of memory or processes)
     threading = sys.modules.get("threading")  # never imported: no thread was started through it
     if threading is not None and threading.active_count() > 1:
         return False
@@ -41,34 +46,44 @@ def _os_threads() -> int:
         return 1
 
 
+def _fork(send: Callable[[BinaryIO], None]) -> tuple[int, int]:
+    """A child that runs ``send(pipe)`` and exits; the child's pid and the pipe's reading end."""
+    read_fd, write_fd = os.pipe()
+    try:
+        # A larger pipe (Linux: 64 KiB by default) lets a child run ahead of its reader by a few values.
+        import fcntl
+
+        fcntl.fcntl(write_fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or process slots for a child: the caller works alone
+        os.close(read_fd)
+        os.close(write_fd)
+        raise
+    if pid == 0:
+        os.close(read_fd)
+        status = 1
+        try:
+            with os.fdopen(write_fd, "wb") as stream:
+                send(stream)
+            status = 0
+        except BaseException:  # noqa: BLE001 - the parent redoes the work; a child never reports
+            pass
+        finally:
+            # No atexit handlers, no flushing of buffers inherited from the parent, no
+            # interpreter teardown of the model: the parent owns all of that.
+            os._exit(status)
+    os.close(write_fd)
+    return pid, read_fd
+
+
 class ForkedCall:
     """``function()`` running in a child process from construction until ``result()``."""
 
     def __init__(self, function: Callable[[], object]):
-        read_fd, write_fd = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no memory or process slots for a child: the caller works alone
-            os.close(read_fd)
-            os.close(write_fd)
-            raise
-        if pid == 0:
-            os.close(read_fd)
-            status = 1
-            try:
-                data = marshal.dumps(function())
-                with os.fdopen(write_fd, "wb") as stream:
-                    stream.write(data)
-                status = 0
-            except BaseException:  # noqa: BLE001 - the parent redoes the work; a child never reports
-                pass
-            finally:
-                # No atexit handlers, no flushing of buffers inherited from the parent, no
-                # interpreter teardown of the model: the parent owns all of that.
-                os._exit(status)
-        os.close(write_fd)
-        self._pid = pid
-        self._read_fd = read_fd
+        self._pid, self._read_fd = _fork(lambda stream: stream.write(marshal.dumps(function())))
 
     def result(self) -> object | None:
         """The function's value, or None when the child did not deliver it whole."""
@@ -83,3 +98,44 @@ class ForkedCall:
             return marshal.loads(data)
         except (EOFError, ValueError, TypeError):
             return None
+
+
+class ForkedStream:
+    """The values of ``produce()`` made in a child process, each read as soon as it is sent.
+
+    Each value travels as its ``marshal`` length (8 bytes) and data. ``next()`` gives None at the
+    end, and for good once the child fails or sends anything truncated: the caller then does the
+    remaining work itself. ``close()`` (always call it) ends the child, which may still be working.
+    """
+
+    def __init__(self, produce: Callable[[], Iterable[object]]):
+        def send(stream: BinaryIO) -> None:
+            for value in produce():
+                data = marshal.dumps(value)
+                stream.write(len(data).to_bytes(8, "little"))
+                stream.write(data)
+                stream.flush()  # the reader is waiting for this one
+
+        self._pid, read_fd = _fork(send)
+        self._stream: BinaryIO | None = os.fdopen(read_fd, "rb")
+
+    def next(self) -> object | None:
+        stream = self._stream
+        if stream is None:
+            return None
+        try:
+            header = stream.read(8)
+            data = stream.read(int.from_bytes(header, "little")) if len(header) == 8 else b""
+            if len(header) == 8 and len(data) == int.from_bytes(header, "little"):
+                return marshal.loads(data)
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        self.close()
+        return None
+
+    def close(self) -> None:
+        if self._stream is None:
+            return
+        stream, self._stream = self._stream, None
+        stream.close()  # a child still writing gets a broken pipe and exits
+        os.waitpid(self._pid, 0)

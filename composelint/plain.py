@@ -35,10 +35,15 @@ def encode(value: object) -> object:
     raise TypeError(f"cannot store {kind.__name__}")
 
 
+_NESTED = (list, tuple)
+
+
 def decode(value: object) -> object:
+    # Leaves (most fields: strings, numbers, None) are taken as they are, without a call each: a
+    # cached re-run decodes every finding of the previous run.
     if type(value) is list:
         cls = _CLASSES[value[0]]
-        return cls(*[decode(item) for item in value[1:]])
+        return cls(*[decode(item) if type(item) in _NESTED else item for item in value[1:]])
     if type(value) is tuple:
-        return tuple(decode(item) for item in value)
+        return tuple([decode(item) if type(item) in _NESTED else item for item in value])
     return value

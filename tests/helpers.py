@@ -97,3 +97,28 @@ def compose_binary() -> Path | None:
 
 
 needs_compose = pytest.mark.skipif(compose_binary() is None, reason=COMPOSE_MISSING)
+
+
+def forkable() -> bool:
+    """composelint.forked.available() for the conditions the fork tests control.
+
+    The BuildKit oracle tests load a Go runtime into this process, whose threads make available()
+    refuse (they would be inherited by a child); they hold nothing a child touches, and those tests
+    are about fork-versus-serial equivalence, so they set native threads aside (native_threads_set_aside;
+    test_forked.test_no_fork_while_native_threads_run covers the guard itself)."""
+    from composelint import forked
+
+    real = forked._os_threads
+    forked._os_threads = lambda: 1
+    try:
+        return forked.available()
+    finally:
+        forked._os_threads = real
+
+
+@pytest.fixture(autouse=True)
+def native_threads_set_aside(monkeypatch):
+    """Autouse in a module that imports it: see forkable."""
+    from composelint import forked
+
+    monkeypatch.setattr(forked, "_os_threads", lambda: 1)

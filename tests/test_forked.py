@@ -16,29 +16,9 @@ from composelint.cache import CACHE_DIR
 from composelint.cli import cli
 from composelint.config import load_config
 
-from helpers import FIXTURES, write_tree
+from helpers import FIXTURES, forkable, native_threads_set_aside, write_tree  # noqa: F401 (an autouse fixture)
 
-def _forkable() -> bool:
-    """forked.available() for the conditions these tests control.
-
-    The BuildKit oracle tests load a Go runtime into this process, whose threads make available()
-    refuse (they would be inherited by a child); they hold nothing a child touches, and these tests
-    are about fork-versus-serial equivalence, so they set native threads aside (see the fixture
-    below; test_no_fork_while_native_threads_run covers the guard itself)."""
-    real = forked._os_threads
-    forked._os_threads = lambda: 1
-    try:
-        return forked.available()
-    finally:
-        forked._os_threads = real
-
-
-pytestmark = pytest.mark.skipif(not _forkable(), reason="needs os.fork and a second CPU")
-
-
-@pytest.fixture(autouse=True)
-def _native_threads_set_aside(monkeypatch):
-    monkeypatch.setattr(forked, "_os_threads", lambda: 1)
+pytestmark = pytest.mark.skipif(not forkable(), reason="needs os.fork and a second CPU")
 
 SCENARIOS = sorted(path for path in (FIXTURES / "rules").iterdir() if path.is_dir()) + [
     FIXTURES / "incident", FIXTURES / "graph" / "platform", FIXTURES / "dockerfiles"]

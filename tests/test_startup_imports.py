@@ -99,3 +99,25 @@ def test_a_finding_that_needs_them_still_imports_them(tmp_path):
     modules = imported(str(tmp_path), "--format", "concise", output=output)
     assert " CL104 " in output[0] and " CL002 " in output[0]
     assert {"jsonschema", "networkx"} <= modules
+
+
+def test_a_cached_rerun_imports_only_the_rules_its_configuration_names(tmp_path):
+    """Validating the configuration needs the options of the rules it names, not every rule's module."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".composelint.yaml").write_text("rules:\n  CL301: {require: [memory]}\n", encoding="utf-8")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n", encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(REPO)
+    env.pop("COMPOSELINT_NO_CACHE", None)
+    first = subprocess.run([sys.executable, "-m", "composelint", str(tmp_path)], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert first.returncode in (0, 1), first.stderr[-2000:]
+    assert (tmp_path / ".composelint_cache").is_dir()
+    again = subprocess.run([sys.executable, "-X", "importtime", "-m", "composelint", str(tmp_path)], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.stdout == first.stdout
+    modules = {line.rsplit("|", 1)[1].strip() for line in again.stderr.splitlines()
+               if line.startswith("import time:") and "|" in line}
+    assert "composelint.parsers.interpolation" not in modules  # no model was built: the cache served the run
+    assert sorted(name for name in modules if name.startswith("composelint.rules.cl")) == [
+        "composelint.rules.cl301_missing_resource_limits"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from composelint.assembly.compose_files import load_compose_file
+from composelint.assembly.compose_files import env_problems, load_compose_file, parsing_ahead
 from composelint.assembly.deployment_models import deployment_of, plan_and_load_deployments, profile_variants
 from composelint.assembly.discovery import (TEMPLATE_SUFFIXES, FileSet, is_compose_content, is_compose_name,
                                             is_dockerfile_name, walk, yaml_candidate_kind)
@@ -48,8 +48,10 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
                                             "composelint reads only regular files inside the project root"))
     sources = SourceIndex(loader.sources)
     compose_files = {}
-    for relpath in sorted(set(found.compose)):
-        compose_files[relpath] = load_compose_file(loader, relpath, sources)
+    paths = sorted(set(found.compose))
+    with parsing_ahead(loader, paths):
+        for relpath in paths:
+            compose_files[relpath] = load_compose_file(loader, relpath, sources)
     # Deployments: which files run together. Loading them may load more compose files
     # (named by -f, include: or extends.file whatever their names).
     models = plan_and_load_deployments(loader, found, compose_files, sources)
@@ -247,7 +249,7 @@ def report_env_problems(loader: ProjectReader) -> None:
         deployed = relpath in loader.deployed_paths
         keys = loader.used_envs.get(relpath) or {default_key}
         for key in sorted(keys, key=repr):
-            for problem in loader.env_problems.get((relpath, key), ()):
+            for problem in env_problems(loader, relpath, key):
                 if not deployed and id(problem) in loader.required_known:
                     problem = replace(problem, severity=Severity.WARNING, help=(
                         f"{problem.help}; no deployment composelint found runs this file, and one that does "

@@ -32,6 +32,8 @@ class ProjectReader:
     # interpolated values), per (file, environment key). A file that deployments use reports those
     # of the environments they interpolate it with; any other file, those of its own directory's.
     env_problems: dict[tuple, list] = field(default_factory=dict)
+    # (file, environment key) -> (interpolated root, blanked spans) whose schema check waits for env_problems
+    unvalidated: dict[tuple, tuple] = field(default_factory=dict)
     default_env: dict[str, tuple] = field(default_factory=dict)  # file -> key of its own environment
     used_envs: dict[str, set] = field(default_factory=dict)  # file -> keys deployments (and variants) used
     deployed_paths: set = field(default_factory=set)  # files a real deployment read, not only a variant
@@ -44,6 +46,7 @@ class ProjectReader:
     required_known: set = field(default_factory=set)
     empty_files: dict = field(default_factory=dict)  # relpath -> its CL001, reported per deployment
     parsed: object = None  # a composelint.parsecache.ParseCache kept between builds, or None
+    yaml_ahead: object = None  # a composelint.parsers.yaml_ahead.YamlAhead while compose files load, or None
 
     def _fetch(self, relpath: str) -> ReadResult:
         if relpath in self.overrides:

@@ -103,7 +103,7 @@ _PURE_PARSER = None
 _PURE_RETRY_LIMIT = 256 * 1024
 
 
-def _events(text: str, pure: bool = False):
+def parser_events(text: str, pure: bool = False):
     global _PARSER, _PURE_PARSER
     if pure:
         if _PURE_PARSER is None:
@@ -144,9 +144,10 @@ class _LimitExceeded(Exception):
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 
-def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits()) -> YamlDocument:
-    """Parse ``text``; never raises for any input. Problems come back in the document."""
-    document = _load(text, path, limits, pure=False)
+def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits(), events: list | None = None) -> YamlDocument:
+    """Parse ``text``; never raises for any input. Problems come back in the document. ``events``: the
+    compact_events of libyaml's parse of ``text``, when it was parsed ahead in another process."""
+    document = _load(text, path, limits, pure=False, events=events)
     if (document.root is None and len(text) <= _PURE_RETRY_LIMIT
             and any(p.kind == "syntax" for p in document.problems)):
         # libyaml follows YAML 1.1, which rejects a few YAML 1.2 forms Compose accepts
@@ -158,12 +159,13 @@ def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits()) -> YamlDo
     return document
 
 
-def _load(text: str, path: str, limits: YamlLimits, pure: bool) -> YamlDocument:
+def _load(text: str, path: str, limits: YamlLimits, pure: bool, events: list | None = None) -> YamlDocument:
+    """``events``: compact_events of ``text`` parsed elsewhere (composelint/parsers/yaml_ahead.py), else parse here."""
     builder = _Builder(path, limits, text)
     add_scalar, feed = builder.add_scalar, builder.feed
     try:
-        for event in _events(text, pure):
-            if type(event).__name__ == "ScalarEvent":  # most events: skip the dispatch in feed()
+        for event in events if events is not None else compact_events(parser_events(text, pure)):
+            if event[0] == SCALAR:  # most events: skip the dispatch in feed()
                 add_scalar(event)
             else:
                 feed(event)
@@ -177,6 +179,36 @@ def _load(text: str, path: str, limits: YamlLimits, pure: bool) -> YamlDocument:
         return YamlDocument(None, tuple(builder.problems) + (_syntax_problem(exc, path, text),))
     roots = builder.roots
     return YamlDocument(roots[0] if roots else None, tuple(builder.problems), tuple(roots[1:]))
+
+
+# The parser's events as plain tuples, ``(kind, a, b, c, d, start line, column, index, end line, column,
+# index)`` with a..d: a scalar's value, tag, style and anchor; a collection start's anchor, tag, implicit
+# and flow style; an alias's anchor. Plain values can be parsed in one process and built in another
+# (composelint/parsers/yaml_ahead.py).
+SCALAR, MAPPING_START, SEQUENCE_START, MAPPING_END, SEQUENCE_END, ALIAS, DOCUMENT_START = range(7)
+_KINDS = {"MappingStartEvent": MAPPING_START, "SequenceStartEvent": SEQUENCE_START, "MappingEndEvent": MAPPING_END,
+          "SequenceEndEvent": SEQUENCE_END, "AliasEvent": ALIAS, "DocumentStartEvent": DOCUMENT_START}
+
+
+def compact_events(events):
+    """The parser's events as tuples (see SCALAR); stream starts and ends and document ends carry nothing kept."""
+    kinds = _KINDS
+    for event in events:
+        name = type(event).__name__
+        start, end = event.start_mark, event.end_mark
+        if name == "ScalarEvent":
+            yield (SCALAR, event.value, event.tag, event.style, event.anchor,
+                   start.line, start.column, start.index, end.line, end.column, end.index)
+            continue
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        if kind == MAPPING_START or kind == SEQUENCE_START:
+            yield (kind, event.anchor, event.tag, event.implicit, event.flow_style,
+                   start.line, start.column, start.index, end.line, end.column, end.index)
+        else:
+            yield (kind, getattr(event, "anchor", None), None, None, None,
+                   start.line, start.column, start.index, end.line, end.column, end.index)
 
 
 def _syntax_problem(exc: Exception, path: str, text: str) -> YamlProblem:
@@ -226,67 +258,70 @@ class _Builder:
         self.problems: list[YamlProblem] = []
         self.total = 0  # nodes after alias expansion, document-wide
 
-    def position(self, mark) -> Position:
-        if self.lines is None and mark.index >= self.length:
+    def position(self, line: int, column: int, index: int) -> Position:
+        """The model's position of a mark (0-based line, column and character index)."""
+        if self.lines is None and index >= self.length:
             self.lines = source_text(self.text)
         if self.lines is not None:
-            return Position(*self.lines.position(mark.index))
-        return Position(mark.line + 1, mark.column + 1)
+            return Position(*self.lines.position(index))
+        return Position(line + 1, column + 1)
 
-    def span(self, start, end) -> Span:
-        if self.lines is None and end.index < self.length:  # the common case, inlined: one span per node
-            return Span(self.path, Position(start.line + 1, start.column + 1), Position(end.line + 1, end.column + 1))
-        return Span(self.path, self.position(start), self.position(end))
+    def span(self, start_line, start_column, start_index, end_line, end_column, end_index) -> Span:
+        if self.lines is None and end_index < self.length:  # the common case, inlined: one span per node
+            return Span(self.path, Position(start_line + 1, start_column + 1), Position(end_line + 1, end_column + 1))
+        return Span(self.path, self.position(start_line, start_column, start_index),
+                    self.position(end_line, end_column, end_index))
 
-    def feed(self, event) -> None:
-        name = type(event).__name__
-        if name == "ScalarEvent":
+    def feed(self, event: tuple) -> None:
+        """One event of compact_events."""
+        kind, first, second, third, fourth, *marks = event
+        if kind == SCALAR:
             self.add_scalar(event)
-        elif name == "MappingStartEvent" or name == "SequenceStartEvent":
+        elif kind == MAPPING_START or kind == SEQUENCE_START:
+            anchor, tag, implicit, flow_style = first, second, third, fourth
             depth = len(self.stack) + 1
             if depth > self.limits.max_depth:
                 raise _LimitExceeded(YamlProblem(
-                    "limit", f"nesting deeper than {self.limits.max_depth} levels",
-                    self.span(event.start_mark, event.end_mark),
+                    "limit", f"nesting deeper than {self.limits.max_depth} levels", self.span(*marks),
                     "a compose file nests a few levels; raise `limits.yaml-depth` if this is intended"))
-            kind = "map" if name == "MappingStartEvent" else "seq"
-            tag = event.tag if event.tag and not event.implicit else None
-            frame = _Frame(kind, event.start_mark, event.anchor, tag, bool(event.flow_style), depth)
-            if event.anchor:
-                self.open_anchors.add(event.anchor)
+            frame = _Frame("map" if kind == MAPPING_START else "seq", tuple(marks[:3]), anchor,
+                           tag if tag and not implicit else None, bool(flow_style), depth)
+            if anchor:
+                self.open_anchors.add(anchor)
             self.stack.append(frame)
-        elif name == "MappingEndEvent":
-            self.close_mapping(event)
-        elif name == "SequenceEndEvent":
+        elif kind == MAPPING_END:
+            self.close_mapping(marks)
+        elif kind == SEQUENCE_END:
             frame = self.stack.pop()
             if frame.flow or not frame.items:
-                span = self.span(frame.start, event.end_mark)
+                span = self.span(*frame.start, *marks[3:])
             else:
                 last = frame.items[-1].span
-                span = Span(self.path, self.position(frame.start), last.end or last.start)
+                span = Span(self.path, self.position(*frame.start), last.end or last.start)
             node = YSeq(tuple(frame.items), span, _short_tag(frame.tag))
             self.finish(node, frame.size, frame.anchor)
-        elif name == "AliasEvent":
-            self.add_alias(event)
-        elif name == "DocumentStartEvent":
+        elif kind == ALIAS:
+            self.add_alias(first, *marks)
+        elif kind == DOCUMENT_START:
             self.anchors = {}
             self.total = 0
-        # StreamStart/End, DocumentEnd carry nothing we keep
 
     # -- nodes ---------------------------------------------------------------------------------
 
-    def add_scalar(self, event) -> None:
-        text = event.value
-        tag = event.tag
-        style = event.style or ""
-        span = self.span(event.start_mark, event.end_mark)
+    def add_scalar(self, event: tuple) -> None:
+        _, text, tag, style, anchor, start_line, start_column, start_index, end_line, end_column, end_index = event
+        style = style or ""
+        if self.lines is None and end_index < self.length:  # self.span, inlined: most nodes are scalars
+            span = Span(self.path, Position(start_line + 1, start_column + 1), Position(end_line + 1, end_column + 1))
+        else:
+            span = self.span(start_line, start_column, start_index, end_line, end_column, end_index)
         parent = self.stack[-1] if self.stack else None
         if parent is not None and parent.kind == "map" and parent.key is None:
             # Keys stay as written: `80:` is the key "80", `true:` is "true".
             parent.key = YScalar(text, span, _short_tag(tag) if tag else None, style)
             self.total += 1
-            if event.anchor:
-                self.anchors[event.anchor] = (YScalar(resolve_plain(text) if style == "" else text, span), 1)
+            if anchor:
+                self.anchors[anchor] = (YScalar(resolve_plain(text) if style == "" else text, span), 1)
             return
         if tag:
             value = _resolve_tagged(text, tag, style)
@@ -294,11 +329,10 @@ class _Builder:
             value = resolve_plain(text)
         else:
             value = text
-        self.finish(YScalar(value, span, _short_tag(tag) if tag else None, style), 1, event.anchor)
+        self.finish(YScalar(value, span, _short_tag(tag) if tag else None, style), 1, anchor)
 
-    def add_alias(self, event) -> None:
-        anchor = event.anchor
-        span = self.span(event.start_mark, event.end_mark)
+    def add_alias(self, anchor, *marks) -> None:
+        span = self.span(*marks)
         if anchor in self.open_anchors:
             self.problems.append(YamlProblem(
                 "syntax", f"recursive alias `*{anchor}` refers to the node that contains it", span,
@@ -361,13 +395,13 @@ class _Builder:
             return
         parent.entries[key.value] = YEntry(key, node)
 
-    def close_mapping(self, event) -> None:
+    def close_mapping(self, marks) -> None:
         frame = self.stack.pop()
         entries = frame.entries
         if frame.merges:
             entries = self.apply_merges(frame)
         if frame.flow:
-            span = self.span(frame.start, event.end_mark)
+            span = self.span(*frame.start, *marks[3:])
         else:
             last_end = None
             for entry in entries.values():
@@ -379,8 +413,8 @@ class _Builder:
                 if last_end is None or end > last_end:
                     last_end = end
             if last_end is None:
-                last_end = self.position(event.start_mark)
-            span = Span(self.path, self.position(frame.start), last_end)
+                last_end = self.position(*marks[:3])
+            span = Span(self.path, self.position(*frame.start), last_end)
         self.finish(YMap(entries, span, _short_tag(frame.tag)), frame.size, frame.anchor)
 
     def apply_merges(self, frame: _Frame) -> dict:
