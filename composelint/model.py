@@ -7,6 +7,7 @@ re-reads a file to say where something is.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import field
 from pathlib import Path
@@ -381,6 +382,9 @@ class Deployment:
         return self.base_dirs.get(path, self.project_dir)
 
 
+KEPT, KEPT_BEFORE = "kept:", "kept-before:"  # DerivedFacts.kept's tables
+
+
 class DerivedFacts:
     """The facts analysis derives from a project's frozen model, each computed once, on first use.
 
@@ -416,6 +420,27 @@ class DerivedFacts:
         if found is None:
             found = self._tables[key] = {}
         return found
+
+    def kept(self, name: str, owners: tuple, compute: Callable[[], T], values: tuple = ()) -> T:
+        """``compute()``, a function of ``owners`` alone: objects of the parsed model that the parse cache
+        (composelint/parsecache.py) keeps while their file's text is the same, such as a merged service
+        node or a Dockerfile instruction. Reused while every owner is the same object: in one run, and
+        across the runs of a language-server session, which hands the last run's entries over
+        (``carried``: see composelint/server/carry.py). ``values``: plain values it depends on too."""
+        table = self.table(KEPT + name)
+        key = (id(owners[0]), values)
+        entry = table.get(key) or self.table(KEPT_BEFORE + name).pop(key, None)
+        if entry is None or not all(map(operator.is_, entry[0], owners)):
+            entry = (owners, compute())  # the entry holds its owners: no other object takes their ids
+        table[key] = entry
+        return entry[1]
+
+    def carried(self, before: "DerivedFacts") -> None:
+        """Make the entries of ``before`` (the last run) for :meth:`kept` available to this run; a run keeps
+        only the entries it used, so memory stays that of one model."""
+        for name, table in before._tables.items():
+            if name.startswith(KEPT) and table:
+                self.table(KEPT_BEFORE + name[len(KEPT):]).update(table)
 
     def release(self) -> None:
         """Drop the computed facts (the reads stay). Many hold the project they were computed from, a

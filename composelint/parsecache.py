@@ -8,9 +8,10 @@ tree (with their problems) and the file's services, keyed by the environment's v
 (``Environment.key``) and the text of the automation that may export variables; and each merged
 deployment model with the services built from it, kept while every question its loading asked
 (which interpolated tree, does a file exist, an include's variables) has the same answer
-(deployment_models._DeploymentSource.load). Linking to Dockerfiles, the Deployment records and
-everything after them are computed again in every build. One entry per path, per environment used
-and per model loaded by the last build: memory stays that of one model.
+(deployment_models._DeploymentSource.load); and each service linked to its Dockerfile while both are
+the same objects (``linked``). The Deployment records and everything after them are computed again
+in every build. One entry per path, per environment used, per model loaded and per service linked by
+the last build: memory stays that of one model.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ class ParseCache:
         # the results of the one it replaces, so memory stays that of one model.
         self._derived: dict[int, tuple] = {}
         self._models: dict[tuple, tuple] = {}  # deployment_models._DeploymentSource.load
+        # assembly.linking.link_service: id(service) -> (service, Dockerfile, linked service), this build's
+        # and the last one's (a build keeps only the entries it used)
+        self._linked: dict[int, tuple] = {}
+        self._linked_before: dict[int, tuple] = {}
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -60,6 +65,20 @@ class ParseCache:
         not load again is dropped."""
         previous, self._models = self._models, {}
         return previous, self._models
+
+    def next_build(self) -> None:
+        self._linked_before, self._linked = self._linked, {}
+
+    def linked(self, service, dockerfile, compute):
+        """``compute()``, ``service`` linked to ``dockerfile`` (a function of those two objects alone),
+        reused while both are the same objects: a service of a kept model or compose file, whose
+        Dockerfile was not parsed again."""
+        key = id(service)
+        entry = self._linked.get(key) or self._linked_before.pop(key, None)
+        if entry is None or entry[0] is not service or entry[1] is not dockerfile:
+            entry = (service, dockerfile, compute())
+        self._linked[key] = entry
+        return entry[2]
 
     def dockerfile(self, text: str, relpath: str):
         """``parse_dockerfile(text, relpath)``, reused while the text is the same."""

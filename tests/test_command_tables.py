@@ -182,3 +182,12 @@ def test_the_image_model_follows_the_same_directories_in_run_steps():
     assert _run("RUN (cd /tmp && wget https://x/y.tgz) && wget https://x/z.tgz").write_dirs == {"/tmp", None}
     assert _run("RUN cd /opt && cd /srv && cd - && wget https://x/z.tgz").write_dirs == {"/opt"}
     assert _run("RUN pushd /opt && popd && wget https://x/z.tgz").write_dirs == {None}
+
+
+def test_install_of_reads_each_argv_once_whatever_sequence_holds_it():
+    from composelint.analysis.commands.installs import install_of
+
+    found = install_of(["python3", "-m", "pip", "install", "--no-cache-dir", "flask"])
+    assert (found.tool, found.verb, found.verb_index, found.program_end) == ("pip", "install", 3, 3)
+    assert install_of(("python3", "-m", "pip", "install", "--no-cache-dir", "flask")) is found
+    assert install_of([]) is None and install_of(("python3", "-m")) is None

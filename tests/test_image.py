@@ -369,3 +369,18 @@ def test_a_run_mentions_a_file_name_as_a_word_or_a_path_end(text, name, expected
     from composelint.analysis.image.runs import mentions_name
 
     assert mentions_name(text, name) is expected
+
+
+def test_a_copy_s_words_are_placed_once_per_run_and_each_where_it_is_written(tmp_path):
+    from composelint.analysis.image.model import copy_word_spans
+
+    write_tree(tmp_path, {"Dockerfile": "FROM python:3.12 AS base\nCOPY requirements.txt \\\n     app/ /srv/\n"
+                                        "FROM base\nCOPY . /srv/\n"})
+    project = build_project(tmp_path, load_config(tmp_path))
+    dockerfile = project.dockerfiles["Dockerfile"]
+    first, second = [i for i in dockerfile.instructions if i.keyword == "COPY"]
+    words = copy_word_spans(project, first)
+    assert [(text, span.start.line, span.start.column) for text, span in words] == \
+        [("requirements.txt", 2, 6), ("app/", 3, 6), ("/srv/", 3, 11)]
+    assert copy_word_spans(project, first) is words
+    assert [text for text, _ in copy_word_spans(project, second)] == [".", "/srv/"]

@@ -262,3 +262,17 @@ def test_cl204_a_mount_over_the_only_path_directory_with_the_program_hides_it(tm
         ("app/Dockerfile", 4, 7, "service 'hidden'")]
     notes = [(r.span.path, r.span.line, r.span.column) for r in result.diagnostics[0].related]
     assert notes[:2] == [("compose.yaml", 5, 9), ("app/Dockerfile", 2, 1)]
+
+
+def test_a_service_s_mounts_are_read_once_per_run_for_the_views_and_the_rules(tmp_path):
+    from composelint.analysis.mounts import project_mounts, service_mounts
+
+    compose = "services:\n  app:\n    build: ./agent\n    volumes: [./agent:/app, cache:/root/.cache]\n" \
+              "volumes:\n  cache: {}\n"
+    write_tree(tmp_path, {**AGENT, "compose.yaml": compose})
+    project = build_project(tmp_path, load_config(tmp_path))
+    view = service_view(project, project.compose_files["compose.yaml"].services["app"])
+    [(deployment, service, mounts)] = list(service_mounts(project))
+    assert [(m.target, m.kind, m.host) for m in mounts] == [("/app", "bind", "agent"), ("/root/.cache", "volume", None)]
+    # The view, the rules' iteration and a direct ask share one reading.
+    assert mounts is view.mounts is project_mounts(project, service, deployment)[0]

@@ -339,3 +339,41 @@ def test_cd_options_and_cd_dash_in_a_start_command(tmp_path):
         "    command: [\"sh\", \"-c\", \"cd -P /srv && ls && cd /tmp && cd - && python app.py\"]\n")})
     main = [i for i in analysis_of(project).invocations if i.role == "main"]
     assert [(i.argv[0], i.cwd, i.cwd_unknown) for i in main] == [("ls", "/srv", False), ("python", "/srv", False)]
+
+
+# --------------------------------------------------------------------------- parse_shared
+
+
+def test_a_run_line_repeated_across_dockerfiles_is_parsed_once_per_run(tmp_path):
+    from composelint.analysis.commands.syntax import SCRIPTS
+    from composelint.analysis.python.commands import stage_run_commands
+
+    run = "RUN pip install -r requirements.txt && python -m compileall /app"
+    write_tree(tmp_path, {"a/Dockerfile": f"FROM python:3.12\n{run}\n", "b/Dockerfile": f"FROM python:3.11\n{run}\n"})
+    project = build_project(tmp_path, load_config(tmp_path))
+    steps = [stage_run_commands(project, dockerfile, dockerfile.stages[0])[0]
+             for dockerfile in project.dockerfiles.values()]
+    assert [[c.argv for c in commands] for commands in steps] == [[("pip", "install", "-r", "requirements.txt"),
+                                                                   ("python", "-m", "compileall", "/app")]] * 2
+    # Each Dockerfile's commands stay its own (their instruction, their positions); only the parse is shared.
+    assert steps[0][0].instruction is not steps[1][0].instruction
+    assert [text for text, _ in project.facts.table(SCRIPTS)] == [run[4:]]
+
+
+def test_the_image_model_and_the_python_analysis_share_a_run_line_s_parse_unless_it_has_a_case(tmp_path):
+    from composelint.analysis.commands.syntax import SCRIPTS
+    from composelint.analysis.image.runs import classify_run
+    from composelint.analysis.python.commands import stage_run_commands
+
+    plain = "pip install flask && apt-get install -y curl"
+    arms = "case $(uname -m) in x86_64) pip install a ;; *) apt-get install -y b ;; esac"
+    write_tree(tmp_path, {"Dockerfile": f"FROM python:3.12\nRUN {plain}\nRUN {arms}\n"})
+    project = build_project(tmp_path, load_config(tmp_path))
+    dockerfile = project.dockerfiles["Dockerfile"]
+    memo = project.facts.table(SCRIPTS)
+    infos = [classify_run(instruction, {}, memo=memo) for instruction in dockerfile.stages[0].instructions]
+    steps = stage_run_commands(project, dockerfile, dockerfile.stages[0])
+    # The plain line's parse serves both; with a `case`, the install analysis keeps every arm, classify_run none.
+    assert sorted(memo, key=str) == sorted([(plain, False), (arms, False), (arms, True)], key=str)
+    assert [c.argv[:2] for c in steps[1]] == [("pip", "install"), ("apt-get", "install")]
+    assert infos[0].pip and not infos[1].pip

@@ -58,9 +58,9 @@ _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+._-]*)://(?P<authority>(?:\[[0
 _HOST_PORT = re.compile(r"(?<![\w.@/:$%{-])(?P<host>[A-Za-z][A-Za-z0-9_-]*):(?P<port>\d{1,5})(?![\w.:/@-])")
 _OPTION = re.compile(r"(?:^|\s)--(?:host|hostname|server)(?:=|\s+)(?P<host>[^\s\"';|&]+)")
 _SHORT_H = re.compile(r"(?:^|\s)-h(?:\s+|(?=[A-Za-z]))(?P<host>[^\s\"';|&-][^\s\"';|&]*)")
-_MYSQL_TCP = re.compile(r"@tcp\((?P<addr>[^)\s]+)\)")
-_CONN_FIELD = re.compile(r"(?i)(?:^|[;\s])(?:host|hostaddr|server|data source|address|addr)\s*=\s*(?:tcp:)?"
-                         r"(?P<value>[^;\s]+)")
+_MYSQL_TCP = r"@tcp\((?P<addr>[^)\s]+)\)"
+_CONN_FIELD = (r"(?i)(?:^|[;\s])(?:host|hostaddr|server|data source|address|addr)\s*=\s*(?:tcp:)?"
+               r"(?P<value>[^;\s]+)")
 _DB_CLIENTS = frozenset(("psql", "pg_isready", "pg_dump", "pg_dumpall", "pg_restore", "mysql", "mysqladmin",
                          "mysqldump", "mariadb", "mariadb-admin", "redis-cli", "valkey-cli", "clickhouse-client",
                          "mongo", "cqlsh"))
@@ -140,7 +140,7 @@ def scan_text(text: str, *, bare: bool = True) -> list[_Found]:
         for host, offset in _split_authority(authority):
             if is_external(host) or _hostname(host):
                 found.append(_Found(host, start + offset, shown, "url"))
-    for match in (_MYSQL_TCP.finditer(text) if "@tcp(" in text else ()):
+    for match in (re.finditer(_MYSQL_TCP, text) if "@tcp(" in text else ()):
         covered.append((match.start(), match.end()))
         host = match.group("addr").split(":", 1)[0]
         if is_external(host) or _hostname(host):
@@ -211,7 +211,7 @@ def _scan_key_value(key: str, value: str) -> list[_Found]:
 
 def _connection_fields(value: str, seen: set[int]) -> list[_Found]:
     found = []
-    for match in _CONN_FIELD.finditer(value):
+    for match in re.finditer(_CONN_FIELD, value):
         raw = match.group("value")
         host = raw.split(",", 1)[0].split(":", 1)[0] if not raw.startswith("[") else raw
         if match.start("value") in seen:

@@ -287,8 +287,9 @@ def _build_base_dir(node: YMap, base_dirs: Mapping[str, str], default: str) -> s
 
 
 def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], dockerfiles: Mapping[str, Dockerfile],
-                  sources: SourceIndex, dockerfile_of: Callable) -> Deployment:
-    """The Deployment of a loaded model: every service built, linked to its Dockerfile."""
+                  sources: SourceIndex, dockerfile_of: Callable, parsed=None) -> Deployment:
+    """The Deployment of a loaded model: every service built, linked to its Dockerfile (``parsed``: the
+    server's parse cache, see link_service)."""
     from composelint.parsers.compose import service_from_node
 
     plan, loaded = model.plan, model.loaded
@@ -318,7 +319,7 @@ def deployment_of(model: _Model, compose_files: Mapping[str, ComposeFile], docke
             if chain:
                 service = replace(service, extends_chain=chain)
             dockerfile_of(service)
-            services[name] = link_service(service, dockerfiles)
+            services[name] = link_service(service, dockerfiles, parsed)
     enabled = set(plan.profiles)
     for target in plan.targets:  # `docker compose run migrate` enables migrate's profiles
         if target in services:

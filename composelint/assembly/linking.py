@@ -18,15 +18,23 @@ from composelint.textnumbers import decimal_value
 DEFAULT_SHELL = ("/bin/sh", "-c")
 
 
-def link_service(service: Service, dockerfiles: Mapping[str, Dockerfile]) -> Service:
-    """Attach the Dockerfile and target stage a service builds, and its effective start command."""
+def link_service(service: Service, dockerfiles: Mapping[str, Dockerfile], parsed=None) -> Service:
+    """Attach the Dockerfile and target stage a service builds, and its effective start command.
+
+    ``parsed``: the language server's composelint.parsecache.ParseCache, which keeps the result."""
     dockerfile = None
-    stage = None
     if service.build is not None and service.build.dockerfile_path:
         dockerfile = dockerfiles.get(service.build.dockerfile_path)
-        if dockerfile is not None:
-            target = service.build.target.value if service.build.target else None
-            stage = dockerfile.stage(target)
+    if parsed is not None:
+        return parsed.linked(service, dockerfile, lambda: _linked(service, dockerfile))
+    return _linked(service, dockerfile)
+
+
+def _linked(service: Service, dockerfile: Dockerfile | None) -> Service:
+    stage = None
+    if dockerfile is not None:
+        target = service.build.target.value if service.build.target else None
+        stage = dockerfile.stage(target)
     start = effective_start(service, dockerfile, stage)
     return replace(service, dockerfile=dockerfile, stage=stage, effective_start=start)
 

@@ -35,6 +35,8 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     """``parsed``: a composelint.parsecache.ParseCache kept between builds of this project. ``scope``: a
     composelint.scoping.Scope, to model only what can bear on some paths (see that module)."""
     loader = ProjectReader(root, config, dict(overrides or {}), parsed=parsed)
+    if parsed is not None:
+        parsed.next_build()
     found = fileset if fileset is not None else walk(root, config.exclude, config.limits.max_file_size)
     for relpath in loader.overrides:
         found.all_files.add(relpath)  # so every later `in found.all_files` covers the stdin buffers too
@@ -77,8 +79,8 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     for compose in compose_files.values():
         for service in compose.services.values():
             dockerfile_of(service)
-    compose_files = {path: _link_file(compose, dockerfiles) for path, compose in compose_files.items()}
-    contexts = [deployment_of(model, compose_files, dockerfiles, sources, dockerfile_of) for model in models]
+    compose_files = {path: _link_file(compose, dockerfiles, parsed) for path, compose in compose_files.items()}
+    contexts = [deployment_of(model, compose_files, dockerfiles, sources, dockerfile_of, parsed) for model in models]
     if scope is not None:  # the order of a whole-repository build (rules report in it)
         dockerfiles = _in_found_order(dockerfiles, found.dockerfiles)
     deployments = [context for context in contexts if context.kind == "deployed"]
@@ -131,10 +133,10 @@ def load_dockerfile(loader: ProjectReader, relpath: str) -> Dockerfile | None:
     return dockerfile
 
 
-def _link_file(compose: ComposeFile, dockerfiles: Mapping[str, Dockerfile]) -> ComposeFile:
+def _link_file(compose: ComposeFile, dockerfiles: Mapping[str, Dockerfile], parsed) -> ComposeFile:
     if not compose.services:
         return compose
-    services = {name: link_service(service, dockerfiles) for name, service in compose.services.items()}
+    services = {name: link_service(service, dockerfiles, parsed) for name, service in compose.services.items()}
     return ComposeFile(compose.path, compose.document, compose.root, compose.problems, MappingProxyType(services))
 
 

@@ -200,6 +200,16 @@ def _template(graph: DeploymentGraph, path: str, name: str, service: Service) ->
     return graph.templates[key]
 
 
+def _kept_host_references(project, service: Service):
+    """A service's host references, reused while its merged YAML node and the values built from it are the
+    same objects: across the runs of a language-server session, for every deployment an edit did not touch."""
+    if service.node is None:
+        return host_references(service, project.sources)
+    return project.facts.kept("graph.host_references",
+                              (service.node, service.environment, service.command, service.entrypoint),
+                              lambda: host_references(service, project.sources))
+
+
 def add_host_references(graph: DeploymentGraph, scope: Scope, node: Node, defined_in: dict,
                         undeployed_index: dict) -> None:
     service = node.service
@@ -207,7 +217,7 @@ def add_host_references(graph: DeploymentGraph, scope: Scope, node: Node, define
         return
     refs = graph._host_cache.get(id(service))
     if refs is None:
-        refs = graph._host_cache[id(service)] = host_references(service, graph.project.sources)
+        refs = graph._host_cache[id(service)] = _kept_host_references(graph.project, service)
     for host in refs:
         if host.external:
             continue

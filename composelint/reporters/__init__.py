@@ -89,7 +89,7 @@ class _LazyReporter:
 REPORTERS: dict[str, Reporter] = {fmt: _LazyReporter(module) for fmt, module in _MODULES.items()}
 FORMATS: tuple[str, ...] = tuple(REPORTERS)
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = "[\ud800-\udfff]"
 
 
 def render(fmt: str, diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
@@ -110,7 +110,7 @@ def render(fmt: str, diagnostics: Sequence["Diagnostic"], ctx: RenderContext) ->
     try:
         output.encode("utf-8")
     except UnicodeEncodeError:
-        output = _LONE_SURROGATE.sub("\ufffd", output)
+        output = re.sub(_LONE_SURROGATE, "\ufffd", output)
     return output
 
 

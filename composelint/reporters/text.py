@@ -81,6 +81,8 @@ def _cell(char: str, display_column: int) -> tuple[str, int]:
 
 def _draw(text: str) -> tuple[str, list[int]]:
     """``text`` as drawn, and the display column before each code point (plus the end)."""
+    if text.isascii() and text.isprintable():  # most lines: every character one cell, drawn as it is
+        return text, list(range(len(text) + 1))
     pieces: list[str] = []
     offsets: list[int] = []
     column = 0

@@ -12,7 +12,7 @@ from composelint.rules._rule import Violation, rule
 # codes that ran; without it (the rule called on its own) only malformed pragmas and unknown names are found.
 SYNTAX = "`# composelint: ignore[CODE-OR-NAME, …] -- reason` (or `file-ignore[…]`)"
 _KINDS = ("ignore", "file-ignore")
-_LOOSE = re.compile(r"#\s*composelint\s*:\s*(?P<kind>[A-Za-z-]*)\s*(?P<rest>.*)$")
+_LOOSE = r"#\s*composelint\s*:\s*(?P<kind>[A-Za-z-]*)\s*(?P<rest>.*)$"
 
 
 @rule(code="CL009", name="unused-suppression", severity="warning",
@@ -151,7 +151,7 @@ def _shown(text: str, limit: int = 80) -> str:
 
 def _rewrite(text: str) -> str:
     """How to write what the comment meant: brackets around the selectors, the reason after ` -- `."""
-    match = _LOOSE.match(text)
+    match = re.match(_LOOSE, text)
     kind = match.group("kind").lower() if match else ""
     rest = match.group("rest").strip() if match else ""
     if kind not in _KINDS:

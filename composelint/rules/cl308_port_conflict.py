@@ -25,7 +25,10 @@ def check(project, options):
             mode = scalar_text(service.get("network_mode")) or ""
             if mode == "host" or mode.startswith(("service:", "container:")):
                 continue  # Compose discards published ports there
-            for binding in parse_ports(service.get("ports")):
+            node = service.get("ports")
+            bindings = project.facts.kept("ports.bindings", (node,), lambda: tuple(parse_ports(node))) \
+                if node is not None else ()
+            for binding in bindings:
                 ports = binding.host_ports()
                 if len(ports) > budget:
                     continue

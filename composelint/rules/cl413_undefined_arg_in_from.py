@@ -13,7 +13,7 @@ from composelint.rules._rule import Violation, rule
 _AUTOMATIC = {"TARGETPLATFORM": "linux/amd64", "TARGETOS": "linux", "TARGETARCH": "amd64", "TARGETVARIANT": "",
               "BUILDPLATFORM": "linux/amd64", "BUILDOS": "linux", "BUILDARCH": "amd64", "BUILDVARIANT": ""}
 # $NAME or ${NAME…}; group 2 holds the operator of ${NAME:-word} and its kin (a default in the FROM itself).
-_VARIABLE_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE_RE = r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))"
 
 
 @rule(code="CL413", name="undefined-arg-in-from", severity="error",
@@ -33,7 +33,7 @@ def check(project, options):
         builds = None
         for stage in dockerfile.stages:
             base = stage.base.value
-            for match in _VARIABLE_RE.finditer(base):
+            for match in re.finditer(_VARIABLE_RE, base):
                 name = match.group(1) or match.group(3)
                 if name in _AUTOMATIC or name in defaults or (match.group(2) or "").lstrip(":")[:1] in ("-", "="):
                     continue

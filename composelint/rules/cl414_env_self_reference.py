@@ -9,7 +9,7 @@ from composelint.diagnostics import Position, Related, Span
 from composelint.parsers.dockerfile import _arg_pairs, _env_pairs, substitute
 from composelint.rules._rule import Violation, rule
 
-_REFERENCE_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
+_REFERENCE_RE = r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))"
 
 
 @rule(code="CL414", name="env-self-reference", severity="warning",
@@ -97,7 +97,7 @@ def _references(value: str, escape: str):
         elif char == '"' and quote != "'":
             quote = None if quote == '"' else '"'
         elif char == "$" and quote != "'":
-            match = _REFERENCE_RE.match(value, index)
+            match = re.compile(_REFERENCE_RE).match(value, index)
             if match is not None:
                 yield match
         index += 1

@@ -11,7 +11,7 @@ from composelint.rules._rule import Violation, rule
 
 _REMOVE = " && rm -rf /var/lib/apt/lists/*"
 # A later RUN that runs apt may install from the lists without updating them first.
-_APT = re.compile(r"(?<![\w.-])(apt-get|apt|aptitude)(?![\w.-])")
+_APT = r"(?<![\w.-])(apt-get|apt|aptitude)(?![\w.-])"
 
 
 @rule(code="CL420", name="apt-lists-kept", severity="info",
@@ -53,6 +53,6 @@ def _remove_fix(project, instruction, command):
     dockerfile = project.dockerfiles.get(span.path)
     later = [other for other in (dockerfile.instructions if dockerfile is not None else ())
              if other.keyword == "RUN" and other.span.start.line > end.line]
-    make = Fix.unsafe if any(_APT.search(other.text) for other in later) else Fix.safe
+    make = Fix.unsafe if any(re.search(_APT, other.text) for other in later) else Fix.safe
     return make("Remove `/var/lib/apt/lists/*` at the end of the RUN",
                 Edit.insert(span.path, span.end.line, span.end.column, _REMOVE))

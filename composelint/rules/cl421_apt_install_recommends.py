@@ -11,12 +11,12 @@ from composelint.analysis.layers import shipped_runs
 from composelint.assembly.linking import stage_chain
 from composelint.rules._rule import Violation, rule
 
-_OFF = re.compile(re.escape(RECOMMENDS_SETTING) + r"""\s*=?\s*["']?(?:false|0|no)\b""", re.IGNORECASE)
+_OFF = "(?i)" + re.escape(RECOMMENDS_SETTING) + r"""\s*=?\s*["']?(?:false|0|no)\b"""
 
 
 def _turned_off(command) -> bool:
     """`-o APT::Install-Recommends=false` (or `-oAPT::…`, `--option …`) on the command itself."""
-    return any(_OFF.search(word) for word in command.argv[1:])
+    return any(re.search(_OFF, word) for word in command.argv[1:])
 
 
 def _configured_off(dockerfile, stage, instruction) -> bool:
@@ -26,7 +26,7 @@ def _configured_off(dockerfile, stage, instruction) -> bool:
         for earlier in owner.instructions:
             if earlier is instruction:
                 break
-            if earlier.keyword == "RUN" and "/etc/apt/" in earlier.text and _OFF.search(earlier.text):
+            if earlier.keyword == "RUN" and "/etc/apt/" in earlier.text and re.search(_OFF, earlier.text):
                 return True
     return False
 

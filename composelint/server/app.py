@@ -274,6 +274,8 @@ def create_server() -> ComposelintServer:
                     state.session.files_changed()  # the walk tells compose files from other YAML by content
                 elif not state.session.reads(relpath):
                     continue
+                else:
+                    state.session.file_changed(relpath)
                 changed[root] = state
         for state in changed.values():
             ls.schedule(state)

@@ -10,13 +10,17 @@ kept between runs, and why (measured in benchmarks/server.py):
   disk yet joins each build as ``--stdin-filename``'s does;
 * the parse of every compose file and Dockerfile whose text did not change (the YAML document,
   the Dockerfile model), each compose file's interpolation, schema check and services per
-  environment, and each deployment's merged model while what its loading read is unchanged:
-  composelint.parsecache.
+  environment, each deployment's merged model while what its loading read is unchanged, and each
+  service linked to its Dockerfile while both are the same objects: composelint.parsecache;
+* the facts derived from the Dockerfiles and their build contexts (what each image installs and
+  contains, the imports of its Python files), when an edit changed only compose files and the
+  image builds stayed the same: composelint/server/carry.py;
+* the facts kept per parsed object (a service's host references and start command, an
+  instruction's words, a service's ports), while the objects are the same: DerivedFacts.kept.
 
-Linking, the Deployment records, the service graph, every derived fact and every rule are
-recomputed on each run: a finding may depend on any file of the project, and neither the rules nor
-the analysis facts record which model parts they read (the facts' lazily computed objects keep the
-project they were made from, so they cannot be handed to the next build without that record).
+The Deployment records, the service graph, the other derived facts and every rule are computed
+again on each run: a finding may depend on any file of the project. tests/server/test_incremental.py
+checks that a warm run finds what a cold run over the same buffers finds.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from composelint.diagnostics import Diagnostic, Position, Severity, Span
 from composelint.hadolint_config import NAMES as HADOLINT_NAMES
 from composelint.parsecache import ParseCache
 from composelint.records import record
+from composelint.server.carry import carry as carried_over
 
 CONFIG_NAMES = (".composelint.yaml", ".composelint.yml", "pyproject.toml")
 
@@ -47,6 +52,7 @@ class Outcome:
     project: object  # composelint.model.Project
     texts: Mapping[str, str]  # the text each finding's positions refer to (buffer or file)
     seconds: float
+    changes: int = 0  # Session.changes when the run began
 
     def text_of(self, relpath: str) -> str | None:
         text = self.texts.get(relpath)
@@ -66,6 +72,10 @@ class Session:
     parsed: ParseCache = field(default_factory=ParseCache)
     last: Outcome | None = None
     epoch: int = 0  # bumped when the walk must be redone; a walk begun before a bump is not kept
+    # Bumped when the configuration, the walk or a file on disk changed, or a run failed: a run takes
+    # over the last one's facts (composelint/server/carry.py) only when nothing of that happened since.
+    changes: int = 0
+    carried: bool = False  # whether the last run did (for tests and benchmarks)
 
     @classmethod
     def open(cls, root: Path) -> "Session":
@@ -88,6 +98,14 @@ class Session:
         """Files appeared or disappeared on disk: walk again before the next run."""
         self.epoch += 1
         self.fileset = None
+        self.changes += 1
+
+    def file_changed(self, relpath: str) -> None:
+        """A file changed on disk: what the last run read of it is stale (compose files and Dockerfiles
+        are read again by every build, and their texts compared)."""
+        last = self.last
+        if last is None or relpath not in last.project.sources:
+            self.changes += 1
 
     def reads(self, relpath: str) -> bool:
         """Whether a change to the content of ``relpath`` can change the findings: the last run
@@ -108,6 +126,7 @@ class Session:
         from composelint.engine import run
 
         started = time.perf_counter()
+        changes = self.changes
         collecting = gc.isenabled()
         gc.disable()  # the model is a large heap of small objects: no collector passes over it mid-run
         try:
@@ -122,7 +141,13 @@ class Session:
                 for path, text in overrides.items():
                     if path not in project.sources:
                         read_text[path] = text
+            previous = self.last
+            self.carried = (previous is not None and previous.changes == changes
+                            and carried_over(previous.project, project, previous.texts, overrides))
             result = run(project, self.config, fork=False if _no_fork() else None)
+        except BaseException:
+            self.changes += 1  # carried facts may now point at this run's project: carry none next time
+            raise
         finally:
             if collecting:
                 gc.enable()
@@ -132,7 +157,7 @@ class Session:
         if self.config_problem is not None:
             by_path.setdefault(self.config_problem.span.path, []).append(self.config_problem)
         outcome = Outcome({path: tuple(items) for path, items in by_path.items()}, project, dict(overrides),
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, changes)
         previous, self.last = self.last, outcome
         if previous is not None:
             # The server runs with the cyclic collector off (cli.main): without this, every run's

@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
+
 from composelint.diagnostics import Diagnostic, Severity, Span
 from composelint.reporters import render
 from composelint.reporters.text import SNIPPET_WIDTH, summary
@@ -83,13 +85,17 @@ def test_colour_only_when_asked(diagnostics, ctx):
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
 
 
-def test_wide_characters_and_tabs_keep_carets_under_their_text(ctx):
-    source = {"Dockerfile": "\tRUN echo 日本語 \t|x\n"}
-    diagnostic = _diagnostic("Dockerfile", 1, 16, 1, 17)  # the "|"
-    out = render("text", [diagnostic], make_ctx(ctx, sources=source)).splitlines()
+@pytest.mark.parametrize("line, column, drawn, caret", [
     # tab to cell 4, "RUN echo " 9 cells, three wide characters 6 cells, a space, tab to cell 24
-    assert out[2] == "1 |     RUN echo 日本語     |x"
-    assert out[3] == "  | " + " " * 24 + "^"
+    ("\tRUN echo 日本語 \t|x", 16, "    RUN echo 日本語     |x", 24),
+    # ASCII lines take a shortcut (one cell per character); a tab or a control character must not
+    ("RUN\ta \x01 |x", 9, "RUN a \u2401 |x", 8),
+])
+def test_wide_characters_tabs_and_controls_keep_carets_under_their_text(ctx, line, column, drawn, caret):
+    diagnostic = _diagnostic("Dockerfile", 1, column, 1, column + 1)  # the "|"
+    out = render("text", [diagnostic], make_ctx(ctx, sources={"Dockerfile": line + "\n"})).splitlines()
+    assert out[2] == "1 | " + drawn
+    assert out[3] == "  | " + " " * caret + "^"
 
 
 def test_combining_marks_take_no_cell(ctx):

@@ -185,6 +185,173 @@ def test_a_replaced_model_is_freed_without_the_cyclic_collector(tmp_path):
         replaced = weakref.ref(session.last.project)
         session.lint({"compose.yaml": APP + "\n"})
         assert replaced() is None
+        # A run that took the facts of the last one over (those that keep their project now keep this
+        # one) frees the last one too.
+        replaced = weakref.ref(session.last.project)
+        session.lint({"compose.yaml": APP + "\n\n"})
+        assert session.carried and replaced() is None
     finally:
         if enabled:
             gc.enable()
+
+
+# ---------------------------------------------------------------- facts carried from the last run
+
+def _carried(session: Session, root: Path, buffers: dict) -> tuple[bool, dict]:
+    found = _assert_same_as_cold(root, session, buffers)
+    return session.carried, found
+
+
+def test_a_compose_edit_carries_the_image_facts_and_finds_what_a_cold_run_finds(tmp_path):
+    root = _project(tmp_path)
+    (root / "other").mkdir()
+    (root / "other" / "Dockerfile").write_text(DOCKERFILE.replace("gunicorn", "celery"))
+    (root / "other" / "requirements.txt").write_text("gunicorn==22.0.0\n")
+    (root / "other" / "app.py").write_text("import yaml\n")
+    session = Session.open(root)
+    buffers: dict[str, str] = {}
+    assert _carried(session, root, buffers)[0] is False  # nothing to carry from
+    celery = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    steps = [
+        # Only the compose file changed, and the builds did not: the image facts are carried, and the
+        # program the image lacks shows on the compose file (CL204).
+        ("compose.yaml", celery, True, "CL204"),
+        ("compose.yaml", APP, True, None),
+        # Another context for the build: facts computed again (default_context differs), with the
+        # other directory's missing module (CL407) and CMD.
+        ("compose.yaml", APP.replace("build: ./app", "build: ./other"), False, "CL407"),
+        ("compose.yaml", APP.replace("build: ./app", "build: ./other") + "\n", True, "CL407"),
+        # A Dockerfile buffer: parsed again, nothing carried.
+        ("other/Dockerfile", DOCKERFILE, False, None),
+        # A requirements buffer: read again, nothing carried.
+        ("other/requirements.txt", "gunicorn==22.0.0\npyyaml==6.0.2\n", False, None),
+        ("compose.yaml", APP.replace("build: ./app", "build: ./other") + "\n\n", True, None),
+    ]
+    for path, text, carried, code in steps:
+        buffers[path] = text
+        was_carried, found = _carried(session, root, buffers)
+        assert was_carried is carried, (path, text)
+        if code is not None:
+            assert code in {d.code for items in found.values() for d in items}, (path, code)
+
+
+def test_a_file_changed_on_disk_is_read_again(tmp_path):
+    root = _project(tmp_path)
+    compose = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    session = Session.open(root)
+    buffers = {"compose.yaml": compose}
+    assert "CL204" in _codes(_assert_same_as_cold(root, session, buffers), "compose.yaml")
+    (root / "app" / "requirements.txt").write_text("gunicorn==22.0.0\ncelery==5.4.0\n")
+    session.file_changed("app/requirements.txt")  # the server's watched-file event
+    buffers["compose.yaml"] = compose + "\n"
+    carried, found = _carried(session, root, buffers)
+    assert carried is False and "CL204" not in _codes(found, "compose.yaml")
+    buffers["compose.yaml"] = compose
+    assert _carried(session, root, buffers)[0] is True
+
+
+def test_a_file_changed_on_disk_without_an_event_is_read_again(tmp_path):
+    # Not every client sends workspace/didChangeWatchedFiles (or watches every file): the carry
+    # compares what the last run read with the disk instead of trusting the events.
+    root = _project(tmp_path)
+    compose = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    session = Session.open(root)
+    buffers = {"compose.yaml": compose}
+    assert "CL204" in _codes(_assert_same_as_cold(root, session, buffers), "compose.yaml")
+    (root / "app" / "requirements.txt").write_text("gunicorn==22.0.0\ncelery==5.4.0\n")
+    buffers["compose.yaml"] = compose + "\n"
+    carried, found = _carried(session, root, buffers)
+    assert carried is False and "CL204" not in _codes(found, "compose.yaml")
+    buffers["compose.yaml"] = compose
+    assert _carried(session, root, buffers)[0] is True
+
+
+def test_a_pragma_in_a_file_the_last_run_read_stops_the_carry(tmp_path):
+    # The carried reads join this run's, and the pragmas of the files read are indexed: a read the
+    # last run made for a reason this run lacks (today none is known under the same builds: the
+    # guard is for the analyses to come) must not bring a pragma in.
+    root = _project(tmp_path)
+    session = Session.open(root)
+    session.lint({})
+    session.lint({"compose.yaml": APP + "\n"})
+    assert session.carried
+    session.last.project.facts.read_text["app/vendored.py"] = "import yaml  # composelint: ignore[CL407] -- vendored\n"
+    session.lint({"compose.yaml": APP})
+    assert not session.carried
+    session.lint({"compose.yaml": APP + "\n"})
+    assert session.carried
+
+
+def test_a_compose_edit_that_leaves_a_service_undefined_in_another_file(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "app" / "requirements.txt").write_text("gunicorn==22.0.0\n")
+    (tmp_path / "app" / "app.py").write_text("app = None\n")
+    base = "services:\n  db:\n    image: postgres:16\n  web:\n    build: ./app\n"
+    override = "services:\n  web:\n    depends_on: [db]\n    environment:\n      DB: postgres://db:5432/x\n"
+    (tmp_path / "compose.yaml").write_text(base)
+    (tmp_path / "compose.override.yaml").write_text(override)
+    session = Session.open(tmp_path)
+    buffers: dict[str, str] = {}
+    first = _assert_same_as_cold(tmp_path, session, buffers)
+    buffers["compose.yaml"] = base.replace("  db:\n    image: postgres:16\n", "")
+    carried, found = _carried(session, tmp_path, buffers)
+    assert carried is True
+    assert found != first and "compose.override.yaml" in found  # the override now names no service
+    buffers.clear()
+    assert _carried(session, tmp_path, buffers) == (True, first)
+
+
+def test_host_references_are_kept_for_the_services_an_edit_did_not_touch(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "compose.yaml").write_text(
+        "services:\n  web:\n    image: nginx:1.27\n    environment:\n      API: http://api:8000\n")
+    other = "services:\n  job:\n    image: busybox:1.36\n    command: [\"wget\", \"http://cache:6379\"]\n"
+    (tmp_path / "b" / "compose.yaml").write_text(other)
+    session = Session.open(tmp_path)
+    buffers: dict[str, str] = {}
+    _assert_same_as_cold(tmp_path, session, buffers)
+    kept = {entry[0][0].get("image").value: entry[1] for entry in
+            session.last.project.facts.table("kept:graph.host_references").values()}
+    assert [ref.host for ref in kept["busybox:1.36"]] == ["cache"]
+    # The other file's service (its node, environment and command) is reused; the edited one is not.
+    buffers["a/compose.yaml"] = "services:\n  web:\n    image: nginx:1.27\n    environment:\n      API: http://db:5432\n"
+    found = _assert_same_as_cold(tmp_path, session, buffers)
+    again = {entry[0][0].get("image").value: entry[1] for entry in
+             session.last.project.facts.table("kept:graph.host_references").values()}
+    assert again["busybox:1.36"] is kept["busybox:1.36"] and again["nginx:1.27"] is not kept["nginx:1.27"]
+    assert [ref.host for ref in again["nginx:1.27"]] == ["db"] and "CL103" in _codes(found, "a/compose.yaml")
+    # The command changes: computed again (a new node), the undefined host follows.
+    buffers["b/compose.yaml"] = other.replace("cache:6379", "api:8000")
+    found = _assert_same_as_cold(tmp_path, session, buffers)
+    assert "api" in str(found.get("b/compose.yaml", ()))
+
+
+def test_services_an_edit_did_not_touch_stay_the_same_linked_objects(tmp_path):
+    (tmp_path / ".git").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "compose.yaml").write_text(f"services:\n  {name}:\n    build: .\n")
+        (tmp_path / name / "Dockerfile").write_text(f'FROM python:3.12-slim\nCMD ["python", "{name}.py"]\n')
+        (tmp_path / name / f"{name}.py").write_text("")
+    session = Session.open(tmp_path)
+    buffers: dict[str, str] = {}
+    _assert_same_as_cold(tmp_path, session, buffers)
+
+    def services() -> dict:
+        return {service.name: service for deployment in session.last.project.linted_deployments()
+                for service in deployment.services.values()}
+
+    before = services()
+    buffers["a/compose.yaml"] = "services:\n  a:\n    build: .\n    init: true\n"
+    _assert_same_as_cold(tmp_path, session, buffers)
+    after = services()
+    assert after["b"] is before["b"] and after["a"] is not before["a"]
+    # Its Dockerfile parsed again: linked again, to the new start command (CL203: the file is missing).
+    buffers["b/Dockerfile"] = 'FROM python:3.12-slim\nCMD ["python", "missing.py"]\n'
+    found = _assert_same_as_cold(tmp_path, session, buffers)
+    assert services()["b"] is not after["b"] and services()["b"].effective_start.cmd.words[-1].text == "missing.py"
+    assert "CL203" in {d.code for items in found.values() for d in items}

@@ -19,8 +19,8 @@ def _truthy(value: str | None) -> bool:
 
 # Script names that say "development server" when the package.json cannot be read (`serve` does not:
 # it is as often `serve -s build`, a static server).
-_DEV_SCRIPT = re.compile(r"^(?:dev|develop|development|watch|start[:_-]?dev|start[:_-]?watch|dev[:_-].*|"
-                         r"watch[:_-].*|.*[:_-]watch)$")
+_DEV_SCRIPT = (r"^(?:dev|develop|development|watch|start[:_-]?dev|start[:_-]?watch|dev[:_-].*|"
+               r"watch[:_-].*|.*[:_-]watch)$")
 _DEV_TEXT = re.compile(
     r"(?:^|[\s;&|(])(?:npx\s+)?(?:nodemon|ts-node-dev|tsnd|node-dev|react-scripts\s+start|next\s+dev|nuxt\s+dev|"
     r"nuxi\s+dev|vite(?:\s+(?:dev|serve))?(?=\s*$|\s*[;&|)]|\s+-)|ng\s+serve|vue-cli-service\s+serve|webpack\s+serve|"
@@ -96,7 +96,7 @@ def dev_mode(invocation: Invocation, env: Mapping[str, str]) -> tuple[str, ShWor
             script, word = verb, words[index]
         else:
             return None
-        if script is not None and script != "start" and _DEV_SCRIPT.match(script):
+        if script is not None and script != "start" and re.match(_DEV_SCRIPT, script):
             return f"`{name} {'run ' if verb in ('run', 'run-script') else ''}{script}`", word
         return None
     text = " ".join(argv)

@@ -328,11 +328,11 @@ def start_analysis(project, start: EffectiveCommand, prefix: Sequence[str] = ())
     ``prefix`` is an ENTRYPOINT the image brings that the model cannot show (a distroless image's
     ``python3``): its words come first and have no position.
     """
-    cache = project.facts.table("shell.start_analysis")
-    key = (id(start), tuple(prefix))
-    hit = cache.get(key)
-    if hit is not None and hit[0] is start:
-        return hit[1]
+    return project.facts.kept("shell.start_analysis", (start,), lambda: _start_analysis(project, start, prefix),
+                              tuple(prefix))
+
+
+def _start_analysis(project, start: EffectiveCommand, prefix: Sequence[str]) -> StartAnalysis:
     words: list[ShWord] = [ShWord(text, (), 0, 0, True, None, text) for text in prefix]
     parts = start.parts()
     shell_form = any(part.form == "shell" for part in parts)
@@ -344,7 +344,6 @@ def start_analysis(project, start: EffectiveCommand, prefix: Sequence[str] = ())
         walker = _Walker(parts[0])
         walker.argv(words, depth=0, implicit_shell=shell_form)
         result = StartAnalysis(tuple(walker.invocations), tuple(walker.shells), walker.complete)
-    cache[key] = (start, result)
     return result
 
 

@@ -28,6 +28,7 @@ from composelint.analysis.image.base import base_info, hint, is_system_path, pac
 from composelint.analysis.image.context import Context
 from composelint.analysis.image.paths import ABSENT, ARCHIVE, DEFAULT_PATH, GLOB, PRESENT, UNKNOWN, URL, clean_rel, norm
 from composelint.analysis.image.runs import RunInfo, classify_run, mentions, mentions_name
+from composelint.analysis.commands.syntax import SCRIPTS
 from composelint.diagnostics import Span
 from composelint.model import Dockerfile, Instruction, Stage
 from composelint.records import record
@@ -115,6 +116,7 @@ class ImageModel:
         env: dict[str, str] = {}
         unknown_workdir = not self.base.workdir_known
         workdir = self.base.workdir
+        scripts = self.project.facts.table(SCRIPTS)
         for stage in self.chain:
             args: dict[str, str] = {}
             for instruction in stage.instructions:
@@ -162,7 +164,7 @@ class ImageModel:
                     self.ops[-1].user = self.user
                 elif keyword == "RUN":
                     self.ops.append(Op("run", instruction, workdir, unknown_workdir,
-                                       run=classify_run(instruction, lookup), user=self.user))
+                                       run=classify_run(instruction, lookup, memo=scripts), user=self.user))
         self.env = env
         self.workdir = workdir
         self.workdir_known = not unknown_workdir
@@ -546,8 +548,9 @@ def model_for(project, dockerfile: Dockerfile, stage: Stage, context: Context,
     return model
 
 
-def copy_word_spans(project, instruction: Instruction) -> list[tuple[str, Span]]:
-    """The words of a COPY/ADD (sources, then destination) with the span of each."""
+def copy_word_spans(project, instruction: Instruction) -> tuple[tuple[str, Span], ...]:
+    """The words of a COPY/ADD (sources, then destination) with the span of each (asked by several rules)."""
     from composelint.analysis.arguments import word_spans
 
-    return word_spans(project, instruction, instruction.copy_words)
+    return project.facts.kept("image.copy_word_spans", (instruction,),
+                              lambda: tuple(word_spans(project, instruction, instruction.copy_words)))

@@ -89,8 +89,10 @@ def _writes_cwd(name: str, argv: list[str]) -> bool | None:
     return None
 
 
-def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None, depth: int = 0) -> RunInfo:
-    """What a RUN instruction may change: packages, pip installs, where it writes (see RunInfo)."""
+def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None, depth: int = 0,
+                 memo: dict | None = None) -> RunInfo:
+    """What a RUN instruction may change: packages, pip installs, where it writes (see RunInfo); ``memo``
+    holds the scripts parsed so far in this run (:func:`~composelint.analysis.commands.syntax.parse_shared`)."""
     from composelint.parsers.dockerfile import substitute
 
     bodies = "\n".join(heredoc.body for heredoc in instruction.heredocs)
@@ -98,7 +100,7 @@ def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None,
     expanded = substitute(raw, env, keep_quotes=True) if env and "$" in raw else raw
     info = RunInfo(raw if expanded == raw else raw + "\n" + expanded)
     if instruction.form == "exec" and instruction.exec_args is not None:
-        _classify_argv(list(instruction.exec_args), info, depth, False, None)
+        _classify_argv(list(instruction.exec_args), info, depth, False, None, memo)
         return info
     arguments = substitute(instruction.arguments, env, keep_quotes=True) if env and "$" in instruction.arguments \
         else instruction.arguments
@@ -114,15 +116,15 @@ def classify_run(instruction: Instruction, env: Mapping[str, str] | None = None,
             _bump(info, "opaque")
             info.programs_unknown = True
     for script in scripts:
-        _classify_script(script, info, depth)
+        _classify_script(script, info, depth, memo)
     return info
 
 
-def _classify_script(script: str, info: RunInfo, depth: int) -> None:
+def _classify_script(script: str, info: RunInfo, depth: int, memo: dict | None) -> None:
     from composelint.analysis.commands.directories import Directories
-    from composelint.analysis.commands.syntax import parse_script
+    from composelint.analysis.commands.syntax import parse_shared
 
-    parsed = parse_script(script)
+    parsed = parse_shared(script, memo)
     if not parsed.complete:
         _bump(info, "opaque")
         info.programs_unknown = True
@@ -153,7 +155,7 @@ def _classify_script(script: str, info: RunInfo, depth: int) -> None:
             _bump(info, "opaque")  # curl … | sh
             info.programs_unknown = True
             continue
-        _classify_argv(argv, info, depth, writes, cwd)
+        _classify_argv(argv, info, depth, writes, cwd, memo)
 
 
 def _local(info: RunInfo, argv: list[str], cwd: str | None) -> None:
@@ -174,7 +176,7 @@ def _local(info: RunInfo, argv: list[str], cwd: str | None) -> None:
 
 
 def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirect: bool,
-                   cwd: str | None) -> None:
+                   cwd: str | None, memo: dict | None) -> None:
     from composelint.analysis.commands.installs import install_of
     from composelint.analysis.commands.tables import wrapped_program
 
@@ -203,7 +205,7 @@ def _classify_argv(argv: list[str], info: RunInfo, depth: int, has_write_redirec
                 script = argv[index + 1]
                 break
         if script is not None and depth < 3:
-            _classify_script(script, info, depth + 1)
+            _classify_script(script, info, depth + 1, memo)
             return
         _bump(info, "opaque")
         info.programs_unknown = True

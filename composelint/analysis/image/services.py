@@ -18,7 +18,7 @@ from composelint.analysis.image.builds import all_services, built_dockerfiles, u
 from composelint.analysis.image.context import context_for
 from composelint.analysis.image.model import ImageModel, Lookup, model_for
 from composelint.analysis.image.paths import ABSENT, DEFAULT_PATH, PRESENT, UNKNOWN, norm
-from composelint.analysis.mounts import Mount, mounts_of, through_mount
+from composelint.analysis.mounts import Mount, project_mounts, through_mount
 from composelint.diagnostics import Position, Related, Span
 from composelint.model import Deployment, Dockerfile, EffectiveCommand, Instruction, Service, Stage
 from composelint.parsers.package_json import scripts_of
@@ -215,7 +215,7 @@ def _service_view(project, service: Service) -> ServiceView | None:
 
     if _wasm(scalar_text(service.get("platform")) or "") or "wasm" in (scalar_text(service.get("runtime")) or ""):
         return None  # a WebAssembly runtime: the entrypoint is a module file, not a Linux program
-    mounts, complete = mounts_of(service, _deployment_of(project, service))
+    mounts, complete = project_mounts(project, service, _deployment_of(project, service))
     working_dir_node = service.get("working_dir")
     working_dir = scalar_text(working_dir_node) if working_dir_node is not None else None
     environment = {key: value.value for key, value in service.environment.items() if value.value is not None}

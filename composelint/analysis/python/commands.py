@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 from composelint.analysis.python.builds import stage_environments_of
 from composelint.analysis.commands.tables import SHELLS, WRAPPERS, wrapped_program
 from composelint.analysis.commands.maps import LazyMap, SubMap, WholeMap, argument_map, heredoc_map
-from composelint.analysis.commands.syntax import ShWord, parse_script
+from composelint.analysis.commands.syntax import SCRIPTS, ShWord, parse_shared
 from composelint.analysis.commands.start import exec_element_maps, shell_script_index
 from composelint.diagnostics import Position, Span
 from composelint.model import Dockerfile, Instruction, Project, Stage
@@ -123,15 +123,16 @@ def _expand(word: ShWord, env: Mapping[str, str], where) -> ShellWord:
 
 
 def script_commands(script: str, env: Mapping[str, str], instruction: Instruction, index: int,
-                    depth: int = 0, where=None) -> list[ShellCommand]:
+                    depth: int = 0, where=None, memo: dict | None = None) -> list[ShellCommand]:
     """The simple commands of the shell text ``script``, wrappers removed and ``sh -c`` scripts followed.
 
     ``index`` is the :attr:`ShellCommand.script` the commands belong to; ``where`` maps offsets of
-    ``script`` to the Dockerfile (:func:`run_commands` passes it; None: positions unknown).
+    ``script`` to the Dockerfile (:func:`run_commands` passes it; None: positions unknown); ``memo``
+    holds the scripts parsed so far in this run (:func:`~composelint.analysis.commands.syntax.parse_shared`).
     """
     result: list[ShellCommand] = []
     # Every arm of a `case` counts: whichever runs, its installs end up in the image.
-    simples = parse_script(script, case_arms=True).commands
+    simples = parse_shared(script, memo, case_arms=True).commands
     for position, simple in enumerate(simples):
         following = simples[position + 1] if position + 1 < len(simples) else None
         pipes_to = following.words[0].text if following is not None and following.after in ("|", "|&") and \
@@ -179,7 +180,7 @@ def script_commands(script: str, env: Mapping[str, str], instruction: Instructio
                 source = written[len(written) - len(words) + script_index]  # the loop only drops leading words
                 outer = (*wrappers, words[0])
                 nested = script_commands(script_word.text, env, instruction, index, depth + 1,
-                                         _script_map(where, source, script_word.text))
+                                         _script_map(where, source, script_word.text), memo)
                 result.extend(replace(command, wrappers=outer + command.wrappers, grouped=command.grouped or grouped,
                                       subshell=command.subshell + simple.subshell) for command in nested)
                 continue
@@ -203,7 +204,7 @@ def _script_map(where, word: ShWord, text: str):
 
 
 def argv_commands(argv: Sequence[str], env: Mapping[str, str], instruction: Instruction,
-                  maps: Sequence[object] | None = None) -> list[ShellCommand]:
+                  maps: Sequence[object] | None = None, memo: dict | None = None) -> list[ShellCommand]:
     """The commands an argv runs without a shell (an exec form): the script of ``sh -c``, else the argv.
 
     ``maps`` gives, per element, the map of its characters to the Dockerfile (exec_element_maps).
@@ -217,7 +218,7 @@ def argv_commands(argv: Sequence[str], env: Mapping[str, str], instruction: Inst
         script_index = shell_script_index(words, 0)
         if script_index is not None:
             where = maps[script_index] if maps is not None else None
-            return script_commands(words[script_index].text, env, instruction, 0, 1, where)
+            return script_commands(words[script_index].text, env, instruction, 0, 1, where, memo)
     return [ShellCommand(words, {}, instruction, 0)]
 
 
@@ -228,8 +229,10 @@ def _element(arg: str, where) -> ShellWord:
     return ShellWord(arg, arg, 0, False, len(arg), where)
 
 
-def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[str, str]) -> tuple[ShellCommand, ...]:
-    """The simple commands a RUN instruction executes (shell form, exec form, heredoc scripts)."""
+def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[str, str],
+                 memo: dict | None = None) -> tuple[ShellCommand, ...]:
+    """The simple commands a RUN instruction executes (shell form, exec form, heredoc scripts); ``memo`` as
+    for :func:`script_commands`."""
     if instruction.keyword != "RUN":
         return ()
     escape = getattr(dockerfile, "escape", "\\") or "\\"
@@ -237,10 +240,10 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
     if instruction.form == "exec" and instruction.exec_args is not None:
         elements = exec_element_maps(instruction, escape)
         maps = [where for _, where in elements] if elements is not None else None
-        commands.extend(argv_commands(instruction.exec_args, env, instruction, maps))
+        commands.extend(argv_commands(instruction.exec_args, env, instruction, maps, memo))
     else:
         where = LazyMap(lambda: argument_map(instruction, escape))
-        commands.extend(script_commands(instruction.arguments, env, instruction, 0, where=where))
+        commands.extend(script_commands(instruction.arguments, env, instruction, 0, where=where, memo=memo))
         # The bodies run as scripts when the RUN is only their markers, or a shell reading them on its
         # standard input: `RUN <<EOF`, `RUN bash <<EOF`, `RUN <<EOF bash`, `RUN sh -ex <<EOF`.
         head = instruction.arguments.strip().split()
@@ -254,7 +257,7 @@ def run_commands(dockerfile: Dockerfile, instruction: Instruction, env: Mapping[
                 if first.startswith("#!") and not any(shell in first for shell in SHELLS):
                     continue  # a Python (or other) script, not shell
                 body_map = LazyMap(lambda number=number: heredoc_map(instruction, number))
-                commands.extend(script_commands(heredoc.body, env, instruction, number, where=body_map))
+                commands.extend(script_commands(heredoc.body, env, instruction, number, where=body_map, memo=memo))
     frozen = tuple(commands)
     return tuple(replace(c, all_commands=frozen) for c in frozen)
 
@@ -264,6 +267,7 @@ def stage_run_commands(project: Project, dockerfile: Dockerfile, stage: Stage) -
     stage's ARG/ENV values: parsed once per project for every rule and analysis that reads RUN steps."""
     def compute(project: Project):
         env = stage_environments_of(project, dockerfile)[stage.index]
-        return tuple(run_commands(dockerfile, instruction, env) for instruction in stage.instructions)
+        memo = project.facts.table(SCRIPTS)
+        return tuple(run_commands(dockerfile, instruction, env, memo) for instruction in stage.instructions)
 
     return project.derived(f"python_deps.stage_run_commands:{dockerfile.path}:{stage.index}", compute)

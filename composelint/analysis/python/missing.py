@@ -22,7 +22,7 @@ from composelint.records import record
 MAX_PYTHON_FILES = 2000  # per build context; more are not scanned (bounded time)
 
 
-_GENERATED_MODULE = re.compile(r"(?:_pb2|_pb2_grpc|_grpc|_rc|^_?version|^local_settings|^settings_local|_local)$")
+_GENERATED_MODULE = r"(?:_pb2|_pb2_grpc|_grpc|_rc|^_?version|^local_settings|^settings_local|_local)$"
 
 
 @record(frozen=True, slots=True)
@@ -92,7 +92,7 @@ def _missing(project: Project, build: ImageBuild, module_map: Mapping[str, str])
             if any(install.has(candidate) for candidate in candidates):
                 continue
             if not known and (top in namespaces or install.unknown or install.generates_code or
-                              _GENERATED_MODULE.search(top) or external):
+                              re.search(_GENERATED_MODULE, top) or external):
                 continue  # an unknown name: maybe generated, downloaded or copied from another image
             if any(install.has(candidate) is None for candidate in candidates):
                 continue

@@ -34,9 +34,9 @@ def normalize(name: str) -> str:
 
 _REQUIREMENT_RE = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*(.*)\Z", re.S)
 URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git\+|hg\+|svn\+|bzr\+|git@)", re.I)
-_EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?")
-_WHEEL_RE = re.compile(r"(?:^|/)([A-Za-z0-9][A-Za-z0-9._]*?)-\d[^/-]*(?:-\d[^/-]*)?-[^/-]+-[^/-]+-[^/-]+\.whl$", re.I)
-_SDIST_RE = re.compile(r"(?:^|/)([A-Za-z0-9][A-Za-z0-9._-]*?)-\d[A-Za-z0-9._+!]*\.(?:tar\.gz|zip|tar\.bz2)$", re.I)
+_EGG_RE = r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?"
+_WHEEL_RE = r"(?i)(?:^|/)([A-Za-z0-9][A-Za-z0-9._]*?)-\d[^/-]*(?:-\d[^/-]*)?-[^/-]+-[^/-]+-[^/-]+\.whl$"
+_SDIST_RE = r"(?i)(?:^|/)([A-Za-z0-9][A-Za-z0-9._-]*?)-\d[A-Za-z0-9._+!]*\.(?:tar\.gz|zip|tar\.bz2)$"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -44,7 +44,7 @@ def parse_requirement(text: str) -> tuple[str, tuple[str, ...]] | None:
     """``name[extra,…] >=1.0 ; marker`` -> (normalized name, extras); None when it names no distribution."""
     text = text.strip()
     if not text or URL_RE.match(text):
-        egg = _EGG_RE.search(text)
+        egg = re.search(_EGG_RE, text)
         if egg:
             return normalize(egg.group(1)), _extras(egg.group(2))
         return None
@@ -173,7 +173,7 @@ def _requirement_text(project: Project, text: str, path: str, number: int, line:
 
 
 def file_name_requirement(text: str) -> tuple[str, tuple[str, ...]] | None:
-    match = _WHEEL_RE.search(text) or _SDIST_RE.search(text)
+    match = re.search(_WHEEL_RE, text) or re.search(_SDIST_RE, text)
     return (normalize(match.group(1)), ()) if match and "*" not in text else None
 
 
