@@ -52,7 +52,7 @@ from composelint.plain import decode, encode
 from composelint.records import record
 
 CACHE_DIR = ".composelint_cache"
-FORMAT = 1
+FORMAT = 2  # 2: a read records the stamp of the file it read
 MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
 _MAGIC = b"composelint-cache"
 # The classes a stored finding is rebuilt from, by name; nothing else can be constructed.
@@ -112,10 +112,12 @@ class RunCache:
                 entry = marshal.loads(handle.read())
             if entry.get("key") != self.key or entry.get("fileset") != fileset_hash:
                 return None
-            texts = _replay(self.root, entry["observed"])
-            if texts is None:
+            replayed = _replay(self.root, entry["observed"])
+            if replayed is None:
                 return None
-            sources = {path: texts[path] for path in entry["sources"]}
+            texts, unread = replayed
+            sources = _Sources(self.root, {path: texts[path] for path in entry["sources"] if path in texts},
+                               {path: unread[path] for path in entry["sources"] if path in unread})
             return CachedRun(tuple(decode(item) for item in entry["diagnostics"]),
                              tuple(decode(item) for item in entry["suppressed"]), sources, self.root)
         except Exception:  # missing, truncated, corrupt, from another version: a miss, never an error
@@ -254,29 +256,38 @@ def _read_outcome(result) -> tuple:
 def _manifest(observed: Iterable[tuple]) -> list | None:
     """One entry per distinct observation; None when one was seen with two outcomes."""
     seen: dict[tuple, object] = {}
+    stamps: dict[tuple, tuple | None] = {}
     for item in observed:
         if item[0] == "read":
-            _, relpath, max_bytes, result = item
+            _, relpath, max_bytes, result, stamp = item
             key, outcome = ("read", relpath, max_bytes), _read_outcome(result)
+            # Two reads of one text under different stamps (touched between them): read it next time.
+            stamps[key] = stamp if stamps.get(key, stamp) == stamp else None
         else:
             kind, relpath, outcome = item
             key = (kind, relpath)
         if key in seen and seen[key] != outcome:
             return None
         seen[key] = outcome
-    return [(*key, outcome) for key, outcome in seen.items()]
+    return [(*key, outcome, stamps[key]) if key[0] == "read" else (*key, outcome) for key, outcome in seen.items()]
 
 
-def _replay(root: Path, manifest: list) -> dict[str, str] | None:
-    """Observe again; the texts read (relpath -> text) when everything matches, else None."""
-    from composelint.assembly.discovery import probe_exists, probe_is_file, read_text
+def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, int]] | None:
+    """Observe again. When everything matches: the texts read (relpath -> text), and the files whose
+    stamps showed them unchanged, not read again (relpath -> size limit). Else None."""
+    from composelint.assembly.reading import probe_exists, probe_is_file, read_text, still_as_read
 
     texts: dict[str, str] = {}
+    unread: dict[str, int] = {}
     realpaths: dict = {}
     for entry in manifest:
         kind = entry[0]
         if kind == "read":
-            _, relpath, max_bytes, outcome = entry
+            _, relpath, max_bytes, outcome, stamp = entry
+            if stamp is not None and still_as_read(root, relpath, stamp, realpaths):
+                if outcome[0] == "text":
+                    unread[relpath] = max_bytes  # read when a reporter quotes it
+                continue
             result = read_text(root, relpath, max_bytes, realpaths)
             if _read_outcome(result) != outcome:
                 return None
@@ -292,7 +303,32 @@ def _replay(root: Path, manifest: list) -> dict[str, str] | None:
                 return None
         else:
             return None  # an observation this version does not know how to repeat
-    return texts
+    return texts, unread
+
+
+class _Sources(Mapping):
+    """The texts a cached run's reporters quote: those replay read, the others read on first use
+    (their stamps showed them unchanged; most runs quote few of them, or none)."""
+
+    def __init__(self, root: Path, texts: dict[str, str], unread: dict[str, int]):
+        self._root, self._texts, self._unread = root, texts, unread
+
+    def __getitem__(self, path: str) -> str:
+        text = self._texts.get(path)
+        if text is None:
+            from composelint.assembly.reading import read_text
+
+            text = read_text(self._root, path, self._unread[path]).text
+            if text is None:
+                raise KeyError(path)  # gone since the replay: quoted as a file without lines
+            self._texts[path] = text
+        return text
+
+    def __iter__(self):
+        return iter(self._texts.keys() | self._unread.keys())
+
+    def __len__(self) -> int:
+        return len(self._texts.keys() | self._unread.keys())
 
 
 def _write_if_missing(path: Path, text: str) -> None:

@@ -111,9 +111,6 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
         stdin_overrides[rel] = data.decode("utf-8", "surrogateescape")
         only_paths = {rel}
 
-    from composelint.engine import run
-    from composelint.assembly.project import build_project
-
     baseline = None
     if baseline_path is not None and write_baseline is None:
         from composelint.baseline import Baseline, BaselineError
@@ -144,7 +141,9 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     if view.fixing.enabled:
         return fixcli.run(root, config, view, only_paths, baseline, stdin_overrides,
                           lambda result, project, linted: _finish(result, project, view, config, linted, paths), fail)
-    from composelint.assembly.discovery import observing
+    from composelint.assembly.project import build_project
+    from composelint.assembly.reading import observing
+    from composelint.engine import run
 
     with observing() if cache is not None else contextlib.nullcontext([]) as observed:
         if only_paths is None:

@@ -161,7 +161,7 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     if payload is None:  # the child failed: the same rules, here
         found.update((code, _run_rule(load(code), project, config, lines_of, debug)) for code in beside)
         return found
-    from composelint.assembly.discovery import import_observations
+    from composelint.assembly.reading import import_observations
     from composelint.plain import decode
 
     found.update((code, [decode(item) for item in items]) for code, items in payload["found"].items())
@@ -176,7 +176,7 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
 
 def _forked_rules(codes: list[str], project, config: Config, lines_of: _SourceLines, debug: bool) -> dict:
     """In the child: the rules' findings, reads and probes, as plain values."""
-    from composelint.assembly.discovery import export_observations, is_observing, observing
+    from composelint.assembly.reading import export_observations, is_observing, observing
     from composelint.plain import encode
 
     read_before = set(project.facts.read_text)

@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 
 from composelint.config import Config
 from composelint.diagnostics import Diagnostic, Severity
-from composelint.assembly.discovery import decode
+from composelint.assembly.reading import decode
 from composelint.engine import RunResult, run
 from composelint.assembly.project import build_project
 from composelint.records import record

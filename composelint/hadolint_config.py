@@ -70,12 +70,12 @@ def find_hadolint_file(root: Path) -> Path | None:
 
 def load_hadolint(root: Path) -> HadolintSettings | None:
     """The root's hadolint configuration, or None. A file that is not YAML is a HadolintConfigError."""
+    path = find_hadolint_file(root)
+    if path is None:
+        return None  # most projects: no YAML parser to import (~10 ms; a cached re-run needs none)
     from composelint.parsers.yaml_loader import load_yaml
     from composelint.yamltree import YMap, YScalar, YSeq
 
-    path = find_hadolint_file(root)
-    if path is None:
-        return None
     display = path.name
     try:
         text = path.read_text(encoding="utf-8-sig")

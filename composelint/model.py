@@ -402,7 +402,7 @@ class DerivedFacts:
         self._computed: dict[str, object] = {}
         self._tables: dict[str, dict] = {}
         self.read_text: dict[str, str | None] = {}  # project-relative path -> text read beyond ``sources``
-        self.realpaths: dict = {}  # discovery.read_text's memo of resolved directories
+        self.realpaths: dict = {}  # reading.read_text's memo of resolved directories
         self.path_exists: dict[str, bool] = {}  # project-relative path -> whether it exists (one stat each)
         # Set by the engine while CL009 runs: (the suppression index, the codes that ran); see engine.run.
         self.suppression_usage: tuple | None = None
@@ -481,7 +481,7 @@ class Project:
             return self.sources[relpath]
         cache = self.facts.read_text
         if relpath not in cache:
-            from composelint.assembly.discovery import read_text
+            from composelint.assembly.reading import read_text
 
             cache[relpath] = read_text(self.root, relpath, self.read_limit,
                                        self.facts.realpaths).text if relpath in self.files else None
@@ -501,7 +501,7 @@ class Project:
             return True
         cache = self.facts.path_exists
         if relpath not in cache:
-            from composelint.assembly.discovery import note, probe_exists
+            from composelint.assembly.reading import note, probe_exists
 
             cache[relpath] = probe_exists(self.root, relpath)
             note("exists", relpath, cache[relpath])  # recorded for composelint.cache

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 
-from composelint.assembly.discovery import FileSet, is_compose_name, is_dockerfile_name, read_text
+from composelint.assembly.discovery import FileSet, is_compose_name, is_dockerfile_name
+from composelint.assembly.reading import read_text
 from composelint.relpaths import dirname, resolve_relative
 
 # CL102's help for a service nothing needs names the repository's first two deployments.

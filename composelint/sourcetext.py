@@ -1,6 +1,6 @@
 """``SourceText``: the one line index of a source file, and the per-path cache every reader shares.
 
-Every position in the model counts lines the way the files were read: ``discovery.decode`` turns CRLF
+Every position in the model counts lines the way the files were read: ``reading.decode`` turns CRLF
 and a lone CR into "\n", as libyaml (and so Compose) and editors break lines, so a line ends at "\n".
 A text that did not come through ``decode`` may still hold CRLF: its "\r" belongs to the break, as
 BuildKit's scanner trims it. (BuildKit alone keeps a lone CR inside its line; composelint follows

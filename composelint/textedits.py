@@ -3,7 +3,7 @@
 A file is edited as it is on disk, never re-serialised: its bytes are decoded as UTF-8 (undecodable
 bytes kept with ``surrogateescape``) with the BOM still in front and every line break as written, and
 the edited text is encoded back the same way. Edits speak the model's positions (composelint.diagnostics.Edit):
-lines of the text that ``discovery.decode`` made, where CRLF and a lone CR are one break each and the
+lines of the text that ``reading.decode`` made, where CRLF and a lone CR are one break each and the
 BOM is gone, and columns in code points. ``Lines`` maps those onto offsets in the raw text, so a CRLF
 file keeps its CRLFs, a BOM stays, a tab is one column, and a "\\n" the edit inserts is written as
 the file's own line break.

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("composelint", "composelint.records", "composelint.diagnostics", "composelint.textnumbers",
                     "composelint.relpaths", "composelint.datafiles", "composelint.plain", "composelint.forked",
                     "composelint.yamltree", "composelint.docs")),
-    ("sources", ("composelint.assembly.discovery",)),
+    ("sources", ("composelint.assembly.discovery", "composelint.assembly.reading")),
     ("model", ("composelint.model",)),
     # The command-analysis package reads shell text as a parser reads its format (words, scripts, the maps of
     # their characters to file positions, the command tables, the working directory): it imports only the

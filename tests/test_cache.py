@@ -7,6 +7,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -209,7 +210,8 @@ def test_a_damaged_entry_is_ignored_and_replaced(tmp_path, builds, damage):
     elif damage == "empty":
         entry.write_bytes(b"")
     elif damage == "other version":
-        entry.write_bytes(data.replace(b"composelint-cache 1 ", b"composelint-cache 1 9.9.9-", 1))
+        stamp = f"composelint-cache {cache_module.FORMAT} ".encode()
+        entry.write_bytes(data.replace(stamp, stamp + b"9.9.9-", 1))
     else:
         header, _, payload = data.partition(b"\n")
         stored = marshal.loads(payload)
@@ -316,9 +318,9 @@ def test_findings_survive_the_round_trip_and_nothing_else_can_be_stored():
 
 def test_store_refuses_a_run_whose_files_changed_while_it_read_them(tmp_path):
     cache = RunCache(tmp_path, "k" * 64)
-    from composelint.assembly.discovery import ReadResult
+    from composelint.assembly.reading import ReadResult
 
-    observed = [("read", "compose.yaml", 10, ReadResult("a")), ("read", "compose.yaml", 10, ReadResult("b"))]
+    observed = [("read", "compose.yaml", 10, ReadResult("a"), None), ("read", "compose.yaml", 10, ReadResult("b"), None)]
 
     class Project:
         sources = {"compose.yaml": "b"}
@@ -342,3 +344,69 @@ def test_concurrent_runs_agree_and_leave_a_valid_entry(tmp_path):
     assert len(entries(root)) == 1 and not list((root / CACHE_DIR).glob(".tmp-*"))
     again = subprocess.run(command, capture_output=True, env=env, timeout=120)
     assert again.stdout in outputs
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """The clock two minutes on, for the stamps: every file of the test counts as settled (a real run
+    stamps only files last changed over two seconds before it read them)."""
+    from composelint.assembly import reading
+
+    real = reading.time.time_ns
+    monkeypatch.setattr(reading.time, "time_ns", lambda: real() + 120 * 10**9)
+
+
+def _counting_reads(monkeypatch) -> list[str]:
+    from composelint.assembly import reading
+
+    reads: list[str] = []
+    original = reading._read_text
+
+    def counting(root, relpath, *args):
+        reads.append(relpath)
+        return original(root, relpath, *args)
+
+    monkeypatch.setattr(reading, "_read_text", counting)
+    return reads
+
+
+def test_a_rerun_checks_settled_files_by_their_stamps_and_reads_only_what_it_quotes(tmp_path, builds, settled,
+                                                                                       monkeypatch):
+    root = repo(tmp_path)
+    cold_json = lint(root, "--no-cache", "--format", "json").output
+    cold_text = lint(root, "--no-cache", "--format", "text", "--color", "never").output
+    lint(root, "--format", "json")  # stores the entry
+    reads = _counting_reads(monkeypatch)
+    count = len(builds)
+    assert lint(root, "--format", "json").output == cold_json
+    assert reads == [] and len(builds) == count  # a hit, and not one file read again
+    # The same entry serves the text report, which quotes lines: only the files it quotes are read.
+    assert lint(root, "--format", "text", "--color", "never").output == cold_text
+    assert len(builds) == count and 0 < len(reads) < 4 and set(reads) <= {"compose.yaml", "web/Dockerfile"}
+
+
+def test_a_file_rewritten_to_its_old_size_and_modification_time_is_read_again(tmp_path, builds, settled):
+    # Tools that keep the modification time (cp -p, rsync -t, an editor restoring it) must not hide
+    # an edit: the status-change time, which no tool sets back, is part of the stamp.
+    root = repo(tmp_path)
+    lint(root, "--format", "json")
+    dockerfile = root / "web" / "Dockerfile"
+    before = os.stat(dockerfile)
+    time.sleep(0.05)  # past the file system's timestamp tick
+    dockerfile.write_text(DOCKERFILE.replace("main.py", "main.sh"))  # the same size
+    os.utime(dockerfile, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(dockerfile).st_size == before.st_size
+    count = len(builds)
+    assert lint(root, "--format", "json").output == lint(root, "--no-cache", "--format", "json").output
+    assert len(builds) == count + 2  # the stamp did not match: the content was compared, and differed
+
+
+def test_files_changed_just_before_the_run_are_not_stamped(tmp_path):
+    # Within the clock tick of a file's last change, another change may keep every stamp field: such
+    # a file is read and compared next time, never trusted by its stamp.
+    root = repo(tmp_path)
+    lint(root, "--format", "json")
+    (entry,) = entries(root)
+    stored = marshal.loads(entry.read_bytes().partition(b"\n")[2])
+    reads = [item for item in stored["observed"] if item[0] == "read"]
+    assert reads and all(item[-1] is None for item in reads)

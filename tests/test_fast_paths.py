@@ -4,7 +4,7 @@
 * parsers/schema.surely_valid never calls an invalid document valid, and decides the common
   documents exactly as jsonschema does;
 * datafiles.load returns the YAML tables' data, and ignores a JSON twin that is stale;
-* discovery.read_text with a memo of resolved directories reads exactly what it read without.
+* reading.read_text with a memo of resolved directories reads exactly what it read without.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from composelint import datafiles
-from composelint.assembly.discovery import read_text
+from composelint.assembly.reading import read_text
 from composelint.graph.adjacency import DiGraph, MultiDiGraph
 from composelint.parsers import schema
 from composelint.parsers.yaml_loader import load_yaml

@@ -213,14 +213,14 @@ def test_each_fixing_rule_page_says_whether_it_is_safe_with_an_example_that_runs
 # --------------------------------------------------------------------------- positions onto raw text
 
 from composelint.diagnostics import Edit, Fix, Span  # noqa: E402
-from composelint.assembly.discovery import decode  # noqa: E402
+from composelint.assembly.reading import decode  # noqa: E402
 from composelint.textedits import Lines, apply_edits, unified_diff  # noqa: E402
 
 
 @pytest.mark.parametrize("raw, line, column, offset", [
     ("ab\ncd", 2, 2, 4),                  # LF
     ("ab\r\ncd", 2, 2, 5),                # CRLF is one break
-    ("ab\rcd", 2, 1, 3),                  # a lone CR too, as discovery.decode reads it
+    ("ab\rcd", 2, 1, 3),                  # a lone CR too, as reading.decode reads it
     ("\ufeffab\ncd", 1, 1, 1),            # the BOM is not in the model's text
     ("\ufeffab\ncd", 2, 1, 4),
     ("\tcafé: x\n", 1, 7, 6),             # code points: a tab is one column, é one

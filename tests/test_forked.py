@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from composelint import engine, forked
-from composelint.assembly import discovery
+from composelint.assembly import reading
 from composelint.assembly.project import build_project
 from composelint.cache import CACHE_DIR
 from composelint.cli import cli
@@ -29,7 +29,7 @@ def _run(root: Path, fork: bool, observed: list | None = None):
     project = build_project(root, config)
     if observed is None:
         return engine.run(project, config, fork=fork), project
-    with discovery.observing() as entries:
+    with reading.observing() as entries:
         result = engine.run(project, config, fork=fork)
     observed.extend(entries)
     return result, project
@@ -54,7 +54,7 @@ def test_what_the_child_read_counts_as_read_in_the_parent():
     _, project_alone = _run(root, fork=False, observed=alone)
     beside: list = []
     _, project_beside = _run(root, fork=True, observed=beside)
-    assert sorted(discovery.export_observations(beside)) == sorted(discovery.export_observations(alone))
+    assert sorted(reading.export_observations(beside)) == sorted(reading.export_observations(alone))
     assert project_beside.facts.read_text == project_alone.facts.read_text
     assert any(path.endswith(".py") for path in project_beside.facts.read_text)  # read by CL407, in the child
 

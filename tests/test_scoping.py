@@ -117,7 +117,7 @@ def _project(repo, *targets):
 
 
 def test_what_cannot_bear_on_the_paths_is_neither_modelled_nor_read(repo):
-    from composelint.assembly.discovery import observing
+    from composelint.assembly.reading import observing
 
     with observing() as observed:
         project = _project(repo, "apps/web")

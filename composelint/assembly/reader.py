@@ -10,7 +10,8 @@ from dataclasses import field
 from pathlib import Path
 from typing import Mapping
 
-from composelint.assembly.discovery import FileSet, ReadResult, decode, note, probe_is_file, read_text
+from composelint.assembly.discovery import FileSet
+from composelint.assembly.reading import ReadResult, decode, note, probe_is_file, read_text
 from composelint.settings import Config
 from composelint.diagnostics import Position, Severity, Span
 from composelint.model import ParseProblem

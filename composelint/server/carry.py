@@ -112,7 +112,7 @@ def _only_compose_changed(previous, project, previous_buffers, buffers) -> bool:
 def _reads_unchanged(previous, buffers: Mapping[str, str]) -> bool:
     """Every file the last run read from disk (requirements, Python sources) still has the text it
     read: ~1,000 small reads at 1,000 services cost ~10 ms, a stale fact would cost a wrong finding."""
-    from composelint.assembly.discovery import read_text
+    from composelint.assembly.reading import read_text
 
     realpaths: dict = {}
     return all(read_text(previous.root, path, previous.read_limit, realpaths).text == text
