@@ -10,6 +10,15 @@ def dirname(relpath: str) -> str:
     return relpath.rsplit("/", 1)[0] if "/" in relpath else ""
 
 
+def parents(directory: str) -> list[str]:
+    """``a/b`` -> [a/b, a, ""]: a directory and those above it, nearest first."""
+    result = [directory]
+    while directory:
+        directory = dirname(directory)
+        result.append(directory)
+    return result
+
+
 def resolve_relative(base_dir: str, written: str) -> str | None:
     """``written`` relative to ``base_dir``, project-relative; None when absolute (``/``, ``~``, a drive
     letter) or outside the root."""

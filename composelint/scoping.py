@@ -30,7 +30,8 @@ import re
 
 from composelint.assembly.discovery import FileSet, is_compose_name, is_dockerfile_name
 from composelint.assembly.reading import read_text
-from composelint.relpaths import dirname, resolve_relative
+from composelint.imageref import parse_image_ref
+from composelint.relpaths import dirname, parents, resolve_relative
 
 # CL102's help for a service nothing needs names the repository's first two deployments.
 FIRST_DEPLOYMENTS = 2
@@ -48,14 +49,6 @@ _DYNAMIC_ITEM = re.compile(r"(?m)^\s*-\s*[^#\n:]*\$")
 _IMAGE = re.compile(r"""(?m)^[ \t]*(?:-[ \t]*)?image[ \t]*:[ \t]*["']?([^\s"'#]+)""")
 _PATH_WORD = re.compile(r"""[^\s"'\[\]{},#]+""")
 _PARENT_WORD = re.compile(r"""[^\s"'\[\]{},#]*\.\.[^\s"'\[\]{},#]*""")
-
-
-def _ancestors(relpath: str):
-    """The directories above ``relpath``, nearest first, ending with the root ("")."""
-    directory = relpath
-    while directory:
-        directory = dirname(directory)
-        yield directory
 
 
 def _words(tokens, after: str = r"\w.-") -> re.Pattern | None:
@@ -98,7 +91,7 @@ class Scope:
             return True
         if files and is_compose_name(files[0].rsplit("/", 1)[-1]):
             if self._ancestor_dirs is None:
-                self._ancestor_dirs = {directory for path in self.compose for directory in _ancestors(path)}
+                self._ancestor_dirs = {directory for path in self.compose for directory in parents(dirname(path))}
             return dirname(files[0]) in self._ancestor_dirs
         return False
 
@@ -254,7 +247,7 @@ def _beside_build(text: str, offset: int) -> bool:
 
 def _image_name(image: str) -> str:
     """The last component of an image's repository (`nginx` of `docker.io/library/nginx:1.27`)."""
-    return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return parse_image_ref(image).path.rsplit("/", 1)[-1]
 
 
 def _names(project, files: set[str], contexts: set[int]) -> tuple[set[str], bool]:

@@ -11,10 +11,10 @@ from composelint.analysis.commands.syntax import Token, command_tokens
 from composelint.assembly.deployments.invocations import find_invocations
 from composelint.assembly.deployments.makefiles import make_units
 from composelint.assembly.deployments.requests import COMPOSE_VARIABLES, Request, mentions_deployment
-from composelint.assembly.deployments.units import Unit, parents, unit_from_text
+from composelint.assembly.deployments.units import Unit, unit_from_text
 from composelint.diagnostics import Position, Span
 from composelint.parsers.package_json import scripts_of
-from composelint.relpaths import dirname, resolve_relative
+from composelint.relpaths import dirname, parents, resolve_relative
 from composelint.sourcetext import SourceText
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from composelint.assembly.deployments.requests import mentions_deployment
-from composelint.assembly.deployments.units import Unit, parents
-from composelint.relpaths import dirname
+from composelint.assembly.deployments.units import Unit
+from composelint.relpaths import dirname, parents
 
 
 _FENCE = re.compile(r"^([ \t]{0,12})(`{3,}|~{3,})[ \t]*([^\s`{]*)[^`]*$")  # no backtick after a ``` fence

@@ -8,7 +8,6 @@ import bisect
 from dataclasses import field
 
 from composelint.records import record
-from composelint.relpaths import dirname
 
 
 @record
@@ -44,10 +43,3 @@ def unit_from_text(text: str, first_line: int, first_column: int, cwd: str | Non
     return Unit(text, pieces, cwd, **kwargs)
 
 
-def parents(directory: str) -> list[str]:
-    """``a/b`` -> [a/b, a, ""]: the directories a script may be run from, nearest first."""
-    result = [directory]
-    while directory:
-        directory = dirname(directory)
-        result.append(directory)
-    return result
