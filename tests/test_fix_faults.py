@@ -123,19 +123,16 @@ def _fail_second_call(monkeypatch, name: str, error: BaseException) -> None:
     monkeypatch.setattr(safewrite.os, name, failing)
 
 
-def test_a_full_disk_changes_no_file(tmp_path, monkeypatch):
-    root = _project(tmp_path, 3)
+@pytest.mark.parametrize("files, call, error, messages", [
     # the second file's temporary copy
-    _fail_second_call(monkeypatch, "write", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
-    _fails(lint(root, "--select", "CL402", "--fix"), "svc1/Dockerfile", "the disk is full", "no file was changed")
-    assert set(_texts(root).values()) == {DOCKERFILE}
-    _no_temporary_files(root)
-
-
-def test_an_interrupt_while_writing_temporary_files_changes_no_file(tmp_path, monkeypatch):
-    root = _project(tmp_path, 2)
-    _fail_second_call(monkeypatch, "fsync", KeyboardInterrupt())
-    _fails(lint(root, "--select", "CL402", "--fix"), "interrupted", "no file was changed")
+    (3, "write", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+     ("svc1/Dockerfile", "the disk is full", "no file was changed")),
+    (2, "fsync", KeyboardInterrupt(), ("interrupted", "no file was changed")),
+], ids=["a full disk", "an interrupt while writing temporary files"])
+def test_a_fault_before_any_file_is_replaced_changes_no_file(tmp_path, monkeypatch, files, call, error, messages):
+    root = _project(tmp_path, files)
+    _fail_second_call(monkeypatch, call, error)
+    _fails(lint(root, "--select", "CL402", "--fix"), *messages)
     assert set(_texts(root).values()) == {DOCKERFILE}
     _no_temporary_files(root)
 
