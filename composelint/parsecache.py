@@ -9,8 +9,10 @@ tree (with their problems) and the file's services, keyed by the environment's v
 deployment model with the services built from it, kept while every question its loading asked
 (which interpolated tree, does a file exist, an include's variables) has the same answer
 (deployment_models._DeploymentSource.load); and each service linked to its Dockerfile while both are
-the same objects (``linked``). The Deployment records and everything after them are computed again
-in every build. One entry per path, per environment used, per model loaded and per service linked by
+the same objects (``linked``); and the files a build read, while each has the stamp it had when
+read (``read``: one ``lstat`` instead of a read, as the result cache checks files; a file changed
+under two seconds before its read has no stamp and is read again). The Deployment records and
+everything after them are computed again in every build. One entry per path, per environment used, per model loaded and per service linked by
 the last build: memory stays that of one model.
 """
 
@@ -29,6 +31,9 @@ class ParseCache:
         # and the last one's (a build keeps only the entries it used)
         self._linked: dict[int, tuple] = {}
         self._linked_before: dict[int, tuple] = {}
+        # (relpath, size limit) -> (stamp, ReadResult): this build's reads and the last one's
+        self._reads: dict[tuple, tuple] = {}
+        self._reads_before: dict[tuple, tuple] = {}
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -68,6 +73,23 @@ class ParseCache:
 
     def next_build(self) -> None:
         self._linked_before, self._linked = self._linked, {}
+        self._reads_before, self._reads = self._reads, {}
+
+    def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
+        """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
+        keeps the stamp it had when read (``reading.still_as_read``)."""
+        from composelint.assembly.reading import is_observing, read_stamped, still_as_read
+
+        key = (relpath, max_bytes)
+        entry = self._reads.get(key) or self._reads_before.pop(key, None)
+        if entry is None or is_observing() or not still_as_read(root, relpath, entry[0], realpaths):
+            result, stamp = read_stamped(root, relpath, max_bytes, realpaths)
+            if stamp is None:
+                self._reads.pop(key, None)
+                return result
+            entry = (stamp, result)
+        self._reads[key] = entry
+        return entry[1]
 
     def linked(self, service, dockerfile, compute):
         """``compute()``, ``service`` linked to ``dockerfile`` (a function of those two objects alone),

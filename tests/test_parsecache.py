@@ -61,3 +61,55 @@ def test_a_changed_environment_is_not_reused(tmp_path):
     after = _findings(tmp_path, config, {".env": "TAG=1.0\nPORT=8080\n"}, parsed)
     assert after == _findings(tmp_path, config, {".env": "TAG=1.0\nPORT=8080\n"})
     assert not any(d.code == "CL005" and "PORT" in d.message for d in after)
+
+
+def _counting_reads(monkeypatch) -> list:
+    """The paths read from disk from now on (stamps are taken at once: no two-second wait)."""
+    import composelint.assembly.reading as reading
+
+    monkeypatch.setattr(reading, "_SETTLED_NS", 0)
+    read, original = [], reading._read_text
+
+    def counted(root, relpath, *args):
+        read.append(relpath)
+        return original(root, relpath, *args)
+
+    monkeypatch.setattr(reading, "_read_text", counted)
+    return read
+
+
+def test_a_file_that_keeps_its_stamp_is_not_read_again(tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "app").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: ./app\n")
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12-slim\nCMD [\"python\"]\n")
+    (tmp_path / "app" / ".dockerignore").write_text(".git\n")
+    read = _counting_reads(monkeypatch)
+    config = Config()
+    parsed = ParseCache()
+    first = _findings(tmp_path, config, {}, parsed)
+    assert {"compose.yaml", "app/Dockerfile", "app/.dockerignore"} <= set(read)
+    read.clear()
+    assert _findings(tmp_path, config, {}, parsed) == first
+    assert read == []  # one lstat each, no read
+    # The same size, another text: the stamp (inode, times) tells, and the file is read again.
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12-slim\nCMD [\"pythom\"]\n")
+    after = _findings(tmp_path, config, {}, parsed)
+    assert read == ["app/Dockerfile"]
+    assert after == _findings(tmp_path, config, {})
+
+
+def test_a_file_read_too_soon_after_a_change_is_read_again(tmp_path, monkeypatch):
+    # Within the file system's timestamp granularity an edit may keep every field of the stamp: such
+    # files get none (reading._SETTLED_NS) and are read by every build.
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    parsed = ParseCache()
+    _findings(tmp_path, Config(), {}, parsed)
+    read = _counting_reads(monkeypatch)
+    import composelint.assembly.reading as reading
+
+    monkeypatch.setattr(reading, "_SETTLED_NS", 10 ** 18)
+    _findings(tmp_path, Config(), {}, parsed)
+    _findings(tmp_path, Config(), {}, parsed)
+    assert read == ["compose.yaml", "compose.yaml"]

@@ -52,6 +52,8 @@ class ProjectReader:
     def _fetch(self, relpath: str) -> ReadResult:
         if relpath in self.overrides:
             return _override_result(self.overrides[relpath], self.config.limits.max_file_size)
+        if self.parsed is not None:  # the language server's session: unchanged files are not read again
+            return self.parsed.read(self.root, relpath, self.config.limits.max_file_size, self.realpaths)
         return read_text(self.root, relpath, self.config.limits.max_file_size, self.realpaths)
 
     def read(self, relpath: str, code_for_io: str = "CL006") -> str | None:

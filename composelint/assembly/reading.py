@@ -105,10 +105,16 @@ def read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None =
     ``realpaths`` memoizes resolved directories for the duration of one build (resolving every
     component of every path again costs a ``lstat`` each: seconds for thousands of files).
     """
+    return read_stamped(root, relpath, max_bytes, realpaths)[0]
+
+
+def read_stamped(root: Path, relpath: str, max_bytes: int, realpaths: dict | None = None
+                 ) -> tuple[ReadResult, tuple | None]:
+    """read_text's result, and the file's stamp when it was read whole and has settled (else None)."""
     result, stamp = _read_text(root, relpath, max_bytes, realpaths)
     if _observed is not None:
         _observed.append(("read", relpath, max_bytes, result, stamp))
-    return result
+    return result, stamp
 
 
 def still_as_read(root: Path, relpath: str, stamp: tuple, realpaths: dict | None = None) -> bool:

@@ -46,13 +46,15 @@ CARRIED_TABLES = (
 PRAGMA_MARK = "composelint"
 
 
-def carry(previous, project, previous_buffers: Mapping[str, str], buffers: Mapping[str, str]) -> bool:
+def carry(previous, project, previous_buffers: Mapping[str, str], buffers: Mapping[str, str],
+          parsed=None) -> bool:
     """Move the facts of ``previous`` (the last run's project) that still hold into ``project``.
 
     ``previous_buffers`` and ``buffers``: the editor buffers each run laid over the disk. The caller
     vouches for the configuration and the walk (the server's watched-file events); the files the
     carried facts read are read again and compared, since not every client reports changes made
-    outside the editor. True when the facts were carried.
+    outside the editor (``parsed``: the session's composelint.parsecache.ParseCache, which reads a
+    file again only when its stamp changed). True when the facts were carried.
     """
     if previous is None:
         return False
@@ -65,7 +67,7 @@ def carry(previous, project, previous_buffers: Mapping[str, str], buffers: Mappi
     old, new = previous.facts, project.facts
     if any(text and PRAGMA_MARK in text for path, text in old.read_text.items() if path not in new.read_text):
         return False
-    if not _reads_unchanged(previous, buffers):
+    if not _reads_unchanged(previous, buffers, parsed):
         return False
     for key, value in old._computed.items():
         if key.startswith(CARRIED_FACTS) and key not in new._computed:
@@ -109,13 +111,15 @@ def _only_compose_changed(previous, project, previous_buffers, buffers) -> bool:
                for path in previous_buffers.keys() | buffers.keys())
 
 
-def _reads_unchanged(previous, buffers: Mapping[str, str]) -> bool:
+def _reads_unchanged(previous, buffers: Mapping[str, str], parsed=None) -> bool:
     """Every file the last run read from disk (requirements, Python sources) still has the text it
-    read: ~1,000 small reads at 1,000 services cost ~10 ms, a stale fact would cost a wrong finding."""
+    read: ~1,000 small reads at 1,000 services cost ~10 ms (an ``lstat`` each for files whose stamp
+    is kept), a stale fact would cost a wrong finding."""
     from composelint.assembly.reading import read_text
 
+    read = parsed.read if parsed is not None else read_text
     realpaths: dict = {}
-    return all(read_text(previous.root, path, previous.read_limit, realpaths).text == text
+    return all(read(previous.root, path, previous.read_limit, realpaths).text == text
                for path, text in previous.facts.read_text.items()
                if path not in buffers and path in previous.files)
 

@@ -143,7 +143,7 @@ class Session:
                         read_text[path] = text
             previous = self.last
             self.carried = (previous is not None and previous.changes == changes
-                            and carried_over(previous.project, project, previous.texts, overrides))
+                            and carried_over(previous.project, project, previous.texts, overrides, self.parsed))
             result = run(project, self.config, fork=False if _no_fork() else None)
         except BaseException:
             self.changes += 1  # carried facts may now point at this run's project: carry none next time

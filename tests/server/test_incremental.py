@@ -343,3 +343,29 @@ def test_services_an_edit_did_not_touch_stay_the_same_linked_objects(tmp_path):
     found = _assert_same_as_cold(tmp_path, session, buffers)
     assert services()["b"] is not after["b"] and services()["b"].effective_start.cmd.words[-1].text == "missing.py"
     assert "CL203" in {d.code for items in found.values() for d in items}
+
+
+def test_settled_files_are_checked_by_their_stamp_and_a_changed_one_is_read(tmp_path, monkeypatch):
+    # Files whose stamp (inode, size, times) is the one they had when read are not read again by the
+    # build or the carry's check; a file rewritten on disk with no watched-file event is read again.
+    import composelint.assembly.reading as reading
+
+    monkeypatch.setattr(reading, "_SETTLED_NS", 0)  # stamps at once, instead of two seconds after a write
+    read, original = [], reading._read_text
+    monkeypatch.setattr(reading, "_read_text", lambda root, relpath, *args: read.append(relpath) or original(
+        root, relpath, *args))
+    root = _project(tmp_path)
+    compose = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    session = Session.open(root)
+    buffers = {"compose.yaml": compose}
+    session.lint(buffers)
+    buffers["compose.yaml"] = compose + "\n"
+    session.lint(buffers)  # the first carry reads what the analysis read, stamped from now on
+    read.clear()
+    buffers["compose.yaml"] = compose
+    assert "CL204" in _codes(_findings(session.lint(buffers)), "compose.yaml") and session.carried
+    assert read == []
+    (root / "app" / "requirements.txt").write_text("gunicorn==22.0.0\ncelery==5.4.0\n")
+    buffers["compose.yaml"] = compose + "\n"
+    carried, found = _carried(session, root, buffers)
+    assert carried is False and "CL204" not in _codes(found, "compose.yaml")
