@@ -190,8 +190,12 @@ def _kept(loader: ProjectReader, raw: YMap, key, compute: Callable[[], T]) -> T:
 
 def _environment_key(loader: ProjectReader, environment) -> tuple:
     """All that interpolating a document reads besides it: the variables, whether they are known, the
-    example files, and the text of the automation that may export more (_automation_may_set)."""
+    example files, and the text of the automation that may export more (_automation_may_set). Only a
+    known environment asks the automation (interpolate_root): an unknown one's is left out of the key,
+    so that a file one automation deploys, also linted in its own directory, is interpolated once."""
     automation = environment.automation
+    if automation is not None and not environment.known:  # key: (("~known", False, examples, automation), ...)
+        return (("~known", False, environment.examples, None),) + environment.key[1:], None
     return environment.key, automation and loader.sources.get(automation.rsplit(":", 1)[0])
 
 

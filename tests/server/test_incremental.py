@@ -369,3 +369,25 @@ def test_settled_files_are_checked_by_their_stamp_and_a_changed_one_is_read(tmp_
     buffers["compose.yaml"] = compose + "\n"
     carried, found = _carried(session, root, buffers)
     assert carried is False and "CL204" not in _codes(found, "compose.yaml")
+
+
+def test_a_deployed_file_of_an_unknown_environment_is_interpolated_once_per_edit(tmp_path, monkeypatch):
+    # No .env is committed (the environment is unknown), and a script deploys the file: its own
+    # directory's environment and the deployment's differ only by the automation, which interpolation
+    # asks only in a known environment (for a required variable it may export). One interpolation.
+    import composelint.assembly.compose_files as compose_files
+
+    root = _project(tmp_path)
+    (root / ".env").unlink()
+    interpolated, original = [], compose_files.interpolate_root
+    monkeypatch.setattr(compose_files, "interpolate_root", lambda loader, raw, environment, *args: (
+        interpolated.append(environment.automation), original(loader, raw, environment, *args))[1])
+    session = Session.open(root)
+    buffers: dict[str, str] = {}
+    for text in (APP, APP.replace("${TAG}", "${TAG:?set TAG}"), APP + "\n", APP.replace("${TAG}", "${OTHER}")):
+        buffers["compose.yaml"] = text
+        interpolated.clear()
+        warm = session.lint(buffers)
+        assert len(interpolated) == 1, interpolated
+        assert _findings(warm) == _findings(Session.open(root).lint(buffers))
+    assert "CL005" in _codes(_findings(warm), "compose.yaml")
