@@ -72,19 +72,17 @@ FORK_MIN_SUBJECTS = 100
 
 
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
-        debug: bool = False, fork: bool | None = None) -> RunResult:
-    """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough)."""
+        debug: bool = False, fork: bool | None = None, beside=None) -> RunResult:
+    """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough).
+    ``beside``: another process already running them over the same model (the language server's,
+    composelint/server/beside.py): an object whose ``result()`` is :func:`rules_beside`'s payload, or
+    None when it failed (the rules then run here)."""
     config = _with_hadolint(config)
-    rules = enabled_rules(config)
-    # A rule with nothing to read is skipped, which keeps a lone Dockerfile's start-up small.
-    runnable = [code for code in rules if project.compose_files or not compose_only(code)]
-    last = UNUSED_SUPPRESSION in runnable and config.inline_ignores
-    if UNUSED_SUPPRESSION in runnable:
-        runnable.remove(UNUSED_SUPPRESSION)
+    rules, runnable, last = _runnable(project, config)
     lines_of = _SourceLines(project.sources)
     if fork is None:
-        fork = not debug and _subjects(project) >= FORK_MIN_SUBJECTS
-    found = _run_rules(runnable, project, config, lines_of, debug, fork)
+        fork = not debug and subjects(project) >= FORK_MIN_SUBJECTS
+    found = _run_rules(runnable, project, config, lines_of, debug, fork, beside)
     raw: list[Diagnostic] = [diagnostic for code in runnable for diagnostic in found[code]]
     diagnostics = _deduplicate(raw)
     diagnostics = _collapse_shared(diagnostics)
@@ -115,6 +113,29 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
     return RunResult(tuple(reported), tuple(suppressed), rules)
 
 
+def _runnable(project, config: Config) -> tuple[RuleCatalog, list[str], bool]:
+    """The enabled rules, those that run before the suppressions, and whether CL009 runs after them."""
+    rules = enabled_rules(config)
+    # A rule with nothing to read is skipped, which keeps a lone Dockerfile's start-up small.
+    runnable = [code for code in rules if project.compose_files or not compose_only(code)]
+    last = UNUSED_SUPPRESSION in runnable and config.inline_ignores
+    if UNUSED_SUPPRESSION in runnable:
+        runnable.remove(UNUSED_SUPPRESSION)
+    return rules, runnable, last
+
+
+def _beside(codes: list[str]) -> list[str]:
+    return [code for code in codes if code[2:3] in FORKED_FAMILIES and code not in PREPARED]
+
+
+def rules_beside(project, config: Config) -> dict:
+    """What a process running FORKED_FAMILIES beside a run over the same model sends back (``run``'s
+    ``beside``): their findings, reads and probes, as plain values."""
+    config = _with_hadolint(config)
+    codes = _beside(_runnable(project, config)[1])
+    return _forked_rules(codes, project, config, _SourceLines(project.sources), False)
+
+
 def _with_hadolint(config: Config) -> Config:
     """The root's .hadolint.yaml mapped onto rules (the registry is needed, so not when it loads)."""
     if config.hadolint is None:
@@ -135,30 +156,32 @@ def _apply_suppressions(diagnostics, index, baseline, reported: list, suppressed
             reported.append(diagnostic)
 
 
-def _subjects(project) -> int:
+def subjects(project) -> int:
+    """A project's size as the choice of a second process weighs it: services and Dockerfiles."""
     return sum(len(deployment.services) for deployment in project.deployments) + len(project.dockerfiles)
 
 
 def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines, debug: bool,
-               fork: bool) -> dict[str, list[Diagnostic]]:
-    """Each rule's findings by code; with ``fork``, FORKED_FAMILIES in a child process meanwhile."""
+               fork: bool, call=None) -> dict[str, list[Diagnostic]]:
+    """Each rule's findings by code; with ``fork``, FORKED_FAMILIES in a child process meanwhile
+    (or in the process ``call`` is answered by: see ``run``)."""
     from composelint import forked
 
-    beside = [code for code in codes if code[2:3] in FORKED_FAMILIES and code not in PREPARED] \
-        if fork and forked.available() else []
+    beside = _beside(codes) if call is not None or fork and forked.available() else []
     if not beside or len(beside) == len(codes):
         _prepare(codes, project)
         return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
-    try:
-        call = forked.ForkedCall(lambda: _forked_rules(beside, project, config, lines_of, debug))
-    except OSError:  # the system refused a process (limits, memory): one process it is
-        _prepare(codes, project)
-        return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
+    if call is None:
+        try:
+            call = forked.ForkedCall(lambda: _forked_rules(beside, project, config, lines_of, debug))
+        except OSError:  # the system refused a process (limits, memory): one process it is
+            _prepare(codes, project)
+            return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
     here = [code for code in codes if code not in beside]
     _prepare(here, project)
     found = {code: _run_rule(load(code), project, config, lines_of, debug) for code in here}
     payload = call.result()
-    if payload is None:  # the child failed: the same rules, here
+    if payload is None or set(payload["found"]) != set(beside):  # it failed: the same rules, here
         found.update((code, _run_rule(load(code), project, config, lines_of, debug)) for code in beside)
         return found
     from composelint.assembly.reading import import_observations

@@ -115,7 +115,7 @@ def test_small_projects_are_not_forked(monkeypatch):
     monkeypatch.setattr(forked, "ForkedCall", lambda *a: calls.append(a))
     config = load_config(FIXTURES / "incident")
     project = build_project(FIXTURES / "incident", config)
-    assert engine._subjects(project) < engine.FORK_MIN_SUBJECTS
+    assert engine.subjects(project) < engine.FORK_MIN_SUBJECTS
     engine.run(project, config)
     engine.run(project, config, debug=True, fork=None)
     assert calls == []

@@ -20,7 +20,10 @@ kept between runs, and why (measured in benchmarks/server.py):
 
 The Deployment records, the service graph, the other derived facts and every rule are computed
 again on each run: a finding may depend on any file of the project. tests/server/test_incremental.py
-checks that a warm run finds what a cold run over the same buffers finds.
+checks that a warm run finds what a cold run over the same buffers finds. On a large project
+(engine.FORK_MIN_SUBJECTS services and Dockerfiles, as the CLI's fork) a second process with a
+session of its own builds the same model meanwhile and runs the image and start-command rules
+(composelint/server/beside.py); tests/server/test_beside.py checks those runs likewise.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Callable, Mapping
 from composelint.assembly.discovery import FileSet, walk
 from composelint.config import Config, ConfigError, find_config_file, load_config, with_nested
 from composelint.diagnostics import Diagnostic, Position, Severity, Span
+from composelint.engine import FORK_MIN_SUBJECTS, subjects
 from composelint.hadolint_config import NAMES as HADOLINT_NAMES
 from composelint.parsecache import ParseCache
 from composelint.records import record
@@ -76,6 +80,13 @@ class Session:
     # over the last one's facts (composelint/server/carry.py) only when nothing of that happened since.
     changes: int = 0
     carried: bool = False  # whether the last run did (for tests and benchmarks)
+    # The process that runs the image and start-command rules beside this one (server/beside.py),
+    # from the second run on a project of this many services and Dockerfiles; what it must be told
+    # of the disk and the configuration since its last run.
+    beside: object = None  # None: not started (yet); False: failed or not possible here, not started again
+    beside_min_subjects: int = FORK_MIN_SUBJECTS
+    events: list = field(default_factory=list)
+    overridden: dict = field(default_factory=dict)  # the buffers the last build laid over the disk
 
     @classmethod
     def open(cls, root: Path) -> "Session":
@@ -93,12 +104,14 @@ class Session:
             self.config_problem = config_diagnostic(self.root, str(exc))
         self.files_changed()  # `exclude` may have changed what the walk keeps
         self.parsed = ParseCache()  # and limits or `env` how files parse
+        self._tell(("config",))
 
     def files_changed(self) -> None:
         """Files appeared or disappeared on disk: walk again before the next run."""
         self.epoch += 1
         self.fileset = None
         self.changes += 1
+        self._tell(("walk",))
 
     def file_changed(self, relpath: str) -> None:
         """A file changed on disk: what the last run read of it is stale (compose files and Dockerfiles
@@ -106,6 +119,26 @@ class Session:
         last = self.last
         if last is None or relpath not in last.project.sources:
             self.changes += 1
+        self._tell(("file", relpath))
+
+    def apply(self, event: tuple) -> None:
+        """What another session was told (``_tell``), told to this one."""
+        if event[0] == "config":
+            self.reload_config()
+        elif event[0] == "walk":
+            self.files_changed()
+        else:
+            self.file_changed(event[1])
+
+    def _tell(self, event: tuple) -> None:
+        if self.beside:
+            self.events.append(event)
+
+    def close(self) -> None:
+        """End the other process (it ends by itself too when this one does)."""
+        if self.beside:
+            self.beside.close()
+            self.beside = None
 
     def reads(self, relpath: str) -> bool:
         """Whether a change to the content of ``relpath`` can change the findings: the last run
@@ -122,13 +155,38 @@ class Session:
 
     def lint(self, buffers: Mapping[str, str], cancelled: Callable[[], bool] = lambda: False) -> Outcome | None:
         """Lint the project with ``buffers`` (relpath -> text) over the disk; None when cancelled."""
-        from composelint.assembly.project import build_project
         from composelint.engine import run
 
         started = time.perf_counter()
         changes = self.changes
+        beside = self._ask_beside(buffers)  # first: the other process builds its model meanwhile
         collecting = gc.isenabled()
         gc.disable()  # the model is a large heap of small objects: no collector passes over it mid-run
+        try:
+            project = self.build(buffers, cancelled)
+            if project is None:
+                return None
+            result = run(project, self.config, fork=False if _no_fork() else None, beside=beside)
+        except BaseException:
+            self.changes += 1  # carried facts may now point at this run's project: carry none next time
+            raise
+        finally:
+            if collecting:
+                gc.enable()
+        by_path: dict[str, list[Diagnostic]] = {}
+        for diagnostic in result.diagnostics:
+            by_path.setdefault(diagnostic.span.path, []).append(diagnostic)
+        if self.config_problem is not None:
+            by_path.setdefault(self.config_problem.span.path, []).append(self.config_problem)
+        return self.remember(Outcome({path: tuple(items) for path, items in by_path.items()}, project,
+                                      self.overridden, time.perf_counter() - started, changes))
+
+    def build(self, buffers: Mapping[str, str], cancelled: Callable[[], bool] = lambda: False):
+        """The model with ``buffers`` over the disk, with what the last run's still holds carried over;
+        None when cancelled. The caller remembers the run (``remember``): the next one carries from it."""
+        from composelint.assembly.project import build_project
+
+        changes = self.changes
         try:
             fileset = self._fileset()
             overrides = {path: text for path, text in buffers.items() if self._overlays(path, fileset)}
@@ -144,26 +202,45 @@ class Session:
             previous = self.last
             self.carried = (previous is not None and previous.changes == changes
                             and carried_over(previous.project, project, previous.texts, overrides, self.parsed))
-            result = run(project, self.config, fork=False if _no_fork() else None)
         except BaseException:
-            self.changes += 1  # carried facts may now point at this run's project: carry none next time
+            self.changes += 1
             raise
-        finally:
-            if collecting:
-                gc.enable()
-        by_path: dict[str, list[Diagnostic]] = {}
-        for diagnostic in result.diagnostics:
-            by_path.setdefault(diagnostic.span.path, []).append(diagnostic)
-        if self.config_problem is not None:
-            by_path.setdefault(self.config_problem.span.path, []).append(self.config_problem)
-        outcome = Outcome({path: tuple(items) for path, items in by_path.items()}, project, dict(overrides),
-                          time.perf_counter() - started, changes)
+        self.overridden = overrides
+        return project
+
+    def remember(self, outcome: Outcome) -> Outcome:
         previous, self.last = self.last, outcome
         if previous is not None:
             # The server runs with the cyclic collector off (cli.main): without this, every run's
             # model would stay in memory (~25 MB a run at 1,000 services). Freed by reference counts.
             previous.project.facts.release()
         return outcome
+
+    def _ask_beside(self, buffers: Mapping[str, str]):
+        """The other process's answer to come for this run (server/beside.py), or None: the project is
+        small, the process is busy with an older run or just started (it builds its first model now,
+        for the next run), or it failed (then it is not started again)."""
+        last = self.last
+        if last is None or self.beside is False or subjects(last.project) < self.beside_min_subjects:
+            return None
+        if self.beside is None:
+            from composelint.server import beside as module
+
+            try:
+                self.beside = module.Beside(self.root) if module.available() else False
+            except OSError:
+                self.beside = False
+            if self.beside:
+                self.beside.send(dict(buffers), [])
+            return None
+        if self.beside.failed:
+            self.close()
+            self.beside = False
+            return None
+        if not self.beside.idle():
+            return None
+        events, self.events = self.events, []
+        return self.beside.send(dict(buffers), events)
 
     def _fileset(self) -> FileSet:
         fileset = self.fileset
