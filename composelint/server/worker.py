@@ -16,17 +16,20 @@ def serve(root: Path, stdin, stdout) -> None:
     """The process's loop: one answer per request, until the input ends."""
     import gc
 
-    from composelint.engine import rules_beside
-    from composelint.server.session import Outcome, Session
-
     gc.disable()  # as the server: no collector pass over the model mid-run (collected between runs)
-    session = Session.open(root)
+    session = None
     runs = 0
     while True:
         try:
             request = read_frame(stdin)
         except EOFError:
             return
+        if session is None:
+            # Imported once the first request is read: the server's write of it waits for this read.
+            from composelint.engine import rules_beside
+            from composelint.server.session import Outcome, Session
+
+            session = Session.open(root)
         for event in request["events"]:
             session.apply(event)
         changes = session.changes
