@@ -145,3 +145,84 @@ def test_a_script_written_the_same_in_several_places_is_checked_once_and_reporte
     assert lint_lines(tmp_path, ("CL416",)) == [f"Dockerfile:2:10: {SC2086}", f"Dockerfile:4:10: {SC2086}",
                                                  f"api/Dockerfile:2:11: {SC2086}", f"api/Dockerfile:3:10: {SC2086}"]
     assert started == [1]  # one copy of `echo $A`, whatever the spacing before it
+
+
+def _check(root, *args) -> list[str]:
+    """`composelint check` on ``root`` as a user runs it (the path that starts ShellCheck early)."""
+    from click.testing import CliRunner
+
+    from composelint.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--format", "concise", "-q", str(root), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.output.splitlines()
+
+
+EARLY_TREE = {
+    "compose.yaml": "services:\n  web:\n    build:\n      context: .\n      dockerfile: build/web.txt\n"
+                    "  api:\n    build: api\n",
+    "build/web.txt": "FROM debian:12\nRUN echo $A\nRUN echo $LATE\n",  # a Dockerfile by the compose file's say only
+    "api/Dockerfile": "FROM debian:12\nRUN echo $A\nRUN echo `date`\n",
+}
+
+
+def test_the_command_starts_shellcheck_before_the_compose_files_load(tmp_path, monkeypatch):
+    """On the awesome-compose corpus the model build takes ~68 ms after the Dockerfiles are parsed, and the
+    second core is idle meanwhile: ShellCheck's ~40 ms run there instead of beside the rules."""
+    from composelint.assembly import project
+
+    events = _started(monkeypatch)
+    load = project.load_compose_file
+    monkeypatch.setattr(project, "load_compose_file", lambda loader, path, *args: events.append(path)
+                        or load(loader, path, *args))
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    lines = _check(root, "--select", "CL416")
+    assert events == ["shellcheck", "compose.yaml", "shellcheck"]  # the compose file's own Dockerfile comes later
+    assert lines == [f"api/Dockerfile:2:10: {SC2086}", "api/Dockerfile:3:10: CL416 warning: SC2006: Use $(...) notation "
+                     "instead of legacy backticks `...`",
+                     "api/Dockerfile:3:10: CL416 warning: SC2046: Quote this to prevent word splitting",
+                     f"build/web.txt:2:10: {SC2086}", f"build/web.txt:3:10: {SC2086}"]
+
+
+def test_started_early_or_not_the_findings_are_the_same(tmp_path, monkeypatch):
+    from composelint import engine
+
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    early = _check(root)
+    started = _started(monkeypatch, lambda argv: argv[4:])
+    assert _check(root) == early
+    assert [len(files) for files in started] == [2, 1]  # then only `echo $LATE`: `echo $A` was checked
+    monkeypatch.setattr(engine, "early_start", lambda config: None)
+    assert _check(root) == early and any("CL416" in line for line in early)
+
+
+def test_nothing_starts_early_when_cl416_does_not_run(tmp_path, monkeypatch):
+    started = _started(monkeypatch)
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    assert not any("CL416" in line for line in _check(root, "--ignore", "CL416"))
+    assert started == []
+
+
+def test_a_build_that_fails_after_the_early_start_leaves_no_script_copy(tmp_path, monkeypatch):
+    import tempfile
+
+    from composelint.assembly import project
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(shellcheck, "MEMORY_DIRECTORY", str(scratch))
+    started = _started(monkeypatch)
+
+    def broken(*args):
+        raise RuntimeError("the build broke")
+
+    monkeypatch.setattr(project, "load_compose_file", broken)
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    from click.testing import CliRunner
+
+    from composelint.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--no-cache", str(root)])
+    assert result.exit_code == 2 and started == ["shellcheck"]  # an internal error, reported
+    assert list(scratch.iterdir()) == []
