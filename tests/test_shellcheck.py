@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from helpers import lint_lines, write_tree
 
@@ -50,8 +52,8 @@ def test_the_script_copies_are_removed(tmp_path, monkeypatch, in_memory):
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the system's temporary directory
     monkeypatch.setattr(shellcheck, "MEMORY_DIRECTORY", str(scratch) if in_memory else str(tmp_path / "none"))
     made = []
-    mkdtemp = tempfile.mkdtemp
-    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kwargs: made.append(mkdtemp(**kwargs)) or made[-1])
+    make = shellcheck._private_directory
+    monkeypatch.setattr(shellcheck, "_private_directory", lambda: made.append(make()) or made[-1])
     project = write_tree(tmp_path / "p", {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
     assert lint_lines(project, ("CL416",)) == [
         "Dockerfile:2:10: CL416 warning: SC2086: Double quote to prevent globbing and word splitting"]
@@ -226,3 +228,26 @@ def test_a_build_that_fails_after_the_early_start_leaves_no_script_copy(tmp_path
     result = CliRunner().invoke(cli, ["check", "--no-cache", str(root)])
     assert result.exit_code == 2 and started == ["shellcheck"]  # an internal error, reported
     assert list(scratch.iterdir()) == []
+
+
+def test_the_copies_directory_is_new_and_private(tmp_path, monkeypatch):
+    monkeypatch.setattr(shellcheck, "MEMORY_DIRECTORY", str(tmp_path))
+    first, second = shellcheck._private_directory(), shellcheck._private_directory()
+    assert first != second and os.path.dirname(first) == str(tmp_path)
+    assert os.path.basename(first).startswith("composelint-shellcheck-")
+    assert os.stat(first).st_mode & 0o777 == 0o700  # as tempfile.mkdtemp's: no other user reads the scripts
+
+
+def test_an_early_start_that_fails_is_not_the_builds_failure(tmp_path, monkeypatch):
+    make, calls = shellcheck._private_directory, []
+
+    def first_fails():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return make()
+
+    monkeypatch.setattr(shellcheck, "_private_directory", first_fails)
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    assert _check(root, "--select", "CL416")[:1] == [f"api/Dockerfile:2:10: {SC2086}"]  # the rule's own start
+    assert len(calls) == 2

@@ -67,13 +67,14 @@ def shellcheck_result(project) -> ShellCheckResult:
 
 def find_binary() -> str | None:
     """The ShellCheck of composelint's own environment first (the extra installs it beside Python)."""
-    import shutil
     import sysconfig
 
     for directory in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
         candidate = os.path.join(directory, "shellcheck")
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
+    import shutil  # only here: it imports bz2 and lzma (~3 ms of the corpus run's model build)
+
     return shutil.which("shellcheck")
 
 
@@ -179,14 +180,18 @@ class EarlyStart:
         self.run: _Run | None = None
 
     def __call__(self, dockerfiles: Mapping[str, object]) -> None:
-        snippets = []
-        for path, dockerfile in sorted(dockerfiles.items()):
-            self.known[path] = (dockerfile, _file_snippets(path, dockerfile))
-            snippets.extend(self.known[path][1])
-        if self.run is not None:
-            self.run.cover([*self.run.snippets, *snippets])  # a scoped build's next round
-        elif snippets and (binary := find_binary()) is not None:
-            self.run = _Run(None, binary, snippets)
+        try:
+            snippets = []
+            for path, dockerfile in sorted(dockerfiles.items()):
+                self.known[path] = (dockerfile, _file_snippets(path, dockerfile))
+                snippets.extend(self.known[path][1])
+            if self.run is not None:
+                self.run.cover([*self.run.snippets, *snippets])  # a scoped build's next round
+            elif snippets and (binary := find_binary()) is not None:
+                self.run = _Run(None, binary, snippets)
+        except Exception:  # never the build's failure: the project's own run starts again, and says what fails
+            self.close()
+            self.known, self.run = {}, None
 
     def adopt(self, project) -> None:
         project.derived("shellcheck-early", lambda project: self)
@@ -217,6 +222,28 @@ def _launch(project) -> _Run:
 # Linux's memory-backed file system. Creating the scripts' copies there takes ~1 ms for the 47 of the
 # awesome-compose corpus; on a disk (ext4, a virtual machine's) ~24 ms, half of it in the kernel.
 MEMORY_DIRECTORY = "/dev/shm"
+
+
+PREFIX = "composelint-shellcheck-"
+
+
+def _private_directory() -> str:
+    """A new directory for the scripts' copies, as ``tempfile.mkdtemp`` makes one (a name no one can guess,
+    mode 0700), in the memory file system where there is one; ``tempfile`` itself (which imports shutil and
+    random: ~2.5 ms, ShellCheck starting during the model build) only for the system's temporary directory."""
+    parent = _memory_directory()
+    if parent is None:
+        import tempfile
+
+        return tempfile.mkdtemp(prefix=PREFIX)
+    for _ in range(100):
+        name = os.path.join(parent, PREFIX + os.urandom(8).hex())
+        try:
+            os.mkdir(name, 0o700)
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(f"no new directory could be made in {parent}")
 
 
 def _memory_directory() -> str | None:
@@ -250,9 +277,7 @@ class _Run:
         self.failure: str | None = None  # why ShellCheck did not run to the end
         if result is not None:
             return
-        import tempfile
-
-        self.directory = tempfile.mkdtemp(prefix="composelint-shellcheck-", dir=_memory_directory())
+        self.directory = _private_directory()
         self.cover(self.snippets)
 
     def cover(self, snippets) -> None:
