@@ -251,3 +251,16 @@ def test_an_early_start_that_fails_is_not_the_builds_failure(tmp_path, monkeypat
     root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
     assert _check(root, "--select", "CL416")[:1] == [f"api/Dockerfile:2:10: {SC2086}"]  # the rule's own start
     assert len(calls) == 2
+
+
+def test_many_dockerfiles_start_shellcheck_with_the_rules_not_early(tmp_path, monkeypatch):
+    from composelint.assembly import project
+
+    monkeypatch.setattr(shellcheck, "EARLY_MAX_DOCKERFILES", 0)  # the walk finds one in EARLY_TREE
+    events = _started(monkeypatch)
+    load = project.load_compose_file
+    monkeypatch.setattr(project, "load_compose_file", lambda loader, path, *args: events.append(path)
+                        or load(loader, path, *args))
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    assert len(_check(root, "--select", "CL416")) == 5
+    assert events == ["compose.yaml", "shellcheck"]

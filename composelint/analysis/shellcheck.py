@@ -91,28 +91,27 @@ def binary_stamp() -> str:
     return f"{binary}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def snippets_of(project, known: Mapping[str, tuple] | None = None) -> list[Snippet]:
-    """``known``: path -> (Dockerfile, its snippets) computed already; used while the Dockerfile is that object."""
-    found = []
-    for path, dockerfile in sorted(project.dockerfiles.items()):
-        before = (known or {}).get(path)
-        found.extend(before[1] if before is not None and before[0] is dockerfile else _file_snippets(path, dockerfile))
-    return found
+def snippets_of(project) -> list[Snippet]:
+    return [snippet for path, dockerfile in sorted(project.dockerfiles.items())
+            for snippet in _file_snippets(path, dockerfile)]
 
 
-def _file_snippets(path: str, dockerfile) -> list[Snippet]:
+def _file_snippets(path: str, dockerfile, mapped: bool = True) -> list[Snippet]:
+    """``mapped=False``: the scripts alone, without their maps back to the file nor the image's /bin/sh (what
+    ShellCheck is given: its early start, on the model build's path, does no more; at 10,000 services the maps
+    cost ~45 ms there). A script kept whose map turns out impossible is then checked for nothing."""
     found = []
     posix, final = {}, {}
     for stage in dockerfile.stages:
         base = stage.base_resolved.strip().lower()
         parent = next((other for other in dockerfile.stages[:stage.index] if other.name == base), None)
-        posix[stage.index] = posix[parent.index] if parent is not None else _posix_sh(base)
+        posix[stage.index] = posix[parent.index] if parent is not None else mapped and _posix_sh(base)
         dialect = final[parent.index] if parent is not None else POSIX_DIALECT  # SHELL is inherited from a stage
         for instruction in stage.instructions:
             if instruction.keyword == "SHELL" and instruction.exec_args:
                 dialect = SHELLCHECK_DIALECTS.get(posixpath.basename(instruction.exec_args[0]))
             elif instruction.keyword == "RUN" and instruction.form != "exec" and dialect is not None:
-                found.extend(_run_snippets(path, instruction, dialect, posix[stage.index], stage.index))
+                found.extend(_run_snippets(path, instruction, dialect, posix[stage.index], stage.index, mapped))
         final[stage.index] = dialect
     return found
 
@@ -133,7 +132,7 @@ def _interpreter(first_line: str) -> str:
     return posixpath.basename(words[0]) if words else ""
 
 
-def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int) -> list[Snippet]:
+def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int, mapped: bool) -> list[Snippet]:
     from composelint.analysis.commands.maps import argument_map, heredoc_map  # not on the cached path
 
     if instruction.heredocs:
@@ -145,8 +144,8 @@ def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int)
             if dialect is None or len(words) > 1:
                 return []
         heredoc = instruction.heredocs[0]
-        textmap = heredoc_map(instruction, 1)
-        if textmap is None or not heredoc.body.strip():
+        textmap = heredoc_map(instruction, 1) if mapped else None
+        if mapped and textmap is None or not heredoc.body.strip():
             return []
         shebang = heredoc.body.startswith("#!")
         if shebang:
@@ -155,8 +154,8 @@ def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int)
                 return []  # a Python or Node script behind its shebang
         return [Snippet(path, instruction, heredoc.body, textmap, dialect, posix and dialect == POSIX_DIALECT, shebang,
                         stage)]
-    textmap = argument_map(instruction)
-    if textmap is None or not instruction.arguments.strip():
+    textmap = argument_map(instruction) if mapped else None
+    if mapped and textmap is None or not instruction.arguments.strip():
         return []
     return [Snippet(path, instruction, instruction.arguments, textmap, dialect, posix and dialect == POSIX_DIALECT, False,
                     stage)]
@@ -168,6 +167,12 @@ def start(project) -> None:
     project.derived("shellcheck-run", _launch)
 
 
+# Walking the Dockerfiles for their scripts costs ~9 µs each on the model build's path (10,000 services: 3,334
+# Dockerfiles, ~30 ms). Beyond this many, the rules take long enough that ShellCheck runs free while the main
+# process waits for the forked group (README, Performance), and it starts there, as before.
+EARLY_MAX_DOCKERFILES = 200
+
+
 class EarlyStart:
     """ShellCheck started as soon as the Dockerfiles are parsed (build_project's ``dockerfiles_parsed``),
     so that it runs beside the rest of the model build (compose files, deployments) instead of beside the
@@ -176,22 +181,21 @@ class EarlyStart:
     build file that a compose file names whatever its name). ``close`` ends it when no project takes it."""
 
     def __init__(self) -> None:
-        self.known: dict[str, tuple] = {}  # path -> (Dockerfile, its snippets)
         self.run: _Run | None = None
 
     def __call__(self, dockerfiles: Mapping[str, object]) -> None:
+        if len(dockerfiles) > EARLY_MAX_DOCKERFILES:
+            return
         try:
-            snippets = []
-            for path, dockerfile in sorted(dockerfiles.items()):
-                self.known[path] = (dockerfile, _file_snippets(path, dockerfile))
-                snippets.extend(self.known[path][1])
+            scripts = [snippet for path, dockerfile in sorted(dockerfiles.items())
+                       for snippet in _file_snippets(path, dockerfile, mapped=False)]
             if self.run is not None:
-                self.run.cover([*self.run.snippets, *snippets])  # a scoped build's next round
-            elif snippets and (binary := find_binary()) is not None:
-                self.run = _Run(None, binary, snippets)
+                self.run.cover([*self.run.snippets, *scripts])  # a scoped build's next round
+            elif scripts and (binary := find_binary()) is not None:
+                self.run = _Run(None, binary, scripts)
         except Exception:  # never the build's failure: the project's own run starts again, and says what fails
             self.close()
-            self.known, self.run = {}, None
+            self.run = None
 
     def adopt(self, project) -> None:
         project.derived("shellcheck-early", lambda project: self)
@@ -207,7 +211,7 @@ def _compute(project) -> ShellCheckResult:
 
 def _launch(project) -> _Run:
     early = project.derived("shellcheck-early", lambda project: None)
-    snippets = snippets_of(project, early.known if early is not None else None)
+    snippets = snippets_of(project)
     if early is not None and early.run is not None:
         early.run.cover(snippets)
         return early.run
