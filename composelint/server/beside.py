@@ -2,17 +2,21 @@
 second core, while the server runs the other rules.
 
 The CLI forks a child once the model is built (composelint/forked.py); the server cannot, its I/O
-and worker threads make ``fork`` unsafe. Instead it starts composelint/server/worker.py, a process of its own
-(``python -m composelint.server.worker ROOT``), which keeps a Session of its own on the same root:
+and worker threads make ``fork`` unsafe. Instead it starts composelint/server/worker.py as a
+process of its own (``python -m composelint.server.worker ROOT``), which keeps a Session on the same root:
 each run, the server sends the buffers (and what it learned of the disk since: files added or
 removed, files changed, the configuration) before it builds its model; both build the same
-model from the same buffers and disk, each with its own warm parse cache, and this process runs
+model from the same buffers and disk, each with its own warm parse cache, and that process runs
 engine.FORKED_FAMILIES (``engine.rules_beside``) while the server runs the rest. On a project of
 1,000 services an edit's rules split about 110 : 70 ms.
 
+Both processes read the disk for a run at about the same time; a file changed between their reads
+makes that one run mix two versions, and the next run reads it again in both (the build compares
+every compose file and Dockerfile, the carry every other file it keeps: see session.py).
+
 A speed-up, never a source of other findings: whatever goes wrong here (the process fails to start,
-dies, answers late or with other rules), the server runs those rules itself (engine.run's
-``beside``). The frames are length-prefixed ``marshal`` values, never pickles. The process ends
+dies, is still busy with an older run when a run starts, answers for other rules), the server
+runs those rules itself (engine.run's ``beside``). The frames are length-prefixed ``marshal`` values, never pickles. The process ends
 when the server closes its input (or dies).
 """
 
