@@ -22,6 +22,7 @@ from pygls.lsp.server import LanguageServer
 
 from composelint import __version__
 from composelint.assembly.discovery import SKIP_DIRS, find_project_root, yaml_candidate_kind
+from composelint.engine import FORK_MIN_SUBJECTS
 from composelint.server.actions import actions_for
 from composelint.server.convert import Lines, path_to_uri, to_lsp, uri_to_path
 from composelint.server.hover import findings_at, hover_markdown
@@ -79,7 +80,9 @@ class ComposelintServer(LanguageServer):
             return None
         state = self.states.get(root)
         if state is None:
-            state = self.states[root] = _State(Session.open(root))
+            session = Session.open(root)
+            session.beside_min_subjects = FORK_MIN_SUBJECTS  # a second process on a large project
+            state = self.states[root] = _State(session)
         return state, relpath
 
     def document_changed(self, uri: str, closed: bool = False) -> None:

@@ -39,7 +39,7 @@ from typing import Callable, Mapping
 from composelint.assembly.discovery import FileSet, walk
 from composelint.config import Config, ConfigError, find_config_file, load_config, with_nested
 from composelint.diagnostics import Diagnostic, Position, Severity, Span
-from composelint.engine import FORK_MIN_SUBJECTS, subjects
+from composelint.engine import subjects
 from composelint.hadolint_config import NAMES as HADOLINT_NAMES
 from composelint.parsecache import ParseCache
 from composelint.records import record
@@ -81,10 +81,11 @@ class Session:
     changes: int = 0
     carried: bool = False  # whether the last run did (for tests and benchmarks)
     # The process that runs the image and start-command rules beside this one (server/beside.py),
-    # from the second run on a project of this many services and Dockerfiles; what it must be told
-    # of the disk and the configuration since its last run.
+    # started by the first run that finds this many services and Dockerfiles (None: never; the server
+    # sets engine.FORK_MIN_SUBJECTS, as the CLI's fork); what it must be told of the disk and the
+    # configuration since its last run.
     beside: object = None  # None: not started (yet); False: failed or not possible here, not started again
-    beside_min_subjects: int = FORK_MIN_SUBJECTS
+    beside_min_subjects: int | None = None
     events: list = field(default_factory=list)
     overridden: dict = field(default_factory=dict)  # the buffers the last build laid over the disk
 
@@ -166,6 +167,9 @@ class Session:
             project = self.build(buffers, cancelled)
             if project is None:
                 return None
+            if self.beside is None and self.beside_min_subjects is not None \
+                    and subjects(project) >= self.beside_min_subjects:
+                self._start_beside(buffers)
             result = run(project, self.config, fork=False if _no_fork() else None, beside=beside)
         except BaseException:
             self.changes += 1  # carried facts may now point at this run's project: carry none next time
@@ -216,22 +220,24 @@ class Session:
             previous.project.facts.release()
         return outcome
 
+    def _start_beside(self, buffers: Mapping[str, str]) -> None:
+        """Start the other process once a run finds the project large: it builds its first model while
+        this run's rules run, so that the next run finds it ready (nobody waits for this answer)."""
+        from composelint.server import beside as module
+
+        try:
+            self.beside = module.Beside(self.root) if module.available() else False
+        except OSError:
+            self.beside = False
+        if self.beside:
+            self.beside.send(dict(buffers), [])
+
     def _ask_beside(self, buffers: Mapping[str, str]):
         """The other process's answer to come for this run (server/beside.py), or None: the project is
-        small, the process is busy with an older run or just started (it builds its first model now,
-        for the next run), or it failed (then it is not started again)."""
+        small, the process is busy (with its first model, or an older run that was cancelled), or it
+        failed (then it is not started again)."""
         last = self.last
-        if last is None or self.beside is False or subjects(last.project) < self.beside_min_subjects:
-            return None
-        if self.beside is None:
-            from composelint.server import beside as module
-
-            try:
-                self.beside = module.Beside(self.root) if module.available() else False
-            except OSError:
-                self.beside = False
-            if self.beside:
-                self.beside.send(dict(buffers), [])
+        if not self.beside or last is None or subjects(last.project) < (self.beside_min_subjects or 0):
             return None
         if self.beside.failed:
             self.close()

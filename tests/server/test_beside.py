@@ -17,11 +17,10 @@ pytestmark = pytest.mark.skipif(not beside_module.available(), reason="needs POS
 
 @pytest.fixture
 def warm(tmp_path):
-    """A project and a session whose second run started the other process (then closed)."""
+    """A project and a session whose first run started the other process (then closed)."""
     root = _project(tmp_path)
     session = Session.open(root)
     session.beside_min_subjects = 0  # the fixture is small: use the process anyway
-    session.lint({})
     session.lint({})  # starts the process, which builds its first model: this run does not wait for it
     assert session.beside.used == 0
     try:
@@ -88,3 +87,20 @@ def test_a_dead_process_leaves_the_rules_to_the_server(warm):
     buffers["compose.yaml"] = APP
     _assert_same_as_cold(root, session, buffers)
     assert session.beside is False  # not started again
+
+
+def test_the_server_uses_a_second_process_from_the_cli_forks_size_on(tmp_path):
+    pytest.importorskip("pygls", reason="the `lsp` extra (pygls) is not installed")
+    from composelint.engine import FORK_MIN_SUBJECTS
+    from composelint.server.app import ComposelintServer
+
+    root = _project(tmp_path)
+    server = ComposelintServer()
+    try:
+        state, relpath = server.state_for((root / "compose.yaml").as_uri())
+        assert relpath == "compose.yaml" and state.session.beside_min_subjects == FORK_MIN_SUBJECTS
+        state.session.lint({})
+        assert state.session.beside is None  # 2 services and a Dockerfile: one process
+        assert Session.open(root).beside_min_subjects is None  # a session of its own never starts one
+    finally:
+        server.executor.shutdown(wait=True)
