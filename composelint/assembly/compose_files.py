@@ -236,8 +236,7 @@ def _within(inner: Span, outer: Span) -> bool:
 
 def interpolate_root(loader: ProjectReader, root: YMap, environment, problems: list[ParseProblem],
                      blanked: list[Span]) -> YMap:
-    from composelint.parsers.compose import interpolate_tree
-
+    result, issues = _interpolated(loader, root, environment)
     seen: set[tuple] = set()
     malformed_nodes: set[int] = set()
     blanked_nodes: set[int] = set()
@@ -280,8 +279,26 @@ def interpolate_root(loader: ProjectReader, root: YMap, environment, problems: l
             loader.required_known.add(id(problem))
         problems.append(problem)
 
-    result = interpolate_tree(root, environment.get, on_issue)
+    for issue, node in issues:
+        on_issue(issue, node)
     return result if isinstance(result, YMap) else root
+
+
+def _interpolated(loader: ProjectReader, root: YMap, environment) -> tuple:
+    """``root`` interpolated, and the (issue, scalar) pairs met on the way, in order: a function of the
+    variables' values alone. A file's own directory and the deployments that run it often differ only
+    in what their findings say (the automation that runs them, whether the environment is known), so
+    they share one interpolation and one tree, and deployment_models.deployment_of then reuses the
+    file's services instead of building them again (at 10,000 services: ~0.7 s of the build)."""
+    key = (id(root), environment.values_key)
+    entry = loader.interpolations.get(key)
+    if entry is None or entry[0] is not root:  # the entry holds its root: no other object takes the id
+        from composelint.parsers.compose import interpolate_tree
+
+        issues: list[tuple] = []
+        tree = interpolate_tree(root, environment.get, lambda issue, node: issues.append((issue, node)))
+        entry = loader.interpolations[key] = (root, tree, issues)
+    return entry[1], entry[2]
 
 
 # CI services inject secrets and job variables into the environment of the steps that run Compose.

@@ -48,15 +48,16 @@ class Environment:
     known: bool = True
     examples: tuple[str, ...] = ()  # example env files (env.example…) whose values stand in when unknown
     automation: str | None = None  # "path:line" of the automation that runs it (it may export variables)
+    values_key: tuple = ()  # identifies the values alone: what interpolating with them yields
 
     @classmethod
     def of(cls, values: Mapping[str, str], known: bool = True, examples: tuple[str, ...] = (),
            automation: str | None = None) -> "Environment":
         frozen = dict(values)
-        key = tuple(sorted(frozen.items()))
+        values_key = key = tuple(sorted(frozen.items()))
         if not known or examples or automation:
             key = (("~known", known, examples, automation),) + key
-        return cls(MappingProxyType(frozen), key, known, examples, automation)
+        return cls(MappingProxyType(frozen), key, known, examples, automation, values_key)
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
