@@ -56,7 +56,8 @@ def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex)
     services: dict = {}
     if isinstance(root, YMap):
         raw = raw_root(document) or root
-        problems.extend(_kept(loader, raw, "tags", lambda: tuple(_unknown_tags(raw))))
+        if "!" in text:  # a tag is written with `!` (no YAML tag is implicit): most files need no walk for one
+            problems.extend(_kept(loader, raw, "tags", lambda: tuple(_unknown_tags(raw))))
         environment = loader.environment(directory)
         if loader.parsed is None:
             root = _interpolate_deferring_schema(loader, relpath, raw, environment, env_dependent)
