@@ -61,3 +61,22 @@ def test_a_deployment_with_other_values_interpolates_the_file_with_them(tmp_path
     assert _deployment(project).services["web"].image.value == "nginx:1.28"
     assert project.compose_files["stack/compose.yaml"].services["web"].image.value == "nginx:1.27"
     assert [problem for problem in project.problems if problem.code == "CL005"] == []
+
+
+def test_a_fragment_linted_over_a_deployment_starts_from_the_deployments_first_layer(tmp_path, monkeypatch):
+    from composelint.assembly import loader
+
+    write_tree(tmp_path, {".composelint.yaml": "root: true\n", "stack/.env": "TAG=1.27\nTOKEN=x\n",
+                          "stack/compose.yaml": COMPOSE, "Makefile": MAKEFILE,
+                          "stack/compose.override.yaml": "services:\n  web:\n    ports: ['8081:81']\n"})
+    first = []
+    real = loader.merge_files_roots
+    monkeypatch.setattr(loader, "merge_files_roots",
+                        lambda base, layer: (base is None and first.append(layer.span.path)) or real(base, layer))
+    project = build_project(tmp_path, load_config(tmp_path))
+    fragment = next(variant for variant in project.variants if variant.kind == "fragment")
+    assert fragment.files == ("stack/compose.yaml", "stack/compose.override.yaml")
+    assert first == ["stack/compose.yaml"]
+    deployed = _deployment(project).services["web"]
+    assert [port.value for port in deployed.node.get("ports").items] == ["8080:80"]
+    assert [port.value for port in fragment.services["web"].node.get("ports").items] == ["8080:80", "8081:81"]
