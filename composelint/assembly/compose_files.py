@@ -242,23 +242,24 @@ def interpolate_root(loader: ProjectReader, root: YMap, environment, problems: l
     malformed_nodes: set[int] = set()
     blanked_nodes: set[int] = set()
 
-    def on_issue(issue, node: YScalar) -> None:
+    def on_issue(issue, node: YScalar, span: Span) -> None:
         if issue.kind == "malformed":
             # One broken expression can cascade into an issue per nested `${`; the first says it all.
             if id(node) in malformed_nodes:
                 return
             malformed_nodes.add(id(node))
-        span = _issue_span(node, issue)
         key = (span, issue.kind, issue.variable)
         if key in seen:
             return
         seen.add(key)
         severity = Severity.WARNING if issue.kind == "unset" else None
         message = issue.message
-        help_text = {
-            "unset": f"set `{issue.variable}` in .env or give a default: `${{{issue.variable}:-value}}`",
-            "required": f"set `{issue.variable}` in .env (or the configuration's `env`) before deploying",
-        }.get(issue.kind, "write `${NAME}`, `${NAME:-default}` or `$$` for a literal dollar sign")
+        if issue.kind == "unset":
+            help_text = f"set `{issue.variable}` in .env or give a default: `${{{issue.variable}:-value}}`"
+        elif issue.kind == "required":
+            help_text = f"set `{issue.variable}` in .env (or the configuration's `env`) before deploying"
+        else:
+            help_text = "write `${NAME}`, `${NAME:-default}` or `$$` for a literal dollar sign"
         if issue.kind in ("unset", "required") and not environment.known:
             if id(node) not in blanked_nodes:
                 blanked_nodes.add(id(node))
@@ -280,13 +281,13 @@ def interpolate_root(loader: ProjectReader, root: YMap, environment, problems: l
             loader.required_known.add(id(problem))
         problems.append(problem)
 
-    for issue, node in issues:
-        on_issue(issue, node)
+    for issue, node, span in issues:
+        on_issue(issue, node, span)
     return result if isinstance(result, YMap) else root
 
 
 def _interpolated(loader: ProjectReader, root: YMap, environment) -> tuple:
-    """``root`` interpolated, and the (issue, scalar) pairs met on the way, in order: a function of the
+    """``root`` interpolated, and the (issue, scalar, its span) met on the way, in order: a function of the
     variables' values alone. A file's own directory and the deployments that run it often differ only
     in what their findings say (the automation that runs them, whether the environment is known), so
     they share one interpolation and one tree, and deployment_models.deployment_of then reuses the
@@ -297,7 +298,8 @@ def _interpolated(loader: ProjectReader, root: YMap, environment) -> tuple:
         from composelint.parsers.compose import interpolate_tree
 
         issues: list[tuple] = []
-        tree = interpolate_tree(root, environment.get, lambda issue, node: issues.append((issue, node)))
+        tree = interpolate_tree(root, environment.get,
+                                lambda issue, node: issues.append((issue, node, _issue_span(node, issue))))
         entry = loader.interpolations[key] = (root, tree, issues)
     return entry[1], entry[2]
 
