@@ -17,7 +17,10 @@ only when every observation is still true:
   and the outcome of every other probe of the file system (does this path exist).
 
 A re-run walks the tree and re-reads and hashes those files (milliseconds), skips parsing,
-modelling and every rule, and renders the stored findings. Anything that differs, a missing
+modelling and every rule, and renders the stored findings. The entry also keeps the text of the
+report the run printed, under a key of everything else that text depends on (format, colour,
+path base, current directory: see ``checking.report_key``); a re-run with that key prints it as it
+is, and its findings are not even decoded (they are, the first time anything asks for them). Anything that differs, a missing
 or unreadable entry, a corrupt or truncated one, or one written by another version, is a
 miss: the run happens as if there were no cache, and its outcome replaces the entry.
 
@@ -28,10 +31,11 @@ concurrent runs never read half an entry. A read-only or unwritable project is l
 without a cache, silently. ``--no-cache`` or ``COMPOSELINT_NO_CACHE=1`` turn it off.
 
 Format and trust: an entry is a header line (format, composelint and marshal versions) and
-one ``marshal`` payload of plain values: strings, numbers, lists. Findings are stored as
+one ``marshal`` payload of plain values: strings, numbers, bytes, lists. Findings are stored as
 their fields and rebuilt by calling the constructors of a fixed set of classes (Diagnostic,
 Related, ServiceRef, Span, Position, Severity; see ``composelint/plain.py``), so unlike a pickle an entry
-cannot name code to run.
+cannot name code to run. They are a ``marshal`` payload of their own inside the entry's, loaded
+only when a report is rendered from them.
 marshal is not hardened against deliberately malformed data; the cache lives in the user's
 own checkout, with the same trust as its Makefile or pre-commit hooks, and composelint never
 follows a symlinked cache directory or entry out of the project root.
@@ -49,10 +53,9 @@ from typing import Iterable, Mapping
 
 from composelint import __version__
 from composelint.plain import decode, encode
-from composelint.records import record
 
 CACHE_DIR = ".composelint_cache"
-FORMAT = 2  # 2: a read records the stamp of the file it read
+FORMAT = 3  # 2: a read records the stamp of the file it read; 3: the printed report, findings apart
 MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
 _MAGIC = b"composelint-cache"
 # The classes a stored finding is rebuilt from, by name; nothing else can be constructed.
@@ -61,14 +64,57 @@ _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# For information about cache directory tags see https://bford.info/cachedir/\n")
 
 
-@record(frozen=True)
 class CachedRun:
-    """What a hit gives back: the run's findings and the texts the reporters quote."""
+    """What a hit gives back: the texts the reporters quote, the report printed before under the
+    key the hit asked for (if kept), and the run's findings (``result``)."""
 
-    diagnostics: tuple
-    suppressed: tuple
-    sources: Mapping[str, str]
-    root: Path
+    def __init__(self, root: Path, sources: Mapping[str, str], entry: dict, kept: tuple[str, str] | None):
+        self.root, self.sources = root, sources
+        self._entry, self._kept = entry, kept
+
+    def report(self, key: str | None) -> str | None:
+        """The text of the report printed under ``key`` before, if the entry kept it."""
+        return self._kept[1] if self._kept is not None and key is not None and self._kept[0] == key else None
+
+    def result(self, rules) -> "CachedResult":
+        return CachedResult(self._entry, rules)
+
+
+class CachedResult:
+    """The engine's RunResult as a hit has it: the same fields and exit code, with the findings decoded
+    only when something reads them (a hit that prints a kept report does not)."""
+
+    def __init__(self, entry: dict, rules):
+        self._entry, self._rules = entry, rules
+        self._worst = entry["worst"]  # the highest severity among the reported findings (None: none)
+
+    @property
+    def diagnostics(self) -> tuple:
+        return _findings(self._entry)[0]
+
+    @property
+    def suppressed(self) -> tuple:
+        return _findings(self._entry)[1]
+
+    @property
+    def rules(self):
+        if callable(self._rules):
+            self._rules = self._rules()  # the rule catalogue: only a rendered report uses it
+        return self._rules
+
+    def exit_code(self, fail_on) -> int:
+        """As RunResult.exit_code: 1 when a finding is at or above ``fail_on`` (None: never)."""
+        if fail_on is None:
+            return 0
+        return 1 if self._worst is not None and self._worst >= fail_on else 0
+
+
+def _findings(entry: dict) -> tuple[tuple, tuple]:
+    """The entry's findings, decoded once (into the entry)."""
+    if "decoded" not in entry:
+        diagnostics, suppressed = marshal.loads(entry["findings"])
+        entry["decoded"] = (tuple(decode(item) for item in diagnostics), tuple(decode(item) for item in suppressed))
+    return entry["decoded"]
 
 
 class RunCache:
@@ -100,8 +146,10 @@ class RunCache:
 
     # ---------------------------------------------------------------- reading
 
-    def load(self, fileset_hash: str) -> CachedRun | None:
-        """The stored outcome when every input it depends on is unchanged, else None."""
+    def load(self, fileset_hash: str, report_key: str | None = None) -> CachedRun | None:
+        """The stored outcome when every input it depends on is unchanged, else None. With the report
+        kept under ``report_key``, the findings are not decoded; else they are, here, where a damaged
+        entry is a miss."""
         try:
             if self.directory.is_symlink() or self.path.is_symlink():
                 return None
@@ -118,15 +166,18 @@ class RunCache:
             texts, unread = replayed
             sources = _Sources(self.root, {path: texts[path] for path in entry["sources"] if path in texts},
                                {path: unread[path] for path in entry["sources"] if path in unread})
-            return CachedRun(tuple(decode(item) for item in entry["diagnostics"]),
-                             tuple(decode(item) for item in entry["suppressed"]), sources, self.root)
+            kept = dict(entry["reports"]).get(report_key) if report_key is not None else None
+            if kept is None:
+                _findings(entry)
+            return CachedRun(self.root, sources, entry, (report_key, kept) if kept is not None else None)
         except Exception:  # missing, truncated, corrupt, from another version: a miss, never an error
             return None
 
     # ---------------------------------------------------------------- writing
 
-    def store(self, fileset_hash: str, observed: Iterable[tuple], project, result) -> bool:
-        """Keep this run's outcome; False (and nothing written) when it cannot be kept."""
+    def store(self, fileset_hash: str, observed: Iterable[tuple], project, result, report=None) -> bool:
+        """Keep this run's outcome; False (and nothing written) when it cannot be kept. ``report``: the
+        (key, text) of the report the run printed, or None."""
         manifest = _manifest(observed)
         if manifest is None:
             return False  # a file changed while the run read it: nothing stable to keep
@@ -139,8 +190,10 @@ class RunCache:
                 "fileset": fileset_hash,
                 "observed": manifest,
                 "sources": list(project.sources),
-                "diagnostics": [encode(item) for item in result.diagnostics],
-                "suppressed": [encode(item) for item in result.suppressed],
+                "reports": [list(report)] if report is not None and report[0] is not None else [],
+                "worst": max((int(item.severity) for item in result.diagnostics), default=None),
+                "findings": marshal.dumps(([encode(item) for item in result.diagnostics],
+                                           [encode(item) for item in result.suppressed])),
             }
             payload = marshal.dumps(entry)
         except Exception:

@@ -223,6 +223,19 @@ def test_a_damaged_entry_is_ignored_and_replaced(tmp_path, builds, damage):
     assert lint(root, "--format", "json").output == expected and len(builds) == count + 1  # rewritten, then hit
 
 
+def test_damaged_findings_are_a_miss_when_a_report_must_be_rendered_from_them(tmp_path, builds):
+    root = repo(tmp_path)
+    lint(root, "--format", "json")
+    (entry,) = entries(root)
+    header, _, payload = entry.read_bytes().partition(b"\n")
+    stored = marshal.loads(payload)
+    stored["findings"] = stored["findings"][: len(stored["findings"]) // 2]
+    entry.write_bytes(header + b"\n" + marshal.dumps(stored))
+    expected = lint(root, "--format", "concise", "--no-cache").output
+    count = len(builds)
+    assert lint(root, "--format", "concise").output == expected and len(builds) == count + 1
+
+
 def test_an_unwritable_project_lints_without_a_cache(tmp_path, builds):
     root = repo(tmp_path)
     (root / CACHE_DIR).write_text("a file where the cache folder would go\n", encoding="utf-8")
@@ -410,3 +423,42 @@ def test_files_changed_just_before_the_run_are_not_stamped(tmp_path):
     stored = marshal.loads(entry.read_bytes().partition(b"\n")[2])
     reads = [item for item in stored["observed"] if item[0] == "read"]
     assert reads and all(item[-1] is None for item in reads)
+
+
+def test_a_rerun_prints_the_report_it_kept_without_decoding_a_finding(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    first = lint(root, "--format", "concise")
+    decoded = []
+    original = cache_module.decode
+    monkeypatch.setattr(cache_module, "decode", lambda value: decoded.append(value) or original(value))
+    second = lint(root, "--format", "concise")
+    assert len(builds) == 1 and second.output == first.output and second.exit_code == first.exit_code == 1
+    assert decoded == []  # the kept text, printed as it is
+    # Another report from the same entry is rendered from its findings, as before.
+    other = lint(root, "--format", "json")
+    assert len(builds) == 1 and decoded and other.output == lint(root, "--format", "json", "--no-cache").output
+
+
+@pytest.mark.parametrize("variant", ["current directory", "color", "quiet", "show suppressed", "statistics",
+                                     "unsafe fixes", "path base", "format"])
+def test_a_kept_report_is_printed_only_for_the_same_view(tmp_path, builds, monkeypatch, variant):
+    # Each variant prints different text from the same findings: a report kept for one view must not
+    # stand in for another (checking.report_key), and every one of them is still a cache hit.
+    root = repo(tmp_path)
+    write_tree(root, {
+        "compose.yaml": COMPOSE.replace("worker\"", "worker\"  # composelint: ignore[CL201] -- vendored"),
+        "web/Dockerfile": DOCKERFILE.replace("COPY . .", "ADD main.py .\nCOPY . ."),  # an unsafe fix (CL419)
+    })
+    monkeypatch.chdir(tmp_path)
+    base = ["--format", "json" if variant == "path base" else "text"]
+    changed = {"current directory": [], "color": ["--color", "always"], "quiet": ["--quiet"],
+               "show suppressed": ["--show-suppressed"], "statistics": ["--statistics"],
+               "unsafe fixes": ["--unsafe-fixes"], "path base": ["--path-base", str(tmp_path)],
+               "format": ["--format", "concise"]}[variant]
+    kept = lint(root, *base).output
+    if variant == "current directory":
+        monkeypatch.chdir(root / "web")
+    expected = lint(root, *base, *changed, "--no-cache").output
+    assert expected != kept
+    assert lint(root, *base, *changed).output == expected and len(builds) == 2  # a hit: built by --no-cache only
+    assert lint(root, *base, *changed).output == expected  # and once more, kept or not
