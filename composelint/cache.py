@@ -57,6 +57,7 @@ from composelint.plain import decode, encode
 CACHE_DIR = ".composelint_cache"
 FORMAT = 3  # 2: a read records the stamp of the file it read; 3: the printed report, findings apart
 MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
+MAX_CONFIGS = 64  # parsed configuration files (ParsedConfigs): root and nested ones, recent versions
 _MAGIC = b"composelint-cache"
 # The classes a stored finding is rebuilt from, by name; nothing else can be constructed.
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -127,13 +128,14 @@ class RunCache:
         self.path = self.directory / f"run-{key[:40]}.marshal"
 
     @classmethod
-    def for_run(cls, root: Path, config, options: Mapping[str, object]) -> "RunCache":
+    def for_run(cls, root: Path, config, options: Mapping[str, object], code: str | None = None) -> "RunCache":
+        """``code``: code_fingerprint(), when the caller has it already."""
         from composelint.analysis.shellcheck import binary_stamp
 
         parts = {
             "format": FORMAT,
             "version": __version__,
-            "code": code_fingerprint(),
+            "code": code if code is not None else code_fingerprint(),
             "root": str(root),
             "config": config.fingerprint(),
             "options": {name: _canonical(value) for name, value in sorted(options.items())},
@@ -201,44 +203,90 @@ class RunCache:
         return self._write(_header() + payload)
 
     def _write(self, data: bytes) -> bool:
-        temporary = None
+        return _write(self.directory, self.path, data, "run-*", MAX_ENTRIES)
+
+
+class ParsedConfigs:
+    """YAML configuration files as parsed and checked before, by their text, beside the run entries.
+
+    A cached re-run needs its configuration before it can find its entry (the entry's key holds
+    it), and parsing even a two-line file imports the YAML parser and the schema checks (~15 ms).
+    Kept data stands for a text only with the same composelint code (``code``: code_fingerprint()):
+    parsing and checking are pure functions of the two. See config.load_config.
+    """
+
+    def __init__(self, root: Path, code: str):
+        self.directory = root / CACHE_DIR
+        self.code = code
+
+    def _path(self, text: str) -> Path:
+        digest = hashlib.sha256(f"{self.code}\0".encode() + text.encode("utf-8", "surrogatepass")).hexdigest()
+        return self.directory / f"config-{digest[:40]}.marshal"
+
+    def get(self, text: str) -> object:
+        """The data kept for this text, or None."""
         try:
-            if self.directory.is_symlink():
-                return False
-            self.directory.mkdir(exist_ok=True)
-            _write_if_missing(self.directory / ".gitignore", "# Created by composelint.\n*\n")
-            _write_if_missing(self.directory / "CACHEDIR.TAG", _CACHEDIR_TAG)
-            import tempfile  # ~8 ms of imports (shutil, random, bz2, lzma): only when storing
+            path = self._path(text)
+            if self.directory.is_symlink() or path.is_symlink():
+                return None
+            with open(path, "rb") as handle:
+                if handle.readline() != _header():
+                    return None
+                kept = marshal.loads(handle.read())
+            return kept["data"] if kept.get("code") == self.code and kept.get("text") == text else None
+        except Exception:  # missing, damaged, from another version: parse the text
+            return None
 
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".marshal")
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, self.path)
-            temporary = None
-            self._prune()
-            return True
-        except OSError:
-            return False  # a read-only checkout, a full disk: lint without a cache
-        finally:
-            if temporary is not None:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
+    def put(self, text: str, data: object) -> None:
+        try:
+            payload = marshal.dumps({"code": self.code, "text": text, "data": data})
+        except ValueError:
+            return  # a value marshal cannot hold: parse it every time
+        _write(self.directory, self._path(text), _header() + payload, "config-*", MAX_CONFIGS)
 
-    def _prune(self) -> None:
-        entries = []
-        for path in self.directory.glob("run-*"):
+
+def _write(directory: Path, path: Path, data: bytes, pattern: str, keep: int) -> bool:
+    """Write an entry atomically (temporary file + rename), then keep only the newest ``keep`` of the
+    entries named like it."""
+    temporary = None
+    try:
+        if directory.is_symlink():
+            return False
+        directory.mkdir(exist_ok=True)
+        _write_if_missing(directory / ".gitignore", "# Created by composelint.\n*\n")
+        _write_if_missing(directory / "CACHEDIR.TAG", _CACHEDIR_TAG)
+        import tempfile  # ~8 ms of imports (shutil, random, bz2, lzma): only when storing
+
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".marshal")
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+        temporary = None
+        _prune(directory, pattern, keep)
+        return True
+    except OSError:
+        return False  # a read-only checkout, a full disk: lint without a cache
+    finally:
+        if temporary is not None:
             try:
-                entries.append((path.stat().st_mtime_ns, path))
-            except OSError:
-                continue
-        entries.sort(reverse=True)
-        for _, path in entries[MAX_ENTRIES:]:
-            try:
-                path.unlink()
+                os.unlink(temporary)
             except OSError:
                 pass
+
+
+def _prune(directory: Path, pattern: str, keep: int) -> None:
+    entries = []
+    for path in directory.glob(pattern):
+        try:
+            entries.append((path.stat().st_mtime_ns, path))
+        except OSError:
+            continue
+    entries.sort(reverse=True)
+    for _, path in entries[keep:]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 # --------------------------------------------------------------------------- fingerprints

@@ -68,8 +68,17 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     while not start.exists() and start.parent != start:
         start = start.parent  # an editor buffer not saved yet, maybe in a directory not created yet
     root = find_project_root(start)
+    # An env file outside the project (known once the configuration is read) turns the run cache off too.
+    cacheable = not (no_cache or stdin_filename is not None or baseline_path is not None or write_baseline is not None
+                     or debug or _disabled_by_environment("COMPOSELINT_NO_CACHE"))
+    parsed = code = None
+    if cacheable:
+        from composelint.cache import ParsedConfigs, code_fingerprint
+
+        code = code_fingerprint()
+        parsed = ParsedConfigs(root, code)
     try:
-        config = load_config(root, config_path)
+        config = load_config(root, config_path, parsed)
         chosen = {name: _split(value) for name, value in
                   (("select", select), ("extend_select", extend_select), ("ignore", ignore))}
         chosen = {name: resolve_codes(items) for name, items in chosen.items() if items is not None}
@@ -90,7 +99,7 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
         if env_files:
             overrides["env_files"] = tuple(_env_file_path(root, Path(path)) for path in env_files)
         config = with_overrides(config, **overrides)
-        config, fileset = with_nested(root, config, explicit=config_path is not None)
+        config, fileset = with_nested(root, config, explicit=config_path is not None, parsed=parsed)
         # The command line's selection wins over every configuration, nested ones included (as ruff's).
         config = _select(config, chosen, severity_flags)
         if config.nested:
@@ -123,11 +132,10 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     cache = None
     # An env file outside the project is not among the files a cached run is checked against.
     outside = any(os.path.isabs(path) for path in config.env_files)
-    if not (no_cache or outside or stdin_overrides or baseline is not None or write_baseline is not None or debug
-            or _disabled_by_environment("COMPOSELINT_NO_CACHE")):
+    if cacheable and not outside:
         from composelint.cache import RunCache
 
-        cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)})
+        cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)}, code)
     if cache is not None:
         from composelint.cache import fileset_digest
 

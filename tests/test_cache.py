@@ -462,3 +462,66 @@ def test_a_kept_report_is_printed_only_for_the_same_view(tmp_path, builds, monke
     assert expected != kept
     assert lint(root, *base, *changed).output == expected and len(builds) == 2  # a hit: built by --no-cache only
     assert lint(root, *base, *changed).output == expected  # and once more, kept or not
+
+
+def _counting_config_parses(monkeypatch) -> list[str]:
+    import composelint.config
+
+    parses: list[str] = []
+    original = composelint.config._parse_yaml
+    monkeypatch.setattr(composelint.config, "_parse_yaml",
+                        lambda text, display: parses.append(display) or original(text, display))
+    return parses
+
+
+def test_a_configuration_parsed_and_checked_before_is_not_parsed_again(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "ignore: [CL301]\nknown-hosts: [redis]\n"})
+    parses = _counting_config_parses(monkeypatch)
+    first = lint(root, "--format", "concise").output
+    assert parses == [".composelint.yaml"] and "CL301" not in first and "CL103" not in first
+    assert lint(root, "--format", "concise").output == first and parses == [".composelint.yaml"]
+    # A different code is a different parse: kept data stands only for the code that checked it.
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another composelint")
+    assert lint(root, "--format", "concise").output == first and len(parses) == 2
+    monkeypatch.undo()
+    # An edit of the same size is a new text: parsed, and its findings follow it.
+    parses = _counting_config_parses(monkeypatch)
+    (root / ".composelint.yaml").write_text("ignore: [CL303]\nknown-hosts: [redis]\n")
+    edited = lint(root, "--format", "concise").output
+    assert parses == [".composelint.yaml"] and "CL301" in edited and "CL303" not in edited
+    assert edited == lint(root, "--format", "concise", "--no-cache").output
+
+
+def test_a_configuration_is_kept_only_once_it_passed_every_check(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "fail-on: sometimes\n"})
+    for _ in range(2):
+        result = CliRunner().invoke(cli, [str(root)])
+        assert result.exit_code == 2 and ".composelint.yaml:1:10: `fail-on`" in result.output
+    assert not list((root / CACHE_DIR).glob("config-*"))
+
+
+def test_a_kept_root_configuration_used_as_a_nested_one_is_located_as_when_parsed(tmp_path, builds):
+    # The kept data passed the root's checks, not a nested configuration's: the message still points
+    # at the line of the key, as a fresh parse does.
+    root = repo(tmp_path)
+    text = "ignore: [CL301]\nknown-hosts: [redis]\n"
+    write_tree(root, {".composelint.yaml": text})
+    lint(root)
+    write_tree(root, {"web/.composelint.yaml": text})
+    cached, fresh = (CliRunner().invoke(cli, [str(root), *flags]) for flags in ([], ["--no-cache"]))
+    assert cached.exit_code == fresh.exit_code == 2
+    assert cached.output == fresh.output and "web/.composelint.yaml:2:1: `known-hosts`" in cached.output
+
+
+def test_no_cache_neither_reads_nor_keeps_a_parsed_configuration(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "ignore: [CL301]\n"})
+    lint(root, "--no-cache")
+    assert not (root / CACHE_DIR).exists()
+    lint(root)
+    assert len(list((root / CACHE_DIR).glob("config-*"))) == 1
+    parses = _counting_config_parses(monkeypatch)
+    lint(root, "--no-cache")
+    assert parses == [".composelint.yaml"]
