@@ -297,17 +297,19 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{sys.version}\0{sys.implementation.cache_tag}\0".encode())
     package = os.path.dirname(os.path.abspath(__file__))
+    parts = []
     for directory, dirnames, filenames in os.walk(package):
         dirnames[:] = sorted(name for name in dirnames if name != "__pycache__")
+        reldir = os.path.relpath(directory, package)  # once a directory: a relpath per file costs ~1 ms a run
         for name in sorted(filenames):
             if name.endswith((".pyc", ".pyo")):
                 continue
-            path = os.path.join(directory, name)
             try:
-                info = os.stat(path)
+                info = os.stat(os.path.join(directory, name))
             except OSError:
                 continue
-            digest.update(f"{os.path.relpath(path, package)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+            parts.append(f"{name if reldir == '.' else os.path.join(reldir, name)}\0{info.st_size}\0{info.st_mtime_ns}\0")
+    digest.update("".join(parts).encode())
     digest.update(_module_stamp("ruamel.yaml").encode())
     return digest.hexdigest()
 
@@ -376,16 +378,17 @@ def _manifest(observed: Iterable[tuple]) -> list | None:
 def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, int]] | None:
     """Observe again. When everything matches: the texts read (relpath -> text), and the files whose
     stamps showed them unchanged, not read again (relpath -> size limit). Else None."""
-    from composelint.assembly.reading import probe_exists, probe_is_file, read_text, still_as_read
+    from composelint.assembly.reading import StampCheck, probe_exists, probe_is_file, read_text
 
     texts: dict[str, str] = {}
     unread: dict[str, int] = {}
     realpaths: dict = {}
+    still_as_read = StampCheck(root, realpaths)
     for entry in manifest:
         kind = entry[0]
         if kind == "read":
             _, relpath, max_bytes, outcome, stamp = entry
-            if stamp is not None and still_as_read(root, relpath, stamp, realpaths):
+            if stamp is not None and still_as_read(relpath, stamp):
                 if outcome[0] == "text":
                     unread[relpath] = max_bytes  # read when a reporter quotes it
                 continue

@@ -525,3 +525,29 @@ def test_no_cache_neither_reads_nor_keeps_a_parsed_configuration(tmp_path, build
     parses = _counting_config_parses(monkeypatch)
     lint(root, "--no-cache")
     assert parses == [".composelint.yaml"]
+
+
+def test_the_replays_stamp_check_agrees_with_still_as_read(tmp_path, settled):
+    # The cache checks a thousand files through StampCheck (each directory resolved once); it must
+    # answer as still_as_read does, file by file, symlinks and odd paths included.
+    from composelint.assembly import reading
+
+    root = tmp_path / "repo"
+    outside = tmp_path / "outside"
+    write_tree(root, {"a.yaml": "a\n", "sub/b.yaml": "b\n", "sub/deep/c.yaml": "c\n", "moved/d.yaml": "d\n"})
+    write_tree(outside, {"e.yaml": "e\n"})
+    (root / "link.yaml").symlink_to(outside / "e.yaml")
+    (root / "inner.yaml").symlink_to(root / "sub" / "b.yaml")
+    stamps = {relpath: reading._read_text(root, relpath, 1000, None)[1]
+              for relpath in ("a.yaml", "sub/b.yaml", "sub/deep/c.yaml", "moved/d.yaml", "inner.yaml")}
+    stamps["link.yaml"] = reading._stamp(os.stat(outside / "e.yaml"))  # never read: it leads outside
+    assert all(stamps.values())
+    (root / "moved").rename(outside / "moved")  # the same file (inode, times), now reached through a link
+    (root / "moved").symlink_to(outside / "moved")
+    (root / "sub" / "deep" / "c.yaml").write_text("C\n")
+    asked = [*stamps.items(), ("sub/../a.yaml", stamps["a.yaml"]), ("sub/./b.yaml", stamps["sub/b.yaml"]),
+             ("missing.yaml", stamps["a.yaml"]), ("sub//b.yaml", stamps["sub/b.yaml"])]
+    check = reading.StampCheck(root, {})
+    assert [check(relpath, stamp) for relpath, stamp in asked] == \
+        [reading.still_as_read(root, relpath, stamp, {}) for relpath, stamp in asked] == \
+        [True, True, False, False, True, False, True, True, False, True]

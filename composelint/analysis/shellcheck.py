@@ -65,13 +65,14 @@ def shellcheck_result(project) -> ShellCheckResult:
 
 def find_binary() -> str | None:
     """The ShellCheck of composelint's own environment first (the extra installs it beside Python)."""
-    import shutil
     import sysconfig
 
     for directory in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
         candidate = os.path.join(directory, "shellcheck")
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
+    import shutil  # ~2 ms (bz2, lzma): only to search PATH (a cached re-run asks where ShellCheck is)
+
     return shutil.which("shellcheck")
 
 
