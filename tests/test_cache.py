@@ -439,6 +439,14 @@ def test_a_rerun_prints_the_report_it_kept_without_decoding_a_finding(tmp_path, 
     assert len(builds) == 1 and decoded and other.output == lint(root, "--format", "json", "--no-cache").output
 
 
+@pytest.mark.parametrize("fail_on, code", [("error", 0), ("warning", 1), ("info", 1), ("never", 0)])
+def test_a_hit_that_prints_a_kept_report_exits_as_the_run_did(tmp_path, builds, fail_on, code):
+    root = repo(tmp_path)  # CL301 and CL303 are warnings
+    args = ("--format", "concise", "--select", "CL301,CL303", "--fail-on", fail_on)
+    first, second = lint(root, *args), lint(root, *args)
+    assert len(builds) == 1 and first.exit_code == second.exit_code == code and "CL301" in second.output
+
+
 @pytest.mark.parametrize("variant", ["current directory", "color", "quiet", "show suppressed", "statistics",
                                      "unsafe fixes", "path base", "format"])
 def test_a_kept_report_is_printed_only_for_the_same_view(tmp_path, builds, monkeypatch, variant):
