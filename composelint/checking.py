@@ -166,9 +166,11 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     if write_baseline is not None:
         return _write_baseline(write_baseline, result, project, view)
     linted = stdin_overrides or _linted([*project.compose_files, *project.dockerfiles], only_paths)
-    code = _finish(result, project, view, config, linted, paths)
-    if cache is not None:  # after the report, which the entry keeps too
-        cache.store(fileset_hash, observed, project, result, view.printed)
+    try:
+        code = _finish(result, project, view, config, linted, paths)
+    finally:  # after the report, which the entry keeps too; the findings stand even if it could not be written
+        if cache is not None:
+            cache.store(fileset_hash, observed, project, result, view.printed)
     if baseline is not None and only_paths is None and baseline.unmatched():
         view.note(_stale_baseline_message(baseline, baseline_path))
     return code

@@ -559,3 +559,15 @@ def test_the_replays_stamp_check_agrees_with_still_as_read(tmp_path, settled):
     assert [check(relpath, stamp) for relpath, stamp in asked] == \
         [reading.still_as_read(root, relpath, stamp, {}) for relpath, stamp in asked] == \
         [True, True, False, False, True, False, True, True, False, True]
+
+
+def test_a_run_whose_reader_went_away_still_keeps_its_entry(tmp_path):
+    # `composelint | head`: the report cannot be written, but the findings stand, and the next run reuses them.
+    root = repo(tmp_path)
+    env = {key: value for key, value in os.environ.items() if key != "COMPOSELINT_NO_CACHE"}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    process = subprocess.Popen([sys.executable, "-m", "composelint", str(root), "--format", "json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    process.stdout.close()  # long before the report is written
+    assert process.wait(timeout=120) == 141
+    assert len(entries(root)) == 1
