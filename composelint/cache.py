@@ -20,7 +20,9 @@ A re-run walks the tree and re-reads and hashes those files (milliseconds), skip
 modelling and every rule, and renders the stored findings. The entry also keeps the text of the
 report the run printed, under a key of everything else that text depends on (format, colour,
 path base, current directory: see ``checking.report_key``); a re-run with that key prints it as it
-is, and its findings are not even decoded (they are, the first time anything asks for them). Anything that differs, a missing
+is, and its findings are not even decoded. A re-run with another key renders the findings and adds
+its report to the entry (the MAX_REPORTS most recent are kept), unless a text it quotes was
+edited after the replay checked it. Anything that differs, a missing
 or unreadable entry, a corrupt or truncated one, or one written by another version, is a
 miss: the run happens as if there were no cache, and its outcome replaces the entry.
 
@@ -57,6 +59,7 @@ from composelint.plain import decode, encode
 CACHE_DIR = ".composelint_cache"
 FORMAT = 3  # 2: a read records the stamp of the file it read; 3: the printed report, findings apart
 MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
+MAX_REPORTS = 4  # printed reports an entry keeps (formats, colour, directories run from); the oldest go
 MAX_CONFIGS = 64  # parsed configuration files (ParsedConfigs): root and nested ones, recent versions
 _MAGIC = b"composelint-cache"
 # The classes a stored finding is rebuilt from, by name; nothing else can be constructed.
@@ -200,6 +203,21 @@ class RunCache:
             payload = marshal.dumps(entry)
         except Exception:
             return False  # a value this format cannot hold: run without a cache
+        return self._write(_header() + payload)
+
+    def keep_report(self, hit: CachedRun, report: tuple[str | None, str] | None) -> bool:
+        """Add to the entry a hit used the report it rendered from the findings (its view had none kept),
+        beside the most recent others; False (nothing written) when there is nothing to add, or a text
+        it quotes changed after the replay checked it."""
+        if report is None or report[0] is None or hit.report(report[0]) is not None or hit.sources.changed:
+            return False
+        entry = {name: value for name, value in hit._entry.items() if name != "decoded"}
+        others = [pair for pair in entry["reports"] if pair[0] != report[0]]
+        entry["reports"] = [*others[-(MAX_REPORTS - 1):], list(report)]
+        try:
+            payload = marshal.dumps(entry)
+        except Exception:
+            return False
         return self._write(_header() + payload)
 
     def _write(self, data: bytes) -> bool:
@@ -375,9 +393,9 @@ def _manifest(observed: Iterable[tuple]) -> list | None:
     return [(*key, outcome, stamps[key]) if key[0] == "read" else (*key, outcome) for key, outcome in seen.items()]
 
 
-def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, int]] | None:
+def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, tuple[int, str]]] | None:
     """Observe again. When everything matches: the texts read (relpath -> text), and the files whose
-    stamps showed them unchanged, not read again (relpath -> size limit). Else None."""
+    stamps showed them unchanged, not read again (relpath -> size limit and digest). Else None."""
     from composelint.assembly.reading import StampCheck, probe_exists, probe_is_file, read_text
 
     texts: dict[str, str] = {}
@@ -390,7 +408,7 @@ def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, int]]
             _, relpath, max_bytes, outcome, stamp = entry
             if stamp is not None and still_as_read(relpath, stamp):
                 if outcome[0] == "text":
-                    unread[relpath] = max_bytes  # read when a reporter quotes it
+                    unread[relpath] = (max_bytes, outcome[1])  # read when a reporter quotes it
                 continue
             result = read_text(root, relpath, max_bytes, realpaths)
             if _read_outcome(result) != outcome:
@@ -414,15 +432,19 @@ class _Sources(Mapping):
     """The texts a cached run's reporters quote: those replay read, the others read on first use
     (their stamps showed them unchanged; most runs quote few of them, or none)."""
 
-    def __init__(self, root: Path, texts: dict[str, str], unread: dict[str, int]):
+    def __init__(self, root: Path, texts: dict[str, str], unread: dict[str, tuple[int, str]]):
         self._root, self._texts, self._unread = root, texts, unread
+        self.changed = False  # a text read on first use differs from the one the entry's run read
 
     def __getitem__(self, path: str) -> str:
         text = self._texts.get(path)
         if text is None:
             from composelint.assembly.reading import read_text
 
-            text = read_text(self._root, path, self._unread[path]).text
+            max_bytes, digest = self._unread[path]
+            text = read_text(self._root, path, max_bytes).text
+            if text is None or _text_digest(text) != digest:
+                self.changed = True  # edited since the replay: a report quoting it is not kept
             if text is None:
                 raise KeyError(path)  # gone since the replay: quoted as a file without lines
             self._texts[path] = text

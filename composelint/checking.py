@@ -144,7 +144,9 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
         if hit is not None:  # nothing the previous run read has changed: its findings stand
             result = hit.result(lambda: _enabled_rules(config))
             linted = stdin_overrides or _linted(fileset.compose + fileset.dockerfiles, only_paths)
-            return _finish(result, hit, view, config, linted, paths, hit.report)
+            code = _finish(result, hit, view, config, linted, paths, hit.report)
+            cache.keep_report(hit, view.printed)  # rendered from the findings: kept for the next such run
+            return code
     if view.fixing.enabled:
         return fixcli.run(root, config, view, only_paths, baseline, stdin_overrides,
                           lambda result, project, linted: _finish(result, project, view, config, linted, paths), fail)

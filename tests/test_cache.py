@@ -571,3 +571,40 @@ def test_a_run_whose_reader_went_away_still_keeps_its_entry(tmp_path):
     process.stdout.close()  # long before the report is written
     assert process.wait(timeout=120) == 141
     assert len(entries(root)) == 1
+
+
+def _kept_reports(root: Path) -> list:
+    (entry,) = entries(root)
+    return marshal.loads(entry.read_bytes().partition(b"\n")[2])["reports"]
+
+
+def test_a_report_rendered_on_a_hit_is_kept_beside_the_others(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    decoded = []
+    original = cache_module.decode
+    monkeypatch.setattr(cache_module, "decode", lambda value: decoded.append(value) or original(value))
+    views = [("--format", "concise"), ("--format", "json"), ("--format", "github"), ("--format", "gitlab"),
+             ("--format", "text", "--color", "never")]
+    outputs = [lint(root, *view).output for view in views]  # the first stores, the others hit and render
+    assert len(builds) == 1 and len(decoded) > 0 and len(_kept_reports(root)) == cache_module.MAX_REPORTS
+    decoded.clear()
+    for view, output in list(zip(views, outputs))[1:]:
+        assert lint(root, *view).output == output
+    assert decoded == [] and len(builds) == 1  # the four most recent reports: printed as kept
+    assert lint(root, *views[0]).output == outputs[0] and decoded  # the oldest was dropped: rendered again
+    assert [lint(root, *view, "--no-cache").output for view in views] == outputs
+
+
+def test_a_report_quoting_a_text_changed_after_the_replay_is_not_kept(tmp_path, builds, settled, monkeypatch):
+    root = repo(tmp_path)
+    lint(root, "--format", "json")  # quotes no text: the text report below reads the files it quotes
+    original = cache_module._replay
+
+    def replay_then_edit(*args):
+        replayed = original(*args)
+        (root / "web" / "Dockerfile").write_text(DOCKERFILE.replace("slim", "SLIM"))
+        return replayed
+
+    monkeypatch.setattr(cache_module, "_replay", replay_then_edit)
+    lint(root, "--format", "text", "--color", "never")
+    assert len(builds) == 1 and len(_kept_reports(root)) == 1  # the json report only
