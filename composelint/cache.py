@@ -74,31 +74,39 @@ class CachedRun:
 
     def __init__(self, root: Path, sources: Mapping[str, str], entry: dict, kept: tuple[str, str] | None):
         self.root, self.sources = root, sources
-        self._entry, self._kept = entry, kept
+        self.entry, self._kept = entry, kept
+        self._decoded: tuple[tuple, tuple] | None = None
 
     def report(self, key: str | None) -> str | None:
         """The text of the report printed under ``key`` before, if the entry kept it."""
         return self._kept[1] if self._kept is not None and key is not None and self._kept[0] == key else None
 
+    def findings(self) -> tuple[tuple, tuple]:
+        """The reported and the suppressed findings, decoded on first use."""
+        if self._decoded is None:
+            diagnostics, suppressed = marshal.loads(self.entry["findings"])
+            self._decoded = (tuple(decode(item) for item in diagnostics), tuple(decode(item) for item in suppressed))
+        return self._decoded
+
     def result(self, rules) -> "CachedResult":
-        return CachedResult(self._entry, rules)
+        return CachedResult(self, rules)
 
 
 class CachedResult:
     """The engine's RunResult as a hit has it: the same fields and exit code, with the findings decoded
     only when something reads them (a hit that prints a kept report does not)."""
 
-    def __init__(self, entry: dict, rules):
-        self._entry, self._rules = entry, rules
-        self._worst = entry["worst"]  # the highest severity among the reported findings (None: none)
+    def __init__(self, run: CachedRun, rules):
+        self._run, self._rules = run, rules
+        self._worst = run.entry["worst"]  # the highest severity among the reported findings (None: none)
 
     @property
     def diagnostics(self) -> tuple:
-        return _findings(self._entry)[0]
+        return self._run.findings()[0]
 
     @property
     def suppressed(self) -> tuple:
-        return _findings(self._entry)[1]
+        return self._run.findings()[1]
 
     @property
     def rules(self):
@@ -111,14 +119,6 @@ class CachedResult:
         if fail_on is None:
             return 0
         return 1 if self._worst is not None and self._worst >= fail_on else 0
-
-
-def _findings(entry: dict) -> tuple[tuple, tuple]:
-    """The entry's findings, decoded once (into the entry)."""
-    if "decoded" not in entry:
-        diagnostics, suppressed = marshal.loads(entry["findings"])
-        entry["decoded"] = (tuple(decode(item) for item in diagnostics), tuple(decode(item) for item in suppressed))
-    return entry["decoded"]
 
 
 class RunCache:
@@ -172,9 +172,10 @@ class RunCache:
             sources = _Sources(self.root, {path: texts[path] for path in entry["sources"] if path in texts},
                                {path: unread[path] for path in entry["sources"] if path in unread})
             kept = dict(entry["reports"]).get(report_key) if report_key is not None else None
+            hit = CachedRun(self.root, sources, entry, (report_key, kept) if kept is not None else None)
             if kept is None:
-                _findings(entry)
-            return CachedRun(self.root, sources, entry, (report_key, kept) if kept is not None else None)
+                hit.findings()  # a report will be rendered from them
+            return hit
         except Exception:  # missing, truncated, corrupt, from another version: a miss, never an error
             return None
 
@@ -211,7 +212,7 @@ class RunCache:
         it quotes changed after the replay checked it."""
         if report is None or report[0] is None or hit.report(report[0]) is not None or hit.sources.changed:
             return False
-        entry = {name: value for name, value in hit._entry.items() if name != "decoded"}
+        entry = dict(hit.entry)
         others = [pair for pair in entry["reports"] if pair[0] != report[0]]
         entry["reports"] = [*others[-(MAX_REPORTS - 1):], list(report)]
         try:
@@ -399,7 +400,7 @@ def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, tuple
     from composelint.assembly.reading import StampCheck, probe_exists, probe_is_file, read_text
 
     texts: dict[str, str] = {}
-    unread: dict[str, int] = {}
+    unread: dict[str, tuple[int, str]] = {}
     realpaths: dict = {}
     still_as_read = StampCheck(root, realpaths)
     for entry in manifest:
