@@ -608,3 +608,23 @@ def test_a_report_quoting_a_text_changed_after_the_replay_is_not_kept(tmp_path, 
     monkeypatch.setattr(cache_module, "_replay", replay_then_edit)
     lint(root, "--format", "text", "--color", "never")
     assert len(builds) == 1 and len(_kept_reports(root)) == 1  # the json report only
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "another text"])
+def test_a_damaged_parsed_configuration_is_parsed_again(tmp_path, builds, monkeypatch, damage):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "ignore: [CL301]\n"})
+    expected = lint(root, "--format", "concise").output
+    (kept,) = (root / CACHE_DIR).glob("config-*")
+    data = kept.read_bytes()
+    if damage == "garbage":
+        kept.write_bytes(b"\x00\xff" * 50)
+    elif damage == "truncated":
+        kept.write_bytes(data[: len(data) // 2])
+    else:  # the same name for another text (a digest collision): its data must not stand for this one
+        header, _, payload = data.partition(b"\n")
+        stored = marshal.loads(payload)
+        stored["text"], stored["data"] = "ignore: [CL303]\n", {"ignore": ["CL303"]}
+        kept.write_bytes(header + b"\n" + marshal.dumps(stored))
+    parses = _counting_config_parses(monkeypatch)
+    assert lint(root, "--format", "concise").output == expected and parses == [".composelint.yaml"]
