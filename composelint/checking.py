@@ -152,15 +152,18 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
                           lambda result, project, linted: _finish(result, project, view, config, linted, paths), fail)
     from composelint.assembly.project import build_project
     from composelint.assembly.reading import observing
-    from composelint.engine import run
+    from composelint.engine import early_start, run
 
-    with observing() if cache is not None else contextlib.nullcontext([]) as observed:
+    early = early_start(config)
+    with observing() if cache is not None else contextlib.nullcontext([]) as observed, _closing(early):
         if only_paths is None:
-            project = build_project(root, config, stdin_overrides, fileset)
+            project = build_project(root, config, stdin_overrides, fileset, dockerfiles_parsed=early)
         else:  # what can bear on the named paths, not the whole repository
             from composelint.scoping import build_scoped_project
 
-            project = build_scoped_project(root, config, stdin_overrides, fileset, only_paths)
+            project = build_scoped_project(root, config, stdin_overrides, fileset, only_paths, early)
+        if early is not None:
+            early.adopt(project)
         if baseline is not None:
             baseline = baseline.bind(project.read_text)
         result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug,
@@ -227,6 +230,16 @@ def _env_file_path(root: Path, path: Path) -> str:
     """An --env-file as the project sees it: relative to the root when inside it, else absolute."""
     rel = _relative(root, path)
     return rel if rel is not None else str(path.resolve())
+
+
+@contextlib.contextmanager
+def _closing(early):
+    """Whatever ``early`` started ends with the run, even when no rule collected it (an error on the way)."""
+    try:
+        yield
+    finally:
+        if early is not None:
+            early.close()
 
 
 def _disabled_by_environment(variable: str) -> bool:

@@ -71,6 +71,18 @@ FORKED_FAMILIES = frozenset("24")
 FORK_MIN_SUBJECTS = 100
 
 
+def early_start(config: Config):
+    """What the enabled rules start from the Dockerfiles alone, or None: a callable for build_project's
+    ``dockerfiles_parsed`` (then ``adopt(project)`` once the project is built, ``close()`` when the run
+    ends). CL416's ShellCheck (rules.PREPARED) then runs beside the rest of the model build, on the core
+    the build leaves idle, instead of beside the rules, which the forked group already spreads over both."""
+    if "CL416" not in enabled_rules(config):
+        return None
+    from composelint.analysis.shellcheck import EarlyStart
+
+    return EarlyStart()
+
+
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
         debug: bool = False, fork: bool | None = None) -> RunResult:
     """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough)."""

@@ -277,15 +277,16 @@ def _names(project, files: set[str], contexts: set[int]) -> tuple[set[str], bool
     return names, undeployed
 
 
-def build_scoped_project(root, config, overrides, found: FileSet, only_paths):
-    """The model of what can bear on ``only_paths`` (see the module's docstring)."""
+def build_scoped_project(root, config, overrides, found: FileSet, only_paths, dockerfiles_parsed=None):
+    """The model of what can bear on ``only_paths`` (see the module's docstring); ``dockerfiles_parsed``: as
+    build_project's, called in every round."""
     from composelint.assembly.project import build_project
 
     scope = Scope(found, only_paths, config.limits.max_file_size)
     for _ in range(MAX_ROUNDS):
-        project = build_project(root, config, overrides, found, scope=scope)
+        project = build_project(root, config, overrides, found, scope=scope, dockerfiles_parsed=dockerfiles_parsed)
         if not scope.widen(project):
             return project
         if len(scope.compose) * WHOLE_SHARE > len(set(found.compose)):
             break  # most of the repository bears on the paths: one whole build costs less than more rounds
-    return build_project(root, config, overrides, found)
+    return build_project(root, config, overrides, found, dockerfiles_parsed=dockerfiles_parsed)

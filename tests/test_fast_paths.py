@@ -183,6 +183,49 @@ def test_the_fast_path_defers_what_it_does_not_know():
     assert schema.surely_valid({"x": 1}, {"type": "object", "if": {"type": "object"}}) is False  # unknown keyword
 
 
+def test_every_subschema_of_the_compose_schema_is_one_the_fast_path_decides():
+    """Properties compile when a document first has one: a keyword the fast path does not know, anywhere in
+    the schema, would send every document that meets it to jsonschema unnoticed (~75 ms)."""
+    from composelint.parsers import schema_precheck
+
+    root, compiled, seen = schema_precheck.compose_schema(), {}, set()
+
+    def each(node):
+        if isinstance(node, dict):
+            if id(node) in seen:
+                return
+            seen.add(id(node))
+            if node is not root.get("$defs") and node is not root.get("definitions"):
+                yield node
+            for key, value in node.items():
+                if key not in ("properties", "patternProperties", "$defs", "definitions", "enum", "required"):
+                    yield from each(value)
+                elif key in ("properties", "patternProperties", "$defs", "definitions"):
+                    for subschema in value.values():
+                        yield from each(subschema)
+        elif isinstance(node, list):
+            for item in node:
+                yield from each(item)
+
+    for subschema in each(root):
+        schema_precheck._compile(subschema, root, compiled)  # raises _Unsure for what it does not decide
+    assert len(seen) > 300
+
+
+def test_a_subschema_that_fails_to_compile_stays_undecided_for_what_already_refers_to_it(monkeypatch):
+    from composelint.parsers import schema_precheck
+
+    # Compiling Y compiles W (its items), which refers back to Y; then Y's `not` is a keyword the fast path
+    # does not know. W, finished and kept, must not find Y half-built (type and items only) later.
+    shared = {"type": "object", "properties": {"y": {"$ref": "#/$defs/Y"}, "w": {"$ref": "#/$defs/W"}},
+              "$defs": {"Y": {"type": "array", "items": {"$ref": "#/$defs/W"}, "not": {}},
+                        "W": {"type": "array", "items": {"$ref": "#/$defs/Y"}}}}
+    monkeypatch.setattr(schema_precheck, "_schema", shared)
+    monkeypatch.setattr(schema_precheck, "_compose_checker", None)
+    assert schema_precheck.surely_valid({"y": []}) is False
+    assert schema_precheck.surely_valid({"w": [[]]}) is False  # jsonschema: Y's `not: {}` refuses [] (invalid)
+
+
 @functools.lru_cache(maxsize=1)
 def _config_schema() -> dict:
     from composelint.config import rule_options_schema

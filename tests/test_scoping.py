@@ -77,8 +77,8 @@ def repo(tmp_path_factory):
     return write_tree(tmp_path_factory.mktemp("scoping") / "repo", {**TREE, **UNRELATED})
 
 
-def _whole(root, config, overrides, found, only_paths):
-    return build_project(root, config, overrides, found)
+def _whole(root, config, overrides, found, only_paths, dockerfiles_parsed=None):
+    return build_project(root, config, overrides, found, dockerfiles_parsed=dockerfiles_parsed)
 
 
 def _findings(monkeypatch, repo, target: str, scoped: bool) -> list[dict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from helpers import lint_lines, write_tree
 
@@ -50,8 +52,8 @@ def test_the_script_copies_are_removed(tmp_path, monkeypatch, in_memory):
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the system's temporary directory
     monkeypatch.setattr(shellcheck, "MEMORY_DIRECTORY", str(scratch) if in_memory else str(tmp_path / "none"))
     made = []
-    mkdtemp = tempfile.mkdtemp
-    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kwargs: made.append(mkdtemp(**kwargs)) or made[-1])
+    make = shellcheck._private_directory
+    monkeypatch.setattr(shellcheck, "_private_directory", lambda: made.append(make()) or made[-1])
     project = write_tree(tmp_path / "p", {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
     assert lint_lines(project, ("CL416",)) == [
         "Dockerfile:2:10: CL416 warning: SC2086: Double quote to prevent globbing and word splitting"]
@@ -145,3 +147,120 @@ def test_a_script_written_the_same_in_several_places_is_checked_once_and_reporte
     assert lint_lines(tmp_path, ("CL416",)) == [f"Dockerfile:2:10: {SC2086}", f"Dockerfile:4:10: {SC2086}",
                                                  f"api/Dockerfile:2:11: {SC2086}", f"api/Dockerfile:3:10: {SC2086}"]
     assert started == [1]  # one copy of `echo $A`, whatever the spacing before it
+
+
+def _check(root, *args) -> list[str]:
+    """`composelint check` on ``root`` as a user runs it (the path that starts ShellCheck early)."""
+    from click.testing import CliRunner
+
+    from composelint.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--format", "concise", "-q", str(root), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.output.splitlines()
+
+
+EARLY_TREE = {
+    "compose.yaml": "services:\n  web:\n    build:\n      context: .\n      dockerfile: build/web.txt\n"
+                    "  api:\n    build: api\n",
+    "build/web.txt": "FROM debian:12\nRUN echo $A\nRUN echo $LATE\n",  # a Dockerfile by the compose file's say only
+    "api/Dockerfile": "FROM debian:12\nRUN echo $A\nRUN echo `date`\n",
+}
+
+
+def test_the_command_starts_shellcheck_before_the_compose_files_load(tmp_path, monkeypatch):
+    """On the awesome-compose corpus the model build takes ~68 ms after the Dockerfiles are parsed, and the
+    second core is idle meanwhile: ShellCheck's ~40 ms run there instead of beside the rules."""
+    from composelint.assembly import project
+
+    events = _started(monkeypatch)
+    load = project.load_compose_file
+    monkeypatch.setattr(project, "load_compose_file", lambda loader, path, *args: events.append(path)
+                        or load(loader, path, *args))
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    lines = _check(root, "--select", "CL416")
+    assert events == ["shellcheck", "compose.yaml", "shellcheck"]  # the compose file's own Dockerfile comes later
+    assert lines == [f"api/Dockerfile:2:10: {SC2086}", "api/Dockerfile:3:10: CL416 warning: SC2006: Use $(...) notation "
+                     "instead of legacy backticks `...`",
+                     "api/Dockerfile:3:10: CL416 warning: SC2046: Quote this to prevent word splitting",
+                     f"build/web.txt:2:10: {SC2086}", f"build/web.txt:3:10: {SC2086}"]
+
+
+def test_started_early_or_not_the_findings_are_the_same(tmp_path, monkeypatch):
+    from composelint import engine
+
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    early = _check(root)
+    started = _started(monkeypatch, lambda argv: argv[4:])
+    assert _check(root) == early
+    assert [len(files) for files in started] == [2, 1]  # then only `echo $LATE`: `echo $A` was checked
+    monkeypatch.setattr(engine, "early_start", lambda config: None)
+    assert _check(root) == early and any("CL416" in line for line in early)
+
+
+def test_nothing_starts_early_when_cl416_does_not_run(tmp_path, monkeypatch):
+    started = _started(monkeypatch)
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    assert not any("CL416" in line for line in _check(root, "--ignore", "CL416"))
+    assert started == []
+
+
+def test_a_build_that_fails_after_the_early_start_leaves_no_script_copy(tmp_path, monkeypatch):
+    import tempfile
+
+    from composelint.assembly import project
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(shellcheck, "MEMORY_DIRECTORY", str(scratch))
+    started = _started(monkeypatch)
+
+    def broken(*args):
+        raise RuntimeError("the build broke")
+
+    monkeypatch.setattr(project, "load_compose_file", broken)
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    from click.testing import CliRunner
+
+    from composelint.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--no-cache", str(root)])
+    assert result.exit_code == 2 and started == ["shellcheck"]  # an internal error, reported
+    assert list(scratch.iterdir()) == []
+
+
+def test_the_copies_directory_is_new_and_private(tmp_path, monkeypatch):
+    monkeypatch.setattr(shellcheck, "MEMORY_DIRECTORY", str(tmp_path))
+    first, second = shellcheck._private_directory(), shellcheck._private_directory()
+    assert first != second and os.path.dirname(first) == str(tmp_path)
+    assert os.path.basename(first).startswith("composelint-shellcheck-")
+    assert os.stat(first).st_mode & 0o777 == 0o700  # as tempfile.mkdtemp's: no other user reads the scripts
+
+
+def test_an_early_start_that_fails_is_not_the_builds_failure(tmp_path, monkeypatch):
+    make, calls = shellcheck._private_directory, []
+
+    def first_fails():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return make()
+
+    monkeypatch.setattr(shellcheck, "_private_directory", first_fails)
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    assert _check(root, "--select", "CL416")[:1] == [f"api/Dockerfile:2:10: {SC2086}"]  # the rule's own start
+    assert len(calls) == 2
+
+
+def test_many_dockerfiles_start_shellcheck_with_the_rules_not_early(tmp_path, monkeypatch):
+    from composelint.assembly import project
+
+    monkeypatch.setattr(shellcheck, "EARLY_MAX_DOCKERFILES", 0)  # the walk finds one in EARLY_TREE
+    events = _started(monkeypatch)
+    load = project.load_compose_file
+    monkeypatch.setattr(project, "load_compose_file", lambda loader, path, *args: events.append(path)
+                        or load(loader, path, *args))
+    root = write_tree(tmp_path / "repo", {**EARLY_TREE, ".git/HEAD": ""})
+    assert len(_check(root, "--select", "CL416")) == 5
+    assert events == ["compose.yaml", "shellcheck"]

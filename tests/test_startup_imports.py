@@ -125,3 +125,19 @@ def test_a_cached_rerun_imports_only_the_rules_its_configuration_names(tmp_path)
                           "composelint.engine", "composelint.reporters.text"}
     assert sorted(name for name in modules if name.startswith("composelint.rules.cl")) == [
         "composelint.rules.cl301_missing_resource_limits"]
+
+
+def test_starting_shellcheck_imports_neither_shutil_nor_tempfile(tmp_path):
+    """ShellCheck starts while the model is built, where every import delays the whole run: shutil imports
+    bz2 and lzma, tempfile shutil and random (~5 ms together on the awesome-compose corpus)."""
+    import sysconfig
+
+    beside = os.path.join(sysconfig.get_path("scripts"), "shellcheck")
+    if not (os.path.isfile(beside) and os.access("/dev/shm", os.W_OK | os.X_OK)):
+        pytest.skip("needs ShellCheck beside the interpreter (the test extra) and a /dev/shm to write to")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN echo $A\n", encoding="utf-8")
+    output: list[str] = []
+    modules = imported(str(tmp_path), "--format", "concise", output=output)
+    assert "CL416 warning: SC2086" in output[0]  # ShellCheck ran
+    assert loaded(modules, ("shutil", "tempfile", "bz2", "lzma")) == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
+from typing import Mapping
 
 from composelint.analysis.commands.tables import POSIX_DIALECT, SH_NOT_DASH_IMAGES, SHELLCHECK_DIALECTS
 from composelint.records import record
@@ -24,8 +25,9 @@ from composelint.records import record
 TIMEOUT = 120  # seconds for one ShellCheck process; scripts that take longer are reported as not checked
 BATCH = 200  # snippets per ShellCheck process at most
 # And at least, before the snippets are shared among parallel processes. A process costs ~2.5 ms to start and
-# ShellCheck ~0.85 ms per script (measured, 2 cores); it runs beside composelint's own rules (the engine starts
-# it first), so a second process pays only once those rules leave a core idle: ~85 ms of scripts.
+# ShellCheck ~0.85 ms per script (measured, 2 cores); it runs beside the rest of the model build (EarlyStart) or
+# composelint's own rules (the engine starts it first), so a second process pays only once they leave a core
+# idle: ~85 ms of scripts.
 PER_PROCESS = 100
 INSTALL = "pip install 'composelint[shellcheck]'"
 
@@ -71,7 +73,7 @@ def find_binary() -> str | None:
         candidate = os.path.join(directory, "shellcheck")
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
-    import shutil  # ~2 ms (bz2, lzma): only to search PATH (a cached re-run asks where ShellCheck is)
+    import shutil  # only here: it imports bz2 and lzma (~3 ms of the corpus run's model build)
 
     return shutil.which("shellcheck")
 
@@ -90,20 +92,27 @@ def binary_stamp() -> str:
 
 
 def snippets_of(project) -> list[Snippet]:
+    return [snippet for path, dockerfile in sorted(project.dockerfiles.items())
+            for snippet in _file_snippets(path, dockerfile)]
+
+
+def _file_snippets(path: str, dockerfile, mapped: bool = True) -> list[Snippet]:
+    """``mapped=False``: the scripts alone, without their maps back to the file nor the image's /bin/sh (what
+    ShellCheck is given: its early start, on the model build's path, does no more; at 10,000 services the maps
+    cost ~45 ms there). A script kept whose map turns out impossible is then checked for nothing."""
     found = []
-    for path, dockerfile in sorted(project.dockerfiles.items()):
-        posix, final = {}, {}
-        for stage in dockerfile.stages:
-            base = stage.base_resolved.strip().lower()
-            parent = next((other for other in dockerfile.stages[:stage.index] if other.name == base), None)
-            posix[stage.index] = posix[parent.index] if parent is not None else _posix_sh(base)
-            dialect = final[parent.index] if parent is not None else POSIX_DIALECT  # SHELL is inherited from a stage
-            for instruction in stage.instructions:
-                if instruction.keyword == "SHELL" and instruction.exec_args:
-                    dialect = SHELLCHECK_DIALECTS.get(posixpath.basename(instruction.exec_args[0]))
-                elif instruction.keyword == "RUN" and instruction.form != "exec" and dialect is not None:
-                    found.extend(_run_snippets(path, instruction, dialect, posix[stage.index], stage.index))
-            final[stage.index] = dialect
+    posix, final = {}, {}
+    for stage in dockerfile.stages:
+        base = stage.base_resolved.strip().lower()
+        parent = next((other for other in dockerfile.stages[:stage.index] if other.name == base), None)
+        posix[stage.index] = posix[parent.index] if parent is not None else mapped and _posix_sh(base)
+        dialect = final[parent.index] if parent is not None else POSIX_DIALECT  # SHELL is inherited from a stage
+        for instruction in stage.instructions:
+            if instruction.keyword == "SHELL" and instruction.exec_args:
+                dialect = SHELLCHECK_DIALECTS.get(posixpath.basename(instruction.exec_args[0]))
+            elif instruction.keyword == "RUN" and instruction.form != "exec" and dialect is not None:
+                found.extend(_run_snippets(path, instruction, dialect, posix[stage.index], stage.index, mapped))
+        final[stage.index] = dialect
     return found
 
 
@@ -123,7 +132,7 @@ def _interpreter(first_line: str) -> str:
     return posixpath.basename(words[0]) if words else ""
 
 
-def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int) -> list[Snippet]:
+def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int, mapped: bool) -> list[Snippet]:
     from composelint.analysis.commands.maps import argument_map, heredoc_map  # not on the cached path
 
     if instruction.heredocs:
@@ -135,8 +144,8 @@ def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int)
             if dialect is None or len(words) > 1:
                 return []
         heredoc = instruction.heredocs[0]
-        textmap = heredoc_map(instruction, 1)
-        if textmap is None or not heredoc.body.strip():
+        textmap = heredoc_map(instruction, 1) if mapped else None
+        if mapped and textmap is None or not heredoc.body.strip():
             return []
         shebang = heredoc.body.startswith("#!")
         if shebang:
@@ -145,8 +154,8 @@ def _run_snippets(path: str, instruction, dialect: str, posix: bool, stage: int)
                 return []  # a Python or Node script behind its shebang
         return [Snippet(path, instruction, heredoc.body, textmap, dialect, posix and dialect == POSIX_DIALECT, shebang,
                         stage)]
-    textmap = argument_map(instruction)
-    if textmap is None or not instruction.arguments.strip():
+    textmap = argument_map(instruction) if mapped else None
+    if mapped and textmap is None or not instruction.arguments.strip():
         return []
     return [Snippet(path, instruction, instruction.arguments, textmap, dialect, posix and dialect == POSIX_DIALECT, False,
                     stage)]
@@ -158,12 +167,54 @@ def start(project) -> None:
     project.derived("shellcheck-run", _launch)
 
 
+# Walking the Dockerfiles for their scripts costs ~9 µs each on the model build's path (10,000 services: 3,334
+# Dockerfiles, ~30 ms). Beyond this many, the rules take long enough that ShellCheck runs free while the main
+# process waits for the forked group (README, Performance), and it starts there, as before.
+EARLY_MAX_DOCKERFILES = 200
+
+
+class EarlyStart:
+    """ShellCheck started as soon as the Dockerfiles are parsed (build_project's ``dockerfiles_parsed``),
+    so that it runs beside the rest of the model build (compose files, deployments) instead of beside the
+    rules: a script, its dialect and the image's /bin/sh are the Dockerfile's alone. ``adopt`` hands the
+    run to the project built; the project's run then checks only what this one did not (the scripts of a
+    build file that a compose file names whatever its name). ``close`` ends it when no project takes it."""
+
+    def __init__(self) -> None:
+        self.run: _Run | None = None
+
+    def __call__(self, dockerfiles: Mapping[str, object]) -> None:
+        if len(dockerfiles) > EARLY_MAX_DOCKERFILES:
+            return
+        try:
+            scripts = [snippet for path, dockerfile in sorted(dockerfiles.items())
+                       for snippet in _file_snippets(path, dockerfile, mapped=False)]
+            if self.run is not None:
+                self.run.cover([*self.run.snippets, *scripts])  # a scoped build's next round
+            elif scripts and (binary := find_binary()) is not None:
+                self.run = _Run(None, binary, scripts)
+        except Exception:  # never the build's failure: the project's own run starts again, and says what fails
+            self.close()
+            self.run = None
+
+    def adopt(self, project) -> None:
+        project.derived("shellcheck-early", lambda project: self)
+
+    def close(self) -> None:
+        if self.run is not None:
+            self.run.close()
+
+
 def _compute(project) -> ShellCheckResult:
     return project.derived("shellcheck-run", _launch).collect()
 
 
 def _launch(project) -> _Run:
+    early = project.derived("shellcheck-early", lambda project: None)
     snippets = snippets_of(project)
+    if early is not None and early.run is not None:
+        early.run.cover(snippets)
+        return early.run
     if not snippets:
         return _Run(ShellCheckResult((), ()))
     binary = find_binary()
@@ -175,6 +226,28 @@ def _launch(project) -> _Run:
 # Linux's memory-backed file system. Creating the scripts' copies there takes ~1 ms for the 47 of the
 # awesome-compose corpus; on a disk (ext4, a virtual machine's) ~24 ms, half of it in the kernel.
 MEMORY_DIRECTORY = "/dev/shm"
+
+
+PREFIX = "composelint-shellcheck-"
+
+
+def _private_directory() -> str:
+    """A new directory for the scripts' copies, as ``tempfile.mkdtemp`` makes one (a name no one can guess,
+    mode 0700), in the memory file system where there is one; ``tempfile`` itself (which imports shutil and
+    random: ~2.5 ms, ShellCheck starting during the model build) only for the system's temporary directory."""
+    parent = _memory_directory()
+    if parent is None:
+        import tempfile
+
+        return tempfile.mkdtemp(prefix=PREFIX)
+    for _ in range(100):
+        name = os.path.join(parent, PREFIX + os.urandom(8).hex())
+        try:
+            os.mkdir(name, 0o700)
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(f"no new directory could be made in {parent}")
 
 
 def _memory_directory() -> str | None:
@@ -201,21 +274,32 @@ class _Run:
     def __init__(self, result: ShellCheckResult | None, binary: str = "", snippets=()):
         self.result, self.binary, self.snippets = result, binary, list(snippets)
         self.written: list[str] = []
-        self.waiting: list[list[list[Snippet]]] = []  # batches of scripts, each script's places
-        self.running: list[tuple[object, float, list[str], list[list[Snippet]]]] = []  # process, deadline, …
+        self.waiting: list[list[Snippet]] = []  # batches of scripts, each as the first of its places
+        self.running: list[tuple[object, float, dict[str, tuple]]] = []  # process, deadline, file -> script
+        self.comments: dict[tuple, list[dict]] = {}  # script -> ShellCheck's comments on it
+        self.checked: set[tuple] = set()  # the scripts given to a process
+        self.failure: str | None = None  # why ShellCheck did not run to the end
         if result is not None:
             return
-        import tempfile
+        self.directory = _private_directory()
+        self.cover(self.snippets)
 
-        places: dict[tuple[str, str, bool], list[Snippet]] = {}
+    def cover(self, snippets) -> None:
+        """The result is for ``snippets``: check those of their scripts not checked yet."""
+        self.snippets = list(snippets)
+        if self.result is not None or self.failure is not None:
+            return
+        scripts = []
         for snippet in self.snippets:
-            places.setdefault((snippet.text, snippet.dialect, snippet.shebang), []).append(snippet)
-        scripts = list(places.values())
+            if _script(snippet) not in self.checked:
+                self.checked.add(_script(snippet))
+                scripts.append(snippet)
+        if not scripts:
+            return
         groups = max(-(-len(scripts) // BATCH), min(_workers(), -(-len(scripts) // PER_PROCESS)))
         size = -(-len(scripts) // groups)
-        self.waiting = [scripts[first:first + size] for first in range(0, len(scripts), size)]
-        self.directory = tempfile.mkdtemp(prefix="composelint-shellcheck-", dir=_memory_directory())
-        while self.waiting and len(self.running) < _workers() and self.result is None:
+        self.waiting += [scripts[first:first + size] for first in range(0, len(scripts), size)]
+        while self.waiting and len(self.running) < _workers() and self.failure is None:
             self._spawn()
 
     def _spawn(self) -> None:
@@ -223,14 +307,14 @@ class _Run:
         import time
 
         batch = self.waiting.pop(0)
-        files = []
-        for snippet, *_ in batch:
+        files = {}
+        for snippet in batch:
             name = os.path.join(self.directory, f"{len(self.written)}.sh")
             header = "" if snippet.shebang else f"#!/bin/{snippet.dialect}\n"
             self.written.append(name)
             with open(name, "w", encoding="utf-8", errors="surrogateescape") as stream:
                 stream.write(header + snippet.text)
-            files.append(name)
+            files[name] = _script(snippet)
         try:
             process = subprocess.Popen([self.binary, "--format=json1", "--norc", "--severity=style", *files],
                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -238,20 +322,19 @@ class _Run:
         except OSError as exc:
             self._fail(f"ShellCheck could not start: {exc}")
             return
-        self.running.append((process, time.monotonic() + TIMEOUT, files, batch))
+        self.running.append((process, time.monotonic() + TIMEOUT, files))
 
     def _fail(self, why: str) -> None:
-        self.result = ShellCheckResult((), tuple(self.snippets), why)
+        self.failure = why
 
     def collect(self) -> ShellCheckResult:
         import json
         import subprocess
         import time
 
-        findings: list[Finding] = []
         try:
-            while self.running and self.result is None:
-                process, deadline, files, batch = self.running.pop(0)
+            while self.running and self.failure is None:
+                process, deadline, files = self.running.pop(0)
                 try:
                     out, err = process.communicate(timeout=max(0.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
@@ -266,19 +349,24 @@ class _Run:
                 except (ValueError, AttributeError):
                     self._fail(f"ShellCheck failed: {err.decode(errors='replace')[:200]}")
                     break
-                by_file = dict(zip(files, batch))
                 for comment in comments:
-                    for snippet in by_file.get(comment.get("file"), ()):
-                        finding = _finding(snippet, comment)
-                        if finding is not None:
-                            findings.append(finding)
+                    script = files.get(comment.get("file"))
+                    if script is not None:
+                        self.comments.setdefault(script, []).append(comment)
         finally:
-            self._close()
-        if self.result is None:
+            self.close()
+        if self.failure is not None:
+            self.result = ShellCheckResult((), tuple(self.snippets), self.failure)
+        elif self.result is None:
+            places: dict[tuple, list[Snippet]] = {}
+            for snippet in self.snippets:
+                places.setdefault(_script(snippet), []).append(snippet)
+            findings = [finding for script, where in places.items() for comment in self.comments.get(script, ())
+                        for snippet in where if (finding := _finding(snippet, comment)) is not None]
             self.result = ShellCheckResult(tuple(findings), tuple(self.snippets))
         return self.result
 
-    def _close(self) -> None:
+    def close(self) -> None:
         for process, *_ in self.running:
             process.kill()
             process.communicate()
@@ -294,6 +382,11 @@ class _Run:
                 os.rmdir(self.directory)
             except OSError:
                 pass
+
+
+def _script(snippet: Snippet) -> tuple[str, str, bool]:
+    """What ShellCheck is given for a snippet: the same for every place a script is written the same."""
+    return snippet.text, snippet.dialect, snippet.shebang
 
 
 def _finding(snippet: Snippet, comment: dict) -> Finding | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from composelint.assembly.compose_files import env_problems, load_compose_file, parsing_ahead
 from composelint.assembly.deployment_models import deployment_of, plan_and_load_deployments, profile_variants
@@ -31,9 +31,13 @@ from composelint.relpaths import dirname
 
 
 def build_project(root: Path, config: Config, overrides: Mapping[str, str] | None = None,
-                  fileset: FileSet | None = None, parsed=None, scope=None) -> Project:
+                  fileset: FileSet | None = None, parsed=None, scope=None,
+                  dockerfiles_parsed: Callable[[Mapping[str, Dockerfile]], None] | None = None) -> Project:
     """``parsed``: a composelint.parsecache.ParseCache kept between builds of this project. ``scope``: a
-    composelint.scoping.Scope, to model only what can bear on some paths (see that module)."""
+    composelint.scoping.Scope, to model only what can bear on some paths (see that module).
+    ``dockerfiles_parsed``: called with the Dockerfiles the walk found (path -> Dockerfile, the objects the
+    project will hold) as soon as they are parsed, before the compose files (a build file a compose file
+    names whatever its name loads later, and is not among them)."""
     loader = ProjectReader(root, config, dict(overrides or {}), parsed=parsed)
     if parsed is not None:
         parsed.next_build()
@@ -53,6 +57,17 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     compose_files = {}
     paths = sorted(path for path in set(found.compose) if scope is None or scope.models(path))
     with parsing_ahead(loader, paths):
+        # The Dockerfiles first (while compose files are parsed ahead in another process, on a large project):
+        # what `dockerfiles_parsed` starts from them then runs beside the rest of the build.
+        dockerfiles = {}
+        for relpath in sorted(set(found.dockerfiles)):
+            if scope is not None and not scope.models(relpath):
+                continue
+            dockerfile = load_dockerfile(loader, relpath)
+            if dockerfile is not None:
+                dockerfiles[relpath] = dockerfile
+        if dockerfiles_parsed is not None:
+            dockerfiles_parsed(MappingProxyType(dict(dockerfiles)))
         for relpath in paths:
             compose_files[relpath] = load_compose_file(loader, relpath, sources)
     # Deployments: which files run together. Loading them may load more compose files
@@ -60,13 +75,6 @@ def build_project(root: Path, config: Config, overrides: Mapping[str, str] | Non
     models = plan_and_load_deployments(loader, found, compose_files, sources, scope)
     if scope is not None:
         compose_files = _in_found_order(compose_files, found.compose)
-    dockerfiles = {}
-    for relpath in sorted(set(found.dockerfiles)):
-        if scope is not None and not scope.models(relpath):
-            continue
-        dockerfile = load_dockerfile(loader, relpath)
-        if dockerfile is not None:
-            dockerfiles[relpath] = dockerfile
 
     def dockerfile_of(service) -> None:
         """Files named by a build.dockerfile load too, whatever their name."""
