@@ -17,7 +17,12 @@ only when every observation is still true:
   and the outcome of every other probe of the file system (does this path exist).
 
 A re-run walks the tree and re-reads and hashes those files (milliseconds), skips parsing,
-modelling and every rule, and renders the stored findings. Anything that differs, a missing
+modelling and every rule, and renders the stored findings. The entry also keeps the text of the
+report the run printed, under a key of everything else that text depends on (format, colour,
+path base, current directory: see ``checking.report_key``); a re-run with that key prints it as it
+is, and its findings are not even decoded. A re-run with another key renders the findings and adds
+its report to the entry (the MAX_REPORTS most recent are kept), unless a text it quotes was
+edited after the replay checked it. Anything that differs, a missing
 or unreadable entry, a corrupt or truncated one, or one written by another version, is a
 miss: the run happens as if there were no cache, and its outcome replaces the entry.
 
@@ -28,10 +33,11 @@ concurrent runs never read half an entry. A read-only or unwritable project is l
 without a cache, silently. ``--no-cache`` or ``COMPOSELINT_NO_CACHE=1`` turn it off.
 
 Format and trust: an entry is a header line (format, composelint and marshal versions) and
-one ``marshal`` payload of plain values: strings, numbers, lists. Findings are stored as
+one ``marshal`` payload of plain values: strings, numbers, bytes, lists. Findings are stored as
 their fields and rebuilt by calling the constructors of a fixed set of classes (Diagnostic,
 Related, ServiceRef, Span, Position, Severity; see ``composelint/plain.py``), so unlike a pickle an entry
-cannot name code to run.
+cannot name code to run. They are a ``marshal`` payload of their own inside the entry's, loaded
+only when a report is rendered from them.
 marshal is not hardened against deliberately malformed data; the cache lives in the user's
 own checkout, with the same trust as its Makefile or pre-commit hooks, and composelint never
 follows a symlinked cache directory or entry out of the project root.
@@ -49,11 +55,12 @@ from typing import Iterable, Mapping
 
 from composelint import __version__
 from composelint.plain import decode, encode
-from composelint.records import record
 
 CACHE_DIR = ".composelint_cache"
-FORMAT = 2  # 2: a read records the stamp of the file it read
+FORMAT = 3  # 2: a read records the stamp of the file it read; 3: the printed report, findings apart
 MAX_ENTRIES = 16  # one per configuration and option set; the oldest are removed beyond this
+MAX_REPORTS = 4  # printed reports an entry keeps (formats, colour, directories run from); the oldest go
+MAX_CONFIGS = 64  # parsed configuration files (ParsedConfigs): root and nested ones, recent versions
 _MAGIC = b"composelint-cache"
 # The classes a stored finding is rebuilt from, by name; nothing else can be constructed.
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -61,14 +68,57 @@ _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# For information about cache directory tags see https://bford.info/cachedir/\n")
 
 
-@record(frozen=True)
 class CachedRun:
-    """What a hit gives back: the run's findings and the texts the reporters quote."""
+    """What a hit gives back: the texts the reporters quote, the report printed before under the
+    key the hit asked for (if kept), and the run's findings (``result``)."""
 
-    diagnostics: tuple
-    suppressed: tuple
-    sources: Mapping[str, str]
-    root: Path
+    def __init__(self, root: Path, sources: Mapping[str, str], entry: dict, kept: tuple[str, str] | None):
+        self.root, self.sources = root, sources
+        self.entry, self._kept = entry, kept
+        self._decoded: tuple[tuple, tuple] | None = None
+
+    def report(self, key: str | None) -> str | None:
+        """The text of the report printed under ``key`` before, if the entry kept it."""
+        return self._kept[1] if self._kept is not None and key is not None and self._kept[0] == key else None
+
+    def findings(self) -> tuple[tuple, tuple]:
+        """The reported and the suppressed findings, decoded on first use."""
+        if self._decoded is None:
+            diagnostics, suppressed = marshal.loads(self.entry["findings"])
+            self._decoded = (tuple(decode(item) for item in diagnostics), tuple(decode(item) for item in suppressed))
+        return self._decoded
+
+    def result(self, rules) -> "CachedResult":
+        return CachedResult(self, rules)
+
+
+class CachedResult:
+    """The engine's RunResult as a hit has it: the same fields and exit code, with the findings decoded
+    only when something reads them (a hit that prints a kept report does not)."""
+
+    def __init__(self, run: CachedRun, rules):
+        self._run, self._rules = run, rules
+        self._worst = run.entry["worst"]  # the highest severity among the reported findings (None: none)
+
+    @property
+    def diagnostics(self) -> tuple:
+        return self._run.findings()[0]
+
+    @property
+    def suppressed(self) -> tuple:
+        return self._run.findings()[1]
+
+    @property
+    def rules(self):
+        if callable(self._rules):
+            self._rules = self._rules()  # the rule catalogue: only a rendered report uses it
+        return self._rules
+
+    def exit_code(self, fail_on) -> int:
+        """As RunResult.exit_code: 1 when a finding is at or above ``fail_on`` (None: never)."""
+        if fail_on is None:
+            return 0
+        return 1 if self._worst is not None and self._worst >= fail_on else 0
 
 
 class RunCache:
@@ -81,13 +131,14 @@ class RunCache:
         self.path = self.directory / f"run-{key[:40]}.marshal"
 
     @classmethod
-    def for_run(cls, root: Path, config, options: Mapping[str, object]) -> "RunCache":
+    def for_run(cls, root: Path, config, options: Mapping[str, object], code: str | None = None) -> "RunCache":
+        """``code``: code_fingerprint(), when the caller has it already."""
         from composelint.analysis.shellcheck import binary_stamp
 
         parts = {
             "format": FORMAT,
             "version": __version__,
-            "code": code_fingerprint(),
+            "code": code if code is not None else code_fingerprint(),
             "root": str(root),
             "config": config.fingerprint(),
             "options": {name: _canonical(value) for name, value in sorted(options.items())},
@@ -100,8 +151,10 @@ class RunCache:
 
     # ---------------------------------------------------------------- reading
 
-    def load(self, fileset_hash: str) -> CachedRun | None:
-        """The stored outcome when every input it depends on is unchanged, else None."""
+    def load(self, fileset_hash: str, report_key: str | None = None) -> CachedRun | None:
+        """The stored outcome when every input it depends on is unchanged, else None. With the report
+        kept under ``report_key``, the findings are not decoded; else they are, here, where a damaged
+        entry is a miss."""
         try:
             if self.directory.is_symlink() or self.path.is_symlink():
                 return None
@@ -118,15 +171,19 @@ class RunCache:
             texts, unread = replayed
             sources = _Sources(self.root, {path: texts[path] for path in entry["sources"] if path in texts},
                                {path: unread[path] for path in entry["sources"] if path in unread})
-            return CachedRun(tuple(decode(item) for item in entry["diagnostics"]),
-                             tuple(decode(item) for item in entry["suppressed"]), sources, self.root)
+            kept = dict(entry["reports"]).get(report_key) if report_key is not None else None
+            hit = CachedRun(self.root, sources, entry, (report_key, kept) if kept is not None else None)
+            if kept is None:
+                hit.findings()  # a report will be rendered from them
+            return hit
         except Exception:  # missing, truncated, corrupt, from another version: a miss, never an error
             return None
 
     # ---------------------------------------------------------------- writing
 
-    def store(self, fileset_hash: str, observed: Iterable[tuple], project, result) -> bool:
-        """Keep this run's outcome; False (and nothing written) when it cannot be kept."""
+    def store(self, fileset_hash: str, observed: Iterable[tuple], project, result, report=None) -> bool:
+        """Keep this run's outcome; False (and nothing written) when it cannot be kept. ``report``: the
+        (key, text) of the report the run printed, or None."""
         manifest = _manifest(observed)
         if manifest is None:
             return False  # a file changed while the run read it: nothing stable to keep
@@ -139,53 +196,116 @@ class RunCache:
                 "fileset": fileset_hash,
                 "observed": manifest,
                 "sources": list(project.sources),
-                "diagnostics": [encode(item) for item in result.diagnostics],
-                "suppressed": [encode(item) for item in result.suppressed],
+                "reports": [list(report)] if report is not None and report[0] is not None else [],
+                "worst": max((int(item.severity) for item in result.diagnostics), default=None),
+                "findings": marshal.dumps(([encode(item) for item in result.diagnostics],
+                                           [encode(item) for item in result.suppressed])),
             }
             payload = marshal.dumps(entry)
         except Exception:
             return False  # a value this format cannot hold: run without a cache
         return self._write(_header() + payload)
 
-    def _write(self, data: bytes) -> bool:
-        temporary = None
+    def keep_report(self, hit: CachedRun, report: tuple[str | None, str] | None) -> bool:
+        """Add to the entry a hit used the report it rendered from the findings (its view had none kept),
+        beside the most recent others; False (nothing written) when there is nothing to add, or a text
+        it quotes changed after the replay checked it."""
+        if report is None or report[0] is None or hit.report(report[0]) is not None or hit.sources.changed:
+            return False
+        entry = dict(hit.entry)
+        others = [pair for pair in entry["reports"] if pair[0] != report[0]]
+        entry["reports"] = [*others[-(MAX_REPORTS - 1):], list(report)]
         try:
-            if self.directory.is_symlink():
-                return False
-            self.directory.mkdir(exist_ok=True)
-            _write_if_missing(self.directory / ".gitignore", "# Created by composelint.\n*\n")
-            _write_if_missing(self.directory / "CACHEDIR.TAG", _CACHEDIR_TAG)
-            import tempfile  # ~8 ms of imports (shutil, random, bz2, lzma): only when storing
+            payload = marshal.dumps(entry)
+        except Exception:
+            return False
+        return self._write(_header() + payload)
 
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".marshal")
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, self.path)
-            temporary = None
-            self._prune()
-            return True
-        except OSError:
-            return False  # a read-only checkout, a full disk: lint without a cache
-        finally:
-            if temporary is not None:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
+    def _write(self, data: bytes) -> bool:
+        return _write(self.directory, self.path, data, "run-*", MAX_ENTRIES)
 
-    def _prune(self) -> None:
-        entries = []
-        for path in self.directory.glob("run-*"):
+
+class ParsedConfigs:
+    """YAML configuration files as parsed and checked before, by their text, beside the run entries.
+
+    A cached re-run needs its configuration before it can find its entry (the entry's key holds
+    it), and parsing even a two-line file imports the YAML parser and the schema checks (~15 ms).
+    Kept data stands for a text only with the same composelint code (``code``: code_fingerprint()):
+    parsing and checking are pure functions of the two. See config.load_config.
+    """
+
+    def __init__(self, root: Path, code: str):
+        self.directory = root / CACHE_DIR
+        self.code = code
+
+    def _path(self, text: str) -> Path:
+        digest = hashlib.sha256(f"{self.code}\0".encode() + text.encode("utf-8", "surrogatepass")).hexdigest()
+        return self.directory / f"config-{digest[:40]}.marshal"
+
+    def get(self, text: str) -> object:
+        """The data kept for this text, or None."""
+        try:
+            path = self._path(text)
+            if self.directory.is_symlink() or path.is_symlink():
+                return None
+            with open(path, "rb") as handle:
+                if handle.readline() != _header():
+                    return None
+                kept = marshal.loads(handle.read())
+            return kept["data"] if kept.get("code") == self.code and kept.get("text") == text else None
+        except Exception:  # missing, damaged, from another version: parse the text
+            return None
+
+    def put(self, text: str, data: object) -> None:
+        try:
+            payload = marshal.dumps({"code": self.code, "text": text, "data": data})
+        except ValueError:
+            return  # a value marshal cannot hold: parse it every time
+        _write(self.directory, self._path(text), _header() + payload, "config-*", MAX_CONFIGS)
+
+
+def _write(directory: Path, path: Path, data: bytes, pattern: str, keep: int) -> bool:
+    """Write an entry atomically (temporary file + rename), then keep only the newest ``keep`` of the
+    entries named like it."""
+    temporary = None
+    try:
+        if directory.is_symlink():
+            return False
+        directory.mkdir(exist_ok=True)
+        _write_if_missing(directory / ".gitignore", "# Created by composelint.\n*\n")
+        _write_if_missing(directory / "CACHEDIR.TAG", _CACHEDIR_TAG)
+        import tempfile  # ~8 ms of imports (shutil, random, bz2, lzma): only when storing
+
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".marshal")
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+        temporary = None
+        _prune(directory, pattern, keep)
+        return True
+    except OSError:
+        return False  # a read-only checkout, a full disk: lint without a cache
+    finally:
+        if temporary is not None:
             try:
-                entries.append((path.stat().st_mtime_ns, path))
-            except OSError:
-                continue
-        entries.sort(reverse=True)
-        for _, path in entries[MAX_ENTRIES:]:
-            try:
-                path.unlink()
+                os.unlink(temporary)
             except OSError:
                 pass
+
+
+def _prune(directory: Path, pattern: str, keep: int) -> None:
+    entries = []
+    for path in directory.glob(pattern):
+        try:
+            entries.append((path.stat().st_mtime_ns, path))
+        except OSError:
+            continue
+    entries.sort(reverse=True)
+    for _, path in entries[keep:]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -196,17 +316,19 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{sys.version}\0{sys.implementation.cache_tag}\0".encode())
     package = os.path.dirname(os.path.abspath(__file__))
+    parts = []
     for directory, dirnames, filenames in os.walk(package):
         dirnames[:] = sorted(name for name in dirnames if name != "__pycache__")
+        reldir = os.path.relpath(directory, package)  # once a directory: a relpath per file costs ~1 ms a run
         for name in sorted(filenames):
             if name.endswith((".pyc", ".pyo")):
                 continue
-            path = os.path.join(directory, name)
             try:
-                info = os.stat(path)
+                info = os.stat(os.path.join(directory, name))
             except OSError:
                 continue
-            digest.update(f"{os.path.relpath(path, package)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+            parts.append(f"{name if reldir == '.' else os.path.join(reldir, name)}\0{info.st_size}\0{info.st_mtime_ns}\0")
+    digest.update("".join(parts).encode())
     digest.update(_module_stamp("ruamel.yaml").encode())
     return digest.hexdigest()
 
@@ -272,21 +394,22 @@ def _manifest(observed: Iterable[tuple]) -> list | None:
     return [(*key, outcome, stamps[key]) if key[0] == "read" else (*key, outcome) for key, outcome in seen.items()]
 
 
-def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, int]] | None:
+def _replay(root: Path, manifest: list) -> tuple[dict[str, str], dict[str, tuple[int, str]]] | None:
     """Observe again. When everything matches: the texts read (relpath -> text), and the files whose
-    stamps showed them unchanged, not read again (relpath -> size limit). Else None."""
-    from composelint.assembly.reading import probe_exists, probe_is_file, read_text, still_as_read
+    stamps showed them unchanged, not read again (relpath -> size limit and digest). Else None."""
+    from composelint.assembly.reading import StampCheck, probe_exists, probe_is_file, read_text
 
     texts: dict[str, str] = {}
-    unread: dict[str, int] = {}
+    unread: dict[str, tuple[int, str]] = {}
     realpaths: dict = {}
+    still_as_read = StampCheck(root, realpaths)
     for entry in manifest:
         kind = entry[0]
         if kind == "read":
             _, relpath, max_bytes, outcome, stamp = entry
-            if stamp is not None and still_as_read(root, relpath, stamp, realpaths):
+            if stamp is not None and still_as_read(relpath, stamp):
                 if outcome[0] == "text":
-                    unread[relpath] = max_bytes  # read when a reporter quotes it
+                    unread[relpath] = (max_bytes, outcome[1])  # read when a reporter quotes it
                 continue
             result = read_text(root, relpath, max_bytes, realpaths)
             if _read_outcome(result) != outcome:
@@ -310,15 +433,19 @@ class _Sources(Mapping):
     """The texts a cached run's reporters quote: those replay read, the others read on first use
     (their stamps showed them unchanged; most runs quote few of them, or none)."""
 
-    def __init__(self, root: Path, texts: dict[str, str], unread: dict[str, int]):
+    def __init__(self, root: Path, texts: dict[str, str], unread: dict[str, tuple[int, str]]):
         self._root, self._texts, self._unread = root, texts, unread
+        self.changed = False  # a text read on first use differs from the one the entry's run read
 
     def __getitem__(self, path: str) -> str:
         text = self._texts.get(path)
         if text is None:
             from composelint.assembly.reading import read_text
 
-            text = read_text(self._root, path, self._unread[path]).text
+            max_bytes, digest = self._unread[path]
+            text = read_text(self._root, path, max_bytes).text
+            if text is None or _text_digest(text) != digest:
+                self.changed = True  # edited since the replay: a report quoting it is not kept
             if text is None:
                 raise KeyError(path)  # gone since the replay: quoted as a file without lines
             self._texts[path] = text

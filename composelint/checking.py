@@ -34,6 +34,7 @@ class View:
         self.color, self.statistics, self.quiet = color, statistics, quiet
         self.path_base: Path | None = None  # --path-base; then the configuration's, then the repository root
         self.fixing, self.fixed = fixcli.NO_FIX, None  # --fix and its kin; how many fixes were applied
+        self.printed: tuple[str | None, str] | None = None  # the report written: (report_key, text)
 
     def note(self, message: str) -> None:
         """A line for people on standard error; --quiet leaves only the findings."""
@@ -67,8 +68,17 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     while not start.exists() and start.parent != start:
         start = start.parent  # an editor buffer not saved yet, maybe in a directory not created yet
     root = find_project_root(start)
+    # An env file outside the project (known once the configuration is read) turns the run cache off too.
+    cacheable = not (no_cache or stdin_filename is not None or baseline_path is not None or write_baseline is not None
+                     or debug or _disabled_by_environment("COMPOSELINT_NO_CACHE"))
+    parsed = code = None
+    if cacheable:
+        from composelint.cache import ParsedConfigs, code_fingerprint
+
+        code = code_fingerprint()
+        parsed = ParsedConfigs(root, code)
     try:
-        config = load_config(root, config_path)
+        config = load_config(root, config_path, parsed)
         chosen = {name: _split(value) for name, value in
                   (("select", select), ("extend_select", extend_select), ("ignore", ignore))}
         chosen = {name: resolve_codes(items) for name, items in chosen.items() if items is not None}
@@ -89,7 +99,7 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
         if env_files:
             overrides["env_files"] = tuple(_env_file_path(root, Path(path)) for path in env_files)
         config = with_overrides(config, **overrides)
-        config, fileset = with_nested(root, config, explicit=config_path is not None)
+        config, fileset = with_nested(root, config, explicit=config_path is not None, parsed=parsed)
         # The command line's selection wins over every configuration, nested ones included (as ruff's).
         config = _select(config, chosen, severity_flags)
         if config.nested:
@@ -122,22 +132,21 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     cache = None
     # An env file outside the project is not among the files a cached run is checked against.
     outside = any(os.path.isabs(path) for path in config.env_files)
-    if not (no_cache or outside or stdin_overrides or baseline is not None or write_baseline is not None or debug
-            or _disabled_by_environment("COMPOSELINT_NO_CACHE")):
+    if cacheable and not outside:
         from composelint.cache import RunCache
 
-        cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)})
+        cache = RunCache.for_run(root, config, {"only": _filter_key(only_paths)}, code)
     if cache is not None:
         from composelint.cache import fileset_digest
 
         fileset_hash = fileset_digest(fileset)
-        hit = cache.load(fileset_hash)
+        hit = cache.load(fileset_hash, report_key(view, root, _report_color(view)))
         if hit is not None:  # nothing the previous run read has changed: its findings stand
-            from composelint.engine import RunResult, enabled_rules
-
-            result = RunResult(hit.diagnostics, hit.suppressed, enabled_rules(config))
+            result = hit.result(lambda: _enabled_rules(config))
             linted = stdin_overrides or _linted(fileset.compose + fileset.dockerfiles, only_paths)
-            return _finish(result, hit, view, config, linted, paths)
+            code = _finish(result, hit, view, config, linted, paths, hit.report)
+            cache.keep_report(hit, view.printed)  # rendered from the findings: kept for the next such run
+            return code
     if view.fixing.enabled:
         return fixcli.run(root, config, view, only_paths, baseline, stdin_overrides,
                           lambda result, project, linted: _finish(result, project, view, config, linted, paths), fail)
@@ -159,12 +168,14 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
             baseline = baseline.bind(project.read_text)
         result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug,
                      fork=False if _disabled_by_environment("COMPOSELINT_NO_FORK") else None)
-    if cache is not None:
-        cache.store(fileset_hash, observed, project, result)
     if write_baseline is not None:
         return _write_baseline(write_baseline, result, project, view)
     linted = stdin_overrides or _linted([*project.compose_files, *project.dockerfiles], only_paths)
-    code = _finish(result, project, view, config, linted, paths)
+    try:
+        code = _finish(result, project, view, config, linted, paths)
+    finally:  # after the report, which the entry keeps too; the findings stand even if it could not be written
+        if cache is not None:
+            cache.store(fileset_hash, observed, project, result, view.printed)
     if baseline is not None and only_paths is None and baseline.unmatched():
         view.note(_stale_baseline_message(baseline, baseline_path))
     return code
@@ -187,15 +198,21 @@ def _stale_baseline_message(baseline, baseline_path) -> str:
     return "\n".join(lines)
 
 
+def _enabled_rules(config):
+    from composelint.engine import enabled_rules
+
+    return enabled_rules(config)
+
+
 def _linted(paths, only_paths) -> list[str]:
     """The compose files and Dockerfiles the run reports on."""
     return [path for path in paths if only_paths is None or path in only_paths]
 
 
-def _finish(result, project, view: View, config, linted, paths) -> int:
+def _finish(result, project, view: View, config, linted, paths, stored=None) -> int:
     """Report and return the exit code; a run with nothing to lint says so instead of "All checks passed"."""
     if linted or result.diagnostics or result.suppressed:
-        _report(result, project, view)
+        _report(result, project, view, stored)
         return result.exit_code(config.fail_on)
     # Files named one by one (pre-commit passes every changed YAML file) that are not compose
     # files are simply not ours: only a directory with nothing to lint deserves the warning.
@@ -203,7 +220,7 @@ def _finish(result, project, view: View, config, linted, paths) -> int:
         where = ", ".join(str(path) for path in paths) or "the current directory"
         view.note(f"warning: nothing to lint: no compose file or Dockerfile under {where}")
     if view.statistics or view.format not in ("text", "concise"):
-        _report(result, project, view)  # a machine still gets a well-formed, empty report
+        _report(result, project, view, stored)  # a machine still gets a well-formed, empty report
     elif view.output_file is not None:
         write_output(view.output_file, "")
     return EXIT_CLEAN
@@ -420,25 +437,38 @@ def _rule_docs(meta) -> str | None:
     return rule_page(meta)
 
 
-def _report(result, project, view: View) -> None:
-    from composelint import reporters
+def report_key(view: View, root: Path, color: bool) -> str | None:
+    """Everything but the findings (and the texts they quote) that the text of a report depends on,
+    as a key for the result cache to keep that text under; None for a report it must not keep.
 
-    diagnostics = list(result.diagnostics)
-    if view.show_suppressed:
-        diagnostics = sorted(diagnostics + list(result.suppressed), key=lambda d: d.sort_key())
-    context = reporters.RenderContext(
-        rules=result.rules, sources=project.sources, root=str(project.root), version=__version__,
-        color=_use_color(view.color, sys.stdout) if view.output_file is None else False,
-        show_suppressed=view.show_suppressed, summary=not view.quiet, rule_docs=_rule_docs,
-        baselined=0 if view.show_suppressed else sum(d.suppression == "baseline" for d in result.suppressed),
-        unsafe_fixes=view.fixing.unsafe, fixed=view.fixed,
-        display=display_paths(view.format, Path(project.root), view.path_base or Path(project.root)))
-    if view.statistics:
-        from composelint.reporters.statistics import render_statistics
+    Paths print relative to the path base or the current directory (display_paths); the rule
+    catalogue and version are part of the cache's own key. SARIF carries the rules' documentation
+    pages, read from outside composelint's code (an editable install's rules/): never kept.
+    """
+    if view.format == "sarif" and not view.statistics:
+        return None
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return None  # run from a deleted directory
+    import json
 
-        text = render_statistics(result.diagnostics, context, view.format)
-    else:
-        text = reporters.render(view.format, diagnostics, context)
+    return json.dumps([view.format, view.statistics, view.show_suppressed, view.quiet, color, view.fixing.unsafe,
+                       view.fixed, str(root), str(view.path_base), cwd])
+
+
+def _report_color(view: View) -> bool:
+    return _use_color(view.color, sys.stdout) if view.output_file is None else False
+
+
+def _report(result, project, view: View, stored=None) -> None:
+    """Write the report; ``stored``: a cache hit's reports printed before, by report_key."""
+    color = _report_color(view)
+    key = report_key(view, Path(project.root), color)
+    text = stored(key) if stored is not None else None
+    if text is None:
+        text = _render(result, project, view, color)
+    view.printed = (key, text)
     output_file = view.output_file
     if output_file is not None:
         write_output(output_file, text)
@@ -446,6 +476,25 @@ def _report(result, project, view: View) -> None:
         sys.stdout.write(text)
         if text and not text.endswith("\n"):
             sys.stdout.write("\n")
+
+
+def _render(result, project, view: View, color: bool) -> str:
+    from composelint import reporters
+
+    diagnostics = list(result.diagnostics)
+    if view.show_suppressed:
+        diagnostics = sorted(diagnostics + list(result.suppressed), key=lambda d: d.sort_key())
+    context = reporters.RenderContext(
+        rules=result.rules, sources=project.sources, root=str(project.root), version=__version__,
+        color=color, show_suppressed=view.show_suppressed, summary=not view.quiet, rule_docs=_rule_docs,
+        baselined=0 if view.show_suppressed else sum(d.suppression == "baseline" for d in result.suppressed),
+        unsafe_fixes=view.fixing.unsafe, fixed=view.fixed,
+        display=display_paths(view.format, Path(project.root), view.path_base or Path(project.root)))
+    if view.statistics:
+        from composelint.reporters.statistics import render_statistics
+
+        return render_statistics(result.diagnostics, context, view.format)
+    return reporters.render(view.format, diagnostics, context)
 
 
 def check_output_file(path: Path | None) -> None:

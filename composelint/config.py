@@ -27,35 +27,52 @@ from composelint.settings import (CONFIG_NAMES, Config, ConfigError, DeploymentS
 # --------------------------------------------------------------------------- loading
 
 
-def load_config(root: Path, explicit: Path | None = None) -> Config:
+def load_config(root: Path, explicit: Path | None = None, parsed=None) -> Config:
     """The configuration for a project rooted at ``root`` (no CLI overrides yet), with the root's
-    hadolint configuration, if any, under it (the composelint one wins where both set something)."""
+    hadolint configuration, if any, under it (the composelint one wins where both set something).
+
+    ``parsed``: YAML configurations as parsed and checked before, by their text (the result cache's
+    cache.ParsedConfigs: ``get(text)`` -> data or None, ``put(text, data)``), or None.
+    """
     from composelint.hadolint_config import HadolintConfigError, merge
 
     try:
-        return _load_config(root, explicit, merge)
+        return _load_config(root, explicit, merge, parsed)
     except HadolintConfigError as exc:
         raise ConfigError(str(exc)) from None
 
 
-def _load_config(root: Path, explicit: Path | None, merge) -> Config:
+def _load_config(root: Path, explicit: Path | None, merge, parsed) -> Config:
     path = explicit if explicit is not None else find_config_file(root)
     if path is None:
         return merge(Config(), frozenset(), root)
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     display = _display(path, root)
-    data, locate = _read(path, display)
+    data, locate, origin = _read(path, display, parsed)
     if data is None:
         return merge(Config(source=display), frozenset(), root)
-    config = config_from_data(data, display, locate)
+    config = config_from_data(data, display, locate, checked=origin is KEPT)
+    _remember(parsed, origin, data)
     return merge(config, frozenset(data) if isinstance(data, dict) else frozenset(), root)
 
 
-def _read(path: Path, display: str):
+KEPT = object()  # _read's origin of data ``parsed`` kept, checked when it was kept
+
+
+def _read(path: Path, display: str, parsed=None):
+    """The data, its locator (for messages), and its origin: the YAML text parsed here, KEPT, or None
+    (a TOML file, or no document)."""
     if path.name == "pyproject.toml" or path.suffix == ".toml":
-        return _load_toml(path, display)
-    return _load_yaml(path, display)
+        return (*_load_toml(path, display), None)
+    return _load_yaml(path, display, parsed)
+
+
+def _remember(parsed, origin: object, data: object) -> None:
+    """Keep the data of a YAML text that has just passed every check (config_from_data's: a pure
+    function of the data and composelint's code), so that the same text needs no parse next time."""
+    if parsed is not None and isinstance(origin, str):
+        parsed.put(origin, data)
 
 
 # What a nested configuration governs for the files below it: which findings are reported, at which
@@ -75,14 +92,14 @@ def nested_config_dirs(all_files) -> list[str]:
     return sorted(found, key=lambda d: (d.count("/"), d))
 
 
-def load_nested_config(root: Path, directory: str) -> "Config | None":
+def load_nested_config(root: Path, directory: str, parsed=None) -> "Config | None":
     """The configuration of ``directory`` (project-relative) below the root, or None when it has none
     (a pyproject.toml without [tool.composelint]). A project-wide key is a ConfigError."""
     path = find_config_file(root / directory)
     if path is None:
         return None
     display = _display(path, root)
-    data, locate = _read(path, display)
+    data, locate, origin = _read(path, display, parsed)
     if data is None:
         return Config(source=display)
     if isinstance(data, dict):
@@ -93,10 +110,12 @@ def load_nested_config(root: Path, directory: str) -> "Config | None":
                     f"configuration cannot set it (one governs only {', '.join(sorted(SUBTREE_KEYS - {'root'}))} "
                     f"for the files below it): move it to the root configuration, or add `root: true` to "
                     f"lint {directory}/ as a project of its own")
-    return config_from_data(data, display, locate)
+    config = config_from_data(data, display, locate, checked=origin is KEPT)
+    _remember(parsed, origin, data)
+    return config
 
 
-def with_nested(root: Path, config: Config, explicit: bool = False):
+def with_nested(root: Path, config: Config, explicit: bool = False, parsed=None):
     """The root configuration with the nested ones below it, and the files of the project (one walk,
     two when a nested configuration excludes files).
 
@@ -120,7 +139,7 @@ def with_nested(root: Path, config: Config, explicit: bool = False):
             separate.append(directory)
             exclude.append(directory)
             continue
-        loaded = load_nested_config(root, directory)
+        loaded = load_nested_config(root, directory, parsed)
         if loaded is None:
             continue
         nested[directory] = loaded
@@ -160,16 +179,33 @@ def _load_toml(path: Path, display: str):
     return (section if section is not None else document), (lambda _path, key=False: display)
 
 
-def _load_yaml(path: Path, display: str):
-    from composelint.parsers.yaml_loader import load_yaml
-    from composelint.yamltree import locate, plain
-
+def _load_yaml(path: Path, display: str, parsed=None):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{display}: cannot read configuration: {exc}") from None
     if _only_comments(text):
-        return None, lambda key_path, key=False: display  # what the YAML parser makes of it, without importing it
+        # What the YAML parser makes of it, without importing it.
+        return None, lambda key_path, key=False: display, None
+    known = parsed.get(text) if parsed is not None else None
+    if known is not None:
+        located = []
+
+        def where_kept(key_path, key: bool = False) -> str:
+            # Only a check the kept data has not passed needs a location (a root configuration's
+            # key in a nested one): then, and only then, the text is parsed for it.
+            if not located:
+                located.append(_parse_yaml(text, display)[1])
+            return located[0](key_path, key)
+
+        return known, where_kept, KEPT
+    return (*_parse_yaml(text, display), text)
+
+
+def _parse_yaml(text: str, display: str):
+    from composelint.parsers.yaml_loader import load_yaml
+    from composelint.yamltree import locate, plain
+
     document = load_yaml(text, display)
     if document.problems:
         problem = document.problems[0]
@@ -198,10 +234,13 @@ def _key_path(parts) -> str:
     return render_path(parts) or "(top level)"
 
 
-def config_from_data(data: object, display: str, where=lambda _path, key=False: "") -> Config:
+def config_from_data(data: object, display: str, where=lambda _path, key=False: "", checked: bool = False) -> Config:
+    """``checked``: the same data passed every check of this function before, with this code (see
+    _remember): the schema need not be loaded again."""
     if not isinstance(data, dict):
         raise ConfigError(f"{display}: the configuration must be a mapping of keys, not {type(data).__name__}")
-    _validate_schema(data, display, where)
+    if not checked:
+        _validate_schema(data, display, where)
     from composelint.rules import resolve_codes, rule_by_key
 
     def codes(key: str) -> tuple[str, ...]:

@@ -223,6 +223,19 @@ def test_a_damaged_entry_is_ignored_and_replaced(tmp_path, builds, damage):
     assert lint(root, "--format", "json").output == expected and len(builds) == count + 1  # rewritten, then hit
 
 
+def test_damaged_findings_are_a_miss_when_a_report_must_be_rendered_from_them(tmp_path, builds):
+    root = repo(tmp_path)
+    lint(root, "--format", "json")
+    (entry,) = entries(root)
+    header, _, payload = entry.read_bytes().partition(b"\n")
+    stored = marshal.loads(payload)
+    stored["findings"] = stored["findings"][: len(stored["findings"]) // 2]
+    entry.write_bytes(header + b"\n" + marshal.dumps(stored))
+    expected = lint(root, "--format", "concise", "--no-cache").output
+    count = len(builds)
+    assert lint(root, "--format", "concise").output == expected and len(builds) == count + 1
+
+
 def test_an_unwritable_project_lints_without_a_cache(tmp_path, builds):
     root = repo(tmp_path)
     (root / CACHE_DIR).write_text("a file where the cache folder would go\n", encoding="utf-8")
@@ -410,3 +423,208 @@ def test_files_changed_just_before_the_run_are_not_stamped(tmp_path):
     stored = marshal.loads(entry.read_bytes().partition(b"\n")[2])
     reads = [item for item in stored["observed"] if item[0] == "read"]
     assert reads and all(item[-1] is None for item in reads)
+
+
+def test_a_rerun_prints_the_report_it_kept_without_decoding_a_finding(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    first = lint(root, "--format", "concise")
+    decoded = []
+    original = cache_module.decode
+    monkeypatch.setattr(cache_module, "decode", lambda value: decoded.append(value) or original(value))
+    second = lint(root, "--format", "concise")
+    assert len(builds) == 1 and second.output == first.output and second.exit_code == first.exit_code == 1
+    assert decoded == []  # the kept text, printed as it is
+    # Another report from the same entry is rendered from its findings, as before.
+    other = lint(root, "--format", "json")
+    assert len(builds) == 1 and decoded and other.output == lint(root, "--format", "json", "--no-cache").output
+
+
+@pytest.mark.parametrize("fail_on, code", [("error", 0), ("warning", 1), ("info", 1), ("never", 0)])
+def test_a_hit_that_prints_a_kept_report_exits_as_the_run_did(tmp_path, builds, fail_on, code):
+    root = repo(tmp_path)  # CL301 and CL303 are warnings
+    args = ("--format", "concise", "--select", "CL301,CL303", "--fail-on", fail_on)
+    first, second = lint(root, *args), lint(root, *args)
+    assert len(builds) == 1 and first.exit_code == second.exit_code == code and "CL301" in second.output
+
+
+@pytest.mark.parametrize("variant", ["current directory", "color", "quiet", "show suppressed", "statistics",
+                                     "unsafe fixes", "path base", "format"])
+def test_a_kept_report_is_printed_only_for_the_same_view(tmp_path, builds, monkeypatch, variant):
+    # Each variant prints different text from the same findings: a report kept for one view must not
+    # stand in for another (checking.report_key), and every one of them is still a cache hit.
+    root = repo(tmp_path)
+    write_tree(root, {
+        "compose.yaml": COMPOSE.replace("worker\"", "worker\"  # composelint: ignore[CL201] -- vendored"),
+        "web/Dockerfile": DOCKERFILE.replace("COPY . .", "ADD main.py .\nCOPY . ."),  # an unsafe fix (CL419)
+    })
+    monkeypatch.chdir(tmp_path)
+    base = ["--format", "json" if variant == "path base" else "text"]
+    changed = {"current directory": [], "color": ["--color", "always"], "quiet": ["--quiet"],
+               "show suppressed": ["--show-suppressed"], "statistics": ["--statistics"],
+               "unsafe fixes": ["--unsafe-fixes"], "path base": ["--path-base", str(tmp_path)],
+               "format": ["--format", "concise"]}[variant]
+    kept = lint(root, *base).output
+    if variant == "current directory":
+        monkeypatch.chdir(root / "web")
+    expected = lint(root, *base, *changed, "--no-cache").output
+    assert expected != kept
+    assert lint(root, *base, *changed).output == expected and len(builds) == 2  # a hit: built by --no-cache only
+    assert lint(root, *base, *changed).output == expected  # and once more, kept or not
+
+
+def _counting_config_parses(monkeypatch) -> list[str]:
+    import composelint.config
+
+    parses: list[str] = []
+    original = composelint.config._parse_yaml
+    monkeypatch.setattr(composelint.config, "_parse_yaml",
+                        lambda text, display: parses.append(display) or original(text, display))
+    return parses
+
+
+def test_a_configuration_parsed_and_checked_before_is_not_parsed_again(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "ignore: [CL301]\nknown-hosts: [redis]\n"})
+    parses = _counting_config_parses(monkeypatch)
+    first = lint(root, "--format", "concise").output
+    assert parses == [".composelint.yaml"] and "CL301" not in first and "CL103" not in first
+    assert lint(root, "--format", "concise").output == first and parses == [".composelint.yaml"]
+    # A different code is a different parse: kept data stands only for the code that checked it.
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another composelint")
+    assert lint(root, "--format", "concise").output == first and len(parses) == 2
+    monkeypatch.undo()
+    # An edit of the same size is a new text: parsed, and its findings follow it.
+    parses = _counting_config_parses(monkeypatch)
+    (root / ".composelint.yaml").write_text("ignore: [CL303]\nknown-hosts: [redis]\n")
+    edited = lint(root, "--format", "concise").output
+    assert parses == [".composelint.yaml"] and "CL301" in edited and "CL303" not in edited
+    assert edited == lint(root, "--format", "concise", "--no-cache").output
+
+
+def test_a_configuration_is_kept_only_once_it_passed_every_check(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "fail-on: sometimes\n"})
+    for _ in range(2):
+        result = CliRunner().invoke(cli, [str(root)])
+        assert result.exit_code == 2 and ".composelint.yaml:1:10: `fail-on`" in result.output
+    assert not list((root / CACHE_DIR).glob("config-*"))
+
+
+def test_a_kept_root_configuration_used_as_a_nested_one_is_located_as_when_parsed(tmp_path, builds):
+    # The kept data passed the root's checks, not a nested configuration's: the message still points
+    # at the line of the key, as a fresh parse does.
+    root = repo(tmp_path)
+    text = "ignore: [CL301]\nknown-hosts: [redis]\n"
+    write_tree(root, {".composelint.yaml": text})
+    lint(root)
+    write_tree(root, {"web/.composelint.yaml": text})
+    cached, fresh = (CliRunner().invoke(cli, [str(root), *flags]) for flags in ([], ["--no-cache"]))
+    assert cached.exit_code == fresh.exit_code == 2
+    assert cached.output == fresh.output and "web/.composelint.yaml:2:1: `known-hosts`" in cached.output
+
+
+def test_no_cache_neither_reads_nor_keeps_a_parsed_configuration(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "ignore: [CL301]\n"})
+    lint(root, "--no-cache")
+    assert not (root / CACHE_DIR).exists()
+    lint(root)
+    assert len(list((root / CACHE_DIR).glob("config-*"))) == 1
+    parses = _counting_config_parses(monkeypatch)
+    lint(root, "--no-cache")
+    assert parses == [".composelint.yaml"]
+
+
+def test_the_replays_stamp_check_agrees_with_still_as_read(tmp_path, settled):
+    # The cache checks a thousand files through StampCheck (each directory resolved once); it must
+    # answer as still_as_read does, file by file, symlinks and odd paths included.
+    from composelint.assembly import reading
+
+    root = tmp_path / "repo"
+    outside = tmp_path / "outside"
+    write_tree(root, {"a.yaml": "a\n", "sub/b.yaml": "b\n", "sub/deep/c.yaml": "c\n", "moved/d.yaml": "d\n"})
+    write_tree(outside, {"e.yaml": "e\n"})
+    (root / "link.yaml").symlink_to(outside / "e.yaml")
+    (root / "inner.yaml").symlink_to(root / "sub" / "b.yaml")
+    stamps = {relpath: reading._read_text(root, relpath, 1000, None)[1]
+              for relpath in ("a.yaml", "sub/b.yaml", "sub/deep/c.yaml", "moved/d.yaml", "inner.yaml")}
+    stamps["link.yaml"] = reading._stamp(os.stat(outside / "e.yaml"))  # never read: it leads outside
+    assert all(stamps.values())
+    (root / "moved").rename(outside / "moved")  # the same file (inode, times), now reached through a link
+    (root / "moved").symlink_to(outside / "moved")
+    (root / "sub" / "deep" / "c.yaml").write_text("C\n")
+    asked = [*stamps.items(), ("sub/../a.yaml", stamps["a.yaml"]), ("sub/./b.yaml", stamps["sub/b.yaml"]),
+             ("missing.yaml", stamps["a.yaml"]), ("sub//b.yaml", stamps["sub/b.yaml"])]
+    check = reading.StampCheck(root, {})
+    assert [check(relpath, stamp) for relpath, stamp in asked] == \
+        [reading.still_as_read(root, relpath, stamp, {}) for relpath, stamp in asked] == \
+        [True, True, False, False, True, False, True, True, False, True]
+
+
+def test_a_run_whose_reader_went_away_still_keeps_its_entry(tmp_path):
+    # `composelint | head`: the report cannot be written, but the findings stand, and the next run reuses them.
+    root = repo(tmp_path)
+    env = {key: value for key, value in os.environ.items() if key != "COMPOSELINT_NO_CACHE"}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    process = subprocess.Popen([sys.executable, "-m", "composelint", str(root), "--format", "json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    process.stdout.close()  # long before the report is written
+    assert process.wait(timeout=120) == 141
+    assert len(entries(root)) == 1
+
+
+def _kept_reports(root: Path) -> list:
+    (entry,) = entries(root)
+    return marshal.loads(entry.read_bytes().partition(b"\n")[2])["reports"]
+
+
+def test_a_report_rendered_on_a_hit_is_kept_beside_the_others(tmp_path, builds, monkeypatch):
+    root = repo(tmp_path)
+    decoded = []
+    original = cache_module.decode
+    monkeypatch.setattr(cache_module, "decode", lambda value: decoded.append(value) or original(value))
+    views = [("--format", "concise"), ("--format", "json"), ("--format", "github"), ("--format", "gitlab"),
+             ("--format", "text", "--color", "never")]
+    outputs = [lint(root, *view).output for view in views]  # the first stores, the others hit and render
+    assert len(builds) == 1 and len(decoded) > 0 and len(_kept_reports(root)) == cache_module.MAX_REPORTS
+    decoded.clear()
+    for view, output in list(zip(views, outputs))[1:]:
+        assert lint(root, *view).output == output
+    assert decoded == [] and len(builds) == 1  # the four most recent reports: printed as kept
+    assert lint(root, *views[0]).output == outputs[0] and decoded  # the oldest was dropped: rendered again
+    assert [lint(root, *view, "--no-cache").output for view in views] == outputs
+
+
+def test_a_report_quoting_a_text_changed_after_the_replay_is_not_kept(tmp_path, builds, settled, monkeypatch):
+    root = repo(tmp_path)
+    lint(root, "--format", "json")  # quotes no text: the text report below reads the files it quotes
+    original = cache_module._replay
+
+    def replay_then_edit(*args):
+        replayed = original(*args)
+        (root / "web" / "Dockerfile").write_text(DOCKERFILE.replace("slim", "SLIM"))
+        return replayed
+
+    monkeypatch.setattr(cache_module, "_replay", replay_then_edit)
+    lint(root, "--format", "text", "--color", "never")
+    assert len(builds) == 1 and len(_kept_reports(root)) == 1  # the json report only
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "another text"])
+def test_a_damaged_parsed_configuration_is_parsed_again(tmp_path, builds, monkeypatch, damage):
+    root = repo(tmp_path)
+    write_tree(root, {".composelint.yaml": "ignore: [CL301]\n"})
+    expected = lint(root, "--format", "concise").output
+    (kept,) = (root / CACHE_DIR).glob("config-*")
+    data = kept.read_bytes()
+    if damage == "garbage":
+        kept.write_bytes(b"\x00\xff" * 50)
+    elif damage == "truncated":
+        kept.write_bytes(data[: len(data) // 2])
+    else:  # the same name for another text (a digest collision): its data must not stand for this one
+        header, _, payload = data.partition(b"\n")
+        stored = marshal.loads(payload)
+        stored["text"], stored["data"] = "ignore: [CL303]\n", {"ignore": ["CL303"]}
+        kept.write_bytes(header + b"\n" + marshal.dumps(stored))
+    parses = _counting_config_parses(monkeypatch)
+    assert lint(root, "--format", "concise").output == expected and parses == [".composelint.yaml"]

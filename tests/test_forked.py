@@ -80,6 +80,32 @@ def test_shellcheck_runs_from_the_main_process_beside_the_forked_rules(tmp_path,
     assert beside.diagnostics == together.diagnostics and any(d.code == "CL416" for d in beside.diagnostics)
 
 
+def test_dockerfile_only_rules_of_the_forked_families_run_in_the_main_process(tmp_path, monkeypatch):
+    """They read a Dockerfile's instructions alone, so they cost as much in either process: in the main one
+    they balance the two (engine.UNFORKED); the image and start-command rules stay in the child."""
+    from composelint.rules import CODES
+
+    assert engine.UNFORKED <= set(CODES) and all(code[2] in engine.FORKED_FAMILIES for code in engine.UNFORKED)
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    real = engine._run_rule
+
+    def run_rule(meta, *args):
+        (ran / f"{meta.code}-{os.getpid()}").touch()  # a file: the child's memory dies with it
+        return real(meta, *args)
+
+    monkeypatch.setattr(engine, "_run_rule", run_rule)
+    root = FIXTURES / "dockerfiles"
+    beside, _ = _run(root, fork=True)
+    where = dict(name.split("-") for name in os.listdir(ran))
+    here = str(os.getpid())
+    assert {code for code, pid in where.items() if code in engine.UNFORKED and pid == here} == \
+        engine.UNFORKED & set(where)
+    assert where["CL204"] != here and where["CL407"] != here and where["CL430"] == here
+    together, _ = _run(root, fork=False)
+    assert beside.diagnostics == together.diagnostics
+
+
 @pytest.mark.parametrize("failure", ["exception", "killed"])
 def test_a_failing_child_costs_time_not_findings(monkeypatch, failure):
     root = FIXTURES / "incident"

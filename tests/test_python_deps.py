@@ -445,6 +445,23 @@ def test_import_columns_count_code_points():
     assert refs[0].span.column == 17
 
 
+def test_copies_of_one_module_are_parsed_once_and_located_each_in_its_own_file(tmp_path, monkeypatch):
+    from composelint.analysis.python import imports
+
+    source = "import os\nfrom fastapi import FastAPI\nimport requests, yaml\n"
+    project = project_of(tmp_path, {"a/main.py": source, "b/main.py": source, "c/main.py": "import flask\n"})
+    parsed = []
+    real = imports.parse_python
+    monkeypatch.setattr(imports, "parse_python", lambda text: parsed.append(text) or real(text))
+    found = {path: imports.file_imports(project, path) for path in ("a/main.py", "b/main.py", "c/main.py")}
+    assert parsed == [source, "import flask\n"]
+    assert found["b/main.py"] == imports.runtime_imports(source, "b/main.py")
+    assert [(ref.module, ref.span.start.line, ref.span.start.column, ref.span.end.column)
+            for ref in found["a/main.py"]] == [("os", 1, 8, 10), ("fastapi", 2, 6, 13), ("requests", 3, 8, 16),
+                                                ("yaml", 3, 18, 22)]
+    assert [ref.span.path for ref in found["b/main.py"]] == ["b/main.py"] * 4
+
+
 @pytest.mark.parametrize("source", ["def (:\n", "\x00\x01", "(" * 300 + ")" * 300, "print 'py2'\n",
                                     "x = " + "[" * 100_000])
 def test_unparsable_sources_have_no_imports(source):

@@ -208,6 +208,23 @@ def test_python_tags_construct_nothing(tmp_path, monkeypatch):
     assert len(warnings) == 3
 
 
+def test_only_a_file_that_writes_a_tag_is_searched_for_one(tmp_path, monkeypatch):
+    from composelint.assembly import compose_files
+
+    searched = []
+    real = compose_files._unknown_tags
+    monkeypatch.setattr(compose_files, "_unknown_tags", lambda root: searched.append(root.span.path) or real(root))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27  # not a tag: !x\n")
+    (tmp_path / "b" / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n    labels: !custom {a: b}\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    project = build_project(tmp_path, Config())
+    assert sorted(searched) == ["a/compose.yaml", "b/compose.yaml"]
+    assert [(p.code, p.span.path) for p in project.problems if "means nothing to Compose" in p.message] == [
+        ("CL002", "b/compose.yaml")]
+
+
 def test_reset_and_override_tags_are_supported(tmp_path):
     root = make_repo(tmp_path, {"compose.yaml": HOSTILE / "yaml" / "reset-override-base.yaml",
                                 "compose.override.yaml": HOSTILE / "yaml" / "reset-override.yaml"})

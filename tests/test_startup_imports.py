@@ -119,6 +119,10 @@ def test_a_cached_rerun_imports_only_the_rules_its_configuration_names(tmp_path)
     modules = {line.rsplit("|", 1)[1].strip() for line in again.stderr.splitlines()
                if line.startswith("import time:") and "|" in line}
     assert "composelint.parsers.interpolation" not in modules  # no model was built: the cache served the run
+    # The configuration was parsed and checked by the first run (its data is kept by its text), and the
+    # report printed then is printed again: no YAML parser, schema check, engine or reporter module.
+    assert not modules & {"ruamel.yaml", "composelint.parsers.yaml_loader", "composelint.parsers.schema_precheck",
+                          "composelint.engine", "composelint.reporters.text"}
     assert sorted(name for name in modules if name.startswith("composelint.rules.cl")) == [
         "composelint.rules.cl301_missing_resource_limits"]
 

@@ -41,6 +41,7 @@ class _DeploymentSource:
         self.compose_files = compose_files
         self.sources = sources
         self.cache: dict[tuple, YMap | None] = {}
+        self.first_layers: dict = {}  # see ModelBuilder
         # The language server's session keeps each loaded model (see load); one build's worth.
         parsed = loader.parsed
         self.kept, self.keeping = parsed.kept_models() if parsed is not None else ({}, None)
@@ -52,14 +53,14 @@ class _DeploymentSource:
         from composelint.assembly.loader import ModelBuilder
 
         if self.keeping is None:
-            return ModelBuilder(self).load(files, project_dir, environment)
+            return ModelBuilder(self, self.first_layers).load(files, project_dir, environment)
         key = (files, project_dir, environment.key)
         kept = self.kept.get(key) if key not in self.keeping else None  # one model per deployment, as cold
         if kept is not None and all(self._answers_again(question) for question in kept[0]):
             self.keeping[key] = kept
             return kept[1]
         recorder = _Recorder(self)
-        loaded = ModelBuilder(recorder).load(files, project_dir, environment)
+        loaded = ModelBuilder(recorder, self.first_layers).load(files, project_dir, environment)
         self.keeping[key] = (recorder.questions, loaded)
         return loaded
 

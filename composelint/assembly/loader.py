@@ -48,15 +48,16 @@ class Environment:
     known: bool = True
     examples: tuple[str, ...] = ()  # example env files (env.example…) whose values stand in when unknown
     automation: str | None = None  # "path:line" of the automation that runs it (it may export variables)
+    values_key: tuple = ()  # identifies the values alone: what interpolating with them yields
 
     @classmethod
     def of(cls, values: Mapping[str, str], known: bool = True, examples: tuple[str, ...] = (),
            automation: str | None = None) -> "Environment":
         frozen = dict(values)
-        key = tuple(sorted(frozen.items()))
+        values_key = key = tuple(sorted(frozen.items()))
         if not known or examples or automation:
             key = (("~known", known, examples, automation),) + key
-        return cls(MappingProxyType(frozen), key, known, examples, automation)
+        return cls(MappingProxyType(frozen), key, known, examples, automation, values_key)
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -87,11 +88,15 @@ _UNRESOLVED_HELP = "fix the path so that it names a file inside the repository, 
 class ModelBuilder:
     """Loads the files of one deployment as compose-go does (see the module docstring)."""
 
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, first_layers: dict | None = None):
+        """``first_layers``: id of a file's loaded layer -> (it, it alone as a model), shared by the builders
+        of one build (a fragment is linted over the deployment that runs its directory's files: both
+        start from the same first layer)."""
         self.source = source
         self.result = LoadedModel(None)
         self._include_memo: dict[tuple, YMap | None] = {}
         self._reported: set[tuple] = set()
+        self._first_layers = first_layers if first_layers is not None else {}
 
     # -- problems ----------------------------------------------------------------------------
 
@@ -132,8 +137,15 @@ class ModelBuilder:
         for index, path in enumerate(files):
             layer = self._load_layer(path, working_dir, environment, chain + ((path, via[index] if via else None),))
             if layer is not None:
-                model = merge_files_roots(model, layer)
+                model = merge_files_roots(model, layer) if model is not None else self._first_layer(layer)
         return model
+
+    def _first_layer(self, layer: YMap) -> YMap:
+        """``merge_files_roots(None, layer)``, a function of the layer alone, once per build."""
+        entry = self._first_layers.get(id(layer))
+        if entry is None or entry[0] is not layer:  # the entry holds its layer: no other object takes the id
+            entry = self._first_layers[id(layer)] = (layer, merge_files_roots(None, layer))
+        return entry[1]
 
     def _load_layer(self, path: str, working_dir: str, environment: Environment,
                     chain: tuple[tuple[str, Span | None], ...]) -> YMap | None:

@@ -39,6 +39,9 @@ class ProjectReader:
     used_envs: dict[str, set] = field(default_factory=dict)  # file -> keys deployments (and variants) used
     deployed_paths: set = field(default_factory=set)  # files a real deployment read, not only a variant
     env_objects: dict = field(default_factory=dict)  # cache of merge.Environment objects
+    # (id of a raw root, Environment.values_key) -> (that root, it interpolated, the issues met): see
+    # compose_files.interpolate_root
+    interpolations: dict = field(default_factory=dict)
     quiet_failed: set[str] = field(default_factory=set)
     realpaths: dict = field(default_factory=dict)  # directory -> resolved, for this build's reads
     dotenvs: dict = field(default_factory=dict)  # relpath -> its parsed dotenv.Dotenv

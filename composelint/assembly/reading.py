@@ -133,6 +133,49 @@ def still_as_read(root: Path, relpath: str, stamp: tuple, realpaths: dict | None
     return stat.S_ISREG(info.st_mode) and _stamp(info) == stamp
 
 
+class StampCheck:
+    """still_as_read for the many files of one root, as the result cache checks them: each directory
+    is joined and resolved once, and a file costs one ``lstat`` (symlinks and unusual paths take the
+    general way)."""
+
+    def __init__(self, root: Path, realpaths: dict):
+        self._root, self._realpaths = root, realpaths
+        self._directories: dict[str, tuple[str, bool] | None] = {}
+
+    def __call__(self, relpath: str, stamp: tuple) -> bool:
+        directory, _, name = relpath.rpartition("/")
+        if directory in self._directories:
+            known = self._directories[directory]
+        else:
+            known = self._directories[directory] = self._directory(directory)
+        if known is None or name in ("", ".", ".."):
+            return still_as_read(self._root, relpath, stamp, self._realpaths)
+        full_directory, inside = known
+        try:
+            info = os.lstat(os.path.join(full_directory, name))
+        except (OSError, ValueError):
+            return False
+        if stat.S_ISLNK(info.st_mode):
+            return still_as_read(self._root, relpath, stamp, self._realpaths)
+        # A file's resolved path is its resolved directory's and its name: inside when the directory is.
+        return inside and stat.S_ISREG(info.st_mode) and _stamp(info) == stamp
+
+    def _directory(self, directory: str) -> tuple[str, bool] | None:
+        """The directory joined to the root, and whether it resolves inside the root; None: see still_as_read."""
+        parts = directory.split("/") if directory else []
+        if ".." in parts:
+            return None
+        root_text = str(self._root)
+        full = os.path.join(root_text, *parts) if parts else root_text
+        try:
+            real_root = self._realpaths.get(root_text)
+            if real_root is None:
+                real_root = self._realpaths[root_text] = os.path.realpath(root_text)
+            return full, is_inside(_real_directory(full, self._realpaths), real_root)
+        except (OSError, ValueError):
+            return None
+
+
 # A file changed within this long of its last recorded change may change again within the same clock
 # tick of the file system's timestamps (coarse on Linux, 2 s on FAT) without its stamp changing.
 _SETTLED_NS = 2_000_000_000

@@ -127,8 +127,10 @@ def _userland(name: str) -> tuple[frozenset, frozenset, bool, bool, str | None]:
     return frozenset(provides), frozenset(uncertain), closed, known, manager
 
 
+@lru_cache(maxsize=1024)
 def base_info(text: str) -> BaseInfo:
-    """What the table says about an image reference (``FROM`` text, compose ``image:``)."""
+    """What the table says about an image reference (``FROM`` text, compose ``image:``). A pure function of
+    the text (the table is static data): the image model of every Dockerfile asks, and most share a base."""
     ref = parse_image_ref(text)
     name, tag = ref.short, ref.tag or ""
     if name == "scratch":

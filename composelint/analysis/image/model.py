@@ -502,8 +502,13 @@ def _python_install(project, dockerfile: Dockerfile, stage: Stage, context: str 
         install = python_deps.installed_python(project, dockerfile, stage, context)
         distributions = frozenset(install.distributions)
         tools = frozenset(install.tools)
-        scripts = frozenset(python_deps.console_scripts(distributions | tools))
-        result = (distributions | tools, bool(install.complete), scripts)
+        installed = distributions | tools
+        # One lookup per distinct set: images that install the same requirements share it.
+        scripts_of = project.facts.table("image.console_scripts")
+        scripts = scripts_of.get(installed)
+        if scripts is None:
+            scripts = scripts_of[installed] = frozenset(python_deps.console_scripts(installed))
+        result = (installed, bool(install.complete), scripts)
     except Exception:  # their analysis failing must not make ours report
         result = None
     cache[key] = result

@@ -74,27 +74,39 @@ def _is_main_guard(test: ast.expr) -> bool:
             and test.comparators[0].value == "__main__")
 
 
-def runtime_imports(text: str, path: str) -> tuple[ImportRef, ...]:
+def runtime_imports(text: str, path: str, memo: dict | None = None) -> tuple[ImportRef, ...]:
     """Absolute imports a module runs when it loads (or runs as ``__main__``).
 
     Only statements at module level count: imports inside functions run on demand, imports in
     ``try`` blocks that catch ImportError are optional, imports under ``if TYPE_CHECKING:`` or any other
     ``if`` (platform, version checks) are conditional. ``if __name__ == "__main__":`` bodies do count.
+    ``memo``: text -> its imports without the path, for a caller that reads many files (copies of one
+    module in many build contexts are parsed once).
     """
+    imports = memo.get(text) if memo is not None else None
+    if imports is None:
+        imports = _runtime_imports(text)
+        if memo is not None:
+            memo[text] = imports
+    return tuple(ImportRef(module, Span(path, start, end)) for module, start, end in imports)
+
+
+def _runtime_imports(text: str) -> tuple[tuple[str, Position, Position | None], ...]:
+    """(module, start, end) of each import :func:`runtime_imports` counts, in source order."""
     tree = parse_python(text)
     if tree is None:
         return ()
     lines = text.splitlines()
-    found: list[ImportRef] = []
+    found: list[tuple[str, Position, Position | None]] = []
     pending: list[list[ast.stmt]] = [list(tree.body)]
     while pending:
         for node in pending.pop():
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    found.append(ImportRef(alias.name, _alias_span(path, lines, alias)))
+                    found.append((alias.name, *_alias_span(lines, alias)))
             elif isinstance(node, ast.ImportFrom):
                 if node.level == 0 and node.module:
-                    found.append(ImportRef(node.module, _from_span(path, lines, node)))
+                    found.append((node.module, *_from_span(lines, node)))
             elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
                 if not any(_guards_import(handler) for handler in node.handlers):  # type: ignore[attr-defined]
                     pending.append(list(node.body) + list(node.orelse)  # type: ignore[attr-defined]
@@ -104,7 +116,7 @@ def runtime_imports(text: str, path: str) -> tuple[ImportRef, ...]:
                     pending.append(list(node.body))
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 pending.append(list(node.body))
-    found.sort(key=lambda ref: (ref.span.start.line, ref.span.start.column))
+    found.sort(key=lambda ref: (ref[1].line, ref[1].column))
     return tuple(found)
 
 
@@ -115,27 +127,27 @@ def _column(lines: list[str], line: int, byte_offset: int) -> int:
     return byte_offset + 1
 
 
-def _alias_span(path: str, lines: list[str], alias: ast.alias) -> Span:
+def _alias_span(lines: list[str], alias: ast.alias) -> tuple[Position, Position]:
     line = alias.lineno
     column = _column(lines, line, alias.col_offset)
-    return Span(path, Position(line, column), Position(line, column + len(alias.name)))
+    return Position(line, column), Position(line, column + len(alias.name))
 
 
-def _from_span(path: str, lines: list[str], node: ast.ImportFrom) -> Span:
+def _from_span(lines: list[str], node: ast.ImportFrom) -> tuple[Position, Position | None]:
     line = node.lineno
     column = _column(lines, line, node.col_offset)
     text = lines[line - 1] if 1 <= line <= len(lines) else ""
     match = re.compile(r"from\s+(" + re.escape(node.module or "") + r")\b").search(text, max(column - 1, 0))
     if match:
         column = match.start(1) + 1
-        return Span(path, Position(line, column), Position(line, column + len(node.module or "")))
-    return Span(path, Position(line, column))
+        return Position(line, column), Position(line, column + len(node.module or ""))
+    return Position(line, column), None
 
 
 def file_imports(project: Project, path: str) -> tuple[ImportRef, ...]:
     def compute(project: Project) -> tuple[ImportRef, ...]:
         text = project.read_text(path)
-        return runtime_imports(text, path) if text else ()
+        return runtime_imports(text, path, project.facts.table("python_deps.imports_of_text")) if text else ()
 
     return project.derived(f"python_deps.imports:{path}", compute)
 
