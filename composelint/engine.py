@@ -91,9 +91,9 @@ def early_start(config: Config):
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
         debug: bool = False, fork: bool | None = None, beside=None) -> RunResult:
     """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough).
-    ``beside``: another process already running them over the same model (the language server's,
-    composelint/server/beside.py): an object whose ``result()`` is :func:`rules_beside`'s payload, or
-    None when it failed (the rules then run here)."""
+    ``beside``: another process already running rules over the same model (the language server's,
+    composelint/server/beside.py): an object whose ``families`` they are and whose ``result()`` is
+    :func:`rules_beside`'s payload, or None when it failed (the rules then run here)."""
     config = _with_hadolint(config)
     rules, runnable, last = _runnable(project, config)
     lines_of = _SourceLines(project.sources)
@@ -141,15 +141,18 @@ def _runnable(project, config: Config) -> tuple[RuleCatalog, list[str], bool]:
     return rules, runnable, last
 
 
-def _beside(codes: list[str]) -> list[str]:
+def _beside(codes: list[str], families: frozenset | None = None) -> list[str]:
+    """The rules a second process runs: FORKED_FAMILIES but UNFORKED (the CLI's fork), or ``families``."""
+    if families is not None:
+        return [code for code in codes if code[2:3] in families and code not in PREPARED]
     return [code for code in codes if code[2:3] in FORKED_FAMILIES and code not in PREPARED and code not in UNFORKED]
 
 
-def rules_beside(project, config: Config) -> dict:
-    """What a process running FORKED_FAMILIES beside a run over the same model sends back (``run``'s
-    ``beside``): their findings, reads and probes, as plain values."""
+def rules_beside(project, config: Config, families: frozenset) -> dict:
+    """What a process running the rules of ``families`` beside a run over the same model sends back
+    (``run``'s ``beside``, whose ``families`` they are): their findings, reads and probes, as plain values."""
     config = _with_hadolint(config)
-    codes = _beside(_runnable(project, config)[1])
+    codes = _beside(_runnable(project, config)[1], families)
     return _forked_rules(codes, project, config, _SourceLines(project.sources), False)
 
 
@@ -184,7 +187,10 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     (or in the process ``call`` is answered by: see ``run``)."""
     from composelint import forked
 
-    beside = _beside(codes) if call is not None or fork and forked.available() else []
+    if call is not None:
+        beside = _beside(codes, call.families)
+    else:
+        beside = _beside(codes) if fork and forked.available() else []
     if not beside or len(beside) == len(codes):
         _prepare(codes, project)
         return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}

@@ -6,7 +6,7 @@ import select
 import sys
 from pathlib import Path
 
-from composelint.server.beside import read_frame, write_frame
+from composelint.server.beside import FAMILIES, read_frame, write_frame
 
 COLLECT_IDLE = 1.0  # seconds
 COLLECT_EVERY = 50  # runs
@@ -35,7 +35,7 @@ def serve(root: Path, stdin, stdout) -> None:
         changes = session.changes
         try:
             project = session.build(request["buffers"])
-            payload = rules_beside(project, session.config)
+            payload = rules_beside(project, session.config, FAMILIES)
             session.remember(Outcome({}, project, session.overridden, 0.0, changes))
         except Exception:  # noqa: BLE001 - the server runs these rules itself
             payload = None

@@ -104,3 +104,18 @@ def test_the_server_uses_a_second_process_from_the_cli_forks_size_on(tmp_path):
         assert Session.open(root).beside_min_subjects is None  # a session of its own never starts one
     finally:
         server.executor.shutdown(wait=True)
+
+
+def test_the_server_runs_no_image_or_start_command_rule_itself_when_the_process_answers(warm, monkeypatch):
+    # All of families 2 and 4 run there, the cheap image rules the CLI keeps out of its fork included
+    # (engine.UNFORKED: balanced for the CLI at 10,000 services; the server has more to do alone).
+    import composelint.engine as engine
+
+    root, session = warm
+    _settle(session)
+    here, run_rule = [], engine._run_rule
+    monkeypatch.setattr(engine, "_run_rule", lambda meta, *args: here.append(meta.code) or run_rule(meta, *args))
+    session.lint({"compose.yaml": APP + "\n"})
+    assert session.beside.used == 1
+    assert here and not [code for code in here if code[2] in beside_module.FAMILIES and code != "CL416"]
+    assert engine.UNFORKED and "CL101" in here
