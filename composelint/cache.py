@@ -156,14 +156,8 @@ class RunCache:
         kept under ``report_key``, the findings are not decoded; else they are, here, where a damaged
         entry is a miss."""
         try:
-            if self.directory.is_symlink() or self.path.is_symlink():
-                return None
-            with open(self.path, "rb") as handle:
-                header = handle.readline()
-                if header != _header():
-                    return None
-                entry = marshal.loads(handle.read())
-            if entry.get("key") != self.key or entry.get("fileset") != fileset_hash:
+            entry = _read(self.directory, self.path)
+            if entry is None or entry.get("key") != self.key or entry.get("fileset") != fileset_hash:
                 return None
             replayed = _replay(self.root, entry["observed"])
             if replayed is None:
@@ -245,13 +239,9 @@ class ParsedConfigs:
     def get(self, text: str) -> object:
         """The data kept for this text, or None."""
         try:
-            path = self._path(text)
-            if self.directory.is_symlink() or path.is_symlink():
+            kept = _read(self.directory, self._path(text))
+            if kept is None:
                 return None
-            with open(path, "rb") as handle:
-                if handle.readline() != _header():
-                    return None
-                kept = marshal.loads(handle.read())
             return kept["data"] if kept.get("code") == self.code and kept.get("text") == text else None
         except Exception:  # missing, damaged, from another version: parse the text
             return None
@@ -262,6 +252,17 @@ class ParsedConfigs:
         except ValueError:
             return  # a value marshal cannot hold: parse it every time
         _write(self.directory, self._path(text), _header() + payload, "config-*", MAX_CONFIGS)
+
+
+def _read(directory: Path, path: Path):
+    """An entry's data; None through a symlink or with another format's header. Raises when the file is
+    missing or damaged: the caller's miss."""
+    if directory.is_symlink() or path.is_symlink():
+        return None
+    with open(path, "rb") as handle:
+        if handle.readline() != _header():
+            return None
+        return marshal.loads(handle.read())
 
 
 def _write(directory: Path, path: Path, data: bytes, pattern: str, keep: int) -> bool:
