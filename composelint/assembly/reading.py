@@ -168,10 +168,7 @@ class StampCheck:
         root_text = str(self._root)
         full = os.path.join(root_text, *parts) if parts else root_text
         try:
-            real_root = self._realpaths.get(root_text)
-            if real_root is None:
-                real_root = self._realpaths[root_text] = os.path.realpath(root_text)
-            return full, is_inside(_real_directory(full, self._realpaths), real_root)
+            return full, is_inside(_real_directory(full, self._realpaths), _real_root(root_text, self._realpaths))
         except (OSError, ValueError):
             return None
 
@@ -218,14 +215,17 @@ def _real_directory(directory: str, realpaths: dict) -> str:
 def _leads_inside(root: Path, relpath: str, full: str, realpaths: dict | None, link: bool | None = None) -> bool:
     if realpaths is not None and ".." in relpath.split("/"):
         realpaths = None
-    real = _realpath(full, realpaths, link)
-    root_text = str(root)
-    real_root = realpaths.get(root_text) if realpaths is not None else None
-    if real_root is None:
-        real_root = os.path.realpath(root_text)
-        if realpaths is not None:
-            realpaths[root_text] = real_root
-    return is_inside(real, real_root)
+    return is_inside(_realpath(full, realpaths, link), _real_root(str(root), realpaths))
+
+
+def _real_root(root_text: str, realpaths: dict | None) -> str:
+    """realpath() of the root, kept in ``realpaths`` when there is one."""
+    if realpaths is None:
+        return os.path.realpath(root_text)
+    real = realpaths.get(root_text)
+    if real is None:
+        real = realpaths[root_text] = os.path.realpath(root_text)
+    return real
 
 
 def _read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None) -> tuple[ReadResult, tuple | None]:
