@@ -195,8 +195,8 @@ def _environment_key(loader: ProjectReader, environment) -> tuple:
     known environment asks the automation (interpolate_root): an unknown one's is left out of the key,
     so that a file one automation deploys, also linted in its own directory, is interpolated once."""
     automation = environment.automation
-    if automation is not None and not environment.known:  # key: (("~known", False, examples, automation), ...)
-        return (("~known", False, environment.examples, None),) + environment.key[1:], None
+    if automation is not None and not environment.known:
+        return environment.key_without_automation(), None
     return environment.key, automation and loader.sources.get(automation.rsplit(":", 1)[0])
 
 

@@ -54,13 +54,22 @@ class Environment:
     def of(cls, values: Mapping[str, str], known: bool = True, examples: tuple[str, ...] = (),
            automation: str | None = None) -> "Environment":
         frozen = dict(values)
-        values_key = key = tuple(sorted(frozen.items()))
-        if not known or examples or automation:
-            key = (("~known", known, examples, automation),) + key
-        return cls(MappingProxyType(frozen), key, known, examples, automation, values_key)
+        values_key = tuple(sorted(frozen.items()))
+        return cls(MappingProxyType(frozen), _key(values_key, known, examples, automation), known, examples,
+                   automation, values_key)
+
+    def key_without_automation(self) -> tuple:
+        """``key`` as if no automation ran the deployment."""
+        return _key(self.values_key, self.known, self.examples, None)
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
+
+
+def _key(values_key: tuple, known: bool, examples: tuple[str, ...], automation: str | None) -> tuple:
+    if not known or examples or automation:
+        return (("~known", known, examples, automation),) + values_key
+    return values_key
 
 
 @record
