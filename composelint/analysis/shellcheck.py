@@ -91,9 +91,10 @@ def binary_stamp() -> str:
     return f"{binary}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def snippets_of(project) -> list[Snippet]:
-    return [snippet for path, dockerfile in sorted(project.dockerfiles.items())
-            for snippet in _file_snippets(path, dockerfile)]
+def snippets_of(dockerfiles: Mapping[str, object], mapped: bool = True) -> list[Snippet]:
+    """The scripts of ``dockerfiles`` (path -> Dockerfile), in path order."""
+    return [snippet for path, dockerfile in sorted(dockerfiles.items())
+            for snippet in _file_snippets(path, dockerfile, mapped)]
 
 
 def _file_snippets(path: str, dockerfile, mapped: bool = True) -> list[Snippet]:
@@ -187,8 +188,7 @@ class EarlyStart:
         if len(dockerfiles) > EARLY_MAX_DOCKERFILES:
             return
         try:
-            scripts = [snippet for path, dockerfile in sorted(dockerfiles.items())
-                       for snippet in _file_snippets(path, dockerfile, mapped=False)]
+            scripts = snippets_of(dockerfiles, mapped=False)
             if self.run is not None:
                 self.run.cover([*self.run.snippets, *scripts])  # a scoped build's next round
             elif scripts and (binary := find_binary()) is not None:
@@ -211,7 +211,7 @@ def _compute(project) -> ShellCheckResult:
 
 def _launch(project) -> _Run:
     early = project.derived("shellcheck-early", lambda project: None)
-    snippets = snippets_of(project)
+    snippets = snippets_of(project.dockerfiles)
     if early is not None and early.run is not None:
         early.run.cover(snippets)
         return early.run
