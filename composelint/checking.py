@@ -166,8 +166,7 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
             early.adopt(project)
         if baseline is not None:
             baseline = baseline.bind(project.read_text)
-        result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug,
-                     fork=False if _disabled_by_environment("COMPOSELINT_NO_FORK") else None)
+        result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug)
     if write_baseline is not None:
         return _write_baseline(write_baseline, result, project, view)
     linted = stdin_overrides or _linted([*project.compose_files, *project.dockerfiles], only_paths)
@@ -243,7 +242,7 @@ def _closing(early):
 
 
 def _disabled_by_environment(variable: str) -> bool:
-    """``COMPOSELINT_NO_CACHE`` / ``COMPOSELINT_NO_FORK`` set to anything but empty, 0, false, no or off."""
+    """``COMPOSELINT_NO_CACHE`` set to anything but empty, 0, false, no or off (COMPOSELINT_NO_FORK: forked.py)."""
     value = os.environ.get(variable, "").strip().lower()
     return value not in ("", "0", "false", "no", "off")
 

@@ -22,20 +22,28 @@ def available() -> bool:
     """Whether forking is possible, safe and worth it here: POSIX ``fork``, no other thread (a
     program that embeds composelint may run some; a forked child would inherit their locks), and
     a second CPU to run on."""
-    if not hasattr(os, "fork") or sys.platform == "win32":
+    if not hasattr(os, "fork") or sys.platform == "win32" or one_process_asked():
         return False
-    if os.environ.get("COMPOSELINT_NO_FORK", "").strip().lower() not in ("", "0", "false", "no", "off"):
-        return False  # asked for one process (a CI runner short of memory or processes)
     threading = sys.modules.get("threading")  # never imported: no thread was started through it
     if threading is not None and threading.active_count() > 1:
         return False
     if _os_threads() > 1:  # started outside `threading`: a C extension's or a Go runtime's threads
         return False
+    return cpus() >= 2
+
+
+def one_process_asked() -> bool:
+    """``COMPOSELINT_NO_FORK`` set to anything but empty, 0, false, no or off: no second process of any
+    kind (a CI runner short of memory or processes)."""
+    return os.environ.get("COMPOSELINT_NO_FORK", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
     try:
-        cpus = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return cpus >= 2
+        return os.cpu_count() or 1
 
 
 def _os_threads() -> int:

@@ -7,6 +7,7 @@ import os
 import pytest
 from helpers import lint_lines, write_tree
 
+from composelint import forked
 from composelint.analysis import shellcheck
 
 
@@ -88,7 +89,7 @@ SC2086 = "CL416 warning: SC2086: Double quote to prevent globbing and word split
 def test_snippets_shared_among_parallel_processes_give_the_same_findings(tmp_path, monkeypatch):
     started = _started(monkeypatch, lambda argv: len(argv[4:]))  # the scripts it checks
     monkeypatch.setattr(shellcheck, "PER_PROCESS", 1)
-    monkeypatch.setattr(shellcheck, "_workers", lambda: 2)
+    monkeypatch.setattr(forked, "cpus", lambda: 2)
     write_tree(tmp_path, {"Dockerfile": "FROM debian:12\nRUN echo $A\nRUN echo $B\nRUN echo $C\n"})
     expected = [f"Dockerfile:{line}:10: {SC2086}" for line in (2, 3, 4)]
     assert lint_lines(tmp_path, ("CL416",)) == expected

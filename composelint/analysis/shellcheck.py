@@ -258,13 +258,6 @@ def _memory_directory() -> str | None:
     return None
 
 
-def _workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 class _Run:
     """ShellCheck over the snippets in parallel processes (ShellCheck itself uses one core), as many at a
     time as this process may use, each with at most BATCH scripts and at least PER_PROCESS. A script
@@ -296,10 +289,13 @@ class _Run:
                 scripts.append(snippet)
         if not scripts:
             return
-        groups = max(-(-len(scripts) // BATCH), min(_workers(), -(-len(scripts) // PER_PROCESS)))
+        from composelint.forked import cpus
+
+        workers = cpus()
+        groups = max(-(-len(scripts) // BATCH), min(workers, -(-len(scripts) // PER_PROCESS)))
         size = -(-len(scripts) // groups)
         self.waiting += [scripts[first:first + size] for first in range(0, len(scripts), size)]
-        while self.waiting and len(self.running) < _workers() and self.failure is None:
+        while self.waiting and len(self.running) < workers and self.failure is None:
             self._spawn()
 
     def _spawn(self) -> None:

@@ -40,13 +40,9 @@ FAMILIES = frozenset("24")
 
 def available() -> bool:
     """POSIX (the pipes are polled with ``select``), more than one CPU, and not asked for one process."""
-    if os.name != "posix" or os.environ.get("COMPOSELINT_NO_FORK", "").strip().lower() not in (
-            "", "0", "false", "no", "off"):
-        return False
-    try:
-        return len(os.sched_getaffinity(0)) >= 2
-    except (AttributeError, OSError):
-        return (os.cpu_count() or 1) >= 2
+    from composelint import forked
+
+    return os.name == "posix" and not forked.one_process_asked() and forked.cpus() >= 2
 
 
 class Beside:

@@ -29,7 +29,6 @@ session of its own builds the same model meanwhile and runs the image and start-
 from __future__ import annotations
 
 import gc
-import os
 import re
 import time
 from dataclasses import field, replace
@@ -170,7 +169,7 @@ class Session:
             if self.beside is None and self.beside_min_subjects is not None \
                     and subjects(project) >= self.beside_min_subjects:
                 self._start_beside(buffers)
-            result = run(project, self.config, fork=False if _no_fork() else None, beside=beside)
+            result = run(project, self.config, beside=beside)  # forked.available() heeds COMPOSELINT_NO_FORK
         except BaseException:
             self.changes += 1  # carried facts may now point at this run's project: carry none next time
             raise
@@ -275,10 +274,6 @@ def _copy(fileset: FileSet) -> FileSet:
                    dockerignores=list(fileset.dockerignores), automation=list(fileset.automation),
                    all_files=set(fileset.all_files), directories=set(fileset.directories),
                    skipped=list(fileset.skipped))
-
-
-def _no_fork() -> bool:
-    return os.environ.get("COMPOSELINT_NO_FORK", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 _LOCATION = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+)(?::(?P<column>\d+))?: ")
