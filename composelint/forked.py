@@ -119,10 +119,7 @@ class ForkedStream:
     def __init__(self, produce: Callable[[], Iterable[object]]):
         def send(stream: BinaryIO) -> None:
             for value in produce():
-                data = marshal.dumps(value)
-                stream.write(len(data).to_bytes(8, "little"))
-                stream.write(data)
-                stream.flush()  # the reader is waiting for this one
+                write_frame(stream, value)
 
         self._pid, read_fd = _fork(send)
         self._stream: BinaryIO | None = os.fdopen(read_fd, "rb")
@@ -132,10 +129,7 @@ class ForkedStream:
         if stream is None:
             return None
         try:
-            header = stream.read(8)
-            data = stream.read(int.from_bytes(header, "little")) if len(header) == 8 else b""
-            if len(header) == 8 and len(data) == int.from_bytes(header, "little"):
-                return marshal.loads(data)
+            return read_frame(stream)
         except (OSError, EOFError, ValueError, TypeError):
             pass
         self.close()
@@ -147,3 +141,26 @@ class ForkedStream:
         stream, self._stream = self._stream, None
         stream.close()  # a child still writing gets a broken pipe and exits
         os.waitpid(self._pid, 0)
+
+
+def write_frame(stream: BinaryIO, value: object) -> None:
+    """``value`` as its ``marshal`` length (8 bytes, little-endian) and data, flushed: the reader waits for it."""
+    data = marshal.dumps(value)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> object:
+    """The next value written by write_frame; EOFError when the stream ends before all of it."""
+    return marshal.loads(_exactly(stream, int.from_bytes(_exactly(stream, 8), "little")))
+
+
+def _exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise EOFError("the other end closed the pipe")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)

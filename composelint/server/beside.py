@@ -22,15 +22,14 @@ values, never pickles. The process ends when the server closes its input (or die
 
 from __future__ import annotations
 
-import marshal
 import os
 import select
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
-_LENGTH = struct.Struct("<Q")
+from composelint.forked import cpus, one_process_asked, read_frame, write_frame
+
 # The rule families that process runs: the image and start-command rules, as the CLI's fork, with
 # the cheap image rules the CLI keeps out of its fork (engine.UNFORKED: a balance measured at 10,000
 # services). 1,000 services: the server waits ~0 ms for the answer; with the service rules (family 3)
@@ -40,9 +39,7 @@ FAMILIES = frozenset("24")
 
 def available() -> bool:
     """POSIX (the pipes are polled with ``select``), more than one CPU, and not asked for one process."""
-    from composelint import forked
-
-    return os.name == "posix" and not forked.one_process_asked() and forked.cpus() >= 2
+    return os.name == "posix" and not one_process_asked() and cpus() >= 2
 
 
 class Beside:
@@ -113,25 +110,3 @@ class _Pending:
                 self.payload = beside._answer()
                 beside.used += self.payload is not None
         return self.payload
-
-
-def write_frame(stream, value) -> None:
-    data = marshal.dumps(value)
-    stream.write(_LENGTH.pack(len(data)) + data)
-    stream.flush()
-
-
-def read_frame(stream):
-    head = _exactly(stream, _LENGTH.size)
-    return marshal.loads(_exactly(stream, _LENGTH.unpack(head)[0]))
-
-
-def _exactly(stream, size: int) -> bytes:
-    chunks, remaining = [], size
-    while remaining:
-        chunk = stream.read(remaining)
-        if not chunk:
-            raise EOFError("the other end closed the pipe")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)

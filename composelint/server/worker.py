@@ -6,7 +6,8 @@ import select
 import sys
 from pathlib import Path
 
-from composelint.server.beside import FAMILIES, read_frame, write_frame
+from composelint.forked import read_frame, write_frame
+from composelint.server.beside import FAMILIES
 
 COLLECT_IDLE = 1.0  # seconds
 COLLECT_EVERY = 50  # runs
