@@ -11,7 +11,7 @@ Read from the texts of the automation files (shell scripts, Makefiles, CI workfl
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 from composelint.assembly.discovery import is_automation_path
 from composelint.records import record
@@ -77,30 +77,30 @@ def created_paths(files: Iterable[tuple[str, str]]) -> CreatedPaths:
     return CreatedPaths(creations)
 
 
-_README = re.compile(r"(^|/)README[^/]*\.md$", re.IGNORECASE)
+def _is_readme(relpath: str) -> bool:
+    """README*.md, in any case."""
+    name = relpath.rpartition("/")[2].lower()
+    return name.startswith("readme") and name.endswith(".md")
 
 
 def is_creator_path(relpath: str) -> bool:
     """Files whose commands may create paths: automation, and the setup steps a README documents.
 
     Asked of every file of the repository (thousands in a monorepo): the name is looked at first."""
-    name = relpath.rpartition("/")[2].lower()
-    if name.startswith("readme") and name.endswith(".md"):  # _README
-        return True
-    return is_automation_path(relpath)
+    return _is_readme(relpath) or is_automation_path(relpath)
+
+
+def creator_files(paths, read: Callable[[str], str | None],
+                  also: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
+    """(path, text) of the creator paths among ``paths`` (and those ``also`` accepts), in path order;
+    files ``read`` cannot read are left out. Few of thousands: only those are sorted."""
+    chosen = sorted(path for path in paths if is_creator_path(path) or (also is not None and also(path)))
+    return [(path, text) for path in chosen if (text := read(path)) is not None]
 
 
 def project_created_paths(project) -> CreatedPaths:
     """The paths the project's automation and documented setup create (computed once per project)."""
-    def compute(p) -> CreatedPaths:
-        files = []
-        for path in sorted(path for path in p.files if is_creator_path(path)):  # few of thousands: sort those
-            text = p.read_text(path)
-            if text is not None:
-                files.append((path, text))
-        return created_paths(files)
-
-    return project.derived("created.paths", compute)
+    return project.derived("created.paths", lambda p: created_paths(creator_files(p.files, p.read_text)))
 
 
 def _units(path: str, text: str):
@@ -109,7 +109,7 @@ def _units(path: str, text: str):
 
     name = path.rsplit("/", 1)[-1]
     directory = dirname(path)
-    if _README.search(path):
+    if _is_readme(path):
         # Documented setup (`cp env.example .env`), run from the README's directory.
         return [(unit, (directory,)) for unit in document_units(path, text, wanted=_any_text)]
     if name.endswith((".sh", ".bash")):
@@ -329,15 +329,8 @@ def _build_push_actions(path: str, text: str, add) -> None:
 
 
 def project_named_contexts(project) -> dict[str, list[NamedContext]]:
-    def compute(p):
-        files = []
-        for path in sorted(path for path in p.files if is_creator_path(path) or is_build_config_path(path)):
-            text = p.read_text(path)
-            if text is not None:
-                files.append((path, text))
-        return named_build_contexts(files)
-
-    return project.derived("created.named_contexts", compute)
+    return project.derived("created.named_contexts",
+                           lambda p: named_build_contexts(creator_files(p.files, p.read_text, is_build_config_path)))
 
 
 def project_built_images(project) -> frozenset:

@@ -191,11 +191,9 @@ def check_env_files(loader: ProjectReader, found: FileSet, compose_files: Mappin
     def creator(relpath: str):
         """What the repository's automation or documented setup runs to create ``relpath``."""
         if not created:
-            from composelint.assembly.created import created_paths, is_creator_path
+            from composelint.assembly.created import created_paths, creator_files
 
-            files = [(path, text) for path in sorted(path for path in found.all_files if is_creator_path(path))
-                     if (text := loader.read_quiet(path)) is not None]
-            created.append(created_paths(files))
+            created.append(created_paths(creator_files(found.all_files, loader.read_quiet)))
         return created[0].creator(relpath)
 
     def check(service, base_dir_of) -> None:
