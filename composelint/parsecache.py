@@ -42,13 +42,15 @@ class ParseCache:
         if entry is not None and entry[0] == text and entry[1] == limits:
             self.hits += 1
             return entry[2]
-        from composelint.parsers.yaml_loader import load_yaml
+        from composelint.parsers import yaml_chunks
 
         self.misses += 1
-        document = load_yaml(text, relpath, limits)
+        # An edit inside some services' lines parses those alone (yaml_chunks; anything unsure: all of it).
+        reparsed = yaml_chunks.reparse(entry[3], text, relpath, limits) if entry is not None else None
+        document, kept = reparsed or yaml_chunks.load(text, relpath, limits)
         if entry is not None:
             self._derived.pop(id(entry[2].root), None)
-        self._yaml[relpath] = (text, limits, document)
+        self._yaml[relpath] = (text, limits, document, kept)
         if document.root is not None:
             self._derived[id(document.root)] = (document.root, {})
         return document
