@@ -2,7 +2,8 @@
 (the language server): a compose file or Dockerfile whose text did not change is not parsed again.
 
 Kept: what is a function of a file's text alone, the positioned YAML document of a compose file
-(``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen; what is a function
+(``load_yaml``; an edit inside some services parses those alone: parsers/yaml_chunks.py), the Dockerfile
+model (``parse_dockerfile``) and the parsed ``.dockerignore``, all frozen; what is a function
 of that document and an environment, its interpolation and the schema check of the interpolated
 tree (with their problems) and the file's services, keyed by the environment's values
 (``Environment.key``) and the text of the automation that may export variables; and each merged
@@ -23,6 +24,7 @@ class ParseCache:
     def __init__(self) -> None:
         self._yaml: dict[str, tuple] = {}
         self._dockerfiles: dict[str, tuple] = {}
+        self._dockerignores: dict[str, tuple] = {}
         # id(root of a kept document) -> (that root, {key: result}); a document parsed again drops
         # the results of the one it replaces, so memory stays that of one model.
         self._derived: dict[int, tuple] = {}
@@ -106,13 +108,22 @@ class ParseCache:
 
     def dockerfile(self, text: str, relpath: str):
         """``parse_dockerfile(text, relpath)``, reused while the text is the same."""
-        entry = self._dockerfiles.get(relpath)
+        from composelint.parsers.dockerfile import parse_dockerfile
+
+        return self._by_text(self._dockerfiles, text, relpath, parse_dockerfile)
+
+    def dockerignore(self, text: str, relpath: str):
+        """``parse_dockerignore(text, relpath)``, reused while the text is the same."""
+        from composelint.parsers.dockerignore import parse_dockerignore
+
+        return self._by_text(self._dockerignores, text, relpath, parse_dockerignore)
+
+    def _by_text(self, table: dict, text: str, relpath: str, parse):
+        entry = table.get(relpath)
         if entry is not None and entry[0] == text:
             self.hits += 1
             return entry[1]
-        from composelint.parsers.dockerfile import parse_dockerfile
-
         self.misses += 1
-        dockerfile = parse_dockerfile(text, relpath)
-        self._dockerfiles[relpath] = (text, dockerfile)
-        return dockerfile
+        result = parse(text, relpath)
+        table[relpath] = (text, result)
+        return result
