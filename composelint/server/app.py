@@ -24,7 +24,7 @@ from composelint import __version__
 from composelint.assembly.discovery import SKIP_DIRS, find_project_root, yaml_candidate_kind
 from composelint.engine import FORK_MIN_SUBJECTS
 from composelint.server.actions import actions_for
-from composelint.server.convert import Lines, path_to_uri, to_lsp, uri_to_path
+from composelint.server.convert import Lines, diagnostic_json, path_to_uri, to_lsp, uri_to_path
 from composelint.server.hover import findings_at, hover_markdown
 from composelint.server.session import Session
 
@@ -178,15 +178,27 @@ class ComposelintServer(LanguageServer):
             if path not in state.touched and state.published.get(path, ((), None)) == snapshot:
                 continue
             lines = lines_of(path)
-            diagnostics = [to_lsp(finding, lines, uri_of, lines_of) for finding in findings]
-            version = versions[path][1] if path in versions else None
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri_of(path), diagnostics=diagnostics, version=version))
+            diagnostics = [diagnostic_json(finding, lines, uri_of, lines_of) for finding in findings]
+            self.send_diagnostics(uri_of(path), diagnostics, versions[path][1] if path in versions else None)
             if findings:
                 state.published[path] = snapshot
             else:
                 state.published.pop(path, None)
         state.touched.clear()
+
+    def send_diagnostics(self, uri: str, diagnostics: list[dict], version: int | None) -> None:
+        """Publish JSON diagnostics (convert.diagnostic_json) as they are: pygls's typed path would build
+        and then unstructure lsprotocol objects, ~40 ms for the ~800 findings of a large compose file."""
+        params = {"uri": uri, "diagnostics": diagnostics}
+        if version is not None:
+            params["version"] = version
+        send = getattr(self.protocol, "_send_data", None)  # pygls 1.x and 2.x: one JSON-RPC message
+        if send is None:
+            from lsprotocol.converters import get_converter
+
+            self.text_document_publish_diagnostics(get_converter().structure(params, types.PublishDiagnosticsParams))
+        else:
+            send({"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params})
 
     def log(self, kind: types.MessageType, message: str) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))

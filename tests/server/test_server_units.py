@@ -78,3 +78,60 @@ def test_the_root_hadolint_configuration_counts_as_configuration(tmp_path):
     assert session.is_config(".hadolint.yaml") and session.is_config(".hadolint.yml")
     assert not session.is_config("sub/.hadolint.yaml")  # hadolint's is read at the project root only
     assert session.is_config("sub/.composelint.yaml")
+
+
+def _finding():
+    from composelint.diagnostics import Diagnostic, Related, Severity
+
+    return Diagnostic(code="CL201", name="runtime-install", severity=Severity.WARNING,
+                      message="pip install at start", help="install at build time",
+                      span=Span("compose.yaml", Position(2, 8), Position(2, 11)),  # "pip", after an emoji
+                      url="https://example.invalid/CL201.md",
+                      related=(Related(Span("Dockerfile", Position(1, 1)), "built here"),
+                               Related(Span("compose.yaml", Position(1, 1)), "service")))
+
+
+def test_published_json_is_what_lsprotocol_would_send():
+    from lsprotocol import types
+    from lsprotocol.converters import get_converter
+
+    from composelint.server.convert import diagnostic_json, to_lsp
+
+    texts = {"compose.yaml": "services:\n  x: 😋 pip\n", "Dockerfile": "FROM python\n"}
+    codec = PositionCodec("utf-16")
+    lines = Lines(texts["compose.yaml"], codec)
+    args = (lines, lambda path: f"file:///p/{path}", lambda path: Lines(texts[path], codec))
+    sent = diagnostic_json(_finding(), *args)
+    typed = to_lsp(_finding(), *args)
+    assert isinstance(typed, types.Diagnostic)
+    assert get_converter().unstructure(typed) == sent  # one shape, whichever way it is built
+    assert sent["range"] == {"start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 11}}  # UTF-16
+    assert sent["relatedInformation"][0]["location"] == {
+        "uri": "file:///p/Dockerfile",
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 11}}}
+    assert sent["message"] == "pip install at start\nhelp: install at build time"
+    assert (sent["severity"], sent["codeDescription"]["href"]) == (2, "https://example.invalid/CL201.md")
+
+
+def test_diagnostics_are_sent_as_one_message_or_through_the_typed_call_without_pygls_internals():
+    from composelint.server import app
+
+    server = app.ComposelintServer()
+    sent, typed = [], []
+
+    class Protocol:
+        _send_data = sent.append
+
+    class Bare:
+        pass
+
+    server.text_document_publish_diagnostics = typed.append
+    diagnostics = [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}},
+                    "message": "m", "severity": 1, "code": "CL001", "source": "composelint"}]
+    for protocol in (Protocol(), Bare()):
+        server.protocol = protocol
+        server.send_diagnostics("file:///p/compose.yaml", diagnostics, 3)
+    assert sent == [{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
+                     "params": {"uri": "file:///p/compose.yaml", "diagnostics": diagnostics, "version": 3}}]
+    assert [(params.uri, params.version, params.diagnostics[0].message) for params in typed] == \
+        [("file:///p/compose.yaml", 3, "m")]
