@@ -36,6 +36,10 @@ class ParseCache:
         # (relpath, size limit) -> (stamp, ReadResult): this build's reads and the last one's
         self._reads: dict[tuple, tuple] = {}
         self._reads_before: dict[tuple, tuple] = {}
+        # (relpath, the variables' values) -> {id(raw service): (raw service, interpolated, issues)}: this
+        # build's and the last one's (``interpolated_services``)
+        self._services: dict[tuple, dict] = {}
+        self._services_before: dict[tuple, dict] = {}
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -78,6 +82,7 @@ class ParseCache:
     def next_build(self) -> None:
         self._linked_before, self._linked = self._linked, {}
         self._reads_before, self._reads = self._reads, {}
+        self._services_before, self._services = self._services, {}
 
     def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
         """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
@@ -94,6 +99,21 @@ class ParseCache:
             entry = (stamp, result)
         self._reads[key] = entry
         return entry[1]
+
+    def interpolated_services(self, root, values_key) -> tuple[dict, dict] | None:
+        """(the services of the last interpolation of ``root``'s file with these values, the dict this
+        one fills: id(raw service) -> (raw service, interpolated, issues)), when ``root`` is the kept
+        document of its file and each of its services interpolates alone (yaml_chunks.Kept.shares_no_variable);
+        None otherwise. A service whose node the document kept (an edit parsed by blocks) is not
+        interpolated again."""
+        path = root.span.path
+        entry = self._yaml.get(path)
+        if entry is None or entry[2].root is not root or not entry[3].shares_no_variable():
+            return None
+        key = (path, values_key)
+        previous = self._services.get(key) or self._services_before.get(key) or {}
+        current = self._services[key] = {}
+        return previous, current
 
     def linked(self, service, dockerfile, compute):
         """``compute()``, ``service`` linked to ``dockerfile`` (a function of those two objects alone),

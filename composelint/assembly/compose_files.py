@@ -302,10 +302,55 @@ def _interpolated(loader: ProjectReader, root: YMap, environment) -> tuple:
         from composelint.parsers.compose import interpolate_tree
 
         issues: list[tuple] = []
-        tree = interpolate_tree(root, environment.get,
-                                lambda issue, node: issues.append((issue, node, _issue_span(node, issue))))
+
+        def note(issue, node) -> None:
+            issues.append((issue, node, _issue_span(node, issue)))
+
+        kept = loader.parsed.interpolated_services(root, environment.values_key) if loader.parsed else None
+        if kept is None:
+            tree = interpolate_tree(root, environment.get, note)
+        else:
+            tree = _interpolated_by_service(root, environment.get, note, issues, *kept)
         entry = loader.interpolations[key] = (root, tree, issues)
     return entry[1], entry[2]
+
+
+def _interpolated_by_service(root: YMap, lookup, note, issues: list, previous: dict, current: dict) -> YMap:
+    """interpolate_tree(root, lookup, note), a service at a time, reusing the last interpolation of each
+    service whose node is the same object (ParseCache.interpolated_services: in a document where no
+    shared node holds a variable, a service's result and issues are a function of the service alone).
+    Subtrees and issues come in the same order as interpolate_tree's, and nodes left as they are
+    stay the same objects."""
+    from composelint.parsers.compose import interpolate_tree
+
+    def each_service(services: YMap) -> YMap:
+        changed = None
+        for name, entry in services.entries.items():
+            raw = entry.value
+            done = previous.get(id(raw))
+            if done is not None and done[0] is raw:
+                value, found = done[1], done[2]
+                issues.extend(found)
+            else:
+                start = len(issues)
+                value = interpolate_tree(raw, lookup, note)
+                found = tuple(issues[start:])
+            current[id(raw)] = (raw, value, found)
+            if value is not raw:
+                changed = changed if changed is not None else dict(services.entries)
+                changed[name] = type(entry)(entry.key, value, entry.merged)
+        return services if changed is None else YMap(changed, services.span, services.tag)
+
+    entries = None
+    for name, entry in root.entries.items():
+        if name == "services" and isinstance(entry.value, YMap):
+            value = each_service(entry.value)
+        else:
+            value = interpolate_tree(entry.value, lookup, note)
+        if value is not entry.value:
+            entries = entries if entries is not None else dict(root.entries)
+            entries[name] = type(entry)(entry.key, value, entry.merged)
+    return root if entries is None else YMap(entries, root.span, root.tag)
 
 
 # CI services inject secrets and job variables into the environment of the steps that run Compose.

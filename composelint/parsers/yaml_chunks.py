@@ -25,7 +25,7 @@ import re
 from composelint.diagnostics import Span
 from composelint.parsers.yaml_loader import (DOCUMENT_START, SCALAR, YamlLimits, _Builder, _OTHER_BREAKS,
                                              compact_events, load_yaml, parser_events)
-from composelint.yamltree import YamlDocument, YEntry, YMap
+from composelint.yamltree import YamlDocument, YEntry, YMap, YSeq
 
 
 # An explicit block key (`? key`): with no value, its empty value ends at the next token, which may
@@ -36,12 +36,23 @@ _EXPLICIT_KEY = re.compile(r"(?m)^[ -]*\?(?: |$)")
 class Kept:
     """A parsed text and what a later parse of some of its blocks needs of the whole parse."""
 
-    __slots__ = ("lines", "limits", "document", "anchors", "total")
+    __slots__ = ("lines", "limits", "document", "anchors", "total", "plain_anchors")
 
-    def __init__(self, lines: list, limits: YamlLimits, document: YamlDocument, anchors: dict | None, total: int):
+    def __init__(self, lines: list, limits: YamlLimits, document: YamlDocument, anchors: dict | None, total: int,
+                 plain_anchors: bool | None = None):
         self.lines, self.limits, self.document = lines, limits, document
+        self.plain_anchors = plain_anchors  # see shares_no_variable (None: not known yet)
         self.anchors = anchors  # name -> (node, expanded size); None: no block is parsed alone after this one
         self.total = total  # nodes after alias expansion, at most
+
+    def shares_no_variable(self) -> bool:
+        """Whether no node written once and used in several places (an anchored one) holds a `$`: then no
+        interpolated node is shared either, and each service interpolates alone to what it does in the
+        whole document (compose_files._interpolated). False when the anchors are not known."""
+        if self.plain_anchors is None:
+            self.plain_anchors = self.anchors is not None and not any(
+                _holds_dollar(node) for node, _ in self.anchors.values())
+        return self.plain_anchors
 
 
 def load(text: str, path: str, limits: YamlLimits) -> tuple[YamlDocument, Kept]:
@@ -111,7 +122,27 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
     root_entries["services"] = YEntry(root.entries["services"].key, new_services)
     new_root = YMap(root_entries, _span(root, root_entries, next(reversed(root_entries)) == "services"), root.tag)
     document = YamlDocument(new_root)
-    return document, Kept(lines, limits, document, kept.anchors, kept.total + size)
+    return document, Kept(lines, limits, document, kept.anchors, kept.total + size, kept.plain_anchors)
+
+
+def _holds_dollar(node) -> bool:
+    """Whether a string below ``node`` (keys included) holds a `$`; each shared node looked at once."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, YMap):
+            for entry in current.entries.values():
+                stack.append(entry.key)
+                stack.append(entry.value)
+        elif isinstance(current, YSeq):
+            stack.extend(current.items)
+        elif isinstance(current.value, str) and "$" in current.value:
+            return True
+    return False
 
 
 def _block(node: YMap) -> bool:

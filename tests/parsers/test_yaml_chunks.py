@@ -183,3 +183,42 @@ def test_limits_hold_for_a_block_parse():
     result = reparse(kept, fits, "c.yaml", limits)
     assert result is not None
     same(result[0], load_yaml(fits, "c.yaml", limits))
+
+
+def _interpolations(root, previous: dict, current: dict) -> tuple:
+    """(interpolate_tree's tree and issues, _interpolated_by_service's) for one environment."""
+    from composelint.assembly.compose_files import _interpolated_by_service
+    from composelint.parsers.compose import interpolate_tree
+
+    values = {"TAG": "1.0", "PORT": "8080", "HOST": "db"}
+    whole_issues, issues = [], []
+    whole = interpolate_tree(root, values.get, lambda issue, node: whole_issues.append((issue, node)))
+    tree = _interpolated_by_service(root, values.get, lambda issue, node: issues.append((issue, node)), issues,
+                                    previous, current)
+    return (whole, whole_issues), (tree, issues)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(REPO.parent)) for p in FILES])
+def test_interpolating_service_by_service_is_interpolating_the_whole(path: Path):
+    text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+    document, kept = load(text, path.name, YamlLimits())
+    if not isinstance(document.root, YMap) or not kept.shares_no_variable():
+        return
+    current: dict = {}
+    (whole, whole_issues), (tree, issues) = _interpolations(document.root, {}, current)
+    same(tree, whole)
+    assert [(issue, id(node)) for issue, node in issues] == [(issue, id(node)) for issue, node in whole_issues]
+    for edited in _edits(text, document)[::3]:
+        result = reparse(kept, edited, path.name, YamlLimits())
+        if result is None:
+            continue
+        (whole, whole_issues), (tree, issues) = _interpolations(result[0].root, current, {})
+        same(tree, whole)
+        assert [(issue, id(node)) for issue, node in issues] == [(issue, id(node)) for issue, node in whole_issues]
+
+
+def test_a_variable_in_an_anchored_node_interpolates_the_whole_document():
+    shared = "x-env: &env\n  TAG: ${TAG}\nservices:\n  a:\n    environment: *env\n  b:\n    environment: *env\n"
+    assert not load(shared, "c.yaml", YamlLimits())[1].shares_no_variable()
+    plain = shared.replace("${TAG}", "1.0").replace("  a:\n", "  a:\n    image: x:${TAG}\n")
+    assert load(plain, "c.yaml", YamlLimits())[1].shares_no_variable()

@@ -414,9 +414,12 @@ def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(
              ("web", 'command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]'),
              ("web", "build: ./app", "build: ./gone"),
              ("api", "api:${TAG:?set TAG}", "api:latest")]
+    def interpolated_services():
+        return session.last.project.compose_files["compose.yaml"].root.get("services")
+
     text = anchored
     for edited, old, new in steps:
-        before = raw_services()
+        before, interpolated = raw_services(), interpolated_services()
         text = text.replace(old, new)
         assert text.count("\n") == anchored.count("\n")
         buffers["compose.yaml"] = text
@@ -424,6 +427,8 @@ def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(
         after = raw_services()
         kept = "api" if edited == "web" else "web"
         assert after.entries[kept] is before.entries[kept] and after.entries[edited] is not before.entries[edited]
+        # ... and not interpolated again (no anchored node holds a variable).
+        assert interpolated_services().get(kept) is interpolated.get(kept)
     assert "CL103" in _codes(seen[1], "compose.yaml") and "CL204" in _codes(seen[2], "compose.yaml")
     assert seen[3].get("app/Dockerfile") != seen[2].get("app/Dockerfile")
     assert len({repr(sorted(found.items())) for found in seen}) == len(seen)
