@@ -40,6 +40,9 @@ class ParseCache:
         # build's and the last one's (``interpolated_services``)
         self._services: dict[tuple, dict] = {}
         self._services_before: dict[tuple, dict] = {}
+        # relpath -> the interpolated trees of it the schema found valid: this build's and the last one's
+        self._valid: dict[str, list] = {}
+        self._valid_before: dict[str, list] = {}
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -83,6 +86,7 @@ class ParseCache:
         self._linked_before, self._linked = self._linked, {}
         self._reads_before, self._reads = self._reads, {}
         self._services_before, self._services = self._services, {}
+        self._valid_before, self._valid = self._valid, {}
 
     def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
         """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
@@ -114,6 +118,13 @@ class ParseCache:
         previous = self._services.get(key) or self._services_before.get(key) or {}
         current = self._services[key] = {}
         return previous, current
+
+    def valid_roots(self, relpath: str) -> list:
+        """The interpolated trees of ``relpath`` that this build and the last one found valid (compose_files)."""
+        return self._valid.get(relpath, []) + self._valid_before.get(relpath, [])
+
+    def found_valid(self, root) -> None:
+        self._valid.setdefault(root.span.path, []).append(root)
 
     def linked(self, service, dockerfile, compute):
         """``compute()``, ``service`` linked to ``dockerfile`` (a function of those two objects alone),

@@ -203,12 +203,46 @@ def _environment_key(loader: ProjectReader, environment) -> tuple:
 def _interpolate_and_validate(loader: ProjectReader, raw: YMap, environment, problems: list[ParseProblem]) -> YMap:
     blanked: list[Span] = []
     root = interpolate_root(loader, raw, environment, problems, blanked)
-    problems.extend(_schema_problems_outside(root, blanked))
+    problems.extend(_schema_problems_outside(root, blanked, loader.parsed))
     return root
 
 
-def _schema_problems_outside(root: YMap, blanked: list[Span]) -> list[ParseProblem]:
-    return [problem for problem in schema_problems(root) if not any(_within(problem.span, span) for span in blanked)]
+def _schema_problems_outside(root: YMap, blanked: list[Span], parsed=None) -> list[ParseProblem]:
+    if parsed is not None and _valid_by_services(root, parsed):
+        return []
+    found = schema_problems(root)
+    if parsed is not None and not found:
+        parsed.found_valid(root)
+    return [problem for problem in found if not any(_within(problem.span, span) for span in blanked)]
+
+
+def _valid_by_services(root: YMap, parsed) -> bool:
+    """Whether ``root`` (interpolated) is valid because a tree of the same file the last builds found valid
+    differs from it only in some services (other objects) and those are valid: the schema judges each
+    service alone (the root's and ``services``' keys are the same, every other value is the same object).
+    The language server's edit inside a service checks that service, not the file. False: not known."""
+    from composelint.parsers.schema_precheck import surely_valid
+    from composelint.yamltree import plain
+
+    services = root.get("services")
+    if not isinstance(services, YMap):
+        return False
+    for valid in parsed.valid_roots(root.span.path):
+        before = valid.get("services")
+        if valid is root:
+            return True
+        if not isinstance(before, YMap) or valid.entries.keys() != root.entries.keys() \
+                or before.entries.keys() != services.entries.keys() \
+                or any(entry.value is not valid.entries[name].value
+                       for name, entry in root.entries.items() if name != "services"):
+            continue
+        changed = {name: plain(entry.value) for name, entry in services.entries.items()
+                   if entry.value is not before.entries[name].value}
+        if surely_valid({"services": changed}):  # the Compose schema requires nothing else at the root
+            parsed.found_valid(root)
+            return True
+        return False
+    return False
 
 
 def _interpolate_deferring_schema(loader: ProjectReader, relpath: str, raw: YMap, environment,
@@ -227,7 +261,7 @@ def env_problems(loader: ProjectReader, relpath: str, key: tuple) -> list[ParseP
     problems = loader.env_problems.get((relpath, key), [])
     unvalidated = loader.unvalidated.pop((relpath, key), None)
     if unvalidated is not None:
-        problems.extend(_schema_problems_outside(*unvalidated))
+        problems.extend(_schema_problems_outside(*unvalidated, loader.parsed))
     return problems
 
 

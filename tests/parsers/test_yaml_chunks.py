@@ -217,6 +217,55 @@ def test_interpolating_service_by_service_is_interpolating_the_whole(path: Path)
         assert [(issue, id(node)) for issue, node in issues] == [(issue, id(node)) for issue, node in whole_issues]
 
 
+class _Valid:
+    """The part of the ParseCache that compose_files._valid_by_services asks."""
+
+    def __init__(self):
+        self.roots: list = []
+
+    def valid_roots(self, relpath):
+        return self.roots
+
+    def found_valid(self, root):
+        self.roots.append(root)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(REPO.parent)) for p in FILES])
+def test_a_tree_found_valid_by_its_changed_services_is_valid(path: Path):
+    from composelint.assembly.compose_files import _valid_by_services, schema_problems
+
+    text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+    document, kept = load(text, path.name, YamlLimits())
+    if not isinstance(document.root, YMap) or not kept.shares_no_variable():
+        return
+    current: dict = {}
+    tree = _interpolations(document.root, {}, current)[1][0]
+    if schema_problems(tree):
+        return
+    valid = _Valid()
+    valid.found_valid(tree)
+    for edited in _edits(text, document)[::2]:
+        result = reparse(kept, edited, path.name, YamlLimits())
+        if result is None:
+            continue
+        changed = _interpolations(result[0].root, current, {})[1][0]
+        if _valid_by_services(changed, valid):
+            assert schema_problems(changed) == [], edited
+        valid.roots[1:] = []
+
+
+def test_the_schema_judges_each_service_alone():
+    """What _valid_by_services relies on: the root requires nothing, and ``services`` checks each entry alone."""
+    from composelint.parsers.schema_precheck import compose_schema
+
+    schema = compose_schema()
+    assert not {"required", "allOf", "anyOf", "oneOf", "not", "if", "dependentRequired", "dependentSchemas",
+                "minProperties", "maxProperties", "propertyNames", "unevaluatedProperties"} & schema.keys()
+    services = schema["properties"]["services"]
+    assert {key for key in services if not key.startswith("x-")} == {"type", "patternProperties",
+                                                                       "additionalProperties"}
+
+
 def test_a_variable_in_an_anchored_node_interpolates_the_whole_document():
     shared = "x-env: &env\n  TAG: ${TAG}\nservices:\n  a:\n    environment: *env\n  b:\n    environment: *env\n"
     assert not load(shared, "c.yaml", YamlLimits())[1].shares_no_variable()

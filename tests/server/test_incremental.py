@@ -413,7 +413,8 @@ def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(
     steps = [("web", "http://api:8000", "http://cache:800"),
              ("web", 'command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]'),
              ("web", "build: ./app", "build: ./gone"),
-             ("api", "api:${TAG:?set TAG}", "api:latest")]
+             ("api", "api:${TAG:?set TAG}", "api:latest"),
+             ("api", 'ports: ["8001:8000"]', 'ports: "8001:8000"')]  # not a list: the schema (CL002)
     def interpolated_services():
         return session.last.project.compose_files["compose.yaml"].root.get("services")
 
@@ -431,4 +432,5 @@ def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(
         assert interpolated_services().get(kept) is interpolated.get(kept)
     assert "CL103" in _codes(seen[1], "compose.yaml") and "CL204" in _codes(seen[2], "compose.yaml")
     assert seen[3].get("app/Dockerfile") != seen[2].get("app/Dockerfile")
+    assert "CL002" in _codes(seen[5], "compose.yaml") and "CL002" not in _codes(seen[4], "compose.yaml")
     assert len({repr(sorted(found.items())) for found in seen}) == len(seen)
