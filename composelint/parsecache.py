@@ -40,6 +40,10 @@ class ParseCache:
         # build's and the last one's (``interpolated_services``)
         self._services: dict[tuple, dict] = {}
         self._services_before: dict[tuple, dict] = {}
+        # relpath -> {id(interpolated service node): (node, name span, Service, problems)}: this build's and
+        # the last one's (compose_files._services_by_node)
+        self._built: dict[str, dict] = {}
+        self._built_before: dict[str, dict] = {}
         # relpath -> the interpolated trees of it the schema found valid: this build's and the last one's
         self._valid: dict[str, list] = {}
         self._valid_before: dict[str, list] = {}
@@ -87,6 +91,7 @@ class ParseCache:
         self._reads_before, self._reads = self._reads, {}
         self._services_before, self._services = self._services, {}
         self._valid_before, self._valid = self._valid, {}
+        self._built_before, self._built = self._built, {}
 
     def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
         """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
@@ -118,6 +123,10 @@ class ParseCache:
         previous = self._services.get(key) or self._services_before.get(key) or {}
         current = self._services[key] = {}
         return previous, current
+
+    def built_services(self, relpath: str) -> tuple[dict, dict]:
+        """(the services the last build made of ``relpath``'s nodes, the dict this one fills), by node."""
+        return self._built_before.get(relpath, {}), self._built.setdefault(relpath, {})
 
     def valid_roots(self, relpath: str) -> list:
         """The interpolated trees of ``relpath`` that this build and the last one found valid (compose_files)."""

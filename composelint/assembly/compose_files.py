@@ -69,6 +69,8 @@ def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex)
         if isinstance(root, YMap):
             def compute(root=root) -> tuple:
                 found: list[ParseProblem] = []
+                if loader.parsed is not None:
+                    return _services_by_node(root, relpath, directory, sources, found, loader.parsed), tuple(found)
                 return services_of(root, relpath, directory, sources, found), tuple(found)
 
             # Services are a function of the interpolated tree and the file's own text (positions).
@@ -78,6 +80,32 @@ def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex)
     loader.problems.extend(problem for problem in problems if id(problem) not in dependent)
     return ComposeFile(relpath, document, root if isinstance(root, YMap) else None, tuple(problems),
                        MappingProxyType(services))
+
+
+def _services_by_node(root: YMap, relpath: str, directory: str, sources: SourceIndex, found: list, parsed) -> dict:
+    """services_of(root, ...), with the Service of each node the last build made one of (the same object,
+    named at the same place: an edit parsed by blocks keeps the other services' nodes, and their lines)
+    reused with the problems it had, in the same order."""
+    from composelint.parsers.compose import service_from_node
+
+    previous, current = parsed.built_services(relpath)
+    services: dict = {}
+    section = root.get("services")
+    if not isinstance(section, YMap):
+        return services
+    for name, entry in section.entries.items():
+        node = entry.value
+        if not isinstance(node, YMap):
+            continue
+        done = current.get(id(node)) or previous.get(id(node))
+        if done is None or done[0] is not node or done[1] != entry.key.span or done[2].name != name:
+            problems: list = []
+            done = (node, entry.key.span, service_from_node(name, entry.key.span, node, relpath, directory, sources,
+                                                            problems), tuple(problems))
+        current[id(node)] = done
+        services[name] = done[2]
+        found.extend(done[3])
+    return services
 
 
 @contextlib.contextmanager

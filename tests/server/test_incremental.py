@@ -421,6 +421,7 @@ def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(
     text = anchored
     for edited, old, new in steps:
         before, interpolated = raw_services(), interpolated_services()
+        built = session.last.project.compose_files["compose.yaml"].services
         text = text.replace(old, new)
         assert text.count("\n") == anchored.count("\n")
         buffers["compose.yaml"] = text
@@ -430,6 +431,7 @@ def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(
         assert after.entries[kept] is before.entries[kept] and after.entries[edited] is not before.entries[edited]
         # ... and not interpolated again (no anchored node holds a variable).
         assert interpolated_services().get(kept) is interpolated.get(kept)
+        assert session.last.project.compose_files["compose.yaml"].services[kept] is built[kept]  # nor built again
     assert "CL103" in _codes(seen[1], "compose.yaml") and "CL204" in _codes(seen[2], "compose.yaml")
     assert seen[3].get("app/Dockerfile") != seen[2].get("app/Dockerfile")
     assert "CL002" in _codes(seen[5], "compose.yaml") and "CL002" not in _codes(seen[4], "compose.yaml")
