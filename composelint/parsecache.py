@@ -36,6 +36,7 @@ class ParseCache:
         # (relpath, size limit) -> (stamp, ReadResult): this build's reads and the last one's
         self._reads: dict[tuple, tuple] = {}
         self._reads_before: dict[tuple, tuple] = {}
+        self._stamp_check: tuple | None = None  # (realpaths, root, reading.StampCheck) of the reads under way
         # (relpath, the variables' values) -> {id(raw service): (raw service, interpolated, issues)}: this
         # build's and the last one's (``interpolated_services``)
         self._services: dict[tuple, dict] = {}
@@ -89,6 +90,7 @@ class ParseCache:
     def next_build(self) -> None:
         self._linked_before, self._linked = self._linked, {}
         self._reads_before, self._reads = self._reads, {}
+        self._stamp_check = None
         self._services_before, self._services = self._services, {}
         self._valid_before, self._valid = self._valid, {}
         self._built_before, self._built = self._built, {}
@@ -96,11 +98,11 @@ class ParseCache:
     def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
         """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
         keeps the stamp it had when read (``reading.still_as_read``)."""
-        from composelint.assembly.reading import is_observing, read_stamped, still_as_read
+        from composelint.assembly.reading import is_observing, read_stamped
 
         key = (relpath, max_bytes)
         entry = self._reads.get(key) or self._reads_before.pop(key, None)
-        if entry is None or is_observing() or not still_as_read(root, relpath, entry[0], realpaths):
+        if entry is None or is_observing() or not self._still_as_read(root, realpaths)(relpath, entry[0]):
             result, stamp = read_stamped(root, relpath, max_bytes, realpaths)
             if stamp is None:
                 self._reads.pop(key, None)
@@ -108,6 +110,18 @@ class ParseCache:
             entry = (stamp, result)
         self._reads[key] = entry
         return entry[1]
+
+    def _still_as_read(self, root, realpaths: dict | None):
+        """``reading.still_as_read`` for the reads that share ``realpaths`` (a build's, or the carry's): a
+        reading.StampCheck, which joins and resolves each directory once."""
+        from composelint.assembly.reading import StampCheck, still_as_read
+
+        if realpaths is None:
+            return lambda relpath, stamp: still_as_read(root, relpath, stamp)
+        kept = self._stamp_check
+        if kept is None or kept[0] is not realpaths or kept[1] is not root:
+            kept = self._stamp_check = (realpaths, root, StampCheck(root, realpaths))
+        return kept[2]
 
     def interpolated_services(self, root, values_key) -> tuple[dict, dict] | None:
         """(the services of the last interpolation of ``root``'s file with these values, the dict this

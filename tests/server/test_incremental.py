@@ -436,3 +436,32 @@ def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(
     assert seen[3].get("app/Dockerfile") != seen[2].get("app/Dockerfile")
     assert "CL002" in _codes(seen[5], "compose.yaml") and "CL002" not in _codes(seen[4], "compose.yaml")
     assert len({repr(sorted(found.items())) for found in seen}) == len(seen)
+
+
+def test_a_file_swapped_for_a_link_out_of_the_root_is_not_read_through(tmp_path, monkeypatch):
+    # The stamp of each file read is checked with its directory resolved once per build: a file the
+    # analysis read, replaced by a symlink that leads out of the root to that very file (the same
+    # inode and times), with no watched-file event, is seen as such, as a cold run sees it.
+    import composelint.assembly.reading as reading
+
+    monkeypatch.setattr(reading, "_SETTLED_NS", 0)
+    (tmp_path / "repo").mkdir()
+    root = _project(tmp_path / "repo")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    compose = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    (root / "app" / "requirements.txt").write_text("gunicorn==22.0.0\ncelery==5.4.0\n")
+    session = Session.open(root)
+    buffers = {"compose.yaml": compose}
+    session.lint(buffers)
+    buffers["compose.yaml"] = compose + "\n"
+    before = _assert_same_as_cold(root, session, buffers)
+    assert "CL204" not in _codes(before, "compose.yaml") and session.carried
+    (root / "app" / "requirements.txt").rename(outside / "requirements.txt")
+    (root / "app" / "requirements.txt").symlink_to(outside / "requirements.txt")
+    buffers["compose.yaml"] = compose + "\n\n"
+    _assert_same_as_cold(root, session, buffers)
+    assert session.carried is False  # the read the carried facts rest on does not hold any more
+    buffers["compose.yaml"] = compose
+    _assert_same_as_cold(root, session, buffers)
+    assert session.carried is True  # and from then on, what the last run found of the link does
