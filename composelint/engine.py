@@ -299,13 +299,12 @@ def _deduplicate(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     seen: dict[tuple, int] = {}
     unique = []
     for diagnostic in diagnostics:
-        key = (diagnostic.code, diagnostic.span, diagnostic.message)
-        if key in seen:
-            kept = unique[seen[key]]
+        index = seen.setdefault((diagnostic.code, diagnostic.span, diagnostic.message), len(unique))
+        if index < len(unique):  # hashing a span is costly: one dictionary operation per finding
+            kept = unique[index]
             if diagnostic.services and diagnostic.services != kept.services:
-                unique[seen[key]] = replace(kept, services=concerns.merge(kept.services, diagnostic.services))
+                unique[index] = replace(kept, services=concerns.merge(kept.services, diagnostic.services))
             continue
-        seen[key] = len(unique)
         unique.append(diagnostic)
     return unique
 
@@ -319,14 +318,12 @@ def _collapse_shared(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     groups: dict[tuple, list[Diagnostic]] = {}
     order = []
     for diagnostic in diagnostics:
-        key = (diagnostic.code, diagnostic.span)
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(diagnostic)
+        group = groups.setdefault((diagnostic.code, diagnostic.span), [])  # one span hash per finding
+        if not group:
+            order.append(group)
+        group.append(diagnostic)
     result = []
-    for key in order:
-        group = groups[key]
+    for group in order:
         if len(group) == 1 or any(d.subject is None for d in group):
             result.extend(group)
             continue
