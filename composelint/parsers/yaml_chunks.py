@@ -25,7 +25,7 @@ import re
 from composelint.diagnostics import Span
 from composelint.parsers.yaml_loader import (DOCUMENT_START, SCALAR, YamlLimits, _Builder, _OTHER_BREAKS,
                                              compact_events, load_yaml, parser_events)
-from composelint.yamltree import YamlDocument, YEntry, YMap, YSeq
+from composelint.yamltree import YamlDocument, YEntry, YMap, YScalar
 
 
 # An explicit block key (`? key`): with no value, its empty value ends at the next token, which may
@@ -126,23 +126,11 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
 
 
 def _holds_dollar(node) -> bool:
-    """Whether a string below ``node`` (keys included) holds a `$`; each shared node looked at once."""
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, YMap):
-            for entry in current.entries.values():
-                stack.append(entry.key)
-                stack.append(entry.value)
-        elif isinstance(current, YSeq):
-            stack.extend(current.items)
-        elif isinstance(current.value, str) and "$" in current.value:
-            return True
-    return False
+    """Whether a value below ``node`` holds a `$` (keys are never interpolated)."""
+    from composelint.parsers.compose import iter_nodes
+
+    return any(isinstance(current, YScalar) and isinstance(current.value, str) and "$" in current.value
+               for current in iter_nodes(node))
 
 
 def _block(node: YMap) -> bool:

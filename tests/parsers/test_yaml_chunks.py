@@ -198,25 +198,6 @@ def _interpolations(root, previous: dict, current: dict) -> tuple:
     return (whole, whole_issues), (tree, issues)
 
 
-@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(REPO.parent)) for p in FILES])
-def test_interpolating_service_by_service_is_interpolating_the_whole(path: Path):
-    text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
-    document, kept = load(text, path.name, YamlLimits())
-    if not isinstance(document.root, YMap) or not kept.shares_no_variable():
-        return
-    current: dict = {}
-    (whole, whole_issues), (tree, issues) = _interpolations(document.root, {}, current)
-    same(tree, whole)
-    assert [(issue, id(node)) for issue, node in issues] == [(issue, id(node)) for issue, node in whole_issues]
-    for edited in _edits(text, document)[::3]:
-        result = reparse(kept, edited, path.name, YamlLimits())
-        if result is None:
-            continue
-        (whole, whole_issues), (tree, issues) = _interpolations(result[0].root, current, {})
-        same(tree, whole)
-        assert [(issue, id(node)) for issue, node in issues] == [(issue, id(node)) for issue, node in whole_issues]
-
-
 class _Valid:
     """The part of the ParseCache that compose_files._valid_by_services asks."""
 
@@ -231,7 +212,9 @@ class _Valid:
 
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(REPO.parent)) for p in FILES])
-def test_a_tree_found_valid_by_its_changed_services_is_valid(path: Path):
+def test_service_by_service_interpolation_and_schema_check_are_the_whole_ones(path: Path):
+    """Interpolated a service at a time, the tree and issues are the whole interpolation's; a tree found
+    valid by its changed services (compose_files._valid_by_services) is valid by the whole check."""
     from composelint.assembly.compose_files import _valid_by_services, schema_problems
 
     text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
@@ -239,19 +222,21 @@ def test_a_tree_found_valid_by_its_changed_services_is_valid(path: Path):
     if not isinstance(document.root, YMap) or not kept.shares_no_variable():
         return
     current: dict = {}
-    tree = _interpolations(document.root, {}, current)[1][0]
-    if schema_problems(tree):
-        return
+    roots = [document.root] + [result[0].root for result in (
+        reparse(kept, edited, path.name, YamlLimits()) for edited in _edits(text, document)[::2]) if result]
     valid = _Valid()
-    valid.found_valid(tree)
-    for edited in _edits(text, document)[::2]:
-        result = reparse(kept, edited, path.name, YamlLimits())
-        if result is None:
-            continue
-        changed = _interpolations(result[0].root, current, {})[1][0]
-        if _valid_by_services(changed, valid):
-            assert schema_problems(changed) == [], edited
-        valid.roots[1:] = []
+    for number, root in enumerate(roots):
+        (whole, whole_issues), (tree, issues) = _interpolations(root, current if number else {}, {} if number
+                                                                else current)
+        same(tree, whole)
+        assert [(issue, id(node)) for issue, node in issues] == [(issue, id(node)) for issue, node in whole_issues]
+        if number == 0:
+            if schema_problems(tree):
+                break  # nothing to compare a service's check with
+            valid.found_valid(tree)
+        elif _valid_by_services(tree, valid):
+            assert schema_problems(tree) == []
+            valid.roots[1:] = []
 
 
 def test_the_schema_judges_each_service_alone():
