@@ -9,7 +9,10 @@ tree (with their problems) and the file's services, keyed by the environment's v
 (``Environment.key``) and the text of the automation that may export variables; and each merged
 deployment model with the services built from it, kept while every question its loading asked
 (which interpolated tree, does a file exist, an include's variables) has the same answer
-(deployment_models._DeploymentSource.load); and each service linked to its Dockerfile while both are
+(deployment_models._DeploymentSource.load); for a document parsed by blocks, each service's
+interpolation, its Service, and the schema's verdict on the rest of the file, while the service's node
+is the same object (compose_files._interpolated_by_service, _services_by_node, _valid_by_services);
+and each service linked to its Dockerfile while both are
 the same objects (``linked``); and the files a build read, while each has the stamp it had when
 read (``read``: one ``lstat`` instead of a read, as the result cache checks files; a file changed
 under two seconds before its read has no stamp and is read again). The Deployment records and
