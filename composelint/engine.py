@@ -254,6 +254,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
         options = meta.options()  # validated when the config loaded; defaults if it changed since
     # With nested configurations the governing one sets the severity, per finding (_govern).
     severity_override = None if config.nested else config.severity.get(meta.code)
+    url = meta.url  # a property: once per rule, not per finding
     found = []
     try:
         for violation in meta.check(project, options):
@@ -261,7 +262,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
             found.append(Diagnostic(
                 code=meta.code, name=meta.name, severity=severity, message=violation.message,
                 span=violation.span, help=violation.help, related=tuple(violation.related),
-                subject=violation.subject, url=meta.url,
+                subject=violation.subject, url=url,
                 # Never the source line of a sensitive finding: it holds the secret itself.
                 anchor_text=violation.anchor_text or ("" if violation.sensitive else lines_of.text(violation.span)),
                 sensitive=violation.sensitive, keyed_on_anchor=violation.keyed_on_anchor, fix=violation.fix,
