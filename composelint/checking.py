@@ -166,7 +166,8 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
             early.adopt(project)
         if baseline is not None:
             baseline = baseline.bind(project.read_text)
-        result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug)
+        result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug,
+                     waiting=lambda: _prepare_report(view))
     if write_baseline is not None:
         return _write_baseline(write_baseline, result, project, view)
     linted = stdin_overrides or _linted([*project.compose_files, *project.dockerfiles], only_paths)
@@ -475,6 +476,16 @@ def _report(result, project, view: View, stored=None) -> None:
         sys.stdout.write(text)
         if text and not text.endswith("\n"):
             sys.stdout.write("\n")
+
+
+def _prepare_report(view: View) -> None:
+    """Import the reporter ahead of the report (while the engine waits for its forked rules)."""
+    from composelint import reporters
+
+    if view.statistics:
+        from composelint.reporters import statistics  # noqa: F401
+    else:
+        reporters.prepare(view.format)
 
 
 def _render(result, project, view: View, color: bool) -> str:

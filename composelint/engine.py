@@ -89,17 +89,33 @@ def early_start(config: Config):
 
 
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
-        debug: bool = False, fork: bool | None = None, beside=None) -> RunResult:
+        debug: bool = False, fork: bool | None = None, beside=None, waiting=None) -> RunResult:
     """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough).
     ``beside``: another process already running rules over the same model (the language server's,
     composelint/server/beside.py): an object whose ``families`` they are and whose ``result()`` is
-    :func:`rules_beside`'s payload, or None when it failed (the rules then run here)."""
+    :func:`rules_beside`'s payload, or None when it failed (the rules then run here). ``waiting``: work
+    of the caller's that does not depend on the findings (importing its reporter), done while this
+    process waits for the other one's rules."""
     config = _with_hadolint(config)
     rules, runnable, last = _runnable(project, config)
     lines_of = _SourceLines(project.sources)
     if fork is None:
         fork = not debug and subjects(project) >= FORK_MIN_SUBJECTS
-    found = _run_rules(runnable, project, config, lines_of, debug, fork, beside)
+
+    def meanwhile() -> None:
+        # What the steps after the rules import, while the other process finishes its rules (on the
+        # awesome-compose corpus this one waits ~15 ms for them): its findings' decoder, the
+        # suppressions and their hadolint pragmas, CL009.
+        from composelint import plain  # noqa: F401
+
+        if config.inline_ignores:
+            from composelint import hadolint, suppressions  # noqa: F401
+        if last:
+            load(UNUSED_SUPPRESSION)
+        if waiting is not None:
+            waiting()
+
+    found = _run_rules(runnable, project, config, lines_of, debug, fork, beside, meanwhile)
     raw: list[Diagnostic] = [diagnostic for code in runnable for diagnostic in found[code]]
     diagnostics = _deduplicate(raw)
     diagnostics = _collapse_shared(diagnostics)
@@ -182,9 +198,10 @@ def subjects(project) -> int:
 
 
 def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines, debug: bool,
-               fork: bool, call=None) -> dict[str, list[Diagnostic]]:
+               fork: bool, call=None, meanwhile=None) -> dict[str, list[Diagnostic]]:
     """Each rule's findings by code; with ``fork``, FORKED_FAMILIES in a child process meanwhile
-    (or in the process ``call`` is answered by: see ``run``)."""
+    (or in the process ``call`` is answered by: see ``run``), while this one, done with the others,
+    runs ``meanwhile()`` before it waits for them."""
     from composelint import forked
 
     if call is not None:
@@ -203,6 +220,11 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     here = [code for code in codes if code not in beside]
     _prepare(here, project)
     found = {code: _run_rule(load(code), project, config, lines_of, debug) for code in here}
+    if meanwhile is not None:
+        try:
+            meanwhile()
+        except Exception:  # only a head start: the same work fails again where it is needed, and is reported
+            pass
     payload = call.result()
     if payload is None or set(payload["found"]) != set(beside):  # it failed: the same rules, here
         found.update((code, _run_rule(load(code), project, config, lines_of, debug)) for code in beside)

@@ -5,8 +5,10 @@ generated method (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__seta
 ``__delattr__`` …) with a separate ``exec``: ~1.2 ms per class on a 2-core machine, ~45% of
 linting a lone Dockerfile (measured; see README, Performance). ``record`` lets ``dataclass``
 collect the fields (so ``dataclasses.fields``, ``replace``, ``is_dataclass`` and ``asdict``
-work unchanged) without generating any method, then compiles only ``__init__`` (the rest is
-shared code), and that on the class's first instantiation: about a sixth of the cost.
+work unchanged) without generating any method, then makes only ``__init__`` (the rest is
+shared code), and that on the class's first instantiation: about a sixth of the cost. Its code
+comes compiled ahead from composelint/record_inits.py (generated; Python caches its bytecode as
+any module's), which takes a small repository's ~120 compilations (~20 ms) off every run.
 
 It takes the ``dataclass`` arguments the code base uses (``frozen``, ``slots``, ``eq``,
 ``order``; same defaults) and keeps their meaning: ``field(default=…, default_factory=…,
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import sys
-from types import MemberDescriptorType
+from types import CodeType, FunctionType, MemberDescriptorType
 from typing import TYPE_CHECKING, Callable, TypeVar, overload
 
 if sys.version_info >= (3, 11):
@@ -175,14 +177,13 @@ def _methods(cls, fields, *, frozen: bool, eq: bool, order: bool, slots: bool) -
 
 
 def _compiled_on_first_call(cls, fields, frozen: bool, post_init: bool):
-    """An ``__init__`` that compiles the real one, installs it on the class, and delegates.
+    """An ``__init__`` that makes the real one, installs it on the class, and delegates.
 
-    Compiling costs ~0.2 ms per class; a run creates instances of only some of the ~110 classes
-    (a lone Dockerfile: about a third), so the others never pay.
+    A run creates instances of only some of the ~150 classes (a lone Dockerfile: about half), so
+    the others never pay for theirs.
     """
     def __init__(self, *args, **kwargs):
         compiled = _init(cls, fields, frozen, post_init)
-        compiled.__qualname__ = f"{cls.__qualname__}.__init__"
         cls.__init__ = compiled
         compiled(self, *args, **kwargs)
 
@@ -191,34 +192,77 @@ def _compiled_on_first_call(cls, fields, frozen: bool, post_init: bool):
 
 
 def _init(cls, fields, frozen: bool, post_init: bool):
-    defaults = {item.name: item.default for item in fields if item.default is not _MISSING}
-    factories = {item.name: item.default_factory for item in fields if item.default_factory is not _MISSING}
+    """The real ``__init__``: the code of :func:`init_source`'s text (compiled ahead in
+    composelint/record_inits.py, else here) with this class's defaults, factories and setters."""
     # A frozen slotted class sets each field through its slot's own setter: a third faster than
     # object.__setattr__, which looks the name up on the class first (the model has millions of nodes).
     slot_setters = {item.name: slot.__set__ for item in fields
                     if frozen and isinstance(slot := cls.__dict__.get(item.name), MemberDescriptorType)}
+    source = _init_source(fields, frozen, post_init, slot_setters)
+    namespace = {"__MISSING": _MISSING, "__set": object.__setattr__,
+                 "__factories": {item.name: item.default_factory for item in fields
+                                 if item.default_factory is not _MISSING}}
+    namespace.update((f"__slot{index}", slot_setters[item.name]) for index, item in enumerate(fields)
+                     if item.name in slot_setters)
+    ahead = _precompiled().get(source)
+    if ahead is None:  # a record whose fields changed since composelint/record_inits.py was generated
+        code = next(value for value in compile(source, "<record>", "exec").co_consts if isinstance(value, CodeType))
+    else:
+        code = ahead.__code__
+    names = {"co_name": "__init__"}
+    if sys.version_info >= (3, 11):
+        names["co_qualname"] = f"{cls.__qualname__}.__init__"
+    defaults = tuple(item.default for item in fields
+                     if item.default is not _MISSING or item.default_factory is not _MISSING)
+    compiled = FunctionType(code.replace(**names), namespace, "__init__", defaults or None)
+    compiled.__qualname__ = f"{cls.__qualname__}.__init__"
+    return compiled
+
+
+def _init_source(fields, frozen: bool, post_init: bool, slot_setters) -> str:
+    """The ``__init__`` of a record with these fields, as one line of Python: a function of the field
+    names and kinds alone. Its globals (bound per class by _init): ``__set`` (object.__setattr__),
+    ``__slotN`` (field N's slot setter), ``__factories`` (default factories by name) and ``__MISSING``,
+    the default of a field with a factory; a plain default is the parameter's own."""
     parameters, body = [], []
     for index, item in enumerate(fields):
         name = item.name
-        if name in defaults:
-            parameters.append(f"{name}=__defaults[{name!r}]")
-        elif name in factories:
-            parameters.append(f"{name}=__MISSING")
-        else:
-            parameters.append(name)
-        value = f"__factories[{name!r}]() if {name} is __MISSING else {name}" if name in factories else name
+        factory = item.default_factory is not _MISSING
+        parameters.append(f"{name}=__MISSING" if item.default is not _MISSING or factory else name)
+        value = f"__factories[{name!r}]() if {name} is __MISSING else {name}" if factory else name
         if name in slot_setters:
-            body.append(f"  __slot{index}(self, {value})")
+            body.append(f"__slot{index}(self, {value})")
         else:
-            body.append(f"  __set(self, {name!r}, {value})" if frozen else f"  self.{name} = {value}")
-    slots = [f"__slot{index}" for index, item in enumerate(fields) if item.name in slot_setters]
-    source = "\n".join([f"def __create__({', '.join(['__defaults', '__factories', '__MISSING', '__set', *slots])}):",
-                        f" def __init__(self, {', '.join(parameters)}):", *body,
-                        "  self.__post_init__()" if post_init else "  pass",
-                        " return __init__"])
-    scope: dict = {}
-    exec(source, scope)  # noqa: S102 - built above from the class's own field names
-    return scope["__create__"](defaults, factories, _MISSING, object.__setattr__, *slot_setters.values())
+            body.append(f"__set(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
+    if post_init:
+        body.append("self.__post_init__()")
+    return f"def __init__({', '.join(['self', *parameters])}): {'; '.join(body) or 'pass'}"
+
+
+def _precompiled() -> dict:
+    """Compiled ``__init__`` functions by their :func:`init_source` text (composelint/record_inits.py):
+    compiling one costs ~0.1-0.25 ms, ~120 of them ~20 ms of a run over a small repository, where
+    Python loads the generated module's cached bytecode in about a millisecond."""
+    try:
+        from composelint.record_inits import AHEAD
+    except ImportError:  # pragma: no cover - not generated (yet): each record compiles its own
+        return {}
+    return AHEAD
+
+
+def init_source(cls) -> str:
+    """The :func:`_init_source` text of a record class (``python -m composelint.dev record-inits``)."""
+    fields = tuple(cls.__dataclass_fields__.values())
+    frozen = cls.__setattr__ is _frozen_setattr
+    slot_setters = {item.name: None for item in fields
+                    if frozen and isinstance(cls.__dict__.get(item.name), MemberDescriptorType)}
+    return _init_source(fields, frozen, hasattr(cls, "__post_init__"), slot_setters)
+
+
+def is_record(cls) -> bool:
+    """Whether ``cls`` was made by :func:`record`."""
+    return isinstance(cls, type) and "__dataclass_fields__" in cls.__dict__ and \
+        getattr(cls.__dict__.get("__repr__"), "__module__", None) == __name__
 
 
 def _getter(names: tuple[str, ...]):

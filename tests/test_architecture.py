@@ -30,9 +30,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "composelint"
 # Bottom first. A module's layer is that of the longest prefix listed (a package stands for its
 # submodules); every module must fall in exactly one.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("composelint", "composelint.records", "composelint.diagnostics", "composelint.textnumbers",
-                    "composelint.relpaths", "composelint.datafiles", "composelint.plain", "composelint.forked",
-                    "composelint.yamltree", "composelint.docs")),
+    ("foundation", ("composelint", "composelint.records", "composelint.record_inits", "composelint.diagnostics",
+                    "composelint.textnumbers", "composelint.relpaths", "composelint.datafiles", "composelint.plain",
+                    "composelint.forked", "composelint.yamltree", "composelint.docs")),
     ("sources", ("composelint.assembly.discovery", "composelint.assembly.reading")),
     ("model", ("composelint.model",)),
     # The command-analysis package reads shell text as a parser reads its format (words, scripts, the maps of

@@ -207,3 +207,33 @@ def test_no_fork_while_native_threads_run(monkeypatch):
 
 def test_native_threads_are_counted_by_the_os():
     assert forked._os_threads() >= 1
+
+
+def test_while_the_child_works_the_parent_imports_what_comes_after_the_rules(monkeypatch):
+    # The decoder of the child's findings, the suppressions, CL009 and the caller's reporter load before
+    # the parent waits for the child, not after (the closing steps are the critical path's last part).
+    events = []
+    real = forked.ForkedCall
+
+    class Call(real):
+        def result(self):
+            events.append("wait")
+            return super().result()
+
+    monkeypatch.setattr(forked, "ForkedCall", Call)
+    real_load = engine.load
+
+    def load(code):
+        if code == engine.UNUSED_SUPPRESSION:
+            events.append(code)
+        return real_load(code)
+
+    monkeypatch.setattr(engine, "load", load)
+    root = FIXTURES / "incident"
+    config = load_config(root)
+    project = build_project(root, config)
+    result = engine.run(project, config, fork=True, waiting=lambda: events.append("reporter"))
+    assert events[:3] == [engine.UNUSED_SUPPRESSION, "reporter", "wait"]
+    assert result.diagnostics == engine.run(project, config, fork=False,
+                                            waiting=lambda: events.append("reporter")).diagnostics
+    assert events.count("reporter") == 1  # one process: nothing to wait for

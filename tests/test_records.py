@@ -182,3 +182,34 @@ def test_type_checkers_are_told_record_makes_dataclasses():
     marker = record.__dataclass_transform__
     assert marker["eq_default"] is True and marker["order_default"] is False
     assert dataclasses.field in marker["field_specifiers"]
+
+
+def test_the_inits_compiled_ahead_are_current():
+    from pathlib import Path
+
+    from composelint import dev, record_inits
+
+    sources, skipped = dev.record_init_sources()
+    assert sources - set(record_inits.AHEAD) == set(), \
+        "composelint/record_inits.py is stale: run `python -m composelint.dev record-inits`"
+    if not skipped:  # with every extra installed, exactly what the generator writes (no leftover entry)
+        path = Path(dev.__file__).with_name("record_inits.py")
+        assert path.read_text(encoding="utf-8") == dev.record_inits_text()
+
+
+def test_a_model_record_runs_its_init_compiled_ahead_and_others_compile_their_own():
+    Position(3, 4)
+    assert Position.__init__.__code__.co_filename.endswith("record_inits.py")
+    assert Position.__init__.__qualname__ == "Position.__init__"
+    assert Position.__init__.__code__.co_name == "__init__"
+
+    @record(frozen=True, slots=True)
+    class Local:
+        one_field_no_module_has: int
+        listed: list = dataclasses.field(default_factory=list)
+        named: str = "x"
+
+    first, second = Local(1), Local(2, [3])
+    assert Local.__init__.__code__.co_filename == "<record>"
+    assert (first.listed, first.named, second.listed) == ([], "x", [3])
+    assert first.listed is not Local(1).listed

@@ -78,9 +78,12 @@ class _LazyReporter:
         self._render: Reporter | None = None
 
     def __call__(self, diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
+        return self.load()(diagnostics, ctx)
+
+    def load(self) -> Reporter:
         if self._render is None:
             self._render = importlib.import_module(f"{__name__}.{self.module_name}").render
-        return self._render(diagnostics, ctx)
+        return self._render
 
     def __repr__(self) -> str:
         return f"<reporter {self.module_name}>"
@@ -90,6 +93,13 @@ REPORTERS: dict[str, Reporter] = {fmt: _LazyReporter(module) for fmt, module in 
 FORMATS: tuple[str, ...] = tuple(REPORTERS)
 
 _LONE_SURROGATE = "[\ud800-\udfff]"
+
+
+def prepare(fmt: str) -> None:
+    """Import what renders ``fmt`` (the check command does it while the engine waits for forked rules)."""
+    reporter = REPORTERS.get(fmt)
+    if isinstance(reporter, _LazyReporter):
+        reporter.load()
 
 
 def render(fmt: str, diagnostics: Sequence["Diagnostic"], ctx: RenderContext) -> str:
