@@ -89,6 +89,7 @@ class _Index:
                 self.builders.setdefault(service.dockerfile.path, []).append((deployment, service))
         self.definitions: dict[str, list[tuple[int, int, int, str]]] = {}  # compose file -> (line, end, col, name)
         self._needs: dict[tuple[str, int], frozenset] = {}
+        self._named: dict[tuple[str, str], tuple] = {}  # (path, service name) -> refs (refs: compose files)
 
     def everywhere(self) -> Iterable[tuple[str | None, "Service"]]:
         return ((deployment, service) for deployment, service, _ in self.entries)
@@ -104,6 +105,9 @@ class _Index:
             name = self._enclosing(path, span.line)
         if name is None:
             return ()
+        known = self._named.get((path, name))  # many findings fall in one service's definition
+        if known is not None:
+            return known
         refs = [ServiceRef(name, service.name_span, deployment)
                 for deployment, service, loads in self.by_name.get(name, ())
                 if path in loads or path not in self.project.compose_files]
@@ -112,7 +116,8 @@ class _Index:
             own = self.project.compose_files[path].services.get(name)
             if own is not None:
                 refs.append(ServiceRef(name, own.name_span))
-        return _sorted(refs)
+        found = self._named[(path, name)] = _sorted(refs)
+        return found
 
     def _builders(self, path: str, line: int, name: str | None) -> tuple[ServiceRef, ...]:
         dockerfile = self.project.dockerfiles[path]

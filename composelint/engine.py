@@ -276,6 +276,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
         options = meta.options()  # validated when the config loaded; defaults if it changed since
     # With nested configurations the governing one sets the severity, per finding (_govern).
     severity_override = None if config.nested else config.severity.get(meta.code)
+    url = meta.url  # a property: once per rule, not per finding
     found = []
     try:
         for violation in meta.check(project, options):
@@ -283,7 +284,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
             found.append(Diagnostic(
                 code=meta.code, name=meta.name, severity=severity, message=violation.message,
                 span=violation.span, help=violation.help, related=tuple(violation.related),
-                subject=violation.subject, url=meta.url,
+                subject=violation.subject, url=url,
                 # Never the source line of a sensitive finding: it holds the secret itself.
                 anchor_text=violation.anchor_text or ("" if violation.sensitive else lines_of.text(violation.span)),
                 sensitive=violation.sensitive, keyed_on_anchor=violation.keyed_on_anchor, fix=violation.fix,
@@ -321,13 +322,12 @@ def _deduplicate(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     seen: dict[tuple, int] = {}
     unique = []
     for diagnostic in diagnostics:
-        key = (diagnostic.code, diagnostic.span, diagnostic.message)
-        if key in seen:
-            kept = unique[seen[key]]
+        index = seen.setdefault((diagnostic.code, diagnostic.span, diagnostic.message), len(unique))
+        if index < len(unique):  # hashing a span is costly: one dictionary operation per finding
+            kept = unique[index]
             if diagnostic.services and diagnostic.services != kept.services:
-                unique[seen[key]] = replace(kept, services=concerns.merge(kept.services, diagnostic.services))
+                unique[index] = replace(kept, services=concerns.merge(kept.services, diagnostic.services))
             continue
-        seen[key] = len(unique)
         unique.append(diagnostic)
     return unique
 
@@ -341,14 +341,12 @@ def _collapse_shared(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     groups: dict[tuple, list[Diagnostic]] = {}
     order = []
     for diagnostic in diagnostics:
-        key = (diagnostic.code, diagnostic.span)
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(diagnostic)
+        group = groups.setdefault((diagnostic.code, diagnostic.span), [])  # one span hash per finding
+        if not group:
+            order.append(group)
+        group.append(diagnostic)
     result = []
-    for key in order:
-        group = groups[key]
+    for group in order:
         if len(group) == 1 or any(d.subject is None for d in group):
             result.extend(group)
             continue

@@ -2,13 +2,17 @@
 (the language server): a compose file or Dockerfile whose text did not change is not parsed again.
 
 Kept: what is a function of a file's text alone, the positioned YAML document of a compose file
-(``load_yaml``) and the Dockerfile model (``parse_dockerfile``), both frozen; what is a function
+(``load_yaml``; an edit inside some services parses those alone: parsers/yaml_chunks.py), the Dockerfile
+model (``parse_dockerfile``) and the parsed ``.dockerignore``, all frozen; what is a function
 of that document and an environment, its interpolation and the schema check of the interpolated
 tree (with their problems) and the file's services, keyed by the environment's values
 (``Environment.key``) and the text of the automation that may export variables; and each merged
 deployment model with the services built from it, kept while every question its loading asked
 (which interpolated tree, does a file exist, an include's variables) has the same answer
-(deployment_models._DeploymentSource.load); and each service linked to its Dockerfile while both are
+(deployment_models._DeploymentSource.load); for a document parsed by blocks, each service's
+interpolation, its Service, and the schema's verdict on the rest of the file, while the service's node
+is the same object (compose_files._interpolated_by_service, _services_by_node, _valid_by_services);
+and each service linked to its Dockerfile while both are
 the same objects (``linked``); and the files a build read, while each has the stamp it had when
 read (``read``: one ``lstat`` instead of a read, as the result cache checks files; a file changed
 under two seconds before its read has no stamp and is read again). The Deployment records and
@@ -23,6 +27,7 @@ class ParseCache:
     def __init__(self) -> None:
         self._yaml: dict[str, tuple] = {}
         self._dockerfiles: dict[str, tuple] = {}
+        self._dockerignores: dict[str, tuple] = {}
         # id(root of a kept document) -> (that root, {key: result}); a document parsed again drops
         # the results of the one it replaces, so memory stays that of one model.
         self._derived: dict[int, tuple] = {}
@@ -34,6 +39,18 @@ class ParseCache:
         # (relpath, size limit) -> (stamp, ReadResult): this build's reads and the last one's
         self._reads: dict[tuple, tuple] = {}
         self._reads_before: dict[tuple, tuple] = {}
+        self._stamp_check: tuple | None = None  # (realpaths, root, reading.StampCheck) of the reads under way
+        # (relpath, the variables' values) -> {id(raw service): (raw service, interpolated, issues)}: this
+        # build's and the last one's (``interpolated_services``)
+        self._services: dict[tuple, dict] = {}
+        self._services_before: dict[tuple, dict] = {}
+        # relpath -> {id(interpolated service node): (node, name span, Service, problems)}: this build's and
+        # the last one's (compose_files._services_by_node)
+        self._built: dict[str, dict] = {}
+        self._built_before: dict[str, dict] = {}
+        # relpath -> the interpolated trees of it the schema found valid: this build's and the last one's
+        self._valid: dict[str, list] = {}
+        self._valid_before: dict[str, list] = {}
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -42,13 +59,15 @@ class ParseCache:
         if entry is not None and entry[0] == text and entry[1] == limits:
             self.hits += 1
             return entry[2]
-        from composelint.parsers.yaml_loader import load_yaml
+        from composelint.parsers import yaml_chunks
 
         self.misses += 1
-        document = load_yaml(text, relpath, limits)
+        # An edit inside some services' lines parses those alone (yaml_chunks; anything unsure: all of it).
+        reparsed = yaml_chunks.reparse(entry[3], text, relpath, limits) if entry is not None else None
+        document, kept = reparsed or yaml_chunks.load(text, relpath, limits)
         if entry is not None:
             self._derived.pop(id(entry[2].root), None)
-        self._yaml[relpath] = (text, limits, document)
+        self._yaml[relpath] = (text, limits, document, kept)
         if document.root is not None:
             self._derived[id(document.root)] = (document.root, {})
         return document
@@ -74,15 +93,19 @@ class ParseCache:
     def next_build(self) -> None:
         self._linked_before, self._linked = self._linked, {}
         self._reads_before, self._reads = self._reads, {}
+        self._stamp_check = None
+        self._services_before, self._services = self._services, {}
+        self._valid_before, self._valid = self._valid, {}
+        self._built_before, self._built = self._built, {}
 
     def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
         """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
         keeps the stamp it had when read (``reading.still_as_read``)."""
-        from composelint.assembly.reading import is_observing, read_stamped, still_as_read
+        from composelint.assembly.reading import is_observing, read_stamped
 
         key = (relpath, max_bytes)
         entry = self._reads.get(key) or self._reads_before.pop(key, None)
-        if entry is None or is_observing() or not still_as_read(root, relpath, entry[0], realpaths):
+        if entry is None or is_observing() or not self._still_as_read(root, realpaths)(relpath, entry[0]):
             result, stamp = read_stamped(root, relpath, max_bytes, realpaths)
             if stamp is None:
                 self._reads.pop(key, None)
@@ -90,6 +113,44 @@ class ParseCache:
             entry = (stamp, result)
         self._reads[key] = entry
         return entry[1]
+
+    def _still_as_read(self, root, realpaths: dict | None):
+        """``reading.still_as_read`` for the reads that share ``realpaths`` (a build's, or the carry's): a
+        reading.StampCheck, which joins and resolves each directory once."""
+        from composelint.assembly.reading import StampCheck, still_as_read
+
+        if realpaths is None:
+            return lambda relpath, stamp: still_as_read(root, relpath, stamp)
+        kept = self._stamp_check
+        if kept is None or kept[0] is not realpaths or kept[1] is not root:
+            kept = self._stamp_check = (realpaths, root, StampCheck(root, realpaths))
+        return kept[2]
+
+    def interpolated_services(self, root, values_key) -> tuple[dict, dict] | None:
+        """(the services of the last interpolation of ``root``'s file with these values, the dict this
+        one fills: id(raw service) -> (raw service, interpolated, issues)), when ``root`` is the kept
+        document of its file and each of its services interpolates alone (yaml_chunks.Kept.shares_no_variable);
+        None otherwise. A service whose node the document kept (an edit parsed by blocks) is not
+        interpolated again."""
+        path = root.span.path
+        entry = self._yaml.get(path)
+        if entry is None or entry[2].root is not root or not entry[3].shares_no_variable():
+            return None
+        key = (path, values_key)
+        previous = self._services.get(key) or self._services_before.get(key) or {}
+        current = self._services[key] = {}
+        return previous, current
+
+    def built_services(self, relpath: str) -> tuple[dict, dict]:
+        """(the services the last build made of ``relpath``'s nodes, the dict this one fills), by node."""
+        return self._built_before.get(relpath, {}), self._built.setdefault(relpath, {})
+
+    def valid_roots(self, relpath: str) -> list:
+        """The interpolated trees of ``relpath`` that this build and the last one found valid (compose_files)."""
+        return self._valid.get(relpath, []) + self._valid_before.get(relpath, [])
+
+    def found_valid(self, root) -> None:
+        self._valid.setdefault(root.span.path, []).append(root)
 
     def linked(self, service, dockerfile, compute):
         """``compute()``, ``service`` linked to ``dockerfile`` (a function of those two objects alone),
@@ -104,13 +165,22 @@ class ParseCache:
 
     def dockerfile(self, text: str, relpath: str):
         """``parse_dockerfile(text, relpath)``, reused while the text is the same."""
-        entry = self._dockerfiles.get(relpath)
+        from composelint.parsers.dockerfile import parse_dockerfile
+
+        return self._by_text(self._dockerfiles, text, relpath, parse_dockerfile)
+
+    def dockerignore(self, text: str, relpath: str):
+        """``parse_dockerignore(text, relpath)``, reused while the text is the same."""
+        from composelint.parsers.dockerignore import parse_dockerignore
+
+        return self._by_text(self._dockerignores, text, relpath, parse_dockerignore)
+
+    def _by_text(self, table: dict, text: str, relpath: str, parse):
+        entry = table.get(relpath)
         if entry is not None and entry[0] == text:
             self.hits += 1
             return entry[1]
-        from composelint.parsers.dockerfile import parse_dockerfile
-
         self.misses += 1
-        dockerfile = parse_dockerfile(text, relpath)
-        self._dockerfiles[relpath] = (text, dockerfile)
-        return dockerfile
+        result = parse(text, relpath)
+        table[relpath] = (text, result)
+        return result

@@ -113,3 +113,18 @@ def test_a_file_read_too_soon_after_a_change_is_read_again(tmp_path, monkeypatch
     _findings(tmp_path, Config(), {}, parsed)
     _findings(tmp_path, Config(), {}, parsed)
     assert read == ["compose.yaml", "compose.yaml"]
+
+
+def test_an_unchanged_dockerignore_is_not_parsed_again(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "app").mkdir()
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: ./app\n  job:\n    build: ./app\n")
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . .\n")
+    (tmp_path / "app" / ".dockerignore").write_text("*.log\n")
+    config = Config()
+    parsed = ParseCache()
+    first = build_project(tmp_path, config, {}, parsed=parsed).dockerignores["app"]
+    assert build_project(tmp_path, config, {}, parsed=parsed).dockerignores["app"] is first
+    edited = build_project(tmp_path, config, {"app/.dockerignore": "*.tmp\n"}, parsed=parsed).dockerignores["app"]
+    assert [p.pattern for p in edited.patterns] == ["*.tmp"]
+    assert edited == build_project(tmp_path, config, {"app/.dockerignore": "*.tmp\n"}).dockerignores["app"]

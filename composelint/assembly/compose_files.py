@@ -69,6 +69,8 @@ def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex)
         if isinstance(root, YMap):
             def compute(root=root) -> tuple:
                 found: list[ParseProblem] = []
+                if loader.parsed is not None:
+                    return _services_by_node(root, relpath, directory, sources, found, loader.parsed), tuple(found)
                 return services_of(root, relpath, directory, sources, found), tuple(found)
 
             # Services are a function of the interpolated tree and the file's own text (positions).
@@ -78,6 +80,32 @@ def load_compose_file(loader: ProjectReader, relpath: str, sources: SourceIndex)
     loader.problems.extend(problem for problem in problems if id(problem) not in dependent)
     return ComposeFile(relpath, document, root if isinstance(root, YMap) else None, tuple(problems),
                        MappingProxyType(services))
+
+
+def _services_by_node(root: YMap, relpath: str, directory: str, sources: SourceIndex, found: list, parsed) -> dict:
+    """services_of(root, ...), with the Service of each node the last build made one of (the same object,
+    named at the same place: an edit parsed by blocks keeps the other services' nodes, and their lines)
+    reused with the problems it had, in the same order."""
+    from composelint.parsers.compose import service_from_node
+
+    previous, current = parsed.built_services(relpath)
+    services: dict = {}
+    section = root.get("services")
+    if not isinstance(section, YMap):
+        return services
+    for name, entry in section.entries.items():
+        node = entry.value
+        if not isinstance(node, YMap):
+            continue
+        done = current.get(id(node)) or previous.get(id(node))
+        if done is None or done[0] is not node or done[1] != entry.key.span or done[2].name != name:
+            problems: list = []
+            done = (node, entry.key.span, service_from_node(name, entry.key.span, node, relpath, directory, sources,
+                                                            problems), tuple(problems))
+        current[id(node)] = done
+        services[name] = done[2]
+        found.extend(done[3])
+    return services
 
 
 @contextlib.contextmanager
@@ -203,12 +231,46 @@ def _environment_key(loader: ProjectReader, environment) -> tuple:
 def _interpolate_and_validate(loader: ProjectReader, raw: YMap, environment, problems: list[ParseProblem]) -> YMap:
     blanked: list[Span] = []
     root = interpolate_root(loader, raw, environment, problems, blanked)
-    problems.extend(_schema_problems_outside(root, blanked))
+    problems.extend(_schema_problems_outside(root, blanked, loader.parsed))
     return root
 
 
-def _schema_problems_outside(root: YMap, blanked: list[Span]) -> list[ParseProblem]:
-    return [problem for problem in schema_problems(root) if not any(_within(problem.span, span) for span in blanked)]
+def _schema_problems_outside(root: YMap, blanked: list[Span], parsed=None) -> list[ParseProblem]:
+    if parsed is not None and _valid_by_services(root, parsed):
+        return []
+    found = schema_problems(root)
+    if parsed is not None and not found:
+        parsed.found_valid(root)
+    return [problem for problem in found if not any(_within(problem.span, span) for span in blanked)]
+
+
+def _valid_by_services(root: YMap, parsed) -> bool:
+    """Whether ``root`` (interpolated) is valid because a tree of the same file the last builds found valid
+    differs from it only in some services (other objects) and those are valid: the schema judges each
+    service alone (the root's and ``services``' keys are the same, every other value is the same object).
+    The language server's edit inside a service checks that service, not the file. False: not known."""
+    from composelint.parsers.schema_precheck import surely_valid
+    from composelint.yamltree import plain
+
+    services = root.get("services")
+    if not isinstance(services, YMap):
+        return False
+    for valid in parsed.valid_roots(root.span.path):
+        before = valid.get("services")
+        if valid is root:
+            return True
+        if not isinstance(before, YMap) or valid.entries.keys() != root.entries.keys() \
+                or before.entries.keys() != services.entries.keys() \
+                or any(entry.value is not valid.entries[name].value
+                       for name, entry in root.entries.items() if name != "services"):
+            continue
+        changed = {name: plain(entry.value) for name, entry in services.entries.items()
+                   if entry.value is not before.entries[name].value}
+        if surely_valid({"services": changed}):  # the Compose schema requires nothing else at the root
+            parsed.found_valid(root)
+            return True
+        return False
+    return False
 
 
 def _interpolate_deferring_schema(loader: ProjectReader, relpath: str, raw: YMap, environment,
@@ -227,7 +289,7 @@ def env_problems(loader: ProjectReader, relpath: str, key: tuple) -> list[ParseP
     problems = loader.env_problems.get((relpath, key), [])
     unvalidated = loader.unvalidated.pop((relpath, key), None)
     if unvalidated is not None:
-        problems.extend(_schema_problems_outside(*unvalidated))
+        problems.extend(_schema_problems_outside(*unvalidated, loader.parsed))
     return problems
 
 
@@ -302,10 +364,55 @@ def _interpolated(loader: ProjectReader, root: YMap, environment) -> tuple:
         from composelint.parsers.compose import interpolate_tree
 
         issues: list[tuple] = []
-        tree = interpolate_tree(root, environment.get,
-                                lambda issue, node: issues.append((issue, node, _issue_span(node, issue))))
+
+        def note(issue, node) -> None:
+            issues.append((issue, node, _issue_span(node, issue)))
+
+        kept = loader.parsed.interpolated_services(root, environment.values_key) if loader.parsed else None
+        if kept is None:
+            tree = interpolate_tree(root, environment.get, note)
+        else:
+            tree = _interpolated_by_service(root, environment.get, note, issues, *kept)
         entry = loader.interpolations[key] = (root, tree, issues)
     return entry[1], entry[2]
+
+
+def _interpolated_by_service(root: YMap, lookup, note, issues: list, previous: dict, current: dict) -> YMap:
+    """interpolate_tree(root, lookup, note), a service at a time, reusing the last interpolation of each
+    service whose node is the same object (ParseCache.interpolated_services: in a document where no
+    shared node holds a variable, a service's result and issues are a function of the service alone).
+    Subtrees and issues come in the same order as interpolate_tree's, and nodes left as they are
+    stay the same objects."""
+    from composelint.parsers.compose import interpolate_tree
+
+    def each_service(services: YMap) -> YMap:
+        changed = None
+        for name, entry in services.entries.items():
+            raw = entry.value
+            done = previous.get(id(raw))
+            if done is not None and done[0] is raw:
+                value, found = done[1], done[2]
+                issues.extend(found)
+            else:
+                start = len(issues)
+                value = interpolate_tree(raw, lookup, note)
+                found = tuple(issues[start:])
+            current[id(raw)] = (raw, value, found)
+            if value is not raw:
+                changed = changed if changed is not None else dict(services.entries)
+                changed[name] = type(entry)(entry.key, value, entry.merged)
+        return services if changed is None else YMap(changed, services.span, services.tag)
+
+    entries = None
+    for name, entry in root.entries.items():
+        if name == "services" and isinstance(entry.value, YMap):
+            value = each_service(entry.value)
+        else:
+            value = interpolate_tree(entry.value, lookup, note)
+        if value is not entry.value:
+            entries = entries if entries is not None else dict(root.entries)
+            entries[name] = type(entry)(entry.key, value, entry.merged)
+    return root if entries is None else YMap(entries, root.span, root.tag)
 
 
 # CI services inject secrets and job variables into the environment of the steps that run Compose.

@@ -159,10 +159,13 @@ def load_dockerignores(loader: ProjectReader, found: FileSet, compose_files, dep
 
     builds = [service.build for compose in compose_files for service in compose.services.values()]
     builds += [service.build for deployment in deployments for service in deployment.services.values()]
+    parse = loader.parsed.dockerignore if loader.parsed is not None else parse_dockerignore
     result = {}
+    seen = set()  # a Dockerfile and context looked up once (each service of each deployment has its build)
     for build in builds:
-        if build is None or build.context_path is None:
+        if build is None or build.context_path is None or (build.dockerfile_path, build.context_path) in seen:
             continue
+        seen.add((build.dockerfile_path, build.context_path))
         candidates = []  # (file, the key it is kept under)
         if build.dockerfile_path:
             candidates.append((build.dockerfile_path + ".dockerignore", build.dockerfile_path))
@@ -172,7 +175,7 @@ def load_dockerignores(loader: ProjectReader, found: FileSet, compose_files, dep
             if candidate in found.all_files:
                 text = loader.read(candidate)
                 if text is not None and key not in result:
-                    result[key] = parse_dockerignore(text, candidate)
+                    result[key] = parse(text, candidate)
                 break
     return result
 

@@ -144,10 +144,12 @@ class _LimitExceeded(Exception):
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 
-def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits(), events: list | None = None) -> YamlDocument:
+def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits(), events: list | None = None,
+              state: dict | None = None) -> YamlDocument:
     """Parse ``text``; never raises for any input. Problems come back in the document. ``events``: the
-    compact_events of libyaml's parse of ``text``, when it was parsed ahead in another process."""
-    document = _load(text, path, limits, pure=False, events=events)
+    compact_events of libyaml's parse of ``text``, when it was parsed ahead in another process. ``state``:
+    filled with the builder's anchors and counts after libyaml's parse (composelint/parsers/yaml_chunks.py)."""
+    document = _load(text, path, limits, pure=False, events=events, state=state)
     if (document.root is None and len(text) <= _PURE_RETRY_LIMIT
             and any(p.kind == "syntax" for p in document.problems)):
         # libyaml follows YAML 1.1, which rejects a few YAML 1.2 forms Compose accepts
@@ -155,13 +157,18 @@ def load_yaml(text: str, path: str, limits: YamlLimits = YamlLimits(), events: l
         # parser follows 1.2; only files libyaml rejects pay for it.
         second = _load(text, path, limits, pure=True)
         if second.root is not None or not any(p.kind == "syntax" for p in second.problems):
+            if state is not None:
+                state.clear()
             return second
     return document
 
 
-def _load(text: str, path: str, limits: YamlLimits, pure: bool, events: list | None = None) -> YamlDocument:
+def _load(text: str, path: str, limits: YamlLimits, pure: bool, events: list | None = None,
+          state: dict | None = None) -> YamlDocument:
     """``events``: compact_events of ``text`` parsed elsewhere (composelint/parsers/yaml_ahead.py), else parse here."""
     builder = _Builder(path, limits, text)
+    if state is not None:
+        state["builder"] = builder
     add_scalar, feed = builder.add_scalar, builder.feed
     try:
         for event in events if events is not None else compact_events(parser_events(text, pure)):
@@ -257,6 +264,7 @@ class _Builder:
         self.roots: list = []
         self.problems: list[YamlProblem] = []
         self.total = 0  # nodes after alias expansion, document-wide
+        self.defined = 0  # anchors defined (more than len(anchors): one was defined again)
 
     def position(self, line: int, column: int, index: int) -> Position:
         """The model's position of a mark (0-based line, column and character index)."""
@@ -322,6 +330,7 @@ class _Builder:
             self.total += 1
             if anchor:
                 self.anchors[anchor] = (YScalar(resolve_plain(text) if style == "" else text, span), 1)
+                self.defined += 1
             return
         if tag:
             value = _resolve_tagged(text, tag, style)
@@ -361,6 +370,7 @@ class _Builder:
         if anchor:
             self.open_anchors.discard(anchor)
             self.anchors[anchor] = (node, size)
+            self.defined += 1
         if not self.stack:
             self.roots.append(node)
             return

@@ -9,7 +9,9 @@ kept between runs, and why (measured in benchmarks/server.py):
   (``workspace/didChangeWatchedFiles``) or the configuration changes; the buffer of a file not on
   disk yet joins each build as ``--stdin-filename``'s does;
 * the parse of every compose file and Dockerfile whose text did not change (the YAML document,
-  the Dockerfile model), each compose file's interpolation, schema check and services per
+  the Dockerfile model; an edit inside some services of a compose file parses, interpolates, checks
+  and builds those services alone: composelint/parsers/yaml_chunks.py), each compose file's
+  interpolation, schema check and services per
   environment, each deployment's merged model while what its loading read is unchanged, and each
   service linked to its Dockerfile while both are the same objects: composelint.parsecache;
 * the facts derived from the Dockerfiles and their build contexts (what each image installs and

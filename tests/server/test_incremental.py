@@ -136,7 +136,9 @@ def test_fixture_edit_sequences_match_cold_runs(root):
     for compose in sorted(found.compose):
         text = (root / compose).read_text(encoding="utf-8", errors="surrogateescape")
         edits += [(compose, text.replace("services:", "services:\n  added-by-test:\n    image: x:1", 1)),
-                  (compose, text + "\n# edited\n"), (compose, text)]
+                  (compose, text + "\n# edited\n"),
+                  (compose, text.replace("image: ", "image: a", 1)),  # same lines: the service alone is parsed
+                  (compose, text)]
     if found.dockerfiles:
         dockerfile = sorted(found.dockerfiles)[0]
         original = (root / dockerfile).read_text(encoding="utf-8", errors="surrogateescape")
@@ -391,3 +393,75 @@ def test_a_deployed_file_of_an_unknown_environment_is_interpolated_once_per_edit
         assert len(interpolated) == 1, interpolated
         assert _findings(warm) == _findings(Session.open(root).lint(buffers))
     assert "CL005" in _codes(_findings(warm), "compose.yaml")
+
+
+def test_edits_inside_services_parse_those_alone_and_find_what_a_cold_run_finds(tmp_path):
+    root = _project(tmp_path)
+    anchored = "x-common: &common\n  restart: on-failure\n" + APP.replace(
+        "    build: ./app", "    <<: *common\n    build: ./app").replace(
+        "    image: registry", "    <<: *common\n    image: registry")
+    session = Session.open(root)
+    buffers = {"compose.yaml": anchored}
+    seen = [_assert_same_as_cold(root, session, buffers)]
+
+    def raw_services():
+        return session.parsed._yaml["compose.yaml"][2].root.get("services")
+
+    # Each edit keeps the lines and stays inside one service: the other service's nodes are kept.
+    # Its findings move: an undefined host (CL103), a program the image lacks (CL204, shown on the
+    # compose file), a build context that does not exist (the Dockerfile is built by no service).
+    steps = [("web", "http://api:8000", "http://cache:800"),
+             ("web", 'command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]'),
+             ("web", "build: ./app", "build: ./gone"),
+             ("api", "api:${TAG:?set TAG}", "api:latest"),
+             ("api", 'ports: ["8001:8000"]', 'ports: "8001:8000"')]  # not a list: the schema (CL002)
+    def interpolated_services():
+        return session.last.project.compose_files["compose.yaml"].root.get("services")
+
+    text = anchored
+    for edited, old, new in steps:
+        before, interpolated = raw_services(), interpolated_services()
+        built = session.last.project.compose_files["compose.yaml"].services
+        text = text.replace(old, new)
+        assert text.count("\n") == anchored.count("\n")
+        buffers["compose.yaml"] = text
+        seen.append(_assert_same_as_cold(root, session, buffers))
+        after = raw_services()
+        kept = "api" if edited == "web" else "web"
+        assert after.entries[kept] is before.entries[kept] and after.entries[edited] is not before.entries[edited]
+        # ... and not interpolated again (no anchored node holds a variable).
+        assert interpolated_services().get(kept) is interpolated.get(kept)
+        assert session.last.project.compose_files["compose.yaml"].services[kept] is built[kept]  # nor built again
+    assert "CL103" in _codes(seen[1], "compose.yaml") and "CL204" in _codes(seen[2], "compose.yaml")
+    assert seen[3].get("app/Dockerfile") != seen[2].get("app/Dockerfile")
+    assert "CL002" in _codes(seen[5], "compose.yaml") and "CL002" not in _codes(seen[4], "compose.yaml")
+    assert len({repr(sorted(found.items())) for found in seen}) == len(seen)
+
+
+def test_a_file_swapped_for_a_link_out_of_the_root_is_not_read_through(tmp_path, monkeypatch):
+    # The stamp of each file read is checked with its directory resolved once per build: a file the
+    # analysis read, replaced by a symlink that leads out of the root to that very file (the same
+    # inode and times), with no watched-file event, is seen as such, as a cold run sees it.
+    import composelint.assembly.reading as reading
+
+    monkeypatch.setattr(reading, "_SETTLED_NS", 0)
+    (tmp_path / "repo").mkdir()
+    root = _project(tmp_path / "repo")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    compose = APP.replace('command: ["gunicorn", "app:app"]', 'command: ["celery", "worker"]')
+    (root / "app" / "requirements.txt").write_text("gunicorn==22.0.0\ncelery==5.4.0\n")
+    session = Session.open(root)
+    buffers = {"compose.yaml": compose}
+    session.lint(buffers)
+    buffers["compose.yaml"] = compose + "\n"
+    before = _assert_same_as_cold(root, session, buffers)
+    assert "CL204" not in _codes(before, "compose.yaml") and session.carried
+    (root / "app" / "requirements.txt").rename(outside / "requirements.txt")
+    (root / "app" / "requirements.txt").symlink_to(outside / "requirements.txt")
+    buffers["compose.yaml"] = compose + "\n\n"
+    _assert_same_as_cold(root, session, buffers)
+    assert session.carried is False  # the read the carried facts rest on does not hold any more
+    buffers["compose.yaml"] = compose
+    _assert_same_as_cold(root, session, buffers)
+    assert session.carried is True  # and from then on, what the last run found of the link does
