@@ -10,10 +10,11 @@ the last document, whose other nodes are kept as they are (the tree is never mut
 
 That is the whole parse's result only where nothing outside the blocks can change how they read, so
 anything unsure parses the whole text again (``reparse`` returns None): a document with problems,
-several documents, directives, a flow or merged ``services:`` or root mapping, other line breaks than
-``\\n``, an anchor defined in the blocks or after them, or defined twice, a block that does not parse
-alone without a problem into the same service names at the same column. Aliases to anchors defined
-before the blocks are resolved as the whole parse would (the anchored nodes are the last document's).
+several documents, directives, a document marker in the blocks, a flow or merged ``services:`` or root
+mapping, other line breaks than ``\\n``, an anchor defined in the blocks or after them, or defined
+twice, a block that does not parse alone without a problem into the same service names at the same
+column. Aliases to anchors defined before the blocks are resolved as the whole parse would (the
+anchored nodes are the last document's).
 tests/parsers/test_yaml_chunks.py compares the two parses, positions included, on every compose file
 of the fixtures, the corpora and the generated repositories.
 """
@@ -31,6 +32,9 @@ from composelint.yamltree import YamlDocument, YEntry, YMap, YScalar
 # An explicit block key (`? key`): with no value, its empty value ends at the next token, which may
 # lie after the blocks.
 _EXPLICIT_KEY = re.compile(r"(?m)^[ -]*\?(?: |$)")
+# A document marker: `...` ends the document, so a block that ends with it parses alone while in the
+# whole text the services after it start another document.
+_MARKER = re.compile(r"(?m)^(?:---|\.\.\.)")
 
 
 class Kept:
@@ -96,8 +100,9 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
     if end is None or last >= end:
         return None
     chunk = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
-    if "&" in chunk or "\t" in chunk or _EXPLICIT_KEY.search(chunk) or _OTHER_BREAKS.search(text) \
-            or text.startswith("%") or "\n%" in text or re.search(r"(?m)^ {0,%d}<<" % (column - 1), text):
+    if "&" in chunk or "\t" in chunk or _EXPLICIT_KEY.search(chunk) or _MARKER.search(chunk) \
+            or _OTHER_BREAKS.search(text) or text.startswith("%") or "\n%" in text \
+            or re.search(r"(?m)^ {0,%d}<<" % (column - 1), text):
         return None
     anchors = {}
     for name, (node, size) in kept.anchors.items():

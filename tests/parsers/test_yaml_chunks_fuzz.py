@@ -1,0 +1,29 @@
+"""Parsing by blocks (yaml_chunks.reparse) against the whole parse: what differential fuzzing found."""
+
+from __future__ import annotations
+
+import pytest
+from test_yaml_chunks import same
+
+from composelint.parsers.yaml_chunks import load, reparse
+from composelint.parsers.yaml_loader import YamlLimits, load_yaml
+
+# ------------------------------------------------------------ what the fuzzing found, each alone
+
+def _as_whole(kept, edited: str) -> None:
+    """``reparse`` declines, or gives what the whole parse gives."""
+    result = reparse(kept, edited, "c.yaml", YamlLimits())
+    if result is not None:
+        same(result[0], load_yaml(edited, "c.yaml"))
+
+
+@pytest.mark.parametrize("marker", ["...", "... # end", "---", "--- # next"])
+def test_a_document_marker_in_a_block_is_parsed_whole(marker):
+    # Found by the fuzzing: `...` at the end of a block ends the block's document alone, and nothing
+    # follows in it; in the whole text the services after it start a second document.
+    text = "services:\n  one:\n    image: a\n    # note\n  two:\n    image: b\n"
+    _, kept = load(text, "c.yaml", YamlLimits())
+    edited = text.replace("    # note", marker)
+    whole = load_yaml(edited, "c.yaml")
+    assert whole.more_roots or whole.problems
+    _as_whole(kept, edited)
