@@ -122,10 +122,13 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
         return None
     spliced = dict(services.entries)
     spliced.update(part.entries)
-    new_services = YMap(spliced, _span(services, spliced, high == len(starts)), services.tag)
+    # The first block's key may have moved down its lines (a comment swapped above it): the mapping starts there.
+    first_key = part.span.start if low == 0 else services.span.start
+    new_services = YMap(spliced, _span(services, spliced, high == len(starts), first_key), services.tag)
     root_entries = dict(root.entries)
     root_entries["services"] = YEntry(root.entries["services"].key, new_services)
-    new_root = YMap(root_entries, _span(root, root_entries, next(reversed(root_entries)) == "services"), root.tag)
+    new_root = YMap(root_entries, _span(root, root_entries, next(reversed(root_entries)) == "services",
+                                        root.span.start), root.tag)
     document = YamlDocument(new_root)
     return document, Kept(lines, limits, document, kept.anchors, kept.total + size, kept.plain_anchors)
 
@@ -154,12 +157,12 @@ def _services_end(root: YMap, count: int) -> int | None:
     return root.entries[keys[index + 1]].key.span.start.line - 1
 
 
-def _span(node: YMap, entries: dict, last_changed: bool) -> Span:
-    """A block mapping's span (yaml_loader's close_mapping): from its first key to its last value."""
+def _span(node: YMap, entries: dict, last_changed: bool, start) -> Span:
+    """A block mapping's span (yaml_loader's close_mapping): from its first key (``start``) to its last value."""
     if not last_changed:
-        return node.span
+        return node.span if start == node.span.start else Span(node.span.path, start, node.span.end)
     last = next(reversed(entries.values())).value.span
-    return Span(node.span.path, node.span.start, last.end or last.start)
+    return Span(node.span.path, start, last.end or last.start)
 
 
 def _parse(text: str, path: str, limits: YamlLimits, anchors: dict) -> tuple[YMap, int] | None:

@@ -27,3 +27,15 @@ def test_a_document_marker_in_a_block_is_parsed_whole(marker):
     whole = load_yaml(edited, "c.yaml")
     assert whole.more_roots or whole.problems
     _as_whole(kept, edited)
+
+
+@pytest.mark.parametrize("after", ["x: 1\n", "  two:\n    image: b\n"])
+def test_the_first_service_moved_down_starts_the_services_mapping_there(after):
+    # Found by the fuzzing: a comment swapped with the first service's key line moves the start of
+    # the `services` mapping (its first key) a line down.
+    text = "services:\n  one:\n  # note\n" + after
+    _, kept = load(text, "c.yaml", YamlLimits())
+    edited = "services:\n  # note\n  one:\n" + after
+    result = reparse(kept, edited, "c.yaml", YamlLimits())
+    assert result is not None
+    same(result[0], load_yaml(edited, "c.yaml"))
