@@ -142,10 +142,15 @@ def _holds_dollar(node) -> bool:
 
 
 def _block(node: YMap) -> bool:
-    """A block mapping (its span starts at its first key; a flow one's at its ``{``) without merged keys."""
+    """A block mapping (its span starts at its first key; a flow one's at its ``{``) without merged keys,
+    that ends at its last value: a merge key written after it (one that merges nothing, or a tag or an
+    alias hides its ``<<``) ends it too, which a splice would not know."""
     entries = node.entries.values()
     first = next(iter(entries), None)
-    return first is not None and node.span.start == first.key.span.start and not any(e.merged for e in entries)
+    if first is None or node.span.start != first.key.span.start or any(e.merged for e in entries):
+        return False
+    last = next(reversed(entries)).value.span
+    return node.span.end == (last.end or last.start)
 
 
 def _services_end(root: YMap, count: int) -> int | None:

@@ -39,3 +39,15 @@ def test_the_first_service_moved_down_starts_the_services_mapping_there(after):
     result = reparse(kept, edited, "c.yaml", YamlLimits())
     assert result is not None
     same(result[0], load_yaml(edited, "c.yaml"))
+
+
+@pytest.mark.parametrize("before, merge", [("", "!t <<: []"), ("", "  !t <<: {}"), ("x: &m <<\n", "*m : []"),
+                                           ("x: &m <<\n", "  *m : []")])
+def test_a_merge_key_after_the_services_is_parsed_whole(before, merge):
+    # Found by the fuzzing: a merge key that merges nothing (no entry shows it), written after the
+    # last service, still ends the mapping that holds it; a tag or an alias hides the `<<`.
+    text = f"{before}services:\n  one:\n    image: a\n  two:\n    image: b\n{merge}\n"
+    document, kept = load(text, "c.yaml", YamlLimits())
+    assert not document.problems
+    for edited in (text.replace("image: a", "image: q"), text.replace("image: b", "image: q")):
+        _as_whole(kept, edited)
