@@ -556,12 +556,12 @@ services:
   web:
     <<: *common
     build: ./app
-    command: ["gunicorn", "app:app"]
-    environment:
-      API_URL: http://api:8000
-      TAG: ${TAG}
-    ports: ["8000:8000"]
     depends_on: [api]
+    environment:
+      TAG: ${TAG}
+      API_URL: http://api:8000
+    ports: ["8000:8000"]
+    command: ["gunicorn", "app:app"]
   api:
     <<: *common
     image: registry.example/api:${TAG:?set TAG}
