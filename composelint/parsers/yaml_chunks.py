@@ -29,8 +29,8 @@ from composelint.parsers.yaml_loader import (DOCUMENT_START, SCALAR, YamlLimits,
 from composelint.yamltree import YamlDocument, YEntry, YMap, YScalar
 
 
-# An explicit block key (`? key`): with no value, its empty value ends at the next token, which may
-# lie after the blocks.
+# An explicit block key (`? key`): with no value, its empty value is placed at the next token, which
+# may lie after the blocks, or (in the block before them) be their first key.
 _EXPLICIT_KEY = re.compile(r"(?m)^[ -]*\?(?: |$)")
 # A document marker: `...` ends the document, so a block that ends with it parses alone while in the
 # whole text the services after it start another document.
@@ -100,7 +100,9 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
     if end is None or last >= end:
         return None
     chunk = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
-    if "&" in chunk or "\t" in chunk or _EXPLICIT_KEY.search(chunk) or _MARKER.search(chunk) \
+    before = "\n".join(lines[starts[low - 1]:start]) if low else ""  # the kept block just before the chunk
+    if "&" in chunk or "\t" in chunk or _EXPLICIT_KEY.search(chunk) or _EXPLICIT_KEY.search(before) \
+            or _MARKER.search(chunk) \
             or _OTHER_BREAKS.search(text) or text.startswith("%") or "\n%" in text \
             or re.search(r"(?m)^ {0,%d}<<" % (column - 1), text):
         return None

@@ -73,6 +73,17 @@ def test_a_merge_key_after_the_services_is_parsed_whole(before, merge):
         _as_whole(kept, edited)
 
 
+
+@pytest.mark.parametrize("key", ["    ?", "    ? k"])
+def test_an_explicit_key_ending_the_block_before_is_parsed_whole(key):
+    # Found by the fuzzing (on the fixtures): the value of an explicit key without one is empty, placed
+    # at the next token, the next block's first key; when that key moves down its lines, the kept
+    # block before it would keep the old place.
+    text = f"services:\n  one:\n    image: a\n{key}\n  two:\n  # note\n"
+    document, kept = load(text, "c.yaml", YamlLimits())
+    assert not document.problems
+    _as_whole(kept, f"services:\n  one:\n    image: a\n{key}\n  # note\n  two:\n")
+
 # ------------------------------------------------------------ the fuzzing
 
 SEED = 20261207
