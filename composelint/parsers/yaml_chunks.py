@@ -11,10 +11,10 @@ the last document, whose other nodes are kept as they are (the tree is never mut
 That is the whole parse's result only where nothing outside the blocks can change how they read, so
 anything unsure parses the whole text again (``reparse`` returns None): a document with problems,
 several documents, directives, a document marker in the blocks, a flow or merged ``services:`` or root
-mapping, other line breaks than ``\\n``, an anchor defined in the blocks or after them, or defined
-twice, a block that does not parse alone without a problem into the same service names at the same
-column. Aliases to anchors defined before the blocks are resolved as the whole parse would (the
-anchored nodes are the last document's).
+mapping (or one a merge key ends), other line breaks than ``\\n``, an anchor defined in the blocks or
+after them, or defined twice, a block that does not parse alone without a problem into the same
+service names at the same column, the first of them on its line. Aliases to anchors defined before the
+blocks are resolved as the whole parse would (the anchored nodes are the last document's).
 tests/parsers/test_yaml_chunks.py compares the two parses, positions included, on every compose file
 of the fixtures, the corpora and the generated repositories.
 """
@@ -29,8 +29,8 @@ from composelint.parsers.yaml_loader import (DOCUMENT_START, SCALAR, YamlLimits,
 from composelint.yamltree import YamlDocument, YEntry, YMap, YScalar
 
 
-# An explicit block key (`? key`): with no value, its empty value is placed at the next token, which
-# may lie after the blocks, or (in the block before them) be their first key.
+# An explicit block key (`? key`): with no value, its empty value ends at the next token, which may
+# lie after the blocks.
 _EXPLICIT_KEY = re.compile(r"(?m)^[ -]*\?(?: |$)")
 # A document marker: `...` ends the document, so a block that ends with it parses alone while in the
 # whole text the services after it start another document.
@@ -100,9 +100,7 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
     if end is None or last >= end:
         return None
     chunk = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
-    before = "\n".join(lines[starts[low - 1]:start]) if low else ""  # the kept block just before the chunk
-    if "&" in chunk or "\t" in chunk or _EXPLICIT_KEY.search(chunk) or _EXPLICIT_KEY.search(before) \
-            or _MARKER.search(chunk) \
+    if "&" in chunk or "\t" in chunk or _EXPLICIT_KEY.search(chunk) or _MARKER.search(chunk) \
             or _OTHER_BREAKS.search(text) or text.startswith("%") or "\n%" in text \
             or re.search(r"(?m)^ {0,%d}<<" % (column - 1), text):
         return None
@@ -122,15 +120,17 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
     if list(part.entries) != names or kept.total + size > limits.max_nodes or any(
             entry.merged or entry.key.span.start.column != column for entry in part.entries.values()):
         return None
+    if next(iter(part.entries.values())).key.span.start.line != start + 1:
+        # The first key moved down its lines: the lines it left join the kept block before (a block
+        # scalar there keeps them, an explicit key's empty value is placed at the key), or the
+        # lines before the first service.
+        return None
     spliced = dict(services.entries)
     spliced.update(part.entries)
-    # The first block's key may have moved down its lines (a comment swapped above it): the mapping starts there.
-    first_key = part.span.start if low == 0 else services.span.start
-    new_services = YMap(spliced, _span(services, spliced, high == len(starts), first_key), services.tag)
+    new_services = YMap(spliced, _span(services, spliced, high == len(starts)), services.tag)
     root_entries = dict(root.entries)
     root_entries["services"] = YEntry(root.entries["services"].key, new_services)
-    new_root = YMap(root_entries, _span(root, root_entries, next(reversed(root_entries)) == "services",
-                                        root.span.start), root.tag)
+    new_root = YMap(root_entries, _span(root, root_entries, next(reversed(root_entries)) == "services"), root.tag)
     document = YamlDocument(new_root)
     return document, Kept(lines, limits, document, kept.anchors, kept.total + size, kept.plain_anchors)
 
@@ -164,12 +164,12 @@ def _services_end(root: YMap, count: int) -> int | None:
     return root.entries[keys[index + 1]].key.span.start.line - 1
 
 
-def _span(node: YMap, entries: dict, last_changed: bool, start) -> Span:
-    """A block mapping's span (yaml_loader's close_mapping): from its first key (``start``) to its last value."""
+def _span(node: YMap, entries: dict, last_changed: bool) -> Span:
+    """A block mapping's span (yaml_loader's close_mapping): from its first key to its last value."""
     if not last_changed:
-        return node.span if start == node.span.start else Span(node.span.path, start, node.span.end)
+        return node.span
     last = next(reversed(entries.values())).value.span
-    return Span(node.span.path, start, last.end or last.start)
+    return Span(node.span.path, node.span.start, last.end or last.start)
 
 
 def _parse(text: str, path: str, limits: YamlLimits, anchors: dict) -> tuple[YMap, int] | None:

@@ -50,15 +50,22 @@ def test_a_document_marker_in_a_block_is_parsed_whole(marker):
 
 
 @pytest.mark.parametrize("after", ["x: 1\n", "  two:\n    image: b\n"])
-def test_the_first_service_moved_down_starts_the_services_mapping_there(after):
+def test_the_first_service_moved_down_is_parsed_whole(after):
     # Found by the fuzzing: a comment swapped with the first service's key line moves the start of
     # the `services` mapping (its first key) a line down.
     text = "services:\n  one:\n  # note\n" + after
     _, kept = load(text, "c.yaml", YamlLimits())
-    edited = "services:\n  # note\n  one:\n" + after
-    result = reparse(kept, edited, "c.yaml", YamlLimits())
-    assert result is not None
-    same(result[0], load_yaml(edited, "c.yaml"))
+    _as_whole(kept, "services:\n  one:\n  # note\n" + after)
+    _as_whole(kept, "services:\n  # note\n  one:\n" + after)
+
+
+@pytest.mark.parametrize("indicator", ["|+", "|", ">-"])
+def test_a_block_scalar_ending_the_block_before_is_parsed_whole(indicator):
+    # Found by the fuzzing: a blank line swapped with the next service's key line joins the block
+    # scalar that ends the block before it (its value, with `|+`, or its end).
+    text = f"services:\n  one:\n    command: {indicator}\n      x\n  two:\n\n"
+    _, kept = load(text, "c.yaml", YamlLimits())
+    _as_whole(kept, f"services:\n  one:\n    command: {indicator}\n      x\n\n  two:\n")
 
 
 @pytest.mark.parametrize("before, merge", [("", "!t <<: []"), ("", "  !t <<: {}"), ("x: &m <<\n", "*m : []"),
