@@ -158,9 +158,10 @@ def _runnable(project, config: Config) -> tuple[RuleCatalog, list[str], bool]:
 
 
 def _beside(codes: list[str], families: frozenset | None = None) -> list[str]:
-    """The rules a second process runs: FORKED_FAMILIES but UNFORKED (the CLI's fork), or ``families``."""
+    """The rules a second process runs: FORKED_FAMILIES but UNFORKED (the CLI's fork), or those of
+    ``families``: family digits, and codes of single rules of other families."""
     if families is not None:
-        return [code for code in codes if code[2:3] in families and code not in PREPARED]
+        return [code for code in codes if (code[2:3] in families or code in families) and code not in PREPARED]
     return [code for code in codes if code[2:3] in FORKED_FAMILIES and code not in PREPARED and code not in UNFORKED]
 
 

@@ -7,7 +7,7 @@ process of its own (``python -m composelint.server.worker ROOT``) with a Session
 each run, the server sends the buffers (and what it learned of the disk since: files added or
 removed, files changed, the configuration) before it builds its model; both build the same
 model from the same buffers and disk, each with its own warm parse cache, and that process runs
-the image and start-command rules (FAMILIES, ``engine.rules_beside``) while the server runs the
+the image and start-command rules and a few others (FAMILIES, ``engine.rules_beside``) while the server runs the
 rest.
 
 Both processes read the disk for a run at about the same time; a file changed between their reads
@@ -30,11 +30,15 @@ from pathlib import Path
 
 from composelint.forked import cpus, one_process_asked, read_frame, write_frame
 
-# The rule families that process runs: the image and start-command rules, as the CLI's fork, with
-# the cheap image rules the CLI keeps out of its fork (engine.UNFORKED: a balance measured at 10,000
-# services). 1,000 services: the server waits ~0 ms for the answer; with the service rules (family 3)
-# there too, the server waited for it instead (interleaved runs: median 364/416 -> 427/460 ms).
-FAMILIES = frozenset("24")
+# What that process runs (engine.rules_beside: family digits and rule codes): the image and start-command
+# families, as the CLI's fork, with the cheap image rules the CLI keeps out of its fork (engine.UNFORKED: a
+# balance measured at 10,000 services), and three service rules that read each deployed service alone
+# (no service graph, no image): at 1,000 services, once the edited file was parsed by blocks, that process
+# answered ~15 ms before the server's own rules ended, and these take ~15 ms (interleaved runs of
+# benchmarks/server.py: median 164/172/177 -> 146/158/155 ms; a warm Session.lint 143/145 -> 127/131 ms).
+# More did not pay: with CL303 as well the server waited ~8 ms for the answer, with CL304-CL306, CL308 and
+# CL309 ~20 ms, with CL005 (~2,300 findings to send back) ~55 ms.
+FAMILIES = frozenset(("2", "4", "CL301", "CL302", "CL307"))
 
 
 def available() -> bool:
