@@ -57,6 +57,18 @@ class YMap:
         entry = self.entries.get(key)
         return entry.key.span if entry is not None else None
 
+    def with_values(self, value_of) -> "YMap":
+        """This mapping with each value replaced by ``value_of(key, value)``: itself when no value changed
+        (an unchanged value is the same object), else a new mapping sharing the unchanged entries."""
+        entries = None
+        for key, entry in self.entries.items():
+            value = value_of(key, entry.value)
+            if value is not entry.value:
+                if entries is None:
+                    entries = dict(self.entries)
+                entries[key] = YEntry(entry.key, value, entry.merged)
+        return self if entries is None else YMap(entries, self.span, self.tag)
+
 
 @record(frozen=True, slots=True, eq=False)
 class YSeq:

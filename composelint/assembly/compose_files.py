@@ -385,34 +385,24 @@ def _interpolated_by_service(root: YMap, lookup, note, issues: list, previous: d
     stay the same objects."""
     from composelint.parsers.compose import interpolate_tree
 
-    def each_service(services: YMap) -> YMap:
-        changed = None
-        for name, entry in services.entries.items():
-            raw = entry.value
-            done = previous.get(id(raw))
-            if done is not None and done[0] is raw:
-                value, found = done[1], done[2]
-                issues.extend(found)
-            else:
-                start = len(issues)
-                value = interpolate_tree(raw, lookup, note)
-                found = tuple(issues[start:])
-            current[id(raw)] = (raw, value, found)
-            if value is not raw:
-                changed = changed if changed is not None else dict(services.entries)
-                changed[name] = type(entry)(entry.key, value, entry.merged)
-        return services if changed is None else YMap(changed, services.span, services.tag)
-
-    entries = None
-    for name, entry in root.entries.items():
-        if name == "services" and isinstance(entry.value, YMap):
-            value = each_service(entry.value)
+    def one_service(name: str, raw):
+        done = previous.get(id(raw))
+        if done is not None and done[0] is raw:
+            value, found = done[1], done[2]
+            issues.extend(found)
         else:
-            value = interpolate_tree(entry.value, lookup, note)
-        if value is not entry.value:
-            entries = entries if entries is not None else dict(root.entries)
-            entries[name] = type(entry)(entry.key, value, entry.merged)
-    return root if entries is None else YMap(entries, root.span, root.tag)
+            start = len(issues)
+            value = interpolate_tree(raw, lookup, note)
+            found = tuple(issues[start:])
+        current[id(raw)] = (raw, value, found)
+        return value
+
+    def top(name: str, value):
+        if name == "services" and isinstance(value, YMap):
+            return value.with_values(one_service)
+        return interpolate_tree(value, lookup, note)
+
+    return root.with_values(top)
 
 
 # CI services inject secrets and job variables into the environment of the steps that run Compose.

@@ -166,17 +166,13 @@ def _unique_items(node: YSeq, identity: Callable[[YNode], str]) -> YSeq:
 
 
 def _unique_in(mapping: YMap, table: Mapping[str, Callable[[YNode], str]]) -> YMap:
-    entries = None
-    for key, entry in mapping.entries.items():
+    def unique(key: str, value: YNode) -> YNode:
         identity = table.get(key)
-        if identity is None or not isinstance(entry.value, YSeq):
-            continue
-        unique = _unique_ports(entry.value) if identity is port_identity else _unique_items(entry.value, identity)
-        if unique is not entry.value:
-            if entries is None:
-                entries = dict(mapping.entries)
-            entries[key] = YEntry(entry.key, unique, entry.merged)
-    return mapping if entries is None else YMap(entries, mapping.span, mapping.tag)
+        if identity is None or not isinstance(value, YSeq):
+            return value
+        return _unique_ports(value) if identity is port_identity else _unique_items(value, identity)
+
+    return mapping.with_values(unique)
 
 
 def unique_service(node: YMap) -> YMap:
@@ -191,16 +187,12 @@ def unique_service(node: YMap) -> YMap:
             result = YMap(entries, result.span, result.tag)
     networks = result.get("networks")
     if isinstance(networks, YMap):
-        changed = None
-        for name, entry in networks.entries.items():
-            if isinstance(entry.value, YMap):
-                unique = _unique_in(entry.value, {"aliases": _key_before_equals, "link_local_ips": _key_before_equals})
-                if unique is not entry.value:
-                    changed = changed if changed is not None else dict(networks.entries)
-                    changed[name] = YEntry(entry.key, unique, entry.merged)
-        if changed is not None:
+        unique_networks = networks.with_values(lambda name, value: _unique_in(
+            value, {"aliases": _key_before_equals, "link_local_ips": _key_before_equals})
+            if isinstance(value, YMap) else value)
+        if unique_networks is not networks:
             entries = dict(result.entries)
-            entries["networks"] = YEntry(result.entries["networks"].key, YMap(changed, networks.span, networks.tag))
+            entries["networks"] = YEntry(result.entries["networks"].key, unique_networks)
             result = YMap(entries, result.span, result.tag)
     return result
 

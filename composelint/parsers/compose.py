@@ -276,7 +276,7 @@ def interpolate_tree(node: YNode | None, lookup: Callable[[str], str | None],
                     on_issue(issue, current)
                 if text != value:
                     result = YScalar(text, current.span, current.tag, current.style, value)
-        elif isinstance(current, YMap):
+        elif isinstance(current, YMap):  # YMap.with_values, inline: one call less per entry of every file
             entries = None
             for key, entry in current.entries.items():
                 new_value = visit(entry.value)
