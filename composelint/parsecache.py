@@ -32,25 +32,20 @@ class ParseCache:
         # the results of the one it replaces, so memory stays that of one model.
         self._derived: dict[int, tuple] = {}
         self._models: dict[tuple, tuple] = {}  # deployment_models._DeploymentSource.load
-        # assembly.linking.link_service: id(service) -> (service, Dockerfile, linked service), this build's
-        # and the last one's (a build keeps only the entries it used)
-        self._linked: dict[int, tuple] = {}
-        self._linked_before: dict[int, tuple] = {}
-        # (relpath, size limit) -> (stamp, ReadResult): this build's reads and the last one's
-        self._reads: dict[tuple, tuple] = {}
-        self._reads_before: dict[tuple, tuple] = {}
+        # Kept for this build and the last one (_TwoBuilds):
+        # assembly.linking.link_service: id(service) -> (service, Dockerfile, linked service)
+        self._linked = _TwoBuilds()
+        # (relpath, size limit) -> (stamp, ReadResult): the reads
+        self._reads = _TwoBuilds()
         self._stamp_check: tuple | None = None  # (realpaths, root, reading.StampCheck) of the reads under way
-        # (relpath, the variables' values) -> {id(raw service): (raw service, interpolated, issues)}: this
-        # build's and the last one's (``interpolated_services``)
-        self._services: dict[tuple, dict] = {}
-        self._services_before: dict[tuple, dict] = {}
-        # relpath -> {id(interpolated service node): (node, name span, Service, problems)}: this build's and
-        # the last one's (compose_files._services_by_node)
-        self._built: dict[str, dict] = {}
-        self._built_before: dict[str, dict] = {}
-        # relpath -> the interpolated trees of it the schema found valid: this build's and the last one's
-        self._valid: dict[str, list] = {}
-        self._valid_before: dict[str, list] = {}
+        # (relpath, the variables' values) -> {id(raw service): (raw service, interpolated, issues)}
+        # (``interpolated_services``)
+        self._services = _TwoBuilds()
+        # relpath -> {id(interpolated service node): (node, name span, Service, problems)}
+        # (compose_files._services_by_node)
+        self._built = _TwoBuilds()
+        # relpath -> the interpolated trees of it the schema found valid
+        self._valid = _TwoBuilds()
         self.hits = self.misses = 0  # for tests and benchmarks
 
     def yaml(self, text: str, relpath: str, limits):
@@ -91,12 +86,9 @@ class ParseCache:
         return previous, self._models
 
     def next_build(self) -> None:
-        self._linked_before, self._linked = self._linked, {}
-        self._reads_before, self._reads = self._reads, {}
+        for kept in (self._linked, self._reads, self._services, self._built, self._valid):
+            kept.next_build()
         self._stamp_check = None
-        self._services_before, self._services = self._services, {}
-        self._valid_before, self._valid = self._valid, {}
-        self._built_before, self._built = self._built, {}
 
     def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
         """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
@@ -104,14 +96,14 @@ class ParseCache:
         from composelint.assembly.reading import is_observing, read_stamped
 
         key = (relpath, max_bytes)
-        entry = self._reads.get(key) or self._reads_before.pop(key, None)
+        entry = self._reads.take(key)
         if entry is None or is_observing() or not self._still_as_read(root, realpaths)(relpath, entry[0]):
             result, stamp = read_stamped(root, relpath, max_bytes, realpaths)
             if stamp is None:
-                self._reads.pop(key, None)
+                self._reads.now.pop(key, None)
                 return result
             entry = (stamp, result)
-        self._reads[key] = entry
+        self._reads.now[key] = entry
         return entry[1]
 
     def _still_as_read(self, root, realpaths: dict | None):
@@ -137,30 +129,30 @@ class ParseCache:
         if entry is None or entry[2].root is not root or not entry[3].shares_no_variable():
             return None
         key = (path, values_key)
-        previous = self._services.get(key) or self._services_before.get(key) or {}
-        current = self._services[key] = {}
+        previous = self._services.now.get(key) or self._services.before.get(key) or {}
+        current = self._services.now[key] = {}
         return previous, current
 
     def built_services(self, relpath: str) -> tuple[dict, dict]:
         """(the services the last build made of ``relpath``'s nodes, the dict this one fills), by node."""
-        return self._built_before.get(relpath, {}), self._built.setdefault(relpath, {})
+        return self._built.before.get(relpath, {}), self._built.now.setdefault(relpath, {})
 
     def valid_roots(self, relpath: str) -> list:
         """The interpolated trees of ``relpath`` that this build and the last one found valid (compose_files)."""
-        return self._valid.get(relpath, []) + self._valid_before.get(relpath, [])
+        return self._valid.now.get(relpath, []) + self._valid.before.get(relpath, [])
 
     def found_valid(self, root) -> None:
-        self._valid.setdefault(root.span.path, []).append(root)
+        self._valid.now.setdefault(root.span.path, []).append(root)
 
     def linked(self, service, dockerfile, compute):
         """``compute()``, ``service`` linked to ``dockerfile`` (a function of those two objects alone),
         reused while both are the same objects: a service of a kept model or compose file, whose
         Dockerfile was not parsed again."""
         key = id(service)
-        entry = self._linked.get(key) or self._linked_before.pop(key, None)
+        entry = self._linked.take(key)
         if entry is None or entry[0] is not service or entry[1] is not dockerfile:
             entry = (service, dockerfile, compute())
-        self._linked[key] = entry
+        self._linked.now[key] = entry
         return entry[2]
 
     def dockerfile(self, text: str, relpath: str):
@@ -184,3 +176,22 @@ class ParseCache:
         result = parse(text, relpath)
         table[relpath] = (text, result)
         return result
+
+
+class _TwoBuilds:
+    """A map for the build under way (``now``) and the last one (``before``): a build keeps only the
+    entries it used, so memory stays that of one model."""
+
+    __slots__ = ("now", "before")
+
+    def __init__(self) -> None:
+        self.now: dict = {}
+        self.before: dict = {}
+
+    def next_build(self) -> None:
+        self.before, self.now = self.now, {}
+
+    def take(self, key):
+        """This build's entry for ``key``, else the last build's, no longer kept there (the caller keeps it
+        in ``now`` if it still holds)."""
+        return self.now.get(key) or self.before.pop(key, None)
