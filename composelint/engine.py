@@ -92,7 +92,7 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
         debug: bool = False, fork: bool | None = None, beside=None, waiting=None) -> RunResult:
     """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough).
     ``beside``: another process already running rules over the same model (the language server's,
-    composelint/server/beside.py): an object whose ``families`` they are and whose ``result()`` is
+    composelint/server/beside.py): an object whose ``rules`` they are (see :func:`_beside`) and whose ``result()`` is
     :func:`rules_beside`'s payload, or None when it failed (the rules then run here). ``waiting``: work
     of the caller's that does not depend on the findings (importing its reporter), done while this
     process waits for the other one's rules."""
@@ -157,19 +157,20 @@ def _runnable(project, config: Config) -> tuple[RuleCatalog, list[str], bool]:
     return rules, runnable, last
 
 
-def _beside(codes: list[str], families: frozenset | None = None) -> list[str]:
-    """The rules a second process runs: FORKED_FAMILIES but UNFORKED (the CLI's fork), or those of
-    ``families``: family digits, and codes of single rules of other families."""
-    if families is not None:
-        return [code for code in codes if (code[2:3] in families or code in families) and code not in PREPARED]
+def _beside(codes: list[str], chosen: frozenset | None = None) -> list[str]:
+    """The rules a second process runs: FORKED_FAMILIES but UNFORKED (the CLI's fork), or those ``chosen``
+    names: by family digit, or by code."""
+    if chosen is not None:
+        return [code for code in codes if (code[2:3] in chosen or code in chosen) and code not in PREPARED]
     return [code for code in codes if code[2:3] in FORKED_FAMILIES and code not in PREPARED and code not in UNFORKED]
 
 
-def rules_beside(project, config: Config, families: frozenset) -> dict:
-    """What a process running the rules of ``families`` beside a run over the same model sends back
-    (``run``'s ``beside``, whose ``families`` they are): their findings, reads and probes, as plain values."""
+def rules_beside(project, config: Config, chosen: frozenset) -> dict:
+    """What a process running the rules ``chosen`` names (see :func:`_beside`) beside a run over the same
+    model sends back (``run``'s ``beside``, whose ``rules`` they are): their findings, reads and probes, as
+    plain values."""
     config = _with_hadolint(config)
-    codes = _beside(_runnable(project, config)[1], families)
+    codes = _beside(_runnable(project, config)[1], chosen)
     return _forked_rules(codes, project, config, _SourceLines(project.sources), False)
 
 
@@ -206,7 +207,7 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     from composelint import forked
 
     if call is not None:
-        beside = _beside(codes, call.families)
+        beside = _beside(codes, call.rules)
     else:
         beside = _beside(codes) if fork and forked.available() else []
     if not beside or len(beside) == len(codes):

@@ -7,7 +7,7 @@ process of its own (``python -m composelint.server.worker ROOT``) with a Session
 each run, the server sends the buffers (and what it learned of the disk since: files added or
 removed, files changed, the configuration) before it builds its model; both build the same
 model from the same buffers and disk, each with its own warm parse cache, and that process runs
-the image and start-command rules and a few others (FAMILIES, ``engine.rules_beside``) while the server runs the
+the image and start-command rules and a few others (RULES, ``engine.rules_beside``) while the server runs the
 rest.
 
 Both processes read the disk for a run at about the same time; a file changed between their reads
@@ -38,7 +38,7 @@ from composelint.forked import cpus, one_process_asked, read_frame, write_frame
 # benchmarks/server.py: median 164/172/177 -> 146/158/155 ms; a warm Session.lint 143/145 -> 127/131 ms).
 # More did not pay: with CL303 as well the server waited ~8 ms for the answer, with CL304-CL306, CL308 and
 # CL309 ~20 ms, with CL005 (~2,300 findings to send back) ~55 ms.
-FAMILIES = frozenset(("2", "4", "CL301", "CL302", "CL307"))
+RULES = frozenset(("2", "4", "CL301", "CL302", "CL307"))
 
 
 def available() -> bool:
@@ -99,7 +99,7 @@ class Beside:
 class _Pending:
     """One request's answer: engine.rules_beside's payload, or None when the process failed."""
 
-    families = FAMILIES
+    rules = RULES
 
     def __init__(self, beside: Beside):
         self.beside = beside

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from composelint.forked import read_frame, write_frame
-from composelint.server.beside import FAMILIES
+from composelint.server.beside import RULES
 
 COLLECT_IDLE = 1.0  # seconds
 COLLECT_EVERY = 50  # runs
@@ -36,7 +36,7 @@ def serve(root: Path, stdin, stdout) -> None:
         changes = session.changes
         try:
             project = session.build(request["buffers"])
-            payload = rules_beside(project, session.config, FAMILIES)
+            payload = rules_beside(project, session.config, RULES)
             session.remember(Outcome({}, project, session.overridden, 0.0, changes))
         except Exception:  # noqa: BLE001 - the server runs these rules itself
             payload = None

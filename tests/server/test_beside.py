@@ -117,8 +117,8 @@ def test_the_server_runs_no_image_or_start_command_rule_itself_when_the_process_
     monkeypatch.setattr(engine, "_run_rule", lambda meta, *args: here.append(meta.code) or run_rule(meta, *args))
     session.lint({"compose.yaml": APP + "\n"})
     assert session.beside.used == 1
-    assert here and not [code for code in here if code[2] in beside_module.FAMILIES and code != "CL416"]
+    assert here and not [code for code in here if code[2] in beside_module.RULES and code != "CL416"]
     assert engine.UNFORKED and "CL101" in here
     # The service rules it runs as well (each service alone) do not run here either; the others do.
-    assert {"CL301", "CL302", "CL307"} <= beside_module.FAMILIES and not {"CL301", "CL302", "CL307"} & set(here)
+    assert {"CL301", "CL302", "CL307"} <= beside_module.RULES and not {"CL301", "CL302", "CL307"} & set(here)
     assert {"CL303", "CL308"} <= set(here)
