@@ -206,22 +206,22 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
     runs ``meanwhile()`` before it waits for them."""
     from composelint import forked
 
+    def run_here(chosen: list[str]) -> dict[str, list[Diagnostic]]:
+        _prepare(chosen, project)
+        return {code: _run_rule(load(code), project, config, lines_of, debug) for code in chosen}
+
     if call is not None:
         beside = _beside(codes, call.rules)
     else:
         beside = _beside(codes) if fork and forked.available() else []
     if not beside or len(beside) == len(codes):
-        _prepare(codes, project)
-        return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
+        return run_here(codes)
     if call is None:
         try:
             call = forked.ForkedCall(lambda: _forked_rules(beside, project, config, lines_of, debug))
         except OSError:  # the system refused a process (limits, memory): one process it is
-            _prepare(codes, project)
-            return {code: _run_rule(load(code), project, config, lines_of, debug) for code in codes}
-    here = [code for code in codes if code not in beside]
-    _prepare(here, project)
-    found = {code: _run_rule(load(code), project, config, lines_of, debug) for code in here}
+            return run_here(codes)
+    found = run_here([code for code in codes if code not in beside])
     if meanwhile is not None:
         try:
             meanwhile()
@@ -229,7 +229,7 @@ def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines
             pass
     payload = call.result()
     if payload is None or set(payload["found"]) != set(beside):  # it failed: the same rules, here
-        found.update((code, _run_rule(load(code), project, config, lines_of, debug)) for code in beside)
+        found.update(run_here(beside))
         return found
     from composelint.assembly.reading import import_observations
     from composelint.plain import decode
