@@ -171,6 +171,15 @@ def test_a_shellcheck_writing_more_than_a_pipe_holds_is_read_whole(tmp_path, mon
     assert lint_lines(project, ("CL416",)) == []
 
 
+def test_a_shellcheck_process_ended_and_killed_again_signals_nothing(tmp_path):
+    import time
+
+    process = shellcheck._start(["/bin/sh", "-c", "echo '{}'; echo done >&2"], str(tmp_path / "errors"), str(tmp_path))
+    assert process.output(time.monotonic() + 60) == (b"{}\n", b"done\n")
+    process.kill()  # reaped already: no signal at all (os.kill(0, ...) would end the whole process group)
+    process.kill()
+
+
 def test_the_scripts_directory_is_sysconfigs_without_importing_it():
     import sysconfig
 

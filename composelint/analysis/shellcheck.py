@@ -436,6 +436,8 @@ class _Spawned:
             return b"".join(chunks), stream.read()
 
     def kill(self) -> None:
+        if not self.pid:
+            return  # reaped already (a pid of 0 would name this whole process group)
         try:
             os.kill(self.pid, 9)  # SIGKILL (the ``signal`` module is another import)
         except OSError:
