@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 
 from composelint.diagnostics import Span
-from composelint.parsers.yaml_loader import (DOCUMENT_START, SCALAR, YamlLimits, _Builder, _OTHER_BREAKS,
-                                             compact_events, load_yaml, parser_events)
+from composelint.parsers.yaml_loader import (DOCUMENT_START, SCALAR, YamlLimits, _Builder, compact_events,
+                                             has_other_breaks, load_yaml, parser_events)
 from composelint.yamltree import YamlDocument, YEntry, YMap, YScalar
 
 
@@ -101,7 +101,7 @@ def reparse(kept: Kept, text: str, path: str, limits: YamlLimits) -> tuple[YamlD
         return None
     chunk = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
     if "&" in chunk or "\t" in chunk or _EXPLICIT_KEY.search(chunk) or _MARKER.search(chunk) \
-            or _OTHER_BREAKS.search(text) or text.startswith("%") or "\n%" in text \
+            or has_other_breaks(text) or text.startswith("%") or "\n%" in text \
             or re.search(r"(?m)^ {0,%d}<<" % (column - 1), text):
         return None
     anchors = {}
