@@ -24,11 +24,13 @@ import dataclasses
 import re
 from functools import lru_cache
 
+from composelint.lazyre import LazyPattern
+
 TOOL = "hadolint"
 # The rule `trustedRegistries` turns on (off by default otherwise).
 UNTRUSTED_REGISTRY = "CL435"
-_PRAGMA = re.compile(r"#[ \t]*hadolint[ \t]+(?:(?P<scope>global|stage)[ \t]+)?ignore[ \t]*=[ \t]*"
-                     r"(?P<codes>[DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)[ \t]*(?:#.*)?$")
+_PRAGMA = LazyPattern(r"#[ \t]*hadolint[ \t]+(?:(?P<scope>global|stage)[ \t]+)?ignore[ \t]*=[ \t]*"
+                       r"(?P<codes>[DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)[ \t]*(?:#.*)?$")
 
 
 @lru_cache(maxsize=None)

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 
+from composelint.lazyre import LazyPattern
 from composelint.records import record
 from composelint.rules import code_matches
 from composelint.yamltree import YMap, YSeq
 
-_PRAGMA = re.compile(
+_PRAGMA = LazyPattern(
     r"#\s*composelint:\s*(?P<kind>file-ignore|ignore)\[(?P<codes>[^\]]*)\](?:\s+--\s*(?P<reason>.*?))?\s*$")
 # What announces a pragma, well-formed or not: a comment that starts with "composelint:".
-_MARKER = re.compile(r"#\s*composelint\s*:")
+_MARKER = LazyPattern(r"#\s*composelint\s*:")
 
 
 @record(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Callable, Sequence, TypeVar
 
 from composelint.assembly.reader import ProjectReader
 from composelint.diagnostics import Position, Severity, Span
+from composelint.lazyre import LazyPattern
 from composelint.model import ComposeFile, ParseProblem
 from composelint.parsers.compose import SourceIndex, services_of
 from composelint.parsers.yaml_loader import COMPOSE_TAGS, YamlLimits, load_yaml
@@ -406,7 +407,7 @@ def _interpolated_by_service(root: YMap, lookup, note, issues: list, previous: d
 
 
 # CI services inject secrets and job variables into the environment of the steps that run Compose.
-_CI_FILES = re.compile(r"(^|/)(\.github/workflows/[^/]+|\.gitlab-ci\.ya?ml|\.circleci/[^/]+|azure-pipelines\.ya?ml|"
+_CI_FILES = LazyPattern(r"(^|/)(\.github/workflows/[^/]+|\.gitlab-ci\.ya?ml|\.circleci/[^/]+|azure-pipelines\.ya?ml|"
                        r"bitbucket-pipelines\.ya?ml|\.drone\.ya?ml|Jenkinsfile|\.buildkite/[^/]+)$")
 
 

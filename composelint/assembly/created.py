@@ -14,6 +14,7 @@ import re
 from typing import Callable, Iterable
 
 from composelint.assembly.discovery import is_automation_path
+from composelint.lazyre import LazyPattern
 from composelint.records import record
 from composelint.relpaths import dirname, resolve_relative
 
@@ -21,9 +22,9 @@ from composelint.relpaths import dirname, resolve_relative
 _CREATES = {"mkdir": "all", "touch": "all", "tee": "all", "cp": "last", "mv": "last", "ln": "last",
             "install": "last", "rsync": "last"}
 _OUTPUT_FLAGS = ("-o", "-O", "--output", "-out", "--output-document")
-_REDIRECT = re.compile(r"""(?:^|(?<=[\s;&|]))[0-9]?>>?\|?\s*["']?([^\s"';|&<>()$`=]+)""", re.MULTILINE)
-_MAKE_TARGET = re.compile(r"^([^\s:#=$%][^:#=$%]*?)\s*::?(?!=)", re.MULTILINE)
-_SPECIAL_TARGET = re.compile(r"^\.[A-Z_]+$")  # .PHONY, .DEFAULT, .SUFFIXES
+_REDIRECT = LazyPattern(r"""(?:^|(?<=[\s;&|]))[0-9]?>>?\|?\s*["']?([^\s"';|&<>()$`=]+)""", re.MULTILINE)
+_MAKE_TARGET = LazyPattern(r"^([^\s:#=$%][^:#=$%]*?)\s*::?(?!=)", re.MULTILINE)
+_SPECIAL_TARGET = LazyPattern(r"^\.[A-Z_]+$")  # .PHONY, .DEFAULT, .SUFFIXES
 
 
 @record(frozen=True, slots=True)
@@ -188,9 +189,9 @@ _BUILD_VALUE_FLAGS = frozenset((
     "--secret", "--ssh", "--label", "--network", "--progress", "--iidfile", "--metadata-file", "--add-host",
     "--builder", "--shm-size", "--ulimit", "--attest", "--build-context", "--allow", "--annotation", "-m",
     "--memory", "--cgroup-parent", "--isolation", "--security-opt", "--call", "--sbom", "--provenance"))
-_PWD_PREFIX = re.compile(r"^(?:\$PWD|\$\{PWD\}|\$\(pwd\)|`pwd`)/")
-_BAKE_BLOCK = re.compile(r'^\s*target\s+"[^"]*"\s*\{(.*?)^\s*\}', re.MULTILINE | re.DOTALL)
-_BAKE_ATTR = re.compile(r'^\s*(context|dockerfile)\s*=\s*"([^"$]*)"', re.MULTILINE)
+_PWD_PREFIX = LazyPattern(r"^(?:\$PWD|\$\{PWD\}|\$\(pwd\)|`pwd`)/")
+_BAKE_BLOCK = LazyPattern(r'^\s*target\s+"[^"]*"\s*\{(.*?)^\s*\}', re.MULTILINE | re.DOTALL)
+_BAKE_ATTR = LazyPattern(r'^\s*(context|dockerfile)\s*=\s*"([^"$]*)"', re.MULTILINE)
 
 
 @record(frozen=True, slots=True)

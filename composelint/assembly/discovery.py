@@ -16,6 +16,7 @@ from dataclasses import field
 from pathlib import Path
 
 from composelint.assembly.reading import is_inside
+from composelint.lazyre import LazyPattern
 from composelint.records import record
 
 SKIP_DIRS = frozenset((".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".composelint_cache",
@@ -92,8 +93,8 @@ def is_automation_path(relpath: str) -> bool:
     return relpath.startswith(".github/workflows/") and name.endswith((".yml", ".yaml"))
 
 
-_KEY_LINE = re.compile(r"""^(?:"([^"]*)"|'([^']*)'|([^\s#'"{\[\]},&*!|>%@`?-][^:#]*?|-[^\s:#][^:#]*?))[ \t]*:(?:[ \t]+(.*))?$""")
-_FLOW_KEY = re.compile(r"""[{,]\s*["']?([A-Za-z_][\w.-]*)["']?\s*:""")
+_KEY_LINE = LazyPattern(r"""^(?:"([^"]*)"|'([^']*)'|([^\s#'"{\[\]},&*!|>%@`?-][^:#]*?|-[^\s:#][^:#]*?))[ \t]*:(?:[ \t]+(.*))?$""")
+_FLOW_KEY = LazyPattern(r"""[{,]\s*["']?([A-Za-z_][\w.-]*)["']?\s*:""")
 _SERVICES_ENOUGH = 20  # services looked at before deciding: the rest is more of the same
 
 

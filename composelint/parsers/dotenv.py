@@ -37,6 +37,7 @@ import bisect
 import re
 from typing import Callable
 
+from composelint.lazyre import LazyPattern
 from composelint.parsers.interpolation import InterpolationIssue, _describe, interpolate
 from composelint.records import record
 from composelint.sourcetext import source_text
@@ -81,13 +82,13 @@ _WHITE_SPACE = re.escape(_WHITE_SPACE_CHARS)
 _BLANK = "\t\v\f\r \x85\xa0"
 _SKIP_WHITE_SPACE = re.compile(f"[{_WHITE_SPACE}]*")
 _SKIP_BLANK = re.compile(f"[{_BLANK}]*")
-_SKIP_WHITE_SPACE_IN_LINE = re.compile(f"[{re.escape(_WHITE_SPACE_CHARS.replace(chr(10), ''))}]*")
+_SKIP_WHITE_SPACE_IN_LINE = LazyPattern(f"[{re.escape(_WHITE_SPACE_CHARS.replace(chr(10), ''))}]*")
 # Go's `^export\s+`, where RE2's \s is [\t\n\f\r ].
 _EXPORT = re.compile(r"export[\t\n\f\r ]+")
 _KEY_END = re.compile(r"[=:\n]")
 # Letters and numbers (\w), `_ . - [ ]` and blank space may appear in a key.
 _INVALID_KEY_CHAR = re.compile(f"[^\\w.\\-\\[\\]{_BLANK}]")
-_ESCAPE = re.compile(r"\\(?:[abfnrtv$\"\\]|0[0-9]{0,3})")
+_ESCAPE = LazyPattern(r"\\(?:[abfnrtv$\"\\]|0[0-9]{0,3})")
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                    "\\": "\\", '"': '"', "$": "$$"}
 _QUOTE_SCAN = {'"': re.compile(r'[\\"]'), "'": re.compile(r"[\\']")}

@@ -13,6 +13,7 @@ from composelint.assembly.deployments.makefiles import make_units
 from composelint.assembly.deployments.requests import COMPOSE_VARIABLES, Request, mentions_deployment
 from composelint.assembly.deployments.units import Unit, unit_from_text
 from composelint.diagnostics import Position, Span
+from composelint.lazyre import LazyPattern
 from composelint.parsers.package_json import scripts_of
 from composelint.relpaths import dirname, parents, resolve_relative
 from composelint.sourcetext import SourceText
@@ -194,7 +195,7 @@ def automation_units(path: str, text: str, wanted=None) -> list[Unit]:
     return []
 
 
-_DIRNAME_OF_SCRIPT = re.compile(
+_DIRNAME_OF_SCRIPT = LazyPattern(
     r"^\$\(\s*dirname\s+\"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\}|BASH_SOURCE)\"?\s*\)(/.*)?$")
 
 
@@ -203,7 +204,7 @@ _WRITES = re.compile(
     r"""\s*["']?([^\s"';|&<>]+)""")
 
 
-MAKE_TARGET = re.compile(r"^([^\s:#=][^:#=]*?)\s*::?(?!=)", re.MULTILINE)
+MAKE_TARGET = LazyPattern(r"^([^\s:#=][^:#=]*?)\s*::?(?!=)", re.MULTILINE)
 
 
 def written_files(path: str, text: str) -> frozenset:

@@ -7,6 +7,7 @@ import re
 
 from composelint.assembly.deployments.requests import mentions_deployment
 from composelint.assembly.deployments.units import Unit
+from composelint.lazyre import LazyPattern
 from composelint.relpaths import dirname, parents
 
 
@@ -17,7 +18,7 @@ _SHELL_LANGUAGES = frozenset(("sh", "bash", "shell", "zsh", "console", "shell-se
                               "terminal", "bash-session"))
 
 
-_PROMPT = re.compile(r"^(?:\$|[\w.@-]+(?::[^\s$]*)?\$|❯)\s")  # `$ `, `user@host:~/src$ `, `❯ `
+_PROMPT = LazyPattern(r"^(?:\$|[\w.@-]+(?::[^\s$]*)?\$|❯)\s")  # `$ `, `user@host:~/src$ `, `❯ `
 
 
 def is_document_path(relpath: str, compose_dirs: frozenset | set) -> bool:

@@ -4,13 +4,13 @@ profiles, env files, project directory and subcommand.
 
 from __future__ import annotations
 
-import re
 from typing import Callable, Iterator
 
 from composelint.analysis.commands.syntax import Token
 from composelint.analysis.commands.tables import WRAPPERS
 from composelint.assembly.deployments.requests import Arg, Invocation
 from composelint.diagnostics import Position, Span
+from composelint.lazyre import LazyPattern
 
 
 _COMPOSE_VALUE_FLAGS = {"-f": "file", "--file": "file", "--profile": "profile", "--env-file": "env_file",
@@ -40,7 +40,7 @@ _WRAPPERS = frozenset(name for name, wrapper in WRAPPERS.items() if wrapper.auto
     "then", "do", "else", "if", "while", "until", "!", "{", "-", "@"))
 
 
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def _basename(text: str) -> str:

@@ -7,9 +7,10 @@ import re
 
 from composelint.assembly.deployments.requests import COMPOSE_VARIABLES, mentions_deployment
 from composelint.assembly.deployments.units import Unit
+from composelint.lazyre import LazyPattern
 
 
-_MAKE_ASSIGN = re.compile(
+_MAKE_ASSIGN = LazyPattern(
     r"^(?:(?:export|override|private)\s+)*([A-Za-z_][A-Za-z0-9_.-]*)\s*(:::=|::=|:=|\?=|\+=|!=|=)\s?(.*)$")
 
 
