@@ -80,7 +80,10 @@ _WHITE_SPACE_CHARS = "".join(
 _WHITE_SPACE = re.escape(_WHITE_SPACE_CHARS)
 # compose-go's isSpace: blank space that is not a line break.
 _BLANK = "\t\v\f\r \x85\xa0"
-_SKIP_WHITE_SPACE = re.compile(f"[{_WHITE_SPACE}]*")
+_SKIP_WHITE_SPACE = LazyPattern(f"[{_WHITE_SPACE}]*")
+# The same for an ASCII text (nearly every one): the class's characters above U+00FF make it compile to a
+# 64 K-entry bitmap (~0.25 ms at import), so _SKIP_WHITE_SPACE waits for a text that needs it.
+_SKIP_ASCII_WHITE_SPACE = re.compile(f"[{re.escape(''.join(c for c in _WHITE_SPACE_CHARS if c.isascii()))}]*")
 _SKIP_BLANK = re.compile(f"[{_BLANK}]*")
 _SKIP_WHITE_SPACE_IN_LINE = LazyPattern(f"[{re.escape(_WHITE_SPACE_CHARS.replace(chr(10), ''))}]*")
 # Go's `^export\s+`, where RE2's \s is [\t\n\f\r ].
@@ -168,8 +171,9 @@ class _Parser:
     def parse(self) -> Dotenv:
         text = self.text
         position = self.start
+        skip_white_space = (_SKIP_ASCII_WHITE_SPACE if text.isascii() else _SKIP_WHITE_SPACE).match
         while True:
-            position = _SKIP_WHITE_SPACE.match(text, position).end()
+            position = skip_white_space(text, position).end()
             if position >= len(text):
                 break
             if text[position] == "#":
