@@ -13,7 +13,6 @@ import importlib
 import re
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from composelint.lazyre import LazyPattern
 from composelint.records import record
 
 if TYPE_CHECKING:
@@ -180,10 +179,7 @@ def severity_counts(diagnostics: Sequence["Diagnostic"]) -> dict[str, int]:
 
 # C0/C1 controls (tab excepted), Unicode line separators and the bidi
 # overrides that make a terminal show text in another order than it is stored.
-_CONTROL = LazyPattern("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
-# The same for an ASCII text (nearly every one): the characters above U+00FF make the class compile to a
-# 64 K-entry bitmap (~0.35 ms at import), so _CONTROL waits for a text that needs it.
-_ASCII_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r"}
 
 
@@ -201,4 +197,4 @@ def one_line(text: str) -> str:
     a raw newline would forge an extra output line and an escape sequence
     would reach the terminal.
     """
-    return (_ASCII_CONTROL if text.isascii() else _CONTROL).sub(_escape_control, text)
+    return _CONTROL.sub(_escape_control, text)
