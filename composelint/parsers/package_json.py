@@ -9,7 +9,6 @@ deployments (a script that runs ``docker compose``) and the image model's ``npm 
 from __future__ import annotations
 
 import json
-import re
 
 from composelint.records import record
 
@@ -36,8 +35,21 @@ def scripts_of(text: str) -> dict[str, PackageScript]:
     for name, command in scripts.items():
         if not isinstance(command, str):
             continue
-        key = re.compile(re.escape(json.dumps(name, ensure_ascii=False)) + r"\s*:").search(text, search_from)
-        value = text.find(json.dumps(command, ensure_ascii=False), key.end()) if key is not None else -1
-        found[name] = PackageScript(name, command, key.start() if key is not None else None,
+        key = _key_at(text, json.dumps(name, ensure_ascii=False), search_from)
+        value = text.find(json.dumps(command, ensure_ascii=False), key[1]) if key is not None else -1
+        found[name] = PackageScript(name, command, key[0] if key is not None else None,
                                     value if value >= 0 else None)
     return found
+
+
+def _key_at(text: str, quoted: str, start: int) -> tuple[int, int] | None:
+    """Where ``quoted`` first stands as a key from ``start`` on (followed by white space and a colon): its
+    offset and the offset after the colon. A search, not a pattern per script name (a compilation each)."""
+    while (found := text.find(quoted, start)) >= 0:
+        after = found + len(quoted)
+        while after < len(text) and text[after].isspace():
+            after += 1
+        if text.startswith(":", after):
+            return found, after + 1
+        start = found + 1
+    return None

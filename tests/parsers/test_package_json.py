@@ -32,3 +32,10 @@ def test_the_start_script_note_points_at_its_definition(tmp_path):
     (finding,) = lint(tmp_path, select=("CL202",)).diagnostics
     (note,) = [related for related in finding.related if related.span.path == "web/package.json"]
     assert (note.span.start.line, note.span.start.column) == (5, 5)
+
+
+def test_a_key_is_its_name_followed_by_white_space_and_a_colon():
+    # "dev" first stands as a value (of "start"), then as a key written with spaces and a tab before its colon
+    text = '{"scripts": {"start": "dev", "x": "\\"dev\\"", "dev" \t\n :  "vite"}}'
+    dev = scripts_of(text)["dev"]
+    assert text[dev.key:].startswith('"dev" \t\n :') and text[dev.value:].startswith('"vite"')
