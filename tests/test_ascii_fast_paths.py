@@ -28,5 +28,6 @@ def test_dotenv_skips_unicode_white_space_between_statements():
 
 
 def test_one_line_escapes_controls_and_bidi_overrides():
+    # no twin here (reports often hold text beyond ASCII): a regression test of the escaping alone
     assert one_line("a\nb\x1b[31m\tc") == "a\\nb\\x1b[31m\tc"
     assert one_line("user\u202etxt.exe\u2028x\x85") == "user\\u202etxt.exe\\u2028x\\x85"
