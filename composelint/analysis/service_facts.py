@@ -90,6 +90,32 @@ def subject(service: Service) -> str:
     return f"service '{service.name}'"
 
 
+# --------------------------------------------------------------------------- reuse across runs
+
+
+def by_context(project) -> Iterator[tuple[Deployment, tuple[Service, ...]]]:
+    """``Project.deployed_services`` grouped: each context with the services it lints, in the same order."""
+    for deployment in project.deployments:
+        yield deployment, tuple(deployment.active_services())
+    for variant in project.variants:
+        yield variant, tuple(variant.linted_services())
+
+
+def selected(project, name: str, context: Deployment, services: tuple[Service, ...], select,
+             values: tuple = ()) -> list:
+    """``select(services)``: what a rule picks out of a context's services, when that is a function of the
+    Service objects alone (frozen: their merged node, Dockerfile and stage with them) and of the plain
+    ``values`` (the rule's options, the context's flags it reads), never of the project. Reused while every
+    service is the same object (``DerivedFacts.kept``): in a language-server session, for each deployment
+    an edit did not touch. What reads the project (notes, spans in the sources) is worked out afterwards,
+    for what was picked."""
+    if not services:
+        return []
+    # Keyed by the context too: a variant may start with the same service as its deployment.
+    return project.facts.kept(name, services, lambda: select(services),
+                              (context.kind, context.name, len(services), *values))
+
+
 # --------------------------------------------------------------------------- resource limits
 
 _MEMORY_KEYS = ("mem_limit",)

@@ -1,0 +1,99 @@
+"""The service rules' selections (service_facts.selected) are reused, in a warm session, for the
+deployments an edit did not touch, and a warm run still finds exactly what a cold run finds: edits in
+the deployment itself, in the Dockerfile one of its services builds, and in another deployment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from composelint.server.session import Session
+
+SELECTIONS = ("CL301.unlimited", "CL302.unbounded", "CL306.privileges", "CL307.secrets", "CL308.clashes")
+
+STACK = """services:
+  web:
+    build: .
+    restart: always
+    environment:
+      DB_PASSWORD: hunter2
+    ports: ["8000:8000"]
+  worker:
+    image: busybox:1.36
+    restart: unless-stopped
+    privileged: true
+    ports: ["8000:8001"]
+    deploy:
+      resources:
+        limits: {memory: 64m, cpus: "0.5"}
+"""
+DOCKERFILE = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nUSER 1000\nCMD ["python", "app.py"]\n'
+
+
+def _project(root: Path) -> Path:
+    (root / ".git").mkdir()
+    lines = []
+    for name in ("a", "b"):
+        (root / name).mkdir()
+        (root / name / "compose.yaml").write_text(STACK)
+        (root / name / "Dockerfile").write_text(DOCKERFILE)
+        (root / name / "app.py").write_text("")
+        lines.append(f"docker compose -f {name}/compose.yaml up -d")
+    (root / "deploy.sh").write_text("#!/bin/sh\n" + "\n".join(lines) + "\n")
+    return root
+
+
+def _found(outcome) -> dict:
+    return {path: items for path, items in outcome.by_path.items()}
+
+
+def _same_as_cold(root: Path, session: Session, buffers: dict) -> dict:
+    warm = _found(session.lint(buffers))
+    assert warm == _found(Session.open(root).lint(buffers))
+    return warm
+
+
+def _entries(session: Session, name: str) -> dict:
+    """The deployment each kept selection belongs to (by the file of its first service) -> the selection."""
+    table = session.last.project.facts.table("kept:" + name)
+    return {owners[0].file: selection for owners, selection in table.values()}
+
+
+def _codes(found: dict, path: str) -> set[str]:
+    return {diagnostic.code for diagnostic in found.get(path, ())}
+
+
+def test_selections_of_untouched_deployments_are_reused_and_warm_runs_match_cold_ones(tmp_path):
+    root = _project(tmp_path)
+    session = Session.open(root)
+    buffers: dict[str, str] = {}
+    first = _same_as_cold(root, session, buffers)
+    for path in ("a/compose.yaml", "b/compose.yaml"):
+        assert {"CL301", "CL302", "CL306", "CL307", "CL308"} <= _codes(first, path)
+    before = {name: _entries(session, name) for name in SELECTIONS}
+    assert all(set(entries) == {"a/compose.yaml", "b/compose.yaml"} for entries in before.values())
+
+    # An edit in one deployment: a healthcheck, limits, no secret, no privilege, another port.
+    buffers["a/compose.yaml"] = (STACK.replace("    restart: always\n", "    restart: always\n"
+                                               "    healthcheck: {test: [\"CMD\", \"true\"]}\n")
+                                 .replace("hunter2", "${DB_PASSWORD}").replace("privileged: true", "init: true")
+                                 .replace('"8000:8001"', '"8001:8001"')
+                                 .replace("    environment:", "    deploy: {resources: {limits: {memory: 1g, cpus: \"1\"}}}"
+                                                            "\n    environment:"))
+    found = _same_as_cold(root, session, buffers)
+    assert _codes(found, "a/compose.yaml").isdisjoint({"CL301", "CL306", "CL307", "CL308"})
+    assert {"CL301", "CL302", "CL306", "CL307", "CL308"} <= _codes(found, "b/compose.yaml")
+    after = {name: _entries(session, name) for name in SELECTIONS}
+    for name in SELECTIONS:  # the other deployment's selection is the same object; the edited one's is new
+        assert after[name]["b/compose.yaml"] is before[name]["b/compose.yaml"], name
+        assert after[name]["a/compose.yaml"] is not before[name]["a/compose.yaml"], name
+
+    # The Dockerfile of b's web gains a HEALTHCHECK: its service is linked again, CL302 follows.
+    assert any(d.code == "CL302" and "'web'" in d.message for d in found["b/compose.yaml"])
+    buffers["b/Dockerfile"] = DOCKERFILE.replace("CMD", 'HEALTHCHECK CMD ["true"]\nCMD')
+    found = _same_as_cold(root, session, buffers)
+    assert not any(d.code == "CL302" and "'web'" in d.message for d in found["b/compose.yaml"])
+    assert any(d.code == "CL302" and "'worker'" in d.message for d in found["b/compose.yaml"])
+
+    # And back to the files on disk: the first findings again.
+    buffers.clear()
+    assert _same_as_cold(root, session, buffers) == first
