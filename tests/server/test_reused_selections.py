@@ -8,7 +8,8 @@ from pathlib import Path
 
 from composelint.server.session import Session
 
-SELECTIONS = ("CL301.unlimited", "CL302.unbounded", "CL306.privileges", "CL307.secrets", "CL308.clashes")
+SELECTIONS = ("CL301.unlimited", "CL302.unbounded", "CL303.unchecked", "CL306.privileges", "CL307.secrets",
+              "CL308.clashes")
 
 STACK = """services:
   web:
@@ -21,6 +22,7 @@ STACK = """services:
     image: busybox:1.36
     restart: unless-stopped
     privileged: true
+    depends_on: [web]
     ports: ["8000:8001"]
     deploy:
       resources:
@@ -68,7 +70,7 @@ def test_selections_of_untouched_deployments_are_reused_and_warm_runs_match_cold
     buffers: dict[str, str] = {}
     first = _same_as_cold(root, session, buffers)
     for path in ("a/compose.yaml", "b/compose.yaml"):
-        assert {"CL301", "CL302", "CL306", "CL307", "CL308"} <= _codes(first, path)
+        assert {"CL301", "CL302", "CL303", "CL306", "CL307", "CL308"} <= _codes(first, path)
     before = {name: _entries(session, name) for name in SELECTIONS}
     assert all(set(entries) == {"a/compose.yaml", "b/compose.yaml"} for entries in before.values())
 
@@ -80,18 +82,19 @@ def test_selections_of_untouched_deployments_are_reused_and_warm_runs_match_cold
                                  .replace("    environment:", "    deploy: {resources: {limits: {memory: 1g, cpus: \"1\"}}}"
                                                             "\n    environment:"))
     found = _same_as_cold(root, session, buffers)
-    assert _codes(found, "a/compose.yaml").isdisjoint({"CL301", "CL306", "CL307", "CL308"})
-    assert {"CL301", "CL302", "CL306", "CL307", "CL308"} <= _codes(found, "b/compose.yaml")
+    assert _codes(found, "a/compose.yaml").isdisjoint({"CL301", "CL303", "CL306", "CL307", "CL308"})
+    assert {"CL301", "CL302", "CL303", "CL306", "CL307", "CL308"} <= _codes(found, "b/compose.yaml")
     after = {name: _entries(session, name) for name in SELECTIONS}
     for name in SELECTIONS:  # the other deployment's selection is the same object; the edited one's is new
         assert after[name]["b/compose.yaml"] is before[name]["b/compose.yaml"], name
         assert after[name]["a/compose.yaml"] is not before[name]["a/compose.yaml"], name
 
-    # The Dockerfile of b's web gains a HEALTHCHECK: its service is linked again, CL302 follows.
+    # The Dockerfile of b's web gains a HEALTHCHECK: its service is linked again, CL302 and CL303 follow.
     assert any(d.code == "CL302" and "'web'" in d.message for d in found["b/compose.yaml"])
     buffers["b/Dockerfile"] = DOCKERFILE.replace("CMD", 'HEALTHCHECK CMD ["true"]\nCMD')
     found = _same_as_cold(root, session, buffers)
     assert not any(d.code == "CL302" and "'web'" in d.message for d in found["b/compose.yaml"])
+    assert "CL303" not in _codes(found, "b/compose.yaml")
     assert any(d.code == "CL302" and "'worker'" in d.message for d in found["b/compose.yaml"])
 
     # And back to the files on disk: the first findings again.
