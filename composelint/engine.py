@@ -279,6 +279,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
     # With nested configurations the governing one sets the severity, per finding (_govern).
     severity_override = None if config.nested else config.severity.get(meta.code)
     url = meta.url  # a property: once per rule, not per finding
+    services_of = concerns.finder(project)
     found = []
     try:
         for violation in meta.check(project, options):
@@ -291,7 +292,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
                 anchor_text=violation.anchor_text or ("" if violation.sensitive else lines_of.text(violation.span)),
                 sensitive=violation.sensitive, keyed_on_anchor=violation.keyed_on_anchor, fix=violation.fix,
                 services=violation.services if violation.services is not None else
-                concerns.services_of(project, violation.span, violation.subject)))
+                services_of(violation.span, violation.subject)))
     except Exception as exc:  # one broken rule must not hide the others' findings
         if debug:
             raise
