@@ -18,7 +18,8 @@ from composelint import concerns
 from composelint.config import Config, ConfigError, build_options
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
 from composelint.records import record
-from composelint.rules import PREPARED, RuleCatalog, code_matches, compose_only, load, selected_codes
+from composelint.rules import (DOCKERFILE_ALONE, PREPARED, RuleCatalog, code_matches, compose_only, load,
+                               selected_codes)
 from composelint.rules._rule import RuleMeta
 from composelint.sourcetext import SourceLines
 
@@ -282,7 +283,8 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
     services_of = concerns.finder(project)
     found = []
     try:
-        for violation in meta.check(project, options):
+        for violation in _dockerfile_alone(meta, project, options) if meta.code in DOCKERFILE_ALONE \
+                else meta.check(project, options):
             severity = severity_override or violation.severity or meta.severity
             found.append(Diagnostic(
                 code=meta.code, name=meta.name, severity=severity, message=violation.message,
@@ -308,6 +310,16 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
             help="this is a bug in composelint; please report it with the file that triggers it "
                  "(rerun with --debug for the traceback)"))
     return found
+
+
+def _dockerfile_alone(meta: RuleMeta, project, options) -> list:
+    """What a rule of rules.DOCKERFILE_ALONE finds: reused while every Dockerfile model is the same object
+    (DerivedFacts.kept), so a language server's run after an edit that parsed no Dockerfile checks none."""
+    dockerfiles = project.dockerfiles
+    if not dockerfiles:
+        return []
+    return project.facts.kept("findings." + meta.code, tuple(dockerfiles.values()),
+                              lambda: list(meta.check(project, options)), (tuple(dockerfiles), options))
 
 
 class _SourceLines:

@@ -100,3 +100,40 @@ def test_selections_of_untouched_deployments_are_reused_and_warm_runs_match_cold
     # And back to the files on disk: the first findings again.
     buffers.clear()
     assert _same_as_cold(root, session, buffers) == first
+
+
+def test_findings_of_rules_that_read_a_dockerfile_alone_are_reused_until_a_dockerfile_is_parsed_again(tmp_path):
+    from composelint.rules import DOCKERFILE_ALONE
+
+    root = _project(tmp_path)
+    legacy = DOCKERFILE.replace("WORKDIR /app\n", "WORKDIR /app\nMAINTAINER someone\nENV MODE production\nrun true\n")
+    (root / "a" / "Dockerfile").write_text(legacy)
+    session = Session.open(root)
+    buffers: dict[str, str] = {}
+    first = _same_as_cold(root, session, buffers)
+    assert {"CL430", "CL431", "CL432"} <= _codes(first, "a/Dockerfile")
+    assert not _codes(first, "b/Dockerfile") & {"CL430", "CL431", "CL432"}
+
+    def entries() -> dict:
+        tables = session.last.project.facts._tables
+        return {code: table for code in DOCKERFILE_ALONE if (table := tables.get("kept:findings." + code))}
+
+    before = entries()
+    assert {"CL430", "CL431", "CL432"} <= set(before)
+    # A compose edit parses no Dockerfile: the same findings, not checked again.
+    buffers["a/compose.yaml"] = STACK.replace("restart: always", "restart: on-failure")
+    found = _same_as_cold(root, session, buffers)
+    assert found["a/Dockerfile"] == first["a/Dockerfile"]
+    after = entries()
+    for code, table in before.items():
+        assert [entry[1] for entry in after[code].values()] == [entry[1] for entry in table.values()]
+        assert all(new[1] is old[1] for new, old in zip(after[code].values(), table.values())), code
+    # The other Dockerfile gains the same defects: every such rule runs again, and finds them there too.
+    buffers["b/Dockerfile"] = legacy
+    found = _same_as_cold(root, session, buffers)
+    assert {"CL430", "CL431", "CL432"} <= _codes(found, "b/Dockerfile")
+    assert all(new[1] is not old[1] for code, table in before.items()
+               for new, old in zip(entries()[code].values(), table.values()))
+    buffers["a/Dockerfile"] = DOCKERFILE
+    found = _same_as_cold(root, session, buffers)
+    assert not _codes(found, "a/Dockerfile") & {"CL430", "CL431", "CL432"}
