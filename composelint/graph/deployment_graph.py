@@ -131,6 +131,7 @@ class DeploymentGraph:
         self._levels_cache: dict[str, dict | None] = {}
         self._reach: dict[str, frozenset] = {}
         self._by_kinds: dict[frozenset | None, list[Reference]] = {}  # see references()
+        self._ordering: dict[str, tuple] = {}  # scope -> (start order, levels), see ordered()
 
     # ---------------------------------------------------------------- nodes and edges
 
@@ -307,12 +308,16 @@ class DeploymentGraph:
 
     def ordered(self, first: Node, then: Node) -> bool:
         """Whether ``then`` waits for ``first`` to start, directly or through up to ORDER_DEPTH services."""
-        order = self.order_graph(then.scope)
-        if then.id not in order or first.id not in order:
+        # Asked ~3,000 times a run at 1,000 services (CL107): the scope's order and levels in one lookup.
+        known = self._ordering.get(then.scope)
+        if known is None:
+            known = self._ordering[then.scope] = (self.order_graph(then.scope), self._levels(then.scope))
+        order, levels = known
+        waits_for = order.succ.get(then.id)
+        if waits_for is None or first.id not in order.succ:
             return False
-        if order.has_edge(then.id, first.id):
+        if first.id in waits_for:
             return True
-        levels = self._levels(then.scope)
         if levels is not None and levels.get(then.id, 0) >= levels.get(first.id, 0):
             return False  # a waiter sits in an earlier topological generation than all it waits for
         reach = self._reach.get(then.id)
