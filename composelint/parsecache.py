@@ -15,7 +15,8 @@ is the same object (compose_files._interpolated_by_service, _services_by_node, _
 and each service linked to its Dockerfile while both are
 the same objects (``linked``); and the files a build read, while each has the stamp it had when
 read (``read``: one ``lstat`` instead of a read, as the result cache checks files; a file changed
-under two seconds before its read has no stamp and is read again). The Deployment records and
+under two seconds before its read has no stamp and is read again; and not even the ``lstat`` while a
+``journal``, the server's watch of the disk, would have reported a change: composelint/server/watch.py). The Deployment records and
 everything after them are computed again in every build. One entry per path, per environment used, per model loaded and per service linked by
 the last build: memory stays that of one model.
 """
@@ -38,6 +39,10 @@ class ParseCache:
         # (relpath, size limit) -> (stamp, ReadResult): the reads
         self._reads = _TwoBuilds()
         self._stamp_check: tuple | None = None  # (realpaths, root, reading.StampCheck) of the reads under way
+        # What tells which files changed on disk without looking (the server's server/watch.Journal), and the
+        # reads whose file it would report (keys of _reads): those are not stamped again until it does.
+        self.journal = None
+        self._trusted: set[tuple] = set()
         # (relpath, the variables' values) -> {id(raw service): (raw service, interpolated, issues)}
         # (``interpolated_services``)
         self._services = _TwoBuilds()
@@ -89,6 +94,12 @@ class ParseCache:
         for kept in (self._linked, self._reads, self._services, self._built, self._valid):
             kept.next_build()
         self._stamp_check = None
+        if self.journal is not None:
+            changed = self.journal.drain()
+            if changed is None:
+                self._trusted.clear()
+            elif changed:
+                self._trusted = {key for key in self._trusted if key[0] not in changed}
 
     def read(self, root, relpath: str, max_bytes: int, realpaths: dict | None = None):
         """``reading.read_text(root, relpath, max_bytes, realpaths)``, not read again while the file
@@ -97,13 +108,21 @@ class ParseCache:
 
         key = (relpath, max_bytes)
         entry = self._reads.take(key)
+        trusted = self._trusted
+        if entry is not None and key in trusted and not is_observing():
+            self._reads.now[key] = entry  # unchanged: the journal would have said otherwise
+            return entry[1]
         if entry is None or is_observing() or not self._still_as_read(root, realpaths)(relpath, entry[0]):
+            trusted.discard(key)
             result, stamp = read_stamped(root, relpath, max_bytes, realpaths)
             if stamp is None:
                 self._reads.now.pop(key, None)
                 return result
             entry = (stamp, result)
         self._reads.now[key] = entry
+        journal = self.journal
+        if journal is not None and journal.covers(relpath, entry[0]):
+            trusted.add(key)
         return entry[1]
 
     def _still_as_read(self, root, realpaths: dict | None):

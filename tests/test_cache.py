@@ -548,7 +548,7 @@ def test_the_replays_stamp_check_agrees_with_still_as_read(tmp_path, settled):
     (root / "inner.yaml").symlink_to(root / "sub" / "b.yaml")
     stamps = {relpath: reading._read_text(root, relpath, 1000, None)[1]
               for relpath in ("a.yaml", "sub/b.yaml", "sub/deep/c.yaml", "moved/d.yaml", "inner.yaml")}
-    stamps["link.yaml"] = reading._stamp(os.stat(outside / "e.yaml"))  # never read: it leads outside
+    stamps["link.yaml"] = reading.stamp_of(os.stat(outside / "e.yaml"))  # never read: it leads outside
     assert all(stamps.values())
     (root / "moved").rename(outside / "moved")  # the same file (inode, times), now reached through a link
     (root / "moved").symlink_to(outside / "moved")

@@ -277,6 +277,12 @@ class _Run:
         self.directory = _private_directory()
         self.cover(self.snippets)
 
+    @property
+    def reusable(self) -> bool:
+        """Whether a later run over the same Dockerfiles may take this one's result (server/carry.py): it ran
+        to the end and found what it looked for."""
+        return self.result is not None and self.result.missing is None and self.failure is None
+
     def cover(self, snippets) -> None:
         """The result is for ``snippets``: check those of their scripts not checked yet."""
         self.snippets = list(snippets)

@@ -130,7 +130,7 @@ def still_as_read(root: Path, relpath: str, stamp: tuple, realpaths: dict | None
             info = os.stat(full)
     except (OSError, ValueError):
         return False
-    return stat.S_ISREG(info.st_mode) and _stamp(info) == stamp
+    return stat.S_ISREG(info.st_mode) and stamp_of(info) == stamp
 
 
 class StampCheck:
@@ -158,7 +158,7 @@ class StampCheck:
         if stat.S_ISLNK(info.st_mode):
             return still_as_read(self._root, relpath, stamp, self._realpaths)
         # A file's resolved path is its resolved directory's and its name: inside when the directory is.
-        return inside and stat.S_ISREG(info.st_mode) and _stamp(info) == stamp
+        return inside and stat.S_ISREG(info.st_mode) and stamp_of(info) == stamp
 
     def _directory(self, directory: str) -> tuple[str, bool] | None:
         """The directory joined to the root, and whether it resolves inside the root; None: see still_as_read."""
@@ -178,7 +178,7 @@ class StampCheck:
 _SETTLED_NS = 2_000_000_000
 
 
-def _stamp(info: os.stat_result) -> tuple | None:
+def stamp_of(info: os.stat_result) -> tuple | None:
     """What tells this version of a file from any other without reading it (as git's index and ruff's
     cache do): device, inode, size, and the modification and status-change times (the latter no tool
     can set back). None while the file is too recently changed for that to hold."""
@@ -269,7 +269,7 @@ def _read_text(root: Path, relpath: str, max_bytes: int, realpaths: dict | None)
     if len(data) > max_bytes:
         return ReadResult(None, f"the file grew over the {max_bytes:,}-byte limit while being read", kind="limit"), None
     # Stamped from the fstat before the read: a change during it makes the stamp stale, never wrong.
-    return decode(data), (_stamp(info) if len(data) == info.st_size else None)
+    return decode(data), (stamp_of(info) if len(data) == info.st_size else None)
 
 
 def decode(data: bytes) -> ReadResult:

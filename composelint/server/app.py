@@ -135,6 +135,9 @@ class ComposelintServer(LanguageServer):
                 except Exception as exc:
                     self.log(types.MessageType.Error, f"composelint: internal error while publishing: "
                                                       f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            # Free the model this run replaced, now that the editor has the findings (in the lint thread:
+            # a run that starts meanwhile waits for it; see Session.settle).
+            loop.run_in_executor(self.executor, state.session.settle)
             self.ran()
             return
 

@@ -33,6 +33,9 @@ CARRIED_FACTS = (
     "python_deps.missing:",  # keyed by Dockerfile, stage, context and the configured module map
     "pins.unpinned:",  # the Dockerfile alone
     "image.sorted_files",  # the file list
+    # ShellCheck's run over every RUN script (analysis/shellcheck.py): the Dockerfiles alone; carried only
+    # once it ran to the end (a run that failed, or found ShellCheck missing, is tried again).
+    "shellcheck-run",
 )
 CARRIED_TABLES = (
     "image.python_install",  # (Dockerfile, stage, context); a None context means default_context
@@ -70,7 +73,7 @@ def carry(previous, project, previous_buffers: Mapping[str, str], buffers: Mappi
     if not _reads_unchanged(previous, buffers, parsed):
         return False
     for key, value in old._computed.items():
-        if key.startswith(CARRIED_FACTS) and key not in new._computed:
+        if key.startswith(CARRIED_FACTS) and key not in new._computed and getattr(value, "reusable", True):
             new._computed[key] = _rebound(value, previous, project)
     for name in CARRIED_TABLES:
         table = old._tables.get(name)

@@ -17,6 +17,8 @@ kept between runs, and why (measured in benchmarks/server.py):
 * the facts derived from the Dockerfiles and their build contexts (what each image installs and
   contains, the imports of its Python files), when an edit changed only compose files and the
   image builds stayed the same: composelint/server/carry.py;
+* which files changed on disk, from the kernel (composelint/server/watch.py, Linux): a file read and
+  checked under the watch is not stamped again by each build until an event names it;
 * the facts kept per parsed object (a service's host references and start command, an
   instruction's words, a service's ports), while the objects are the same: DerivedFacts.kept.
 
@@ -89,6 +91,10 @@ class Session:
     beside_min_subjects: int | None = None
     events: list = field(default_factory=list)
     overridden: dict = field(default_factory=dict)  # the buffers the last build laid over the disk
+    # The kernel's report of what changed on disk (server/watch.py), so that a build need not check the
+    # stamp of every file it read; None: not made yet; False: none here (the stamps do it all).
+    journal: object = None
+    replaced: Outcome | None = None  # the run the last one replaced, until ``settle`` frees it
 
     @classmethod
     def open(cls, root: Path) -> "Session":
@@ -105,7 +111,7 @@ class Session:
         except (ConfigError, ValueError) as exc:
             self.config_problem = config_diagnostic(self.root, str(exc))
         self.files_changed()  # `exclude` may have changed what the walk keeps
-        self.parsed = ParseCache()  # and limits or `env` how files parse
+        self.parsed = ParseCache()  # and limits or `env` how files parse (it gets the journal with the walk)
         self._tell(("config",))
 
     def files_changed(self) -> None:
@@ -137,10 +143,13 @@ class Session:
             self.events.append(event)
 
     def close(self) -> None:
-        """End the other process (it ends by itself too when this one does)."""
+        """End the other process (it ends by itself too when this one does), and the watch."""
         if self.beside:
             self.beside.close()
             self.beside = None
+        if self.journal:
+            self.journal.close()
+        self.journal = None
 
     def reads(self, relpath: str) -> bool:
         """Whether a change to the content of ``relpath`` can change the findings: the last run
@@ -214,12 +223,19 @@ class Session:
         return project
 
     def remember(self, outcome: Outcome) -> Outcome:
-        previous, self.last = self.last, outcome
-        if previous is not None:
-            # The server runs with the cyclic collector off (cli.main): without this, every run's
-            # model would stay in memory (~25 MB a run at 1,000 services). Freed by reference counts.
-            previous.project.facts.release()
+        """Keep ``outcome`` as the last run; the one it replaces is freed by ``settle`` (or the next run)."""
+        self.settle()
+        self.replaced, self.last = self.last, outcome
         return outcome
+
+    def settle(self) -> None:
+        """Free the model the last run replaced: once that run's findings are out, since freeing a model
+        costs ~10 ms at 1,000 services (the server and the other process call it after answering). The
+        server runs with the cyclic collector off (cli.main): without the release, every run's model would
+        stay in memory (~25 MB a run at 1,000 services); with it, reference counts free it here."""
+        replaced, self.replaced = self.replaced, None
+        if replaced is not None:
+            replaced.project.facts.release()
 
     def _start_beside(self, buffers: Mapping[str, str]) -> None:
         """Start the other process once a run finds the project large: it builds its first model while
@@ -254,9 +270,21 @@ class Session:
         if fileset is None:
             epoch = self.epoch  # the server's thread may invalidate the walk while this one walks
             fileset = walk(self.root, self.config.exclude, self.config.limits.max_file_size)
+            journal = self._journal()
+            if journal:  # a file is trusted only once checked under a watch (ParseCache.read)
+                journal.watch(fileset.directories)
+            if self.parsed is not None:
+                self.parsed.journal = journal or None
             if epoch == self.epoch:
                 self.fileset = fileset
         return fileset
+
+    def _journal(self):
+        if self.journal is None:
+            from composelint.server.watch import Journal
+
+            self.journal = Journal.open(self.root) or False
+        return self.journal
 
     def _overlays(self, relpath: str, fileset: FileSet) -> bool:
         """A buffer counts when its file is part of the project: walked, or new and not excluded."""

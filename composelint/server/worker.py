@@ -42,6 +42,7 @@ def serve(root: Path, stdin, stdout) -> None:
             payload = None
             session.changes += 1  # carry nothing from a run that did not finish (as Session.lint)
         write_frame(stdout, payload)
+        session.settle()  # the last model is freed once the server has its answer
         runs += 1
         # The cycles each run leaves (~6 MB at 1,000 services) are collected once the editor pauses
         # (no request for COLLECT_IDLE s), or after COLLECT_EVERY runs without a pause: not while the

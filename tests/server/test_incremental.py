@@ -186,12 +186,16 @@ def test_a_replaced_model_is_freed_without_the_cyclic_collector(tmp_path):
         assert session.last.project.facts.get("probe", lambda project: project, session.last.project)
         replaced = weakref.ref(session.last.project)
         session.lint({"compose.yaml": APP + "\n"})
+        assert replaced() is not None  # kept until its replacement's findings are out
+        session.settle()
         assert replaced() is None
         # A run that took the facts of the last one over (those that keep their project now keep this
-        # one) frees the last one too.
+        # one) frees the last one too; without a settle, the next run frees it.
         replaced = weakref.ref(session.last.project)
         session.lint({"compose.yaml": APP + "\n\n"})
-        assert session.carried and replaced() is None
+        assert session.carried and replaced() is not None
+        session.lint({"compose.yaml": APP})
+        assert replaced() is None
     finally:
         if enabled:
             gc.enable()
@@ -235,6 +239,35 @@ def test_a_compose_edit_carries_the_image_facts_and_finds_what_a_cold_run_finds(
         assert was_carried is carried, (path, text)
         if code is not None:
             assert code in {d.code for items in found.values() for d in items}, (path, code)
+
+
+def test_a_compose_edit_takes_over_shellchecks_run_and_a_dockerfile_edit_runs_it_again(tmp_path, monkeypatch):
+    from composelint.analysis import shellcheck
+
+    root = _project(tmp_path)
+    (root / "app" / "Dockerfile").write_text(DOCKERFILE.replace("ENV PYTHONUNBUFFERED=1", "RUN echo $HOME"))
+    spawned = []
+    spawn = shellcheck._Run._spawn
+    monkeypatch.setattr(shellcheck._Run, "_spawn", lambda run: spawned.append(run) or spawn(run))
+    session = Session.open(root)
+    found = _assert_same_as_cold(root, session, {})
+    assert "CL416" in _codes(found, "app/Dockerfile") and len(spawned) == 2  # this run, and the cold one
+    # Only the compose file changed: the RUN scripts are the same, ShellCheck's findings too.
+    found = _assert_same_as_cold(root, session, {"compose.yaml": APP + "\n"})
+    assert session.carried and len(spawned) == 3 and "CL416" in _codes(found, "app/Dockerfile")
+    # The Dockerfile changed: its scripts are checked again, and the finding goes with the script.
+    fixed = DOCKERFILE.replace("ENV PYTHONUNBUFFERED=1", 'RUN echo "$HOME"')
+    found = _assert_same_as_cold(root, session, {"compose.yaml": APP + "\n", "app/Dockerfile": fixed})
+    assert len(spawned) == 5 and "CL416" not in _codes(found, "app/Dockerfile")
+    # A run that found no ShellCheck is not taken over: the next one looks again.
+    monkeypatch.setattr(shellcheck, "find_binary", lambda: None)
+    _assert_same_as_cold(root, session, {"compose.yaml": APP, "app/Dockerfile": DOCKERFILE.replace(
+        "ENV PYTHONUNBUFFERED=1", "RUN echo $HOME")})
+    monkeypatch.undo()
+    monkeypatch.setattr(shellcheck._Run, "_spawn", lambda run: spawned.append(run) or spawn(run))
+    found = _assert_same_as_cold(root, session, {"compose.yaml": APP + "\n", "app/Dockerfile": DOCKERFILE.replace(
+        "ENV PYTHONUNBUFFERED=1", "RUN echo $HOME")})
+    assert session.carried and len(spawned) == 7 and "CL416" in _codes(found, "app/Dockerfile")
 
 
 @pytest.mark.parametrize("event", [True, False], ids=["watched-file event", "no event"])
