@@ -18,8 +18,8 @@ from composelint import concerns
 from composelint.config import Config, ConfigError, build_options
 from composelint.diagnostics import Diagnostic, Position, Related, Severity, Span
 from composelint.records import record
-from composelint.rules import (DOCKERFILE_ALONE, PREPARED, RuleCatalog, code_matches, compose_only, load,
-                               selected_codes)
+from composelint.rules import (DOCKERFILE_ALONE, DOCKERFILE_AND_SHIPPED, PREPARED, RuleCatalog, code_matches,
+                               compose_only, load, selected_codes)
 from composelint.rules._rule import RuleMeta
 from composelint.sourcetext import SourceLines
 
@@ -284,7 +284,7 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
     found = []
     try:
         for violation in _dockerfile_alone(meta, project, options) if meta.code in DOCKERFILE_ALONE \
-                else meta.check(project, options):
+                or meta.code in DOCKERFILE_AND_SHIPPED else meta.check(project, options):
             severity = severity_override or violation.severity or meta.severity
             found.append(Diagnostic(
                 code=meta.code, name=meta.name, severity=severity, message=violation.message,
@@ -313,13 +313,19 @@ def _run_rule(meta: RuleMeta, project, config: Config, lines_of: _SourceLines, d
 
 
 def _dockerfile_alone(meta: RuleMeta, project, options) -> list:
-    """What a rule of rules.DOCKERFILE_ALONE finds: reused while every Dockerfile model is the same object
-    (DerivedFacts.kept), so a language server's run after an edit that parsed no Dockerfile checks none."""
+    """What a rule of rules.DOCKERFILE_ALONE (or DOCKERFILE_AND_SHIPPED) finds: reused while every Dockerfile
+    model is the same object (DerivedFacts.kept) and the same stages ship, so a language server's run after an
+    edit that parsed no Dockerfile and changed no build target checks none."""
     dockerfiles = project.dockerfiles
     if not dockerfiles:
         return []
+    values: tuple = (tuple(dockerfiles), options)
+    if meta.code in DOCKERFILE_AND_SHIPPED:
+        from composelint.analysis.python.builds import shipped_stages
+
+        values += tuple(shipped_stages(project, dockerfile) for dockerfile in dockerfiles.values())
     return project.facts.kept("findings." + meta.code, tuple(dockerfiles.values()),
-                              lambda: list(meta.check(project, options)), (tuple(dockerfiles), options))
+                              lambda: list(meta.check(project, options)), values)
 
 
 class _SourceLines:

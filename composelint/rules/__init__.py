@@ -106,6 +106,10 @@ PREPARED: frozenset[str] = frozenset(("CL416",))
 DOCKERFILE_ALONE: frozenset[str] = frozenset((
     "CL403", "CL405", "CL409", "CL410", "CL412", "CL414", "CL415", "CL417", "CL418", "CL419", "CL424", "CL425",
     "CL430", "CL431", "CL432"))
+# Rules whose findings are a function of the Dockerfile models (as above) and of which of their stages ship
+# (analysis.python.builds.shipped_stages: the final stage, a compose `target:`, and what they are built FROM):
+# reused while both are the same.
+DOCKERFILE_AND_SHIPPED: frozenset[str] = frozenset(("CL402", "CL420", "CL421", "CL422", "CL423"))
 
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}

@@ -137,3 +137,35 @@ def test_findings_of_rules_that_read_a_dockerfile_alone_are_reused_until_a_docke
     buffers["a/Dockerfile"] = DOCKERFILE
     found = _same_as_cold(root, session, buffers)
     assert not _codes(found, "a/Dockerfile") & {"CL430", "CL431", "CL432"}
+
+
+def test_findings_of_rules_that_read_what_ships_follow_a_compose_target_that_changes_it(tmp_path):
+    from composelint.rules import DOCKERFILE_AND_SHIPPED
+
+    root = _project(tmp_path)
+    # apt lists kept (CL420) and recommends installed (CL421) in a builder stage only: they ship only when
+    # compose builds that stage.
+    staged = ("FROM debian:12 AS builder\nRUN apt-get update && apt-get install -y curl\n"
+              "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nUSER 1000\nCMD [\"python\", \"app.py\"]\n")
+    (root / "a" / "Dockerfile").write_text(staged)
+    session = Session.open(root)
+    buffers: dict[str, str] = {}
+    first = _same_as_cold(root, session, buffers)
+    assert not _codes(first, "a/Dockerfile") & {"CL420", "CL421"}
+
+    def entries() -> dict:
+        tables = session.last.project.facts._tables
+        return {code: [entry[1] for entry in table.values()] for code in DOCKERFILE_AND_SHIPPED
+                if (table := tables.get("kept:findings." + code))}
+
+    before = entries()
+    assert {"CL420", "CL421"} <= set(before)
+    buffers["b/compose.yaml"] = STACK.replace("restart: always", "restart: on-failure")
+    _same_as_cold(root, session, buffers)
+    assert all(new is old for code in before for new, old in zip(entries()[code], before[code]))
+    # Compose now builds the builder stage of a's Dockerfile: it ships, and its findings show.
+    buffers["a/compose.yaml"] = STACK.replace("    build: .\n", "    build: {context: ., target: builder}\n")
+    found = _same_as_cold(root, session, buffers)
+    assert {"CL420", "CL421"} <= _codes(found, "a/Dockerfile")
+    buffers.clear()
+    assert _same_as_cold(root, session, buffers) == first
