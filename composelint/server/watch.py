@@ -55,6 +55,7 @@ class Journal:
         self._watched: dict[int, str] = {}  # watch descriptor -> directory (project-relative, "" for the root)
         self._by_directory: dict[str, int] = {}
         self._closed = False
+        self._budget = watch_budget()
 
     @classmethod
     def open(cls, root) -> "Journal | None":
@@ -88,6 +89,8 @@ class Journal:
         for directory in ("", *sorted(directories)):
             if directory in self._by_directory:
                 continue
+            if len(self._by_directory) >= self._budget:
+                break  # the rest is checked by stamp
             full = os.path.join(self.root, *directory.split("/")) if directory else self.root
             try:
                 info = os.lstat(full)
@@ -164,7 +167,10 @@ class Journal:
         self._libc.inotify_rm_watch(self._fd, wd)  # fails harmlessly when the kernel removed it
 
     def __del__(self) -> None:  # a session dropped without close() (each holds one of the user's few instances)
-        self.close()
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - at interpreter exit, modules may be gone already
+            pass
 
     def close(self) -> None:
         if not getattr(self, "_closed", True):
@@ -175,6 +181,21 @@ class Journal:
                 os.close(self._fd)
             except OSError:
                 pass
+
+
+# The user's inotify watches are shared by every program (an editor's own file watcher first): a language
+# server process takes at most this share of them; the directories beyond it are checked by stamp.
+WATCH_SHARE = 16
+
+
+def watch_budget() -> int:
+    """How many directories one process may watch: WATCH_SHARE-th of the user's limit (8,192 by default on
+    older kernels: 512 directories)."""
+    try:
+        with open("/proc/sys/fs/inotify/max_user_watches", encoding="ascii") as stream:
+            return int(stream.read().strip()) // WATCH_SHARE
+    except (OSError, ValueError):
+        return 8192 // WATCH_SHARE
 
 
 def file_system(path: str) -> str:

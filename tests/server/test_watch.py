@@ -185,3 +185,16 @@ def test_file_system_reads_the_longest_mount_point(tmp_path, monkeypatch):
     assert watch.file_system("/mnt/c") == "9p"
     assert watch.file_system("/mnt/cc/project") == "ext4"
     assert watch.file_system("/mnt/my share/project") == "nfs4"
+
+
+def test_a_process_watches_at_most_its_share_of_the_users_watches(project, monkeypatch, stamped):
+    monkeypatch.setattr(watch, "watch_budget", lambda: 1)
+    session = Session.open(project)
+    _same_as_cold(session, project, {"compose.yaml": COMPOSE})
+    assert list(session.journal._by_directory) == [""]  # the root alone: app/ is checked by stamp
+    _same_as_cold(session, project, {"compose.yaml": COMPOSE + "\n"})
+    stamped.clear()
+    _same_as_cold(session, project, {"compose.yaml": COMPOSE})
+    assert stamped == ["app/Dockerfile", "app/requirements.txt", "app/main.py"]
+    assert 0 < watch.watch_budget() < 10 ** 7
+    session.close()
