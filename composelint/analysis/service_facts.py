@@ -42,8 +42,11 @@ def own_spans(project, deployment: Deployment, name: str) -> list[Span]:
 def _inside(span: Span, outer: Span) -> bool:
     if span.path != outer.path:
         return False
-    end = outer.end or outer.start
-    return outer.start <= span.start <= end
+    # Positions compared as (line, column) tuples, as their records order them, without calling the
+    # records' comparison methods: asked for every note of every service finding (CL107: ~900 a run).
+    low, at = outer.start, span.start
+    high = outer.end or low
+    return (low.line, low.column) <= (at.line, at.column) <= (high.line, high.column)
 
 
 def inherited(project, deployment: Deployment, service: Service, span: Span) -> bool:
