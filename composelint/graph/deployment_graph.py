@@ -264,9 +264,11 @@ class DeploymentGraph:
             order = DiGraph()
             for node in scope.nodes.values():
                 order.add_node(node.id)
+            out_refs = self.graph.out_refs
             for node in scope.nodes.values():
-                for ref in self.references_from(node, ORDER_KINDS):
-                    if ref.target.kind in ("service", "undeployed") and not order.has_edge(node.id, ref.target.id):
+                for ref in out_refs(node.id):
+                    if ref.kind in ORDER_KINDS and ref.target.kind in ("service", "undeployed") \
+                            and not order.has_edge(node.id, ref.target.id):
                         order.add_edge(node.id, ref.target.id, ref)
             scope.order = order
         return scope.order
