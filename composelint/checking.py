@@ -155,9 +155,10 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
     from composelint.engine import early_start, run
 
     early = early_start(config)
+    later = []  # what the build leaves for the main process to do beside the forked rules
     with observing() if cache is not None else contextlib.nullcontext([]) as observed, _closing(early):
         if only_paths is None:
-            project = build_project(root, config, stdin_overrides, fileset, dockerfiles_parsed=early)
+            project = build_project(root, config, stdin_overrides, fileset, dockerfiles_parsed=early, later=later)
         else:  # what can bear on the named paths, not the whole repository
             from composelint.scoping import build_scoped_project
 
@@ -167,7 +168,7 @@ def run_check(paths, view, config_path, select, extend_select, ignore, severitie
         if baseline is not None:
             baseline = baseline.bind(project.read_text)
         result = run(project, config, only_paths=only_paths, baseline=baseline, debug=debug,
-                     waiting=lambda: _prepare_report(view))
+                     waiting=lambda: _prepare_report(view), finish=later[0] if later else None)
     if write_baseline is not None:
         return _write_baseline(write_baseline, result, project, view)
     linted = stdin_overrides or _linted([*project.compose_files, *project.dockerfiles], only_paths)

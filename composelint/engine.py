@@ -90,13 +90,15 @@ def early_start(config: Config):
 
 
 def run(project, config: Config, *, only_paths: Iterable[str] | None = None, baseline=None,
-        debug: bool = False, fork: bool | None = None, beside=None, waiting=None) -> RunResult:
+        debug: bool = False, fork: bool | None = None, beside=None, waiting=None, finish=None) -> RunResult:
     """``fork``: run FORKED_FAMILIES in a second process (None: when the project is large enough).
     ``beside``: another process already running rules over the same model (the language server's,
     composelint/server/beside.py): an object whose ``rules`` they are (see :func:`_beside`) and whose ``result()`` is
     :func:`rules_beside`'s payload, or None when it failed (the rules then run here). ``waiting``: work
     of the caller's that does not depend on the findings (importing its reporter), done while this
-    process waits for the other one's rules."""
+    process waits for the other one's rules. ``finish``: the project with what its build left for later
+    (build_project's ``later``), for the rules of this process: run once the second process has its copy
+    of the model, whose rules read none of it."""
     config = _with_hadolint(config)
     rules, runnable, last = _runnable(project, config)
     lines_of = _SourceLines(project.sources)
@@ -116,7 +118,7 @@ def run(project, config: Config, *, only_paths: Iterable[str] | None = None, bas
         if waiting is not None:
             waiting()
 
-    found = _run_rules(runnable, project, config, lines_of, debug, fork, beside, meanwhile)
+    found = _run_rules(runnable, project, config, lines_of, debug, fork, beside, meanwhile, finish)
     raw: list[Diagnostic] = [diagnostic for code in runnable for diagnostic in found[code]]
     diagnostics = _deduplicate(raw)
     diagnostics = _collapse_shared(diagnostics)
@@ -201,15 +203,19 @@ def subjects(project) -> int:
 
 
 def _run_rules(codes: list[str], project, config: Config, lines_of: _SourceLines, debug: bool,
-               fork: bool, call=None, meanwhile=None) -> dict[str, list[Diagnostic]]:
+               fork: bool, call=None, meanwhile=None, finish=None) -> dict[str, list[Diagnostic]]:
     """Each rule's findings by code; with ``fork``, FORKED_FAMILIES in a child process meanwhile
     (or in the process ``call`` is answered by: see ``run``), while this one, done with the others,
-    runs ``meanwhile()`` before it waits for them."""
+    runs ``meanwhile()`` before it waits for them. ``finish``: see ``run``."""
     from composelint import forked
 
+    here = []  # the project this process's rules read: finished once the other process has its copy
+
     def run_here(chosen: list[str]) -> dict[str, list[Diagnostic]]:
-        _prepare(chosen, project)
-        return {code: _run_rule(load(code), project, config, lines_of, debug) for code in chosen}
+        if not here:
+            here.append(project if finish is None else finish(project))
+        _prepare(chosen, here[0])
+        return {code: _run_rule(load(code), here[0], config, lines_of, debug) for code in chosen}
 
     if call is not None:
         beside = _beside(codes, call.rules)

@@ -237,3 +237,29 @@ def test_while_the_child_works_the_parent_imports_what_comes_after_the_rules(mon
     assert result.diagnostics == engine.run(project, config, fork=False,
                                             waiting=lambda: events.append("reporter")).diagnostics
     assert events.count("reporter") == 1  # one process: nothing to wait for
+
+
+def test_the_schema_check_waits_until_the_forked_rules_have_their_model(tmp_path, monkeypatch):
+    """The forked rules read no parse problem: the build leaves each compose file's schema check as
+    interpolated (~6 ms of the awesome-compose corpus's build) to the main process, which runs it once the
+    child has its copy of the model (build_project's ``later``, engine.run's ``finish``): same findings."""
+    from composelint.assembly import project as assembly
+
+    root = write_tree(tmp_path, {"compose.yaml": "services:\n  web:\n    build: .\n    restart_policy: always\n",
+                                 "Dockerfile": "FROM debian:12\nRUN apt-get install curl\nCMD [\"sleep\", \"1\"]\n"})
+    config = load_config(root)
+    expected = engine.run(build_project(root, config), config, fork=False)
+    assert any(d.code == "CL002" for d in expected.diagnostics) and any(d.code == "CL409" for d in expected.diagnostics)
+    events = []
+    check = assembly.report_env_problems
+    monkeypatch.setattr(assembly, "report_env_problems", lambda loader: events.append("schema") or check(loader))
+    real = forked.ForkedCall
+    monkeypatch.setattr(forked, "ForkedCall", lambda function: events.append("fork") or real(function))
+    for fork, order in ((True, ["fork", "schema"]), (False, ["schema"])):
+        events.clear()
+        later = []
+        project = build_project(root, config, later=later)
+        assert events == [] and not any(problem.code == "CL002" for problem in project.problems)
+        result = engine.run(project, config, fork=fork, finish=later[0])
+        assert events == order
+        assert result.diagnostics == expected.diagnostics

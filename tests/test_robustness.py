@@ -754,7 +754,11 @@ def _shellcheck_event(event: str, args) -> bool:
         executable, argv, cwd, env = args
         return (executable == find_binary() and env == {} and _in_shellcheck_directory(cwd)
                 and all(_in_shellcheck_directory(arg) for arg in argv[1:] if not arg.startswith("--")))
-    if event in ("os.posix_spawn", "os.fork", "os.exec"):
+    if event == "os.posix_spawn":  # how it starts where the system has posix_spawn (no working directory)
+        executable, argv, env = args
+        return (os.fsdecode(executable) == find_binary() and env == {}
+                and all(_in_shellcheck_directory(arg) for arg in argv[1:] if not arg.startswith("--")))
+    if event in ("os.fork", "os.exec"):
         return False  # Popen's own mechanism is recorded under subprocess.Popen, checked above
     return bool(args) and _in_shellcheck_directory(args[0]) and event in {
         "open", "os.mkdir", "os.remove", "os.rmdir"}

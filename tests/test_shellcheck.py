@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from helpers import lint_lines, write_tree
@@ -75,11 +76,8 @@ def test_the_scripts_are_copied_to_memory_where_the_system_has_it(monkeypatch):
 
 def _started(monkeypatch, record=lambda argv: "shellcheck") -> list:
     """What each ShellCheck process started is given (``record`` of its command line), in order."""
-    import subprocess
-
-    started, popen = [], subprocess.Popen
-    monkeypatch.setattr(subprocess, "Popen",
-                        lambda argv, **kwargs: started.append(record(argv)) or popen(argv, **kwargs))
+    started, start = [], shellcheck._start
+    monkeypatch.setattr(shellcheck, "_start", lambda argv, *args: started.append(record(argv)) or start(argv, *args))
     return started
 
 
@@ -139,6 +137,53 @@ def test_a_shellcheck_over_its_time_is_stopped_and_reported_once(tmp_path, monke
     assert lint_lines(project, ("CL416",)) == [
         "Dockerfile:2:1: CL416 info: the RUN scripts were not checked with ShellCheck: ShellCheck took over 0.3 s"]
     assert list(scratch.iterdir()) == []
+
+
+def _fake_shellcheck(tmp_path, monkeypatch, script: str | None) -> Path:
+    """A project with one RUN script, checked by ``script`` (a shell script) as ShellCheck; ``None``: a file that
+    is executable but no program."""
+    fake = tmp_path / "bin" / "shellcheck"
+    fake.parent.mkdir()
+    fake.write_text("" if script is None else f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(shellcheck, "find_binary", lambda: str(fake))
+    return write_tree(tmp_path / "p", {"Dockerfile": "FROM debian:12\nRUN echo $A\n"})
+
+
+def test_a_shellcheck_that_fails_is_reported_with_what_it_wrote_to_standard_error(tmp_path, monkeypatch):
+    project = _fake_shellcheck(tmp_path, monkeypatch, "echo not json; echo 'shellcheck: out of memory' >&2")
+    assert lint_lines(project, ("CL416",)) == [
+        "Dockerfile:2:1: CL416 info: the RUN scripts were not checked with ShellCheck: ShellCheck failed: "
+        "shellcheck: out of memory"]
+
+
+def test_a_shellcheck_that_cannot_start_is_reported(tmp_path, monkeypatch):
+    project = _fake_shellcheck(tmp_path, monkeypatch, None)
+    [line] = lint_lines(project, ("CL416",))
+    assert line.startswith("Dockerfile:2:1: CL416 info: the RUN scripts were not checked with ShellCheck: "
+                           "ShellCheck could not start: ")
+
+
+def test_a_shellcheck_writing_more_than_a_pipe_holds_is_read_whole(tmp_path, monkeypatch):
+    """Its output (one JSON document, 200 KiB here) and errors are read while it runs, whatever their size."""
+    project = _fake_shellcheck(tmp_path, monkeypatch, "head -c 200000 /dev/zero | tr '\\0' ' ' >&2\n"
+                               "printf '{\"comments\": []'; head -c 200000 /dev/zero | tr '\\0' ' '; printf '}'")
+    assert lint_lines(project, ("CL416",)) == []
+
+
+def test_a_shellcheck_process_ended_and_killed_again_signals_nothing(tmp_path):
+    import time
+
+    process = shellcheck._start(["/bin/sh", "-c", "echo '{}'; echo done >&2"], str(tmp_path / "errors"), str(tmp_path))
+    assert process.output(time.monotonic() + 60) == (b"{}\n", b"done\n")
+    process.kill()  # reaped already: no signal at all (os.kill(0, ...) would end the whole process group)
+    process.kill()
+
+
+def test_the_scripts_directory_is_sysconfigs_without_importing_it():
+    import sysconfig
+
+    assert shellcheck._scripts_directory() == sysconfig.get_path("scripts")
 
 
 def test_a_script_written_the_same_in_several_places_is_checked_once_and_reported_at_each(tmp_path, monkeypatch):

@@ -127,9 +127,10 @@ def test_a_cached_rerun_imports_only_the_rules_its_configuration_names(tmp_path)
         "composelint.rules.cl301_missing_resource_limits"]
 
 
-def test_starting_shellcheck_imports_neither_shutil_nor_tempfile(tmp_path):
+def test_starting_shellcheck_imports_neither_shutil_tempfile_nor_subprocess(tmp_path):
     """ShellCheck starts while the model is built, where every import delays the whole run: shutil imports
-    bz2 and lzma, tempfile shutil and random (~5 ms together on the awesome-compose corpus)."""
+    bz2 and lzma, tempfile shutil and random (~5 ms together on the awesome-compose corpus); subprocess
+    ~2.5 ms and sysconfig ~1 ms (os.posix_spawn starts it, and a virtual environment's scripts are in its bin)."""
     import sysconfig
 
     beside = os.path.join(sysconfig.get_path("scripts"), "shellcheck")
@@ -141,3 +142,5 @@ def test_starting_shellcheck_imports_neither_shutil_nor_tempfile(tmp_path):
     modules = imported(str(tmp_path), "--format", "concise", output=output)
     assert "CL416 warning: SC2086" in output[0]  # ShellCheck ran
     assert loaded(modules, ("shutil", "tempfile", "bz2", "lzma")) == []
+    if hasattr(os, "posix_spawn") and sys.prefix != sys.base_prefix:
+        assert loaded(modules, ("subprocess", "sysconfig")) == []

@@ -15,7 +15,10 @@ from typing import Iterator, Mapping, Sequence
 
 from composelint.analysis.commands.installs import subcommand_of
 from composelint.analysis.commands.tables import LAYER_CACHES, LayerCache
-from composelint.analysis.python_deps import ShellCommand, shipped_stages, stage_environments_of, stage_run_commands
+# From their modules, not the python_deps facade, which imports the whole Python analysis (requirements,
+# imports, installs: ~3 ms) for the main process's CL417 and CL420-CL423 that need none of it.
+from composelint.analysis.python.builds import shipped_stages, stage_environments_of
+from composelint.analysis.python.commands import ShellCommand, stage_run_commands
 
 HOMES = ("~", "$HOME", "${HOME}", "/root")
 _MOUNT_TARGET_KEYS = ("target", "dst", "destination")

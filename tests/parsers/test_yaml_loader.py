@@ -168,3 +168,39 @@ def test_block_mapping_span_ends_at_its_last_value():
     seq = load("a:\n  - 1\n  - 2\nb: 1\n").root.get("a")
     assert isinstance(seq, YSeq) and seq.span.end == Position(3, 6)
     assert isinstance(seq.items[0], YScalar)
+
+
+def _yaml_files() -> list:
+    from helpers import CORPUS, FIXTURES
+
+    roots = [FIXTURES] + ([CORPUS] if CORPUS.is_dir() else [])
+    return sorted(path for root in roots for pattern in ("*.yaml", "*.yml") for path in root.rglob(pattern)
+                  if path.is_file())
+
+
+def test_libyaml_events_read_directly_are_ruamels_own():
+    """parser_events reads libyaml's parser without ruamel's YAML.parse (which builds a loader class, a
+    constructor and a resolver per document): every event the same, and the same error where one stops."""
+    from ruamel.yaml import YAML
+
+    from composelint.parsers.yaml_loader import parser_events
+
+    if YAML(typ="safe").Parser.__name__ != "CParser":
+        pytest.skip("ruamel.yaml.clib (libyaml) is not installed")
+
+    def events(source) -> list:
+        found = []
+        try:
+            for event in source:
+                marks = [(mark.line, mark.column, mark.index) for mark in (event.start_mark, event.end_mark)]
+                found.append((type(event).__name__, marks, {name: getattr(event, name, None) for name in (
+                    "anchor", "tag", "implicit", "value", "style", "flow_style", "explicit", "version", "tags")}))
+        except Exception as exc:  # noqa: BLE001 - the parser's own syntax errors, compared as they are
+            found.append((type(exc).__name__, str(exc)))
+        return found
+
+    files = _yaml_files()
+    assert len(files) > 100
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        assert events(parser_events(text)) == events(YAML(typ="safe").parse(text)), path
