@@ -34,6 +34,28 @@ def services_of(project: "Project", span: Span, subject: str | None) -> tuple[Se
     return named(project, span, match.group(1) if match else None)
 
 
+def finder(project: "Project"):
+    """:func:`services_of` for the findings of one rule (the engine's, per finding): the index looked up,
+    and each subject read, once."""
+    index = None
+    names: dict[str | None, str | None] = {}
+
+    def services(span: Span, subject: str | None) -> tuple[ServiceRef, ...]:
+        nonlocal index
+        if subject in names:
+            name = names[subject]
+        else:
+            match = _SUBJECT.match(subject or "")
+            name = names[subject] = match.group(1) if match else None
+        if index is None:
+            if not project.compose_files:
+                return ()  # a lone Dockerfile: no service builds it
+            index = project.derived("concerns.index", _Index)  # built when a finding first needs it
+        return index.refs(span, name)
+
+    return services
+
+
 def named(project: "Project", span: Span, name: str | None) -> tuple[ServiceRef, ...]:
     """The services a finding at ``span`` concerns, when it is about the service ``name`` (None: unknown)."""
     if not project.compose_files:

@@ -162,14 +162,20 @@ def _extends_file(service: Service) -> str | None:
     return resolve_path(posixpath.dirname(file_node.span.path), written)
 
 
+# The keys by which a service gives itself, or another container, more host names (_index_hosts).
+_HOST_KEYS = frozenset(("hostname", "container_name", "networks", "links", "external_links", "extra_hosts"))
+
+
 def _index_hosts(scope: Scope) -> None:
     hosts = scope.hosts
     for name in scope.services:
         hosts.setdefault(name.lower(), (name, "service"))
     for name, service in scope.services.items():
+        node = service.node
+        if _HOST_KEYS.isdisjoint(node.entries):
+            continue  # most services: known by their name alone
         for text, how in named_hosts(service):
             hosts.setdefault(text.lower(), (name, how))
-        node = service.node
         for item in seq_items(node.get("links")):
             text = scalar_text(item) or ""
             target, _, alias = text.partition(":")

@@ -130,6 +130,8 @@ class DeploymentGraph:
         self._pending: list[tuple[str, str, Reference]] = []
         self._levels_cache: dict[str, dict | None] = {}
         self._reach: dict[str, frozenset] = {}
+        self._by_kinds: dict[frozenset | None, list[Reference]] = {}  # see references()
+        self._ordering: dict[str, tuple] = {}  # scope -> (start order, levels), see ordered()
 
     # ---------------------------------------------------------------- nodes and edges
 
@@ -144,6 +146,7 @@ class DeploymentGraph:
         """Add the collected references in one batch (cheaper than one add_edge each)."""
         self.graph.add_edges_from(self._pending)
         self._pending = []
+        self._by_kinds.clear()
 
     def node(self, node_id: str) -> Node:
         return self.graph.node_data(node_id)["node"]
@@ -158,10 +161,18 @@ class DeploymentGraph:
         return result
 
     def references(self, kinds: Iterable[str] | None = None, scope: str | None = None) -> Iterator[Reference]:
-        wanted = set(kinds) if kinds is not None else None
-        for ref in self.graph.edge_refs():
-            if (wanted is None or ref.kind in wanted) and (scope is None or ref.source.scope == scope):
-                yield ref
+        """The references of ``kinds`` (None: all) from ``scope`` (None: every scope), in edge order."""
+        # The rules ask for every host reference, every order reference... of the whole graph, five scans in
+        # all (~4,000 references each at 1,000 services): each kind's list is made once and kept.
+        wanted = frozenset(kinds) if kinds is not None else None
+        found = self._by_kinds.get(wanted)
+        if found is None:
+            every = self._by_kinds.get(None)
+            if every is None:
+                every = self._by_kinds[None] = list(self.graph.edge_refs())
+            found = every if wanted is None else [ref for ref in every if ref.kind in wanted]
+            self._by_kinds[wanted] = found
+        return iter(found if scope is None else [ref for ref in found if ref.source.scope == scope])
 
     def references_from(self, node: Node, kinds: Iterable[str] | None = None) -> list[Reference]:
         wanted = set(kinds) if kinds is not None else None
@@ -253,9 +264,11 @@ class DeploymentGraph:
             order = DiGraph()
             for node in scope.nodes.values():
                 order.add_node(node.id)
+            out_refs = self.graph.out_refs
             for node in scope.nodes.values():
-                for ref in self.references_from(node, ORDER_KINDS):
-                    if ref.target.kind in ("service", "undeployed") and not order.has_edge(node.id, ref.target.id):
+                for ref in out_refs(node.id):
+                    if ref.kind in ORDER_KINDS and ref.target.kind in ("service", "undeployed") \
+                            and not order.has_edge(node.id, ref.target.id):
                         order.add_edge(node.id, ref.target.id, ref)
             scope.order = order
         return scope.order
@@ -297,12 +310,16 @@ class DeploymentGraph:
 
     def ordered(self, first: Node, then: Node) -> bool:
         """Whether ``then`` waits for ``first`` to start, directly or through up to ORDER_DEPTH services."""
-        order = self.order_graph(then.scope)
-        if then.id not in order or first.id not in order:
+        # Asked ~3,000 times a run at 1,000 services (CL107): the scope's order and levels in one lookup.
+        known = self._ordering.get(then.scope)
+        if known is None:
+            known = self._ordering[then.scope] = (self.order_graph(then.scope), self._levels(then.scope))
+        order, levels = known
+        waits_for = order.succ.get(then.id)
+        if waits_for is None or first.id not in order.succ:
             return False
-        if order.has_edge(then.id, first.id):
+        if first.id in waits_for:
             return True
-        levels = self._levels(then.scope)
         if levels is not None and levels.get(then.id, 0) >= levels.get(first.id, 0):
             return False  # a waiter sits in an earlier topological generation than all it waits for
         reach = self._reach.get(then.id)

@@ -93,6 +93,9 @@ def _undefined(graph: DeploymentGraph, scope: Scope, name: str, defined_in: dict
     return node
 
 
+_RARE_KEYS = frozenset(("links", "network_mode", "ipc", "pid", "volumes_from"))
+
+
 def add_service_references(graph: DeploymentGraph, scope: Scope, node: Node, defined_in: dict,
                            undeployed_index: dict) -> None:
     service = node.service
@@ -113,6 +116,13 @@ def add_service_references(graph: DeploymentGraph, scope: Scope, node: Node, def
             condition_span = condition_node.span if condition_node is not None else None
         add("depends_on", dependency.service.value, dependency.service.span, condition=dependency.condition,
             required=dependency.required, condition_span=condition_span)
+    if not _RARE_KEYS.isdisjoint(service.node.entries):  # most services have none of them
+        _add_rare_references(service, add, sources)
+    _add_extends(graph, scope, node, defined_in)
+
+
+def _add_rare_references(service: Service, add, sources) -> None:
+    """links, network_mode / ipc / pid: service:…, volumes_from."""
     for item in seq_items(service.get("links")):
         text = scalar_text(item)
         if text:
@@ -128,7 +138,6 @@ def add_service_references(graph: DeploymentGraph, scope: Scope, node: Node, def
         if text and not text.startswith("container:"):
             target = text.split(":", 1)[0]
             add("volumes_from", target, narrow_in_value(item.span, text, 0, len(target), sources))
-    _add_extends(graph, scope, node, defined_in)
 
 
 def _add_extends(graph: DeploymentGraph, scope: Scope, node: Node, defined_in: dict) -> None:

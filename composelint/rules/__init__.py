@@ -98,6 +98,19 @@ OPT_IN: frozenset[str] = frozenset(("CL426", "CL427", "CL428", "CL429", "CL433",
 # checks that the list and the rules' ``prepare`` agree).
 PREPARED: frozenset[str] = frozenset(("CL416",))
 
+# Rules whose findings are a function of the Dockerfile models alone (each one's text with it: the parse cache
+# keeps a model while its text is the same) and of their options: no service, build, context or other file. The
+# engine reuses a run's findings of these while every Dockerfile is the same object (engine._run_rule), as a
+# language server's run after an edit that parses no Dockerfile. A rule reading anything else (compose `target:`,
+# build args, a context's files, what ships) must not be listed.
+DOCKERFILE_ALONE: frozenset[str] = frozenset((
+    "CL403", "CL405", "CL409", "CL410", "CL412", "CL414", "CL415", "CL417", "CL418", "CL419", "CL424", "CL425",
+    "CL430", "CL431", "CL432"))
+# Rules whose findings are a function of the Dockerfile models (as above) and of which of their stages ship
+# (analysis.python.builds.shipped_stages: the final stage, a compose `target:`, and what they are built FROM):
+# reused while both are the same.
+DOCKERFILE_AND_SHIPPED: frozenset[str] = frozenset(("CL402", "CL420", "CL421", "CL422", "CL423"))
+
 CODES: dict[str, str] = {module[:5].upper(): module for module in MODULES}  # code -> module
 _BY_NAME: dict[str, str] = {module[6:].replace("_", "-"): module[:5].upper() for module in MODULES}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from composelint.analysis.service_facts import inherited_notes, matches, mounts, subject
+from composelint.analysis.service_facts import by_context, inherited_notes, matches, mounts, selected, subject
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import YScalar, YSeq, scalar_text
@@ -71,12 +71,16 @@ def _findings(service):
 def check(project, options: Options):
     allowed = {"privileged": options.allow_privileged, "docker-sock": options.allow_docker_sock,
                "host-namespaces": options.allow_host_namespaces, "capabilities": options.allow_capabilities}
-    for deployment, service in project.deployed_services():
-        if matches(options.allow, service):
-            continue
-        for kind, span, message, help_text in _findings(service):
-            if matches(allowed[kind], service):
-                continue
+    for deployment, services in by_context(project):
+        for service, kind, span, message, help_text in selected(
+                project, "CL306.privileges", deployment, services,
+                lambda services: _privileges(services, options, allowed), (options,)):
             yield Violation(span, f"service '{service.name}' {message}", help=help_text,
                             related=inherited_notes(project, deployment, service, span),
                             subject=subject(service), anchor_text=kind)
+
+
+def _privileges(services, options: Options, allowed: dict) -> list:
+    """The host-level privileges the services ask for and are not allowed: (service, kind, span, message, help)."""
+    return [(service, *found) for service in services if not matches(options.allow, service)
+            for found in _findings(service) if not matches(allowed[found[0]], service)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 
 from composelint.analysis.secrets import FLAGS, SECRET_NAMES, secret_word
-from composelint.analysis.service_facts import env_value_span, has_variable, inherited_notes, subject
+from composelint.analysis.service_facts import (by_context, env_value_span, has_variable, inherited_notes, selected,
+                                                subject)
 from composelint.records import record
 from composelint.rules._rule import Violation, rule
 
@@ -19,17 +20,9 @@ class Options:
 @rule(code="CL307", name="plaintext-secret", severity="warning",
       summary="an environment variable named like a secret has a literal value", options=Options)
 def check(project, options: Options):
-    for deployment, service in project.deployed_services():
-        for key, value in service.environment.items():
-            if value.value is None or not value.value.strip() or has_variable(value.raw):
-                continue
-            if value.value.strip().lower() in FLAGS or value.value.startswith("/run/secrets/"):
-                continue  # a switch (`MYSQL_ALLOW_EMPTY_PASSWORD: "yes"`) or a path, not a secret
-            if any(fnmatch.fnmatchcase(key, pattern) for pattern in options.allow):
-                continue
-            word = secret_word(key, options.names)
-            if word is None:
-                continue
+    for deployment, services in by_context(project):
+        for service, key, value in selected(project, "CL307.secrets", deployment, services,
+                                            lambda services: _secrets(services, options), (options,)):
             span = env_value_span(project, key, value)
             yield Violation(
                 span,
@@ -42,3 +35,19 @@ def check(project, options: Options):
                 anchor_text=key,
                 sensitive=True,
             )
+
+
+def _secrets(services, options: Options) -> list:
+    """The environment variables named like a secret with a literal value: (service, key, value)."""
+    found = []
+    for service in services:
+        for key, value in service.environment.items():
+            if value.value is None or not value.value.strip() or has_variable(value.raw):
+                continue
+            if value.value.strip().lower() in FLAGS or value.value.startswith("/run/secrets/"):
+                continue  # a switch (`MYSQL_ALLOW_EMPTY_PASSWORD: "yes"`) or a path, not a secret
+            if any(fnmatch.fnmatchcase(key, pattern) for pattern in options.allow):
+                continue
+            if secret_word(key, options.names) is not None:
+                found.append((service, key, value))
+    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composelint.analysis.ports import PortBinding, PortTable, parse_ports
-from composelint.analysis.service_facts import concerns, inherited_notes, subject
+from composelint.analysis.service_facts import concerns, inherited_notes, selected, subject
 from composelint.diagnostics import Related
 from composelint.rules._rule import Violation, rule
 from composelint.yamltree import scalar_text
@@ -19,23 +19,32 @@ def _shown(binding: PortBinding, port: int) -> str:
       summary="two services publish the same host address, port and protocol")
 def check(project, options):
     for deployment in project.linted_deployments():
-        table = PortTable()
-        budget = _BUDGET
-        for service in deployment.active_services():
-            mode = scalar_text(service.get("network_mode")) or ""
-            if mode == "host" or mode.startswith(("service:", "container:")):
-                continue  # Compose discards published ports there
-            node = service.get("ports")
-            bindings = project.facts.kept("ports.bindings", (node,), lambda: tuple(parse_ports(node))) \
-                if node is not None else ()
-            for binding in bindings:
-                ports = binding.host_ports()
-                if len(ports) > budget:
-                    continue
-                budget -= len(ports)
-                clash = table.claim(binding, ports, (service, binding))
-                if clash is not None and _concerns(deployment, service, clash[0][0]):
-                    yield _violation(project, deployment, service, binding, clash)
+        services = tuple(deployment.active_services())
+        for service, binding, clash in selected(project, "CL308.clashes", deployment, services, _clashes):
+            if _concerns(deployment, service, clash[0][0]):
+                yield _violation(project, deployment, service, binding, clash)
+
+
+def _clashes(services) -> list:
+    """Each binding that takes a host port an earlier one holds, in the order Compose starts
+    ``services``: (service, binding, ((the earlier service, its binding), port))."""
+    found = []
+    table = PortTable()
+    budget = _BUDGET
+    for service in services:
+        mode = scalar_text(service.get("network_mode")) or ""
+        if mode == "host" or mode.startswith(("service:", "container:")):
+            continue  # Compose discards published ports there
+        node = service.get("ports")
+        for binding in parse_ports(node) if node is not None else ():
+            ports = binding.host_ports()
+            if len(ports) > budget:
+                continue
+            budget -= len(ports)
+            clash = table.claim(binding, ports, (service, binding))
+            if clash is not None:
+                found.append((service, binding, clash))
+    return found
 
 
 def _concerns(deployment, service, other) -> bool:

@@ -129,6 +129,15 @@ def _compute_builds(project: Project) -> tuple[ImageBuild, ...]:
 
 def shipped_stages(project: Project, dockerfile: Dockerfile) -> frozenset:
     """Indexes of the stages whose layers end up in an image that runs: targets and their FROM chains."""
+    # Asked by five image-size rules for every Dockerfile: worked out once per run.
+    memo = project.facts.table("python_deps.shipped_stages")
+    found = memo.get(dockerfile.path)
+    if found is None or found[0] is not dockerfile:
+        found = memo[dockerfile.path] = (dockerfile, _shipped_stages(project, dockerfile))
+    return found[1]
+
+
+def _shipped_stages(project: Project, dockerfile: Dockerfile) -> frozenset:
     targets = {build.stage.index for build in builds_of(project, dockerfile.path)}
     if dockerfile.stages:
         targets.add(len(dockerfile.stages) - 1)
