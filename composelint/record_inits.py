@@ -141,7 +141,7 @@ def _131(self, text, span, symbolic=__MISSING): __slot0(self, text); __slot1(sel
 def _132(self, text, start, end): __slot0(self, text); __slot1(self, start); __slot2(self, end)
 def _133(self, text, start, end, symbolic=__MISSING): __slot0(self, text); __slot1(self, start); __slot2(self, end); __slot3(self, symbolic)
 def _134(self, title, edits, applicability=__MISSING): __slot0(self, title); __slot1(self, edits); __slot2(self, applicability)
-def _135(self, title, edits, safe, preferred=__MISSING): __slot0(self, title); __slot1(self, edits); __slot2(self, safe); __slot3(self, preferred)
+def _135(self, title, edits, safe, preferred=__MISSING, path=__MISSING): __slot0(self, title); __slot1(self, edits); __slot2(self, safe); __slot3(self, preferred); __slot4(self, path)
 def _136(self, tool, command, subcommand, options, positionals, program_words): __slot0(self, tool); __slot1(self, command); __slot2(self, subcommand); __slot3(self, options); __slot4(self, positionals); __slot5(self, program_words)
 def _137(self, tool, ecosystem, verb, verb_index, program_end, isolated=__MISSING): __slot0(self, tool); __slot1(self, ecosystem); __slot2(self, verb); __slot3(self, verb_index); __slot4(self, program_end); __slot5(self, isolated)
 def _138(self, tracked, runtimes, system_paths, userlands, images, packages, python_scripts, hints): __set(self, 'tracked', tracked); __set(self, 'runtimes', runtimes); __set(self, 'system_paths', system_paths); __set(self, 'userlands', userlands); __set(self, 'images', images); __set(self, 'packages', packages); __set(self, 'python_scripts', python_scripts); __set(self, 'hints', hints)
@@ -291,7 +291,7 @@ AHEAD = {
     'def __init__(self, text, start, end): __slot0(self, text); __slot1(self, start); __slot2(self, end)': _132,
     'def __init__(self, text, start, end, symbolic=__MISSING): __slot0(self, text); __slot1(self, start); __slot2(self, end); __slot3(self, symbolic)': _133,
     'def __init__(self, title, edits, applicability=__MISSING): __slot0(self, title); __slot1(self, edits); __slot2(self, applicability)': _134,
-    'def __init__(self, title, edits, safe, preferred=__MISSING): __slot0(self, title); __slot1(self, edits); __slot2(self, safe); __slot3(self, preferred)': _135,
+    'def __init__(self, title, edits, safe, preferred=__MISSING, path=__MISSING): __slot0(self, title); __slot1(self, edits); __slot2(self, safe); __slot3(self, preferred); __slot4(self, path)': _135,
     'def __init__(self, tool, command, subcommand, options, positionals, program_words): __slot0(self, tool); __slot1(self, command); __slot2(self, subcommand); __slot3(self, options); __slot4(self, positionals); __slot5(self, program_words)': _136,
     'def __init__(self, tool, ecosystem, verb, verb_index, program_end, isolated=__MISSING): __slot0(self, tool); __slot1(self, ecosystem); __slot2(self, verb); __slot3(self, verb_index); __slot4(self, program_end); __slot5(self, isolated)': _137,
     "def __init__(self, tracked, runtimes, system_paths, userlands, images, packages, python_scripts, hints): __set(self, 'tracked', tracked); __set(self, 'runtimes', runtimes); __set(self, 'system_paths', system_paths); __set(self, 'userlands', userlands); __set(self, 'images', images); __set(self, 'packages', packages); __set(self, 'python_scripts', python_scripts); __set(self, 'hints', hints)": _138,

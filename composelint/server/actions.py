@@ -1,9 +1,8 @@
 """Code actions for a finding: its fixes, and a suppression comment.
 
 Every action is a ``Fix``: a title and text edits in composelint's own coordinates (1-based
-lines, code-point columns), turned into an LSP WorkspaceEdit by the app. ``fixes_for`` is where
-the rule fixes of ``--fix`` (issue 16) plug in: it returns the edits a rule attached to the
-finding, labelled safe or unsafe. No rule attaches one yet, so it returns none today.
+lines, code-point columns), turned into an LSP WorkspaceEdit by the app. ``fixes_for`` gives the fix a
+rule attached to the finding (what ``check --fix`` applies; labelled safe or unsafe), first.
 """
 
 from __future__ import annotations
@@ -29,11 +28,20 @@ class Fix:
     edits: tuple[Edit, ...]
     safe: bool
     preferred: bool = False
+    path: str | None = None  # the file the edits change, when not the finding's (a requirements file)
 
 
 def fixes_for(diagnostic: Diagnostic, outcome) -> list[Fix]:
-    """The fixes a rule attached to ``diagnostic`` (issue 16's ``--fix``); none exist yet."""
-    return []
+    """The fix a rule attached to ``diagnostic`` (``Diagnostic.fix``, what ``check --fix`` applies, and
+    with ``--unsafe-fixes`` an unsafe one): a safe one is the preferred action, as an editor's "fix all"
+    applies it."""
+    fix = diagnostic.fix
+    if fix is None or not fix.edits or any(edit.path != fix.path for edit in fix.edits):
+        return []
+    edits = tuple(Edit(edit.start.line, edit.start.column, edit.end.line, edit.end.column, edit.content)
+                  for edit in fix.edits)
+    return [Fix(fix.title, edits, fix.is_safe, preferred=fix.is_safe,
+                path=None if fix.path == diagnostic.span.path else fix.path)]
 
 
 def actions_for(diagnostic: Diagnostic, outcome) -> list[Fix]:

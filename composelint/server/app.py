@@ -326,14 +326,15 @@ def create_server() -> ComposelintServer:
             lsp_finding = to_lsp(finding, lines, lambda path: path_to_uri(outcome.project.root, path),
                                  lambda path: Lines(outcome.text_of(path), ls.workspace.position_codec))
             for fix in actions_for(finding, outcome):
-                edits = [types.TextEdit(range=types.Range(start=lines.position(edit.line, edit.column),
-                                                          end=lines.position(edit.end_line, edit.end_column)),
+                where = lines if fix.path is None else Lines(outcome.text_of(fix.path), ls.workspace.position_codec)
+                edits = [types.TextEdit(range=types.Range(start=where.position(edit.line, edit.column),
+                                                          end=where.position(edit.end_line, edit.end_column)),
                                         new_text=edit.text) for edit in fix.edits]
+                uri = params.text_document.uri if fix.path is None else path_to_uri(outcome.project.root, fix.path)
                 title = fix.title if fix.safe else f"{fix.title} (unsafe: review the change)"
                 actions.append(types.CodeAction(
                     title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_finding],
-                    is_preferred=fix.preferred or None,
-                    edit=types.WorkspaceEdit(changes={params.text_document.uri: edits})))
+                    is_preferred=fix.preferred or None, edit=types.WorkspaceEdit(changes={uri: edits})))
         return actions or None
 
     return server

@@ -134,6 +134,36 @@ def test_the_suppression_code_action_silences_the_finding(project, relpath, line
     run(scenario())
 
 
+def test_a_rules_fix_is_offered_first_safe_preferred_unsafe_labelled_and_applying_it_removes_the_finding(project):
+    dockerfile = 'FROM python:3.12\nCOPY . .\nRUN pip install flask\nCMD ["python", "app.py"]\n'
+    (project / "api" / "Dockerfile").write_text(dockerfile)
+
+    async def actions_on(client, uri, code):
+        finding = next(d for d in client.diagnostics[uri] if d.code == code)
+        return await client.lsp.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), range=finding.range,
+            context=types.CodeActionContext(diagnostics=[finding])))
+
+    async def scenario():
+        client, uri = await _opened(project, "CL402", "api/Dockerfile")
+        safe = [a for a in await actions_on(client, uri, "CL402") if a.diagnostics[0].code == "CL402"]
+        assert [(a.title, a.is_preferred) for a in safe] == [
+            ("Add `--no-cache-dir`", True), ("Suppress CL402 (pip-cache) here with a `# composelint: ignore` comment",
+                                             None)]
+        fixed = _apply(dockerfile, safe[0].edit.changes[uri])
+        assert fixed.split("\n")[2] == "RUN pip install --no-cache-dir flask"
+        unsafe = [a for a in await actions_on(client, uri, "CL401") if a.diagnostics[0].code == "CL401"]
+        assert unsafe[0].title == "Insert `WORKDIR /app` before the first relative COPY (unsafe: review the change)"
+        assert not unsafe[0].is_preferred
+        fixed = _apply(fixed, unsafe[0].edit.changes[uri])
+        assert fixed.split("\n")[1:3] == ["WORKDIR /app", "COPY . ."]
+        client.replace(uri, fixed)
+        await client.until(lambda: not {"CL401", "CL402"} & set(client.codes(uri)), "CL401 and CL402 to be fixed")
+        await stop(client)
+
+    run(scenario())
+
+
 def test_a_multi_line_yaml_value_is_suppressed_on_the_line_above_it(project):
     compose = ("services:\n  api:\n    build: ./api\n    command:\n      - sh\n      - -c\n      - |\n"
                "        pip install flask\n        python app.py\n")

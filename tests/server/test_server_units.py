@@ -135,3 +135,21 @@ def test_diagnostics_are_sent_as_one_message_or_through_the_typed_call_without_p
                      "params": {"uri": "file:///p/compose.yaml", "diagnostics": diagnostics, "version": 3}}]
     assert [(params.uri, params.version, params.diagnostics[0].message) for params in typed] == \
         [("file:///p/compose.yaml", 3, "m")]
+
+
+def test_a_rules_fix_becomes_an_action_on_the_file_it_edits():
+    from composelint.diagnostics import Diagnostic, Edit, Fix, Position, Severity, Span
+    from composelint.server.actions import fixes_for
+
+    def finding(fix):
+        return Diagnostic(code="CL407", name="missing-python-dependency", severity=Severity.ERROR, message="m",
+                          span=Span("app/main.py", Position(1, 8)), fix=fix)
+
+    add = Edit.insert("app/requirements.txt", 2, 1, "celery\n")
+    [action] = fixes_for(finding(Fix.unsafe("Add `celery`", add)), None)
+    assert (action.path, action.safe, action.preferred) == ("app/requirements.txt", False, False)
+    assert (action.edits[0].line, action.edits[0].column, action.edits[0].text) == (2, 1, "celery\n")
+    here = Edit.insert("app/main.py", 1, 1, "#")
+    assert fixes_for(finding(Fix.safe("Comment out", here)), None)[0].path is None
+    assert fixes_for(finding(Fix.safe("Two files", add, here)), None) == []  # a fix edits one file
+    assert fixes_for(finding(None), None) == []
