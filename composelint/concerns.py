@@ -28,15 +28,10 @@ if TYPE_CHECKING:
 _SUBJECT = re.compile(r"service '([^']+)'\Z")
 
 
-def services_of(project: "Project", span: Span, subject: str | None) -> tuple[ServiceRef, ...]:
-    """The services a finding at ``span`` with ``subject`` concerns, in file order."""
-    match = _SUBJECT.match(subject or "")
-    return named(project, span, match.group(1) if match else None)
-
-
 def finder(project: "Project"):
-    """:func:`services_of` for the findings of one rule (the engine's, per finding): the index looked up,
-    and each subject read, once."""
+    """``services(span, subject)``: the services a finding at ``span`` with ``subject`` concerns, in file
+    order, for the findings of one rule (the engine asks per finding): the index looked up, and each
+    subject read, once."""
     index = None
     names: dict[str | None, str | None] = {}
 

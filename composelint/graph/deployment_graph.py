@@ -128,7 +128,6 @@ class DeploymentGraph:
         self.known_hosts = frozenset(h.lower() for h in getattr(project, "known_hosts", ()) or ())
         self._host_cache: dict[int, tuple[HostRef, ...]] = {}
         self._pending: list[tuple[str, str, Reference]] = []
-        self._levels_cache: dict[str, dict | None] = {}
         self._reach: dict[str, frozenset] = {}
         self._by_kinds: dict[frozenset | None, list[Reference]] = {}  # see references()
         self._ordering: dict[str, tuple] = {}  # scope -> (start order, levels), see ordered()
@@ -328,13 +327,10 @@ class DeploymentGraph:
         return first.id in reach
 
     def _levels(self, scope_name: str) -> dict | None:
-        """Topological generation of each service of an acyclic start order (None with a cycle)."""
-        cache = self._levels_cache
-        if scope_name not in cache:
-            layers = self.order_graph(scope_name).generations()
-            cache[scope_name] = None if layers is None else {
-                node_id: level for level, layer in enumerate(layers) for node_id in layer}
-        return cache[scope_name]
+        """Topological generation of each service of an acyclic start order (None with a cycle); worked out
+        once per scope, kept with its order by ``ordered``."""
+        layers = self.order_graph(scope_name).generations()
+        return None if layers is None else {node_id: level for level, layer in enumerate(layers) for node_id in layer}
 
     def unordered_host_references(self) -> list[Reference]:
         """A service addresses another of its deployment by name but nothing makes it start after it."""
